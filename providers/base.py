@@ -1,0 +1,97 @@
+"""The seam between the engine and an org: the Provider protocol every provider implements.
+
+Contract (what a provider must and must not do):
+
+- ``read`` and ``apply`` take whole batches of one kind, so a provider can use one query per kind and
+  sObject Collections (200 records a call) or the Metadata API (10 components a call) for writes.
+- ``read(kind, keys)`` returns the live resources among ``keys``; a key that does not exist in the org is
+  simply absent from the result. A permission-set-grant key may be a wildcard ``Sales_Ops/*`` (or
+  ``group:Sales_Bundle/*``): every non-profile-owned assignment of that permission set (group) is
+  returned. Live resources carry the Salesforce record ids in ``ids``. A picklist read lists every value,
+  inactive ones included.
+- ``preflight(kind, desired)`` names what cannot work before anything is applied (unknown user,
+  permission set, profile, object, field, record type or layout; a field picklist bound to a global
+  value set). It uses what ``read`` learned and makes as few calls as it can.
+- ``apply(kind, changes)`` returns one ``ChangeResult`` per change, in order. It never raises for one bad
+  record in a batch; it raises ``ProviderError`` only when the whole org is unusable (auth, daily limit,
+  transport after retries), and ``ApiLimitError`` when the daily API limit is spent.
+- ``run_apex(script)`` executes anonymous Apex and returns the outcome; it never raises for a compile or
+  runtime failure of the script.
+- Credentials never appear in anything a provider returns or raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from reconcile.errors import Problem
+from reconcile.model import Address, Change, ChangeResult, Kind, Resource
+
+
+@dataclass(frozen=True)
+class OrgIdentity:
+    org_id: str
+    name: str
+    is_sandbox: bool
+    api_version: str
+    instance_url: str = ""
+
+
+@dataclass(frozen=True)
+class ApexResult:
+    compiled: bool
+    success: bool
+    line: int = -1
+    column: int = -1
+    compile_problem: str = ""
+    exception_message: str = ""
+    exception_stack_trace: str = ""
+    debug_log: str = ""
+
+    @property
+    def message(self) -> str:
+        if not self.compiled:
+            return f"compile error at line {self.line}, column {self.column}: {self.compile_problem}"
+        if not self.success:
+            return f"runtime exception: {self.exception_message}"
+        return "ok"
+
+
+@dataclass
+class ApiUsage:
+    """API calls this provider made, by endpoint, and the org's daily limit as last reported."""
+
+    calls: int = 0
+    by_endpoint: dict[str, int] = field(default_factory=dict)
+    limit_used: int | None = None
+    limit_max: int | None = None
+
+    def count(self, endpoint: str) -> None:
+        self.calls += 1
+        self.by_endpoint[endpoint] = self.by_endpoint.get(endpoint, 0) + 1
+
+    @property
+    def remaining(self) -> int | None:
+        if self.limit_used is None or self.limit_max is None:
+            return None
+        return self.limit_max - self.limit_used
+
+
+@runtime_checkable
+class Provider(Protocol):
+    supports: frozenset[Kind]
+    usage: ApiUsage
+
+    def identity(self) -> OrgIdentity: ...
+
+    def read(self, kind: Kind, keys: Collection[str]) -> dict[Address, Resource]: ...
+
+    def preflight(self, kind: Kind, desired: Sequence[Resource]) -> list[Problem]: ...
+
+    def apply(self, kind: Kind, changes: Sequence[Change]) -> list[ChangeResult]: ...
+
+    def run_apex(self, script: str) -> ApexResult: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,107 @@
+"""What the tool remembers between runs, and the protocol every state backend implements.
+
+State is versioned JSON::
+
+    {version, lineage, serial, orgs: {name: {org_id, resources: {address: {kind, ids, attributes,
+     dependencies, applied_at}}, apex_runs: {name: [{sha256, at, success}]}}}}
+
+Backend contract:
+
+- ``read()`` returns the current state (an empty state with a fresh lineage if none exists yet). A file
+  that is corrupt, from a newer version, or unreadable raises ``StateError`` and is never overwritten.
+- ``write(state)`` persists atomically and returns the state with ``serial`` bumped by one. It refuses
+  (``StateError``) a state whose lineage differs from the stored one, or whose serial is not the stored
+  serial (someone else wrote in between).
+- ``lock(operation, timeout)`` is a context manager guarding every state-writing command; a second
+  holder waits up to ``timeout`` seconds, then gets ``StateLockError`` naming the holder.
+- ``unlock(lock_id)`` clears a lock whose holder died; ``lock_info()`` tells who holds it.
+- Credentials and session ids never enter state.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+STATE_VERSION = 1
+
+
+class StateEntry(BaseModel):
+    """One managed resource: what we last applied and the ids Salesforce gave it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str
+    ids: dict[str, str] = Field(default_factory=dict)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    dependencies: list[str] = Field(default_factory=list)
+    applied_at: datetime | None = None
+
+
+class ApexRun(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sha256: str
+    at: datetime
+    success: bool
+
+
+class OrgState(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    org_id: str = ""
+    resources: dict[str, StateEntry] = Field(default_factory=dict)
+    apex_runs: dict[str, list[ApexRun]] = Field(default_factory=dict)
+
+
+class State(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = STATE_VERSION
+    lineage: str = Field(default_factory=lambda: str(uuid.uuid4()))
+    serial: int = 0
+    orgs: dict[str, OrgState] = Field(default_factory=dict)
+
+    def org(self, name: str) -> OrgState:
+        """The org's state, created empty if absent (mutates self)."""
+        return self.orgs.setdefault(name, OrgState())
+
+
+class LockInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    operation: str
+    holder: str
+    pid: int
+    host: str
+    created: datetime
+
+
+class StateBackend(Protocol):
+    def read(self) -> State: ...
+
+    def write(self, state: State) -> State: ...
+
+    def lock(self, operation: str, timeout: float = 0.0) -> AbstractContextManager[LockInfo]: ...
+
+    def unlock(self, lock_id: str) -> None: ...
+
+    def lock_info(self) -> LockInfo | None: ...
+
+    def describe(self) -> str:
+        """Where the state lives, for messages (a path or a redacted DSN)."""
+        ...
+
+
+def iter_entries(state: State) -> Iterator[tuple[str, str, StateEntry]]:
+    """(org, address, entry) for every managed resource, in a stable order."""
+    for org in sorted(state.orgs):
+        resources = state.orgs[org].resources
+        for address in sorted(resources):
+            yield org, address, resources[address]
