@@ -264,7 +264,8 @@ class Change(_Frozen):
     """One planned change. ``reason`` is for people only and never drives apply.
 
     ``before`` is the live resource the change was computed from (None if absent), ``after`` the
-    resource as it must be afterwards (None for delete/forget). ``fingerprint`` hashes ``before`` so a
+    resource as it must be afterwards (None for delete/forget, except a picklist delete, whose ``after`` is
+    the live value list with the values this tool managed deactivated). ``fingerprint`` hashes ``before`` so a
     saved plan can tell whether the live org moved. For a picklist, ``after`` is the complete value list
     to write (live values merged with the declared ones), so a provider writes it as it is.
     """
