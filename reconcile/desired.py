@@ -1,0 +1,26 @@
+"""The desired configuration of one org, after expansion of the config for that org."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from reconcile.errors import Location
+from reconcile.model import Address, Resource
+
+
+@dataclass(frozen=True)
+class DesiredOrg:
+    """What one org must look like.
+
+    ``resources`` are fanned out (one grant per user, usernames with the org's suffix; one layout
+    assignment per profile) with variables substituted. ``edges`` are ``(first, then)`` pairs: ``first``
+    is applied before ``then``. ``locations`` say where each address was declared. ``exclusive`` lists
+    grant assignables (``Sales_Ops``, ``group:Sales_Bundle``) whose undeclared assignments are revoked.
+    """
+
+    org: str
+    resources: Mapping[Address, Resource] = field(default_factory=dict)
+    edges: frozenset[tuple[Address, Address]] = frozenset()
+    locations: Mapping[Address, Location] = field(default_factory=dict)
+    exclusive: frozenset[str] = frozenset()

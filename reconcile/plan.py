@@ -1,0 +1,92 @@
+"""The plan: plain frozen data. Rendering (reconcile/render_*) and saving (reconcile/planfile) are separate.
+
+A plan holds, per org, the org's identity, its ordered changes, how many managed resources are already
+in sync, warnings and errors (problems that stop that org from being applied). It embeds the config
+digest and the state lineage/serial it was computed from, and each change carries the fingerprint of the
+live resource it was computed from, so a saved plan can be checked for staleness before it is applied.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from reconcile.model import Action, Change
+
+FORMAT_VERSION = 1
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Summary(_Frozen):
+    create: int = 0
+    update: int = 0
+    delete: int = 0
+    forget: int = 0
+    run: int = 0
+    unchanged: int = 0
+
+    @property
+    def changes(self) -> int:
+        return self.create + self.update + self.delete + self.forget + self.run
+
+
+class OrgPlan(_Frozen):
+    """One org's part of a plan. ``errors`` non-empty means this org must not be applied."""
+
+    org: str
+    org_id: str = ""
+    org_name: str = ""
+    is_sandbox: bool = False
+    changes: tuple[Change, ...] = ()
+    unchanged: int = 0
+    warnings: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    api_calls: int = 0
+    api_remaining: int | None = None
+
+    @property
+    def summary(self) -> Summary:
+        counts = {action: 0 for action in Action}
+        for change in self.changes:
+            counts[change.action] += 1
+        return Summary(
+            create=counts[Action.CREATE],
+            update=counts[Action.UPDATE],
+            delete=counts[Action.DELETE],
+            forget=counts[Action.FORGET],
+            run=counts[Action.RUN],
+            unchanged=self.unchanged,
+        )
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+
+class Plan(_Frozen):
+    """A whole plan across the selected orgs, orgs sorted by name."""
+
+    format_version: int = FORMAT_VERSION
+    created_at: datetime
+    config_digest: str
+    state_lineage: str
+    state_serial: int
+    orgs: tuple[OrgPlan, ...] = ()
+
+    @property
+    def has_changes(self) -> bool:
+        return any(org.has_changes for org in self.orgs)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(org.errors for org in self.orgs)
+
+    def org(self, name: str) -> OrgPlan:
+        for org_plan in self.orgs:
+            if org_plan.org == name:
+                return org_plan
+        raise KeyError(name)
