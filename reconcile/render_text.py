@@ -1,0 +1,247 @@
+"""The terminal form of a plan, drawn with rich.
+
+Layout, top to bottom: a header (when, config digest, state lineage and serial), the per-org summary
+table, then per org its errors and warnings and its changes in plan order, each as
+``  <symbol> <address>  (<reason>)`` with value-level detail indented under it, then every delete of
+the plan listed again, and a one-line total.
+
+Output is deterministic: the console writes to a buffer at a fixed width, ignores the caller's
+environment (``NO_COLOR``, ``COLUMNS``, ``TERM``), never highlights or interprets markup, and trailing
+spaces are stripped. With ``color=False`` it holds no escape codes.
+
+The plain pieces (``plan_total_line``, ``change_headline``, ``change_detail_lines``) are shared with
+the Markdown renderer so both say the same thing in the same words.
+"""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from reconcile.model import (
+    Action,
+    ApexScript,
+    Change,
+    LayoutAssignment,
+    PermissionSetGrant,
+    Picklist,
+    ValueChange,
+)
+from reconcile.plan import OrgPlan, Plan, Summary
+
+ACTION_STYLES: dict[Action, str] = {
+    Action.CREATE: "green",
+    Action.UPDATE: "yellow",
+    Action.DELETE: "red",
+    Action.FORGET: "magenta",
+    Action.RUN: "cyan",
+}
+_DETAIL_STYLES: dict[str, str] = {"+": "green", "-": "red", "~": "yellow", " ": ""}
+
+#: One line of detail under a change: a one-character marker (``+ - ~`` or space) and its text.
+DetailLine = tuple[str, str]
+
+
+def render_plan_text(plan: Plan, *, width: int = 100, color: bool = False) -> str:
+    """The plan as terminal text, ``width`` columns wide; ANSI colours only when ``color`` is true."""
+    buffer = StringIO()
+    console = Console(
+        file=buffer,
+        width=width,
+        force_terminal=color,
+        color_system="standard" if color else None,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        legacy_windows=False,
+        _environ={},  # the caller's NO_COLOR/COLUMNS/TERM must not change the output
+    )
+    _print_header(console, plan)
+    console.print(summary_table(plan))
+    for org in plan.orgs:
+        _print_org(console, org)
+    _print_deletes(console, plan)
+    console.print(Text(plan_total_line(plan), style="bold"), soft_wrap=True)
+    for line in errors_line(plan):
+        console.print(Text(line, style="bold red"), soft_wrap=True)
+    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+
+
+def plan_total_line(plan: Plan) -> str:
+    """``Plan: 3 to create, 1 to update, ... across 2 orgs.``, or the no-change sentence."""
+    if not plan.has_changes:
+        return "No changes. Your orgs match the configuration."
+    total = total_summary(plan)
+    parts = [
+        f"{total.create} to create",
+        f"{total.update} to update",
+        f"{total.delete} to delete",
+        f"{total.forget} to forget",
+        f"{total.run} to run",
+    ]
+    orgs = len(plan.orgs)
+    return f"Plan: {', '.join(parts)}, across {orgs} org{'' if orgs == 1 else 's'}."
+
+
+def errors_line(plan: Plan) -> list[str]:
+    """One sentence naming the orgs that must not be applied, or nothing when no org has errors."""
+    failed = [org.org for org in plan.orgs if org.errors]
+    if not failed:
+        return []
+    verb = "has errors and" if len(failed) == 1 else "have errors and"
+    return [f"{', '.join(failed)} {verb} must not be applied until the errors above are fixed."]
+
+
+def total_summary(plan: Plan) -> Summary:
+    """The per-org summaries added up."""
+    summaries = [org.summary for org in plan.orgs]
+    return Summary(
+        create=sum(s.create for s in summaries),
+        update=sum(s.update for s in summaries),
+        delete=sum(s.delete for s in summaries),
+        forget=sum(s.forget for s in summaries),
+        run=sum(s.run for s in summaries),
+        unchanged=sum(s.unchanged for s in summaries),
+    )
+
+
+def summary_table(plan: Plan) -> Table:
+    """The per-org counts, one row per org, and a total footer when there are several orgs."""
+    several = len(plan.orgs) > 1
+    total = _counts(total_summary(plan), sum(len(org.errors) for org in plan.orgs))
+    table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False, collapse_padding=True, show_footer=several)
+    table.add_column("org", footer="total", no_wrap=True)
+    table.add_column("org id", no_wrap=True)
+    table.add_column("sandbox")
+    headers = ("+ create", "~ update", "- delete", "forget", "> run", "unchanged", "errors")
+    for header, footer in zip(headers, total, strict=True):
+        table.add_column(header, footer=footer, justify="right")
+    for org in plan.orgs:
+        style = "red" if org.errors else ""
+        sandbox = "yes" if org.is_sandbox else "no"
+        table.add_row(org.org, org.org_id, sandbox, *_counts(org.summary, len(org.errors)), style=style)
+    return table
+
+
+def _counts(summary: Summary, errors: int) -> list[str]:
+    numbers = (summary.create, summary.update, summary.delete, summary.forget, summary.run)
+    return [*(str(n) for n in numbers), str(summary.unchanged), str(errors)]
+
+
+def change_headline(change: Change) -> str:
+    """``<symbol> <address>  (<reason>)``; the reason part is left out when empty."""
+    reason = f"  ({change.reason})" if change.reason else ""
+    return f"{change.action.symbol} {change.address}{reason}"
+
+
+def change_detail_lines(change: Change) -> list[DetailLine]:
+    """What a change does inside its resource: picklist values, layout, expiry, script."""
+    if change.details:
+        return [_value_line(detail) for detail in change.details]
+    after, before = change.after, change.before
+    if isinstance(after, Picklist) and change.action is Action.CREATE:
+        return [("+", _value_added(v.name, v.label)) for v in after.values]
+    if isinstance(after, LayoutAssignment) or isinstance(before, LayoutAssignment):
+        return _layout_lines(change)
+    if isinstance(after, PermissionSetGrant) or isinstance(before, PermissionSetGrant):
+        return _grant_lines(change)
+    if isinstance(after, ApexScript):
+        return [(" ", f"file: {after.file} (sha256 {after.sha256[:12]}, run {after.run})")]
+    return []
+
+
+def _value_line(detail: ValueChange) -> DetailLine:
+    name = detail.value
+    if detail.change == "add":
+        return ("+", _value_added(name, detail.after or name))
+    if detail.change == "reactivate":
+        return ("+", f"value {name} (reactivate)")
+    if detail.change == "deactivate":
+        return ("-", f"value {name} (deactivate)")
+    if detail.change == "relabel":
+        return ("~", f'value {name}: label "{detail.before or name}" -> "{detail.after or name}"')
+    if detail.change == "default":
+        moved = f"{detail.before} -> {name}" if detail.before and detail.before != name else name
+        return ("~", f"default: {moved}")
+    return ("~", f"value {name}: no longer the default")
+
+
+def _value_added(name: str, label: str) -> str:
+    return f'value {name} (label "{label}")' if label and label != name else f"value {name}"
+
+
+def _layout_lines(change: Change) -> list[DetailLine]:
+    before = change.before.layout if isinstance(change.before, LayoutAssignment) else None
+    after = change.after.layout if isinstance(change.after, LayoutAssignment) else None
+    if before is not None and after is not None:
+        return [("~", f'layout: "{before}" -> "{after}"')]
+    if after is not None:
+        return [("+", f'layout: "{after}"')]
+    if change.action is Action.FORGET:
+        return [(" ", f'layout: "{before}" (stays in the org, no longer managed)')]
+    return [("-", f'layout: "{before}"')]
+
+
+def _grant_lines(change: Change) -> list[DetailLine]:
+    before = change.before.expires if isinstance(change.before, PermissionSetGrant) else None
+    after = change.after.expires if isinstance(change.after, PermissionSetGrant) else None
+    if change.action is Action.UPDATE:
+        return [("~", f"expires: {before or 'never'} -> {after or 'never'}")]
+    if change.action is Action.CREATE and after is not None:
+        return [("+", f"expires: {after}")]
+    return []
+
+
+def _print_header(console: Console, plan: Plan) -> None:
+    console.print(Text("Reconcile plan", style="bold"), soft_wrap=True)
+    console.print(
+        Text(
+            f"created {plan.created_at.isoformat()}, config {plan.config_digest[:12]}, "
+            f"state {plan.state_lineage} serial {plan.state_serial}",
+            style="dim",
+        ),
+        soft_wrap=True,
+    )
+    console.print()
+
+
+def _print_org(console: Console, org: OrgPlan) -> None:
+    console.print()
+    kind = "sandbox" if org.is_sandbox else "production"
+    identity = ", ".join(part for part in (org.org_name, org.org_id, kind) if part)
+    console.print(Text(f"{org.org} ({identity})", style="bold"), soft_wrap=True)
+    for error in org.errors:
+        console.print(Text(f"  error: {error}", style="red"), soft_wrap=True)
+    for warning in org.warnings:
+        console.print(Text(f"  warning: {warning}", style="yellow"), soft_wrap=True)
+    if not org.changes:
+        console.print(Text("  No changes.", style="dim"), soft_wrap=True)
+    for change in org.changes:
+        _print_change(console, change)
+
+
+def _print_change(console: Console, change: Change) -> None:
+    line = Text("  ")
+    line.append(f"{change.action.symbol} {change.address}", style=ACTION_STYLES[change.action])
+    if change.reason:
+        line.append(f"  ({change.reason})", style="dim")
+    console.print(line, soft_wrap=True)
+    for marker, text in change_detail_lines(change):
+        console.print(Text(f"      {marker} {text}", style=_DETAIL_STYLES[marker]), soft_wrap=True)
+
+
+def _print_deletes(console: Console, plan: Plan) -> None:
+    deletes = [
+        (org.org, change) for org in plan.orgs for change in org.changes if change.action is Action.DELETE
+    ]
+    console.print()
+    if not deletes:
+        return
+    console.print(Text("Deletes in this plan:", style="bold red"), soft_wrap=True)
+    for org_name, change in deletes:
+        console.print(Text(f"  - {org_name}::{change.address}", style="red"), soft_wrap=True)
+    console.print()
