@@ -1,0 +1,348 @@
+"""The executor: applies a plan, org by org in parallel, and records what it did in state.
+
+Within an org, changes run in plan order. Consecutive ready changes of one kind (and one phase: apply
+or remove) go to the provider as one batch; how a provider splits a batch into API calls is its business.
+Apex scripts run one at a time. A change is ready when every change it depends on succeeded; the
+dependents of a failed change are skipped ("upstream failed"), never attempted.
+
+State is written after every batch, so an apply that dies halfway leaves state matching the org. All
+orgs share one state object; writes go through one lock. A ``ProviderError`` (the org as a whole is
+unusable, the daily API limit included) fails its batch and stops that org only. When ``stop`` is set,
+the batch in flight finishes and is persisted, and the rest is skipped as "interrupted".
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from providers.base import Provider
+from reconcile.errors import ProviderError, StateError
+from reconcile.model import Action, Address, ApexScript, Change, ChangeResult, Kind, Picklist
+from reconcile.picklists import managed_values, owned_after_apply
+from reconcile.plan import OrgPlan, Plan
+from state.base import ApexRun, OrgState, State, StateBackend, StateEntry
+
+EventType = Literal["org_start", "batch", "result", "skipped", "org_done"]
+_REMOVALS = frozenset({Action.DELETE, Action.FORGET})
+
+
+@dataclass(frozen=True)
+class Event:
+    """Progress of an apply. ``address``/``ok`` are set for ``result`` and ``skipped`` events;
+    ``org_done`` carries ``ok`` for the org. Callbacks are never called concurrently."""
+
+    org: str
+    type: EventType
+    address: Address | None = None
+    ok: bool | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ChangeOutcome:
+    """What happened to one planned change. ``skipped`` changes were never attempted (``ok`` False)."""
+
+    address: Address
+    action: Action
+    ok: bool
+    message: str = ""
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class OrgReport:
+    """One org's apply: counts, every outcome in plan order, API calls made, and an org-level error
+    (plan errors, a provider or state failure, an interruption) if any."""
+
+    org: str
+    applied: int = 0
+    failed: int = 0
+    skipped: int = 0
+    results: tuple[ChangeOutcome, ...] = ()
+    api_calls: int = 0
+    seconds: float = 0.0
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and not self.error
+
+
+@dataclass(frozen=True)
+class ApplyReport:
+    """Every org's report (sorted by org name) and the state as last written."""
+
+    orgs: tuple[OrgReport, ...]
+    state: State
+
+    @property
+    def ok(self) -> bool:
+        """True when no change failed and no org reported an error."""
+        return all(org.ok for org in self.orgs)
+
+    def org(self, name: str) -> OrgReport:
+        for report in self.orgs:
+            if report.org == name:
+                return report
+        raise KeyError(name)
+
+
+class _StateWriter:
+    """Serialises state mutations and writes across org threads; keeps the state the backend returned."""
+
+    def __init__(self, backend: StateBackend, state: State) -> None:
+        self._backend = backend
+        self._lock = threading.Lock()
+        self.state = state
+
+    def commit(self, org: str, org_id: str, mutate: Callable[[OrgState], None]) -> None:
+        with self._lock:
+            org_state = self.state.org(org)
+            if org_id and org_state.org_id != org_id:
+                if org_state.org_id:
+                    org_state.apex_runs.clear()  # the ledger belongs to the org this id replaced
+                org_state.org_id = org_id
+            mutate(org_state)
+            self.state = self._backend.write(self.state)
+
+    def org_id(self, org: str) -> str:
+        """The org id state records for ``org`` ("" if none)."""
+        with self._lock:
+            org_state = self.state.orgs.get(org)
+            return org_state.org_id if org_state else ""
+
+
+def _state_entry(
+    change: Change, result: ChangeResult, previous: StateEntry | None, now: datetime
+) -> StateEntry:
+    after = change.after
+    if after is None:
+        raise ValueError(f"{change.address}: a {change.action.value} change needs an after resource")
+    ids = {**after.ids, **(result.resource.ids if result.resource else {}), **result.ids}
+    attributes = after.attributes()
+    if isinstance(after, Picklist):
+        attributes["managed_values"] = owned_after_apply(after, change.details, managed_values(previous))
+    return StateEntry(
+        kind=change.address.kind.value,
+        ids=ids,
+        attributes=attributes,
+        dependencies=[str(dep) for dep in change.depends_on],
+        applied_at=now,
+    )
+
+
+def record_results(org_state: OrgState, batch: Sequence[Change], results: Sequence[ChangeResult]) -> None:
+    """Update one org's state after a batch: successful creates/updates become entries, successful
+    deletes/forgets drop theirs, and every apex run (failed ones too) joins the run ledger."""
+    now = datetime.now(UTC)
+    for change, result in zip(batch, results, strict=True):
+        key = str(change.address)
+        if isinstance(change.after, ApexScript) and change.action is Action.RUN:
+            run = ApexRun(sha256=change.after.sha256, at=now, success=result.ok)
+            org_state.apex_runs.setdefault(change.after.name, []).append(run)
+        elif not result.ok:
+            continue
+        elif change.action in _REMOVALS:
+            org_state.resources.pop(key, None)
+        else:
+            org_state.resources[key] = _state_entry(change, result, org_state.resources.get(key), now)
+
+
+class _OrgRun:
+    """Applies one org's changes; see the module docstring for the rules."""
+
+    def __init__(
+        self,
+        org_plan: OrgPlan,
+        provider: Provider,
+        writer: _StateWriter,
+        emit: Callable[[Event], None],
+        stop: threading.Event,
+    ) -> None:
+        self.plan = org_plan
+        self.provider = provider
+        self.writer = writer
+        self.emit = emit
+        self.stop = stop
+        self.outcomes: list[ChangeOutcome] = []
+        self.failed_cause: dict[Address, Address] = {}
+        self.error = ""
+
+    def run(self) -> str:
+        """Walk the plan; return the org-level error ("" if none)."""
+        changes = list(self.plan.changes)
+        index = 0
+        while index < len(changes) and not self.error:
+            if self.stop.is_set():
+                self.error = "interrupted"
+                break
+            batch, index = self._next_batch(changes, index)
+            if batch:
+                self._run_batch(batch)
+        for change in changes[index:]:
+            self._skip(change, self.error)
+        if not self.error and self.plan.org_id and self.writer.org_id(self.plan.org) != self.plan.org_id:
+            self._commit([], [])  # adopt the org id even when nothing changed
+        return self.error
+
+    def _blocker(self, change: Change) -> Address | None:
+        return next((self.failed_cause[d] for d in change.depends_on if d in self.failed_cause), None)
+
+    def _joins(self, batch: list[Change], change: Change) -> bool:
+        first = batch[0]
+        return (
+            change.address.kind is first.address.kind
+            and first.address.kind is not Kind.APEX
+            and (change.action in _REMOVALS) == (first.action in _REMOVALS)
+            and not {b.address for b in batch}.intersection(change.depends_on)
+        )
+
+    def _next_batch(self, changes: list[Change], start: int) -> tuple[list[Change], int]:
+        batch: list[Change] = []
+        index = start
+        while index < len(changes):
+            change = changes[index]
+            blocker = self._blocker(change)
+            if blocker is not None:
+                self.failed_cause[change.address] = blocker
+                self._skip(change, f"upstream failed: {blocker}")
+            elif batch and not self._joins(batch, change):
+                break
+            else:
+                batch.append(change)
+            index += 1
+            if batch and batch[0].address.kind is Kind.APEX:
+                break
+        return batch, index
+
+    def _run_batch(self, batch: list[Change]) -> None:
+        kind = batch[0].address.kind
+        self.emit(Event(self.plan.org, "batch", message=f"{kind.value}: {len(batch)} change(s)"))
+        try:
+            results = self._results(kind, batch)
+        except ProviderError as exc:
+            self.error = str(exc)
+            results = [ChangeResult(address=c.address, ok=False, message=self.error) for c in batch]
+        for change, result in zip(batch, results, strict=True):
+            self._finish(change, result)
+        if not self.error:
+            self._commit(batch, results)
+
+    def _results(self, kind: Kind, batch: list[Change]) -> list[ChangeResult]:
+        if kind is Kind.APEX:
+            return [self._run_apex(change) for change in batch]
+        to_send = [change for change in batch if change.action is not Action.FORGET]
+        returned = {r.address: r for r in self.provider.apply(kind, to_send)} if to_send else {}
+        missing = "the provider returned no result for this change"
+        return [
+            ChangeResult(address=c.address, ok=True, message="no longer managed")
+            if c.action is Action.FORGET
+            else returned.get(c.address, ChangeResult(address=c.address, ok=False, message=missing))
+            for c in batch
+        ]
+
+    def _run_apex(self, change: Change) -> ChangeResult:
+        script = change.after
+        if not isinstance(script, ApexScript):
+            return ChangeResult(address=change.address, ok=False, message="no script to run")
+        outcome = self.provider.run_apex(script.body)
+        ok = outcome.compiled and outcome.success
+        return ChangeResult(address=change.address, ok=ok, message=outcome.message)
+
+    def _commit(self, batch: list[Change], results: list[ChangeResult]) -> None:
+        try:
+            self.writer.commit(self.plan.org, self.plan.org_id, lambda s: record_results(s, batch, results))
+        except StateError as exc:
+            self.error = f"state not saved after the last batch: {exc}"
+
+    def _finish(self, change: Change, result: ChangeResult) -> None:
+        if not result.ok:
+            self.failed_cause[change.address] = change.address
+        message = result.message or ("ok" if result.ok else "failed")
+        self.outcomes.append(ChangeOutcome(change.address, change.action, result.ok, message))
+        self.emit(Event(self.plan.org, "result", change.address, result.ok, message))
+
+    def _skip(self, change: Change, message: str) -> None:
+        self.outcomes.append(ChangeOutcome(change.address, change.action, False, message, skipped=True))
+        self.emit(Event(self.plan.org, "skipped", change.address, False, message))
+
+
+def _report(org: str, outcomes: Sequence[ChangeOutcome], calls: int, seconds: float, error: str) -> OrgReport:
+    return OrgReport(
+        org=org,
+        applied=sum(1 for o in outcomes if o.ok),
+        failed=sum(1 for o in outcomes if not o.ok and not o.skipped),
+        skipped=sum(1 for o in outcomes if o.skipped),
+        results=tuple(outcomes),
+        api_calls=calls,
+        seconds=seconds,
+        error=error,
+    )
+
+
+def _not_applied(org_plan: OrgPlan, error: str, emit: Callable[[Event], None]) -> OrgReport:
+    outcomes = [ChangeOutcome(c.address, c.action, False, error, skipped=True) for c in org_plan.changes]
+    emit(Event(org_plan.org, "org_done", ok=False, message=error))
+    return _report(org_plan.org, outcomes, 0, 0.0, error)
+
+
+def _apply_org(
+    org_plan: OrgPlan,
+    provider: Provider | None,
+    writer: _StateWriter,
+    emit: Callable[[Event], None],
+    stop: threading.Event,
+) -> OrgReport:
+    if org_plan.errors:
+        return _not_applied(org_plan, "not applied: " + "; ".join(org_plan.errors), emit)
+    if provider is None:
+        return _not_applied(org_plan, "not applied: no provider configured for this org", emit)
+    started, calls_before = time.monotonic(), provider.usage.calls
+    emit(Event(org_plan.org, "org_start", message=f"{len(org_plan.changes)} change(s)"))
+    run = _OrgRun(org_plan, provider, writer, emit, stop)
+    error = run.run()
+    report = _report(
+        org_plan.org, run.outcomes, provider.usage.calls - calls_before, time.monotonic() - started, error
+    )
+    summary = f"{report.applied} applied, {report.failed} failed, {report.skipped} skipped"
+    emit(Event(org_plan.org, "org_done", ok=report.ok, message=f"{summary}{'; ' + error if error else ''}"))
+    return report
+
+
+def apply_plan(
+    plan: Plan,
+    *,
+    providers: Mapping[str, Provider],
+    backend: StateBackend,
+    state: State,
+    parallelism: int = 8,
+    on_event: Callable[[Event], None] | None = None,
+    stop: threading.Event | None = None,
+) -> ApplyReport:
+    """Apply ``plan`` to its orgs (in parallel, at most ``parallelism`` at once) and persist state after
+    every batch through ``backend``, starting from ``state`` (which is not modified: a copy is).
+
+    Orgs whose plan has errors are not applied and reported with that error. Exceptions other than
+    ``ProviderError``/``StateError`` are bugs and propagate (state already written stays written).
+    """
+    writer = _StateWriter(backend, state.model_copy(deep=True))
+    event_lock = threading.Lock()
+    stop_event = stop if stop is not None else threading.Event()
+
+    def emit(event: Event) -> None:
+        if on_event is not None:
+            with event_lock:
+                on_event(event)
+
+    def apply_one(org_plan: OrgPlan) -> OrgReport:
+        return _apply_org(org_plan, providers.get(org_plan.org), writer, emit, stop_event)
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        reports = list(pool.map(apply_one, sorted(plan.orgs, key=lambda o: o.org)))
+    return ApplyReport(orgs=tuple(reports), state=writer.state)

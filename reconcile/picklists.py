@@ -1,0 +1,124 @@
+"""Picklist value sets: how declared values merge into a live list, and which values this tool owns.
+
+Merging keeps the live list (org order, inactive values kept) and appends new values. A declared value
+becomes active with its declared label. The default follows a declared ``default``; without one,
+``additive`` keeps the live default and ``exact`` clears it. An undeclared active value is deactivated in
+``exact`` mode, and in either mode when this tool owns it (it added or reactivated it earlier and the
+config no longer declares it). An inactive value is never the default.
+
+Ownership (state ``managed_values``) is the values this tool made active: added or reactivated, kept while
+they stay active. When a picklist leaves the config, exactly those values are deactivated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from reconcile.model import Picklist, PicklistValue, ValueChange
+from state.base import StateEntry
+
+_PAST = {
+    "add": "added",
+    "relabel": "relabelled",
+    "default": "made default",
+    "undefault": "no longer default",
+    "deactivate": "deactivated",
+    "reactivate": "reactivated",
+}
+
+
+def managed_values(entry: StateEntry | None) -> set[str]:
+    """The picklist values a state entry says this tool made active (empty without an entry)."""
+    if entry is None:
+        return set()
+    return {str(name) for name in entry.attributes.get("managed_values", ())}
+
+
+def _target_default(name: str, active: bool, was_default: bool, desired: Picklist) -> bool:
+    if not active:
+        return False
+    if desired.default_value is not None:
+        return name == desired.default_value
+    return was_default and desired.mode == "additive"
+
+
+def _target_value(
+    live: PicklistValue | None, want: PicklistValue | None, desired: Picklist, managed: set[str]
+) -> PicklistValue:
+    if want is not None:
+        name, label, active = want.name, want.label, True
+    elif live is not None:
+        name, label = live.name, live.label
+        owned = desired.mode == "exact" or live.name in managed
+        active = live.active and not owned
+    else:
+        raise ValueError("a value must be live, declared or both")
+    was_default = live.default if live is not None else False
+    default = _target_default(name, active, was_default, desired)
+    return PicklistValue(name=name, label=label, active=active, default=default)
+
+
+def value_details(before: PicklistValue | None, after: PicklistValue) -> list[ValueChange]:
+    """What changes for one value, in the order add, relabel, (de|re)activate, (un)default."""
+    if before is None:
+        return [ValueChange(value=after.name, change="add", after=after.label)]
+    details: list[ValueChange] = []
+    if before.label != after.label:
+        details.append(
+            ValueChange(value=after.name, change="relabel", before=before.label, after=after.label)
+        )
+    if before.active != after.active:
+        details.append(ValueChange(value=after.name, change="reactivate" if after.active else "deactivate"))
+    if before.default != after.default:
+        details.append(ValueChange(value=after.name, change="default" if after.default else "undefault"))
+    return details
+
+
+def merge_values(
+    desired: Picklist, live: Picklist, managed: set[str]
+) -> tuple[tuple[PicklistValue, ...], tuple[ValueChange, ...]]:
+    """The complete value list to write (live values in org order, then new ones in declared order)
+    and its value-level detail. ``managed`` are the values this tool owns from earlier applies."""
+    declared = {value.name: value for value in desired.values}
+    live_names = {value.name for value in live.values}
+    pairs: list[tuple[PicklistValue | None, PicklistValue | None]] = [
+        (value, declared.get(value.name)) for value in live.values
+    ]
+    pairs += [(None, value) for value in desired.values if value.name not in live_names]
+    merged = tuple(_target_value(before, want, desired, managed) for before, want in pairs)
+    details = [
+        d for (before, _), after in zip(pairs, merged, strict=True) for d in value_details(before, after)
+    ]
+    return merged, tuple(details)
+
+
+def deactivate_owned(
+    live: Picklist, managed: set[str]
+) -> tuple[tuple[PicklistValue, ...], tuple[ValueChange, ...]]:
+    """The live list with the owned values that are still active deactivated (and no longer default)."""
+    values = tuple(
+        value.model_copy(update={"active": False, "default": False})
+        if value.active and value.name in managed
+        else value
+        for value in live.values
+    )
+    details = tuple(d for b, a in zip(live.values, values, strict=True) for d in value_details(b, a))
+    return values, details
+
+
+def owned_after_apply(after: Picklist, details: Iterable[ValueChange], previously: set[str]) -> list[str]:
+    """The values this tool owns once ``after`` is written: those it owned before or just added or
+    reactivated, that are active in ``after``; in list order."""
+    made_active = {d.value for d in details if d.change in ("add", "reactivate")}
+    owned = previously | made_active
+    return [value.name for value in after.values if value.active and value.name in owned]
+
+
+def describe_details(details: Iterable[ValueChange]) -> str:
+    """A short summary such as ``1 value added, 2 values deactivated``."""
+    counts: dict[str, int] = {}
+    for detail in details:
+        counts[detail.change] = counts.get(detail.change, 0) + 1
+    return ", ".join(
+        f"{count} {'value' if count == 1 else 'values'} {_PAST[kind]}" for kind, count in counts.items()
+    )
