@@ -1,0 +1,399 @@
+"""The configuration: TOML files → one frozen, fully validated ``Config``.
+
+``load_config`` reads one file or a directory of ``*.toml`` files (merged in name order), checks every
+key, type, reference and per-org expansion, and raises one ``ConfigError`` listing every problem with
+``file:line:col``. Decisions beyond DESIGN.md §5:
+
+- Paths in the config (``emulator``, ``ca_cert``, ``key_file``, ``[state] path``) are relative to the
+  configuration directory (the directory given, or the file's parent) and are resolved to absolute
+  paths here. ``[[apex]] file`` must stay inside that directory and is kept relative (posix form).
+- ``${var.NAME}`` placeholders may appear in the names an entry declares (targets, values, profiles,
+  users, references); pattern checks skip strings holding a placeholder and expansion substitutes them.
+- ``select_orgs`` with ``for_apply`` never picks a ``protected`` org through a tag or the default
+  selection: only naming it with ``--org`` does.
+- Cross-entry references are checked only when every entry is individually valid, so a typo in one
+  entry does not also surface as dangling references to it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Callable, Collection, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from reconcile.config_schema import (
+    AUTH_METHODS,
+    ENTRY_TYPES,
+    AnyEntry,
+    ApexEntry,
+    Entry,
+    OrgConfig,
+    SchemaModel,
+    StateSettings,
+)
+from reconcile.config_source import (
+    KeyPath,
+    SourceFile,
+    describe_validation_error,
+    did_you_mean,
+    discover,
+    dotted,
+    read_source,
+    type_name,
+)
+from reconcile.errors import ConfigError, Location, Problem
+from reconcile.model import sha256_hex
+
+__all__ = ["Config", "OrgConfig", "StateSettings", "load_config", "select_orgs"]
+
+APEX_MAX_CHARS = 32_000
+_SECTIONS = {"version": "version", "state": "[state]", "orgs": "[orgs.NAME]",
+             **{name: f"[[{name}]]" for name in ENTRY_TYPES}}
+_SECRET_NAMES = frozenset({"password", "token", "access_token", "security_token", "client_secret", "secret",
+                           "private_key", "key"})
+_ENV_FOR_SECRET = {"token": "token_env", "access_token": "token_env", "secret": "client_secret_env"}
+
+M = TypeVar("M", bound=SchemaModel)
+Locator = Callable[[KeyPath], Location]
+
+
+class Config(BaseModel):
+    """A loaded, validated configuration. Immutable; expand it per org with ``reconcile.expand``.
+
+    ``root`` is the absolute configuration directory; ``files`` the TOML files read, in merge order;
+    ``digest`` a sha256 over every TOML and apex file (by relative name), which changes whenever any
+    input changes. ``entries`` lists every entry in declaration order (files by name, then line).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    files: tuple[Path, ...]
+    root: Path
+    digest: str
+    version: int = 1
+    state: StateSettings
+    orgs: dict[str, OrgConfig]
+    entries: tuple[AnyEntry, ...] = ()
+
+    @property
+    def state_path(self) -> Path:
+        return self.state.state_path
+
+    def entries_of(self, kind: type[Entry]) -> tuple[AnyEntry, ...]:
+        return tuple(entry for entry in self.entries if isinstance(entry, kind))
+
+
+def load_config(path: str | Path) -> Config:
+    """Load and validate the configuration at ``path``; raise ``ConfigError`` with every problem."""
+    root, files = discover(Path(path))
+    loader = _Loader(root.resolve())
+    for file in files:
+        source = read_source(file)
+        if isinstance(source, Problem):
+            loader.problems.append(source)
+            loader.unreadable += 1
+        else:
+            loader.collect(source)
+    config = loader.build()
+    if loader.problems:
+        raise ConfigError(sorted(loader.problems, key=_position))
+    return config
+
+
+def select_orgs(config: Config, names: Sequence[str], tags: Sequence[str], *, for_apply: bool) -> list[str]:
+    """The org names chosen by ``--org``/``--tag``, sorted. No selection means every org; for apply,
+    every org that is not ``protected`` (a protected org is applied only when named)."""
+    known_tags = sorted({tag for org in config.orgs.values() for tag in org.tags})
+    org_hint = "orgs: " + ", ".join(sorted(config.orgs))
+    tag_hint = "tags: " + (", ".join(known_tags) or "(none)")
+    problems = [Problem(f"unknown org '{name}'" + did_you_mean(name, config.orgs), hint=org_hint)
+                for name in names if name not in config.orgs]
+    problems += [Problem(f"no org has the tag '{tag}'" + did_you_mean(tag, known_tags), hint=tag_hint)
+                 for tag in tags if tag not in known_tags]
+    if problems:
+        raise ConfigError(problems)
+
+    def eligible(org: OrgConfig) -> bool:
+        return not (for_apply and org.protected)
+
+    if not names and not tags:
+        return sorted(name for name, org in config.orgs.items() if eligible(org))
+    tagged = {name for name, org in config.orgs.items() if set(org.tags) & set(tags) and eligible(org)}
+    return sorted(set(names) | tagged)
+
+
+class _Loader:
+    """Collects the raw sections of every file, validates them, and accumulates problems."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+        self.sources: list[SourceFile] = []
+        self.state_raw: dict[str, tuple[Any, SourceFile]] = {}
+        self.org_raw: dict[str, tuple[dict[str, Any], SourceFile]] = {}
+        self.entry_raw: list[tuple[str, int, dict[str, Any], SourceFile]] = []
+        self.digest_parts: list[tuple[str, bytes]] = []
+        self.unreadable = 0
+
+    def collect(self, source: SourceFile) -> None:
+        self.sources.append(source)
+        self.digest_parts.append((self._relative(source.path), source.raw))
+        for key, value in source.data.items():
+            if key == "version":
+                self._version(source, value)
+            elif key == "state":
+                self._state(source, value)
+            elif key == "orgs":
+                self._orgs(source, value)
+            elif key in ENTRY_TYPES:
+                self._entries(source, key, value)
+            else:
+                self._unknown_section(source, key, value)
+
+    def _relative(self, path: Path) -> str:
+        resolved = path.resolve()
+        inside = resolved.is_relative_to(self.root)
+        return resolved.relative_to(self.root).as_posix() if inside else str(resolved)
+
+    def _version(self, source: SourceFile, value: Any) -> None:
+        if type(value) is not int or value != 1:
+            self.problems.append(source.problem(("version",), f"unsupported config version {value!r}",
+                                                "this release reads version = 1"))
+
+    def _state(self, source: SourceFile, value: Any) -> None:
+        if not isinstance(value, dict):
+            message = f"[state]: expected a table, got {type_name(value)}"
+            self.problems.append(source.problem(("state",), message))
+            return
+        for key, item in value.items():
+            if key in self.state_raw:
+                first = self.state_raw[key][1].at(("state", key))
+                message = f"`state.{key}` is set twice; first at {first}"
+                self.problems.append(source.problem(("state", key), message, "keep one of them"))
+            else:
+                self.state_raw[key] = (item, source)
+
+    def _orgs(self, source: SourceFile, value: Any) -> None:
+        if not isinstance(value, dict):
+            self.problems.append(source.problem(("orgs",), "`orgs` must hold [orgs.NAME] tables"))
+            return
+        for name, table in value.items():
+            where = ("orgs", name)
+            if not OrgConfig.valid_name(name):
+                self.problems.append(source.problem(where, f"invalid org name '{name}'",
+                                                    "use only letters, digits, '-' and '_'"))
+            elif not isinstance(table, dict):
+                message = f"[orgs.{name}]: expected a table, got {type_name(table)}"
+                self.problems.append(source.problem(where, message))
+            elif name in self.org_raw:
+                first = self.org_raw[name][1].at(where)
+                self.problems.append(source.problem(
+                    where, f"org '{name}' is declared twice: at {first} and at {source.at(where)}",
+                    "declare each org once, in one file"))
+            else:
+                self.org_raw[name] = (table, source)
+
+    def _entries(self, source: SourceFile, section: str, value: Any) -> None:
+        message = f"`{section}` entries must be [[{section}]] tables"
+        if not isinstance(value, list):
+            self.problems.append(source.problem((section,), message))
+            return
+        for index, item in enumerate(value):
+            if isinstance(item, dict):
+                self.entry_raw.append((section, index, item, source))
+            else:
+                self.problems.append(source.problem((section, index), message))
+
+    def _unknown_section(self, source: SourceFile, key: str, value: Any) -> None:
+        if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+            shown = f"[[{key}]]"
+        elif isinstance(value, dict):
+            shown = f"[{key}]"
+        else:
+            shown = f"key '{key}'"
+        close = did_you_mean(shown, list(_SECTIONS.values()), quote=False)
+        self.problems.append(source.problem((key,), f"unknown section {shown}{close}",
+                                            "sections: " + ", ".join(_SECTIONS.values())))
+
+    def build(self) -> Config:
+        state = self._build_state()
+        orgs = {name: org for name, (raw, source) in sorted(self.org_raw.items())
+                if (org := self._build_org(name, raw, source)) is not None}
+        complete = len(orgs) == len(self.org_raw) and not self.unreadable
+        if not self.org_raw and self.sources and not self.unreadable:
+            hint = 'add one, e.g. [orgs.dev] with emulator = "orgs/dev.json"'
+            self.problems.append(self.sources[0].problem((), "no orgs declared", hint))
+        entries = self._build_entries()
+        complete = complete and len(entries) == len(self.entry_raw)
+        config = Config(files=tuple(source.path.resolve() for source in self.sources), root=self.root,
+                        digest=self._digest(), state=state, orgs=orgs, entries=entries)
+        from reconcile.expand import check_expansion  # expand builds on this module's Config
+
+        self.problems += check_expansion(config, check_references=complete)
+        return config
+
+    def _build_entries(self) -> tuple[AnyEntry, ...]:
+        """Valid entries in declaration order: files by name, then line."""
+        org_tags = {name: [tag for tag in raw.get("tags", []) if isinstance(tag, str)]
+                    if isinstance(raw.get("tags"), list) else [] for name, (raw, _) in self.org_raw.items()}
+        entries = [entry for section, index, raw, source in self.entry_raw
+                   if (entry := self._build_entry(section, index, raw, source, org_tags)) is not None]
+        files = [source.shown for source in self.sources]
+        return tuple(sorted(entries, key=lambda entry: (files.index(entry.location.file), entry.location.line)))
+
+    def _digest(self) -> str:
+        digest = hashlib.sha256()
+        for name, data in sorted(self.digest_parts):
+            digest.update(f"{name}\0{len(data)}\0".encode())
+            digest.update(data)
+        return digest.hexdigest()
+
+    def _validate(self, model: type[M], data: dict[str, Any], at: Locator, label: str,
+                  **internal: Any) -> M | None:
+        """Validate ``data`` (user keys) plus ``internal`` (loader-filled) keys as ``model``."""
+        allowed = model.user_keys()
+        silenced = set(internal)
+        for key in data:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                silenced.update(close)  # a misspelt key is not also a missing one
+                hint = "allowed keys: " + ", ".join(allowed)
+                self.problems.append(Problem(f"unknown key '{key}' in {label}" + did_you_mean(key, close),
+                                             at((key,)), hint))
+        known = {key: value for key, value in data.items() if key in allowed}
+        try:
+            return model.model_validate({**known, **internal})
+        except ValidationError as error:
+            for detail in error.errors():
+                path, message, hint = describe_validation_error(detail, model)
+                if path and path[0] not in silenced:
+                    self.problems.append(Problem(f"{label}: {message}", at(path), hint))
+            return None
+
+    def _build_state(self) -> StateSettings:
+        data = {key: value for key, (value, _) in self.state_raw.items()}
+
+        def at(path: KeyPath) -> Location:
+            origin = self.state_raw.get(str(path[0])) if path else None
+            source = origin[1] if origin else self.sources[0]
+            return source.at(("state", *path))
+
+        path = data.get("path")
+        target = self.root / path if isinstance(path, str) else self.root / StateSettings().path
+        settings = self._validate(StateSettings, data, at, "[state]", state_path=target)
+        return settings or StateSettings(state_path=target)
+
+    def _build_org(self, name: str, raw: dict[str, Any], source: SourceFile) -> OrgConfig | None:
+        base = ("orgs", name)
+
+        def at(path: KeyPath) -> Location:
+            return source.at((*base, *path))
+
+        data = self._strip_secrets(raw, at, f"[orgs.{name}]", ())
+        auth = None
+        if "auth" in data:
+            auth = self._build_auth(data.pop("auth"), lambda path: at(("auth", *path)), name)
+        org = self._validate(OrgConfig, data, at, f"[orgs.{name}]", name=name, location=source.at(base),
+                             auth=auth)
+        if org is None or ("auth" in raw and auth is None):
+            return None
+        findings = org.findings(self.root, has_auth="auth" in raw)
+        label = f"[orgs.{name}]"
+        self.problems += [Problem(f"{label}: {message}", at(path), hint) for path, message, hint in findings]
+        return org.resolved(self.root) if not findings else None
+
+    def _build_auth(self, raw: Any, at: Locator, org: str) -> SchemaModel | None:
+        label = f"auth of [orgs.{org}]"
+        methods = ", ".join(AUTH_METHODS)
+        method = raw.get("method") if isinstance(raw, dict) else None
+        if not isinstance(raw, dict):
+            hint = f'write auth = {{ method = "...", ... }} with a method of {methods}'
+            self.problems.append(Problem(f"{label}: expected a table, got {type_name(raw)}", at(()), hint))
+        elif not isinstance(method, str) or method not in AUTH_METHODS:
+            what = "needs a `method`" if method is None else f"has an unknown method {method!r}"
+            close = did_you_mean(method, AUTH_METHODS) if isinstance(method, str) else ""
+            self.problems.append(Problem(f"{label} {what}{close}", at(("method",)), f"methods: {methods}"))
+        else:
+            return self._validate(AUTH_METHODS[method], raw, at, label)
+        return None
+
+    def _strip_secrets(self, table: dict[str, Any], at: Locator, label: str, path: KeyPath) -> dict[str, Any]:
+        kept: dict[str, Any] = {}
+        for key, value in table.items():
+            if isinstance(value, dict):
+                kept[key] = self._strip_secrets(value, at, label, (*path, key))
+            elif _is_secret_name(key):
+                self.problems.append(Problem(_secret_message(key), at((*path, key)),
+                                             f"remove `{dotted((*path, key))}` from {label}"))
+            else:
+                kept[key] = value
+        return kept
+
+    def _build_entry(self, section: str, index: int, raw: dict[str, Any], source: SourceFile,
+                     org_tags: Mapping[str, Collection[str]]) -> AnyEntry | None:
+        base = (section, index)
+
+        def at(path: KeyPath) -> Location:
+            return source.at((*base, *path))
+
+        title = f"[[{section}]] #{index + 1}"
+        model = ENTRY_TYPES[section]
+        entry = self._validate(model, raw, at, title, location=source.at(base), title=title)
+        if entry is None:
+            return None
+        findings = entry.findings() + (entry.target_findings(org_tags) if not self.unreadable else [])
+        self.problems += [Problem(f"{title}: {message}", at(path), hint) for path, message, hint in findings]
+        if isinstance(entry, ApexEntry):
+            return self._load_apex(entry, at) if not findings else None
+        return entry if not findings else None
+
+    def _load_apex(self, entry: ApexEntry, at: Locator) -> ApexEntry | None:
+        target = (self.root / entry.file).resolve()
+        where = at(("file",))
+        if not target.is_relative_to(self.root):
+            message = f"`file` {entry.file!r}: path escapes the configuration directory"
+            self.problems.append(Problem(message, where, f"keep apex scripts inside {self.root}"))
+            return None
+        if not target.is_file():
+            self.problems.append(Problem(f"apex file not found: {entry.file}", where,
+                                         f"create it or fix the path; paths are relative to {self.root}"))
+            return None
+        raw = target.read_bytes()
+        try:
+            body = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            self.problems.append(Problem(f"apex file {entry.file} is not valid UTF-8 (offset {error.start})",
+                                         where, "save the script with UTF-8 encoding"))
+            return None
+        if len(body) > APEX_MAX_CHARS:
+            message = f"apex file {entry.file} has {len(body):,} characters; executeAnonymous accepts " \
+                      f"at most {APEX_MAX_CHARS:,}"
+            self.problems.append(Problem(message, where, "split the script into several [[apex]] entries"))
+            return None
+        relative = self._relative(target)
+        self.digest_parts.append((relative, raw))
+        return entry.model_copy(update={"file": relative, "body": body, "sha256": sha256_hex(body)})
+
+
+def _position(problem: Problem) -> tuple[str, int, int]:
+    where = problem.location
+    return (where.file, where.line, where.col) if where else ("", 0, 0)
+
+
+def _is_secret_name(key: str) -> bool:
+    lowered = key.lower()
+    return lowered in _SECRET_NAMES or lowered.endswith(("_password", "_token", "_secret"))
+
+
+def _secret_message(key: str) -> str:
+    head = f"literal secret in `{key}`: secrets never go in TOML; "
+    if key.lower() in ("key", "private_key"):
+        return head + "put the key in a file and name it with `key_file`, or name an environment variable " \
+                      "holding its path with `key_file_env`"
+    env = _ENV_FOR_SECRET.get(key.lower(), f"{key}_env")
+    return head + f"set an environment variable and name it with `{env}`"
+

@@ -1,0 +1,270 @@
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from reconcile.config import Config, load_config
+from reconcile.desired import DesiredOrg
+from reconcile.errors import ConfigError, Location
+from reconcile.expand import expand
+from reconcile.model import (
+    Address,
+    ApexScript,
+    LayoutAssignment,
+    PermissionSetGrant,
+    Picklist,
+    PicklistValue,
+    sha256_hex,
+)
+
+CONFIGS = Path(__file__).parent / "configs"
+
+
+def addr(text: str) -> Address:
+    return Address.parse(text)
+
+
+def keys(desired: DesiredOrg) -> list[str]:
+    return [str(address) for address in desired.resources]
+
+
+def load_text(tmp_path: Path, text: str) -> Config:
+    (tmp_path / "reconcile.toml").write_text(text, encoding="utf-8")
+    return load_config(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def every_key() -> Config:
+    return load_config(CONFIGS / "every-key")
+
+
+def test_resources_are_fanned_out_in_declaration_order(every_key: Config) -> None:
+    uat = expand(every_key, "uat")
+
+    assert keys(uat) == [
+        "picklist:Account.Tier__c",
+        "picklist:gvs:Regions",
+        "layout_assignment:Sales User/Account/Enterprise",
+        "layout_assignment:Sales Manager/Account/Enterprise",
+        "layout_assignment:System Administrator/Account",
+        "permission_set_grant:Sales_Ops/alice@acme.com.uat",
+        "permission_set_grant:Sales_Ops/bob@acme.com.uat",
+        "permission_set_grant:group:Sales_Bundle/admin@acme.com.uat",
+        "apex:backfill-tiers",
+        "apex:hello",
+    ]
+    assert uat.org == "uat"
+
+
+def test_entries_apply_only_to_their_orgs_and_tags(every_key: Config) -> None:
+    dev, prod, ci = (expand(every_key, name) for name in ("dev", "prod", "ci"))
+
+    assert "picklist:svs:Industry" in keys(dev)
+    assert "picklist:svs:Industry" not in keys(prod)
+    assert "apex:backfill-tiers" in keys(prod) and "apex:backfill-tiers" not in keys(dev)
+    assert "layout_assignment:System Administrator/Account" not in keys(ci)
+    assert "permission_set_grant:group:Sales_Bundle/ci@acme.com" in keys(ci)
+    assert not any(key.startswith("permission_set_grant:group:") for key in keys(dev))
+
+
+def test_grants_carry_the_org_suffix_and_expiry(every_key: Config) -> None:
+    uat, prod = expand(every_key, "uat"), expand(every_key, "prod")
+
+    grant = uat.resources[addr("permission_set_grant:Sales_Ops/alice@acme.com.uat")]
+    assert grant == PermissionSetGrant(permission_set="Sales_Ops", username="alice@acme.com.uat",
+                                       expires=date(2026, 6, 30))
+    assert addr("permission_set_grant:Sales_Ops/alice@acme.com") in prod.resources
+
+
+def test_picklists_keep_value_order_labels_defaults_and_modes(every_key: Config) -> None:
+    uat = expand(every_key, "uat")
+
+    assert uat.resources[addr("picklist:Account.Tier__c")] == Picklist(
+        target="Account.Tier__c",
+        values=(PicklistValue(name="Gold", label="Gold"),
+                PicklistValue(name="Silver", label="Silver", default=True),
+                PicklistValue(name="Bronze", label="Bronze tier", active=False)),
+        sorted=True, mode="exact")
+    regions = uat.resources[addr("picklist:gvs:Regions")]
+    assert isinstance(regions, Picklist)
+    assert (regions.sorted, regions.mode, regions.default_value) == (None, "additive", "Other")
+    assert [value.name for value in regions.values] == ["AMER", "Other"]
+
+
+def test_variables_are_substituted_per_org(every_key: Config) -> None:
+    names = {}
+    for org in ("dev", "prod"):
+        regions = expand(every_key, org).resources[addr("picklist:gvs:Regions")]
+        assert isinstance(regions, Picklist)
+        names[org] = [value.name for value in regions.values]
+
+    assert names == {"dev": ["EMEA", "Other"], "prod": ["APAC", "Other"]}
+
+
+def test_layout_assignments_are_one_per_profile(every_key: Config) -> None:
+    layout = expand(every_key, "dev").resources[addr("layout_assignment:Sales Manager/Account/Enterprise")]
+
+    assert layout == LayoutAssignment(profile="Sales Manager", object="Account", record_type="Enterprise",
+                                      layout="Account Enterprise Layout")
+
+
+def test_apex_scripts_carry_file_hash_policy_and_body(every_key: Config) -> None:
+    script = expand(every_key, "uat").resources[addr("apex:backfill-tiers")]
+    body = (CONFIGS / "every-key" / "scripts" / "backfill_tiers.apex").read_text(encoding="utf-8")
+
+    assert script == ApexScript(name="backfill-tiers", file="scripts/backfill_tiers.apex",
+                                sha256=sha256_hex(body), run="on_change", body=body)
+
+
+def test_after_and_before_become_edges(every_key: Config) -> None:
+    uat = expand(every_key, "uat")
+    tier = addr("picklist:Account.Tier__c")
+    alice, bob = (addr(f"permission_set_grant:Sales_Ops/{user}@acme.com.uat") for user in ("alice", "bob"))
+    bundle = addr("permission_set_grant:group:Sales_Bundle/admin@acme.com.uat")
+    backfill = addr("apex:backfill-tiers")
+
+    assert uat.edges == {
+        (tier, addr("layout_assignment:Sales User/Account/Enterprise")),
+        (tier, addr("layout_assignment:Sales Manager/Account/Enterprise")),
+        (alice, bundle),
+        (bob, bundle),
+        (tier, backfill),
+        (backfill, alice),
+    }
+
+
+def test_references_missing_from_an_org_are_dropped(every_key: Config) -> None:
+    dev = expand(every_key, "dev")
+
+    tier = addr("picklist:Account.Tier__c")
+    assert dev.edges == {(tier, addr("layout_assignment:Sales User/Account/Enterprise")),
+                         (tier, addr("layout_assignment:Sales Manager/Account/Enterprise"))}
+
+
+def test_locations_and_exclusive_assignables(every_key: Config) -> None:
+    uat = expand(every_key, "uat")
+    shown = str(CONFIGS / "every-key" / "reconcile.toml")
+
+    assert uat.locations[addr("permission_set_grant:Sales_Ops/bob@acme.com.uat")] == Location(shown, 76, 1)
+    assert uat.locations[addr("apex:hello")] == Location(shown, 96, 1)
+    assert set(uat.locations) == set(uat.resources)
+    assert uat.exclusive == {"Sales_Ops"}
+
+
+def test_an_assignable_reference_never_orders_a_grant_after_itself(tmp_path: Path) -> None:
+    config = load_text(tmp_path, """\
+[orgs.dev]
+sf_alias = "acme-dev"
+
+[[permission_set_grant]]
+permission_set_group = "Bundle"
+users = ["bob@acme.com"]
+exclusive = true
+
+[[permission_set_grant]]
+permission_set_group = "Bundle"
+users = ["alice@acme.com"]
+after = ["permission_set_grant:group:Bundle"]
+""")
+    dev = expand(config, "dev")
+    alice, bob = (addr(f"permission_set_grant:group:Bundle/{user}@acme.com") for user in ("alice", "bob"))
+
+    assert dev.edges == {(bob, alice)}
+    assert dev.exclusive == {"group:Bundle"}
+
+
+def test_the_same_address_for_disjoint_orgs_is_allowed(tmp_path: Path) -> None:
+    config = load_text(tmp_path, """\
+[orgs.dev]
+sf_alias = "acme-dev"
+
+[orgs.prod]
+sf_alias = "acme-prod"
+
+[[layout_assignment]]
+profile = "Sales User"
+object = "Account"
+layout = "Dev Layout"
+orgs = ["dev"]
+
+[[layout_assignment]]
+profile = "Sales User"
+object = "Account"
+layout = "Prod Layout"
+orgs = ["prod"]
+""")
+    layouts = {}
+    for org in ("dev", "prod"):
+        layout = expand(config, org).resources[addr("layout_assignment:Sales User/Account")]
+        assert isinstance(layout, LayoutAssignment)
+        layouts[org] = layout.layout
+
+    assert layouts == {"dev": "Dev Layout", "prod": "Prod Layout"}
+
+
+def test_a_reference_valid_in_one_org_only_is_accepted(tmp_path: Path) -> None:
+    config = load_text(tmp_path, """\
+[orgs.dev]
+sf_alias = "acme-dev"
+
+[orgs.uat]
+sf_alias = "acme-uat"
+
+[[picklist]]
+field = "Account.Tier__c"
+values = ["Gold"]
+orgs = ["uat"]
+
+[[permission_set_grant]]
+permission_set = "Sales_Ops"
+users = ["alice@acme.com"]
+after = ["picklist:Account.Tier__c"]
+""")
+
+    assert expand(config, "dev").edges == frozenset()
+    assert len(expand(config, "uat").edges) == 1
+
+
+def test_a_malformed_placeholder_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_text(tmp_path, """\
+[orgs.dev]
+sf_alias = "acme-dev"
+
+[[layout_assignment]]
+profile = "${region}"
+object = "Account"
+layout = "Account Layout"
+""")
+    [problem] = caught.value.problems
+
+    assert problem.message == "[[layout_assignment]] #1: malformed placeholder `${region}`"
+    assert str(problem.location) == f"{tmp_path / 'reconcile.toml'}:4:1"
+
+
+def test_an_unknown_variable_names_every_org_missing_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_text(tmp_path, """\
+[orgs.dev]
+sf_alias = "acme-dev"
+
+[orgs.uat]
+sf_alias = "acme-uat"
+
+[[permission_set_grant]]
+permission_set = "Sales_Ops"
+users = ["${var.admin}"]
+""")
+    [problem] = caught.value.problems
+
+    assert "unknown variable `${var.admin}` for orgs dev, uat" in problem.message
+    assert "[orgs.dev.vars], [orgs.uat.vars]" in problem.hint
+
+
+def test_expanding_an_unknown_org_suggests_a_name(every_key: Config) -> None:
+    with pytest.raises(ConfigError) as caught:
+        expand(every_key, "prdo")
+
+    assert caught.value.problems[0].message == "unknown org 'prdo'; did you mean 'prod'?"
