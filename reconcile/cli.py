@@ -1,0 +1,98 @@
+"""The command line: a thin Typer app over the engine.
+
+Every command catches the errors a user can cause (``ReconcileError``), prints one red message and
+exits 1; ``--debug`` shows the traceback instead. Only this module and ``reconcile/render_*`` print.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from reconcile import __version__
+from reconcile.errors import ReconcileError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    name="reconcile",
+    help="Declarative configuration for Salesforce orgs: validate, plan, apply.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+_debug = False
+
+
+def err_console() -> Console:
+    return Console(stderr=True, soft_wrap=True)
+
+
+def out_console() -> Console:
+    return Console(soft_wrap=True, highlight=False)
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn a ReconcileError into one red message and exit 1 (a traceback only with --debug)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except ReconcileError as exc:
+            if _debug:
+                raise
+            err_console().print(f"[bold red]Error:[/] {exc}", markup=True, highlight=False)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err_console().print("[red]Interrupted.[/]")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"reconcile {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Declarative configuration for Salesforce orgs: validate, plan, apply."""
+    global _debug
+    _debug = debug
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="reconcile")
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+ConfigOpt = Annotated[
+    Path,
+    typer.Option("--config", "-c", help="A config file or a directory of *.toml files."),
+]
+DEFAULT_CONFIG = Path("reconcile.toml")
+
+
+# The commands register themselves on `app`; imported last because they import from this module.
+# isort: off
+from reconcile.commands import validate, plan, apply, state, emulator  # noqa: E402, F401
+# isort: on

@@ -1,0 +1,169 @@
+"""``reconcile apply``: converge the orgs, from a fresh plan or a saved one."""
+
+from __future__ import annotations
+
+import getpass
+import signal
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from reconcile.cli import app, handle_errors, out_console, stdin_is_terminal
+from reconcile.commands.options import (
+    DEFAULT_CONFIG,
+    DEFAULT_PARALLELISM,
+    ConfigOpt,
+    Format,
+    LockTimeoutOpt,
+    OrgOpt,
+    ParallelismOpt,
+    TagOpt,
+)
+from reconcile.commands.plan import print_rendered, render
+from reconcile.errors import ReconcileError
+from reconcile.executor import ApplyReport, Event, apply_plan
+from reconcile.plan import Plan
+from reconcile.planfile import load_plan
+from reconcile.planner import verify_fresh
+from reconcile.render_apply import event_line, render_apply_report
+from reconcile.safety import check_plan_safety, protected_orgs_ok
+from reconcile.workspace import Workspace
+from state.journal import Journal
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """SIGINT/SIGTERM set the event: the batch in flight finishes, state is saved, the rest is skipped."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def confirm(plan: Plan) -> None:
+    if not stdin_is_terminal():
+        raise ReconcileError(
+            "apply asks for confirmation and there is no terminal to ask on: "
+            "review the plan, then re-run with --auto-approve"
+        )
+    orgs = ", ".join(o.org for o in plan.orgs if o.has_changes and not o.errors)
+    answer = typer.prompt(f"Apply these changes to {orgs}? Only 'yes' will be accepted", default="")
+    if answer.strip() != "yes":
+        raise ReconcileError("apply cancelled; nothing was changed")
+
+
+def journal_for(workspace: Workspace) -> Journal:
+    return Journal(workspace.config.state_path.parent / "history.jsonl")
+
+
+def run_record(run_id: str, kind: str, **fields: Any) -> dict[str, Any]:
+    return {"run_id": run_id, "type": kind, "at": datetime.now(UTC).isoformat(), **fields}
+
+
+def make_plan(workspace: Workspace, planfile: Path | None, org: list[str], tag: list[str],
+              parallelism: int, allow_org_change: bool) -> Plan:
+    if planfile is None:
+        names = workspace.select(org, tag, for_apply=True)
+        return workspace.plan(names, parallelism=parallelism, allow_org_change=allow_org_change)
+    plan = load_plan(planfile)
+    if tag:
+        raise ReconcileError("a saved plan applies to the orgs it was made for: --tag cannot be combined with it")
+    names = [o.org for o in plan.orgs]
+    strangers = sorted(set(org) - set(names))
+    if strangers:
+        raise ReconcileError(f"the saved plan does not cover {', '.join(strangers)} (it covers {', '.join(names)})")
+    verify_fresh(
+        plan,
+        config_digest=workspace.config.digest,
+        state=workspace.backend.read(),
+        providers=workspace.connect(names, parallelism),
+    )
+    return plan
+
+
+def execute(workspace: Workspace, plan: Plan, parallelism: int, planfile: Path | None) -> ApplyReport:
+    journal = journal_for(workspace)
+    run_id = uuid.uuid4().hex[:12]
+    orgs = [o.org for o in plan.orgs]
+    journal.append(run_record(run_id, "run_start", operation="apply", user=getpass.getuser(),
+                              host=socket.gethostname(), orgs=orgs, plan_file=str(planfile or "")))
+    lock = threading.Lock()
+
+    def on_event(event: Event) -> None:
+        line = event_line(event)
+        with lock:
+            if event.type in ("result", "skipped"):
+                journal.append(run_record(run_id, event.type, org=event.org, address=str(event.address),
+                                          ok=bool(event.ok), message=event.message))
+            if line is not None and not (event.type == "result" and event.ok):
+                typer.echo(line)
+
+    with stop_on_signals() as stop:
+        report = apply_plan(
+            plan,
+            providers=workspace.connect(orgs, parallelism),
+            backend=workspace.backend,
+            state=workspace.backend.read(),
+            parallelism=parallelism,
+            on_event=on_event,
+            stop=stop,
+        )
+    journal.append(run_record(run_id, "run_end", ok=report.ok, orgs={
+        o.org: {"applied": o.applied, "failed": o.failed, "skipped": o.skipped,
+                "api_calls": o.api_calls, "seconds": round(o.seconds, 3), "error": o.error}
+        for o in report.orgs
+    }))
+    return report
+
+
+@app.command()
+@handle_errors
+def apply(
+    planfile: Annotated[Path | None, typer.Argument(help="A plan saved with `reconcile plan --out`.")] = None,
+    config: ConfigOpt = DEFAULT_CONFIG,
+    org: OrgOpt = None,
+    tag: TagOpt = None,
+    auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Allow a plan that deletes more than 30% of an org's managed items.")
+    ] = False,
+    parallelism: ParallelismOpt = DEFAULT_PARALLELISM,
+    lock_timeout: LockTimeoutOpt = 0.0,
+    allow_org_change: Annotated[
+        bool, typer.Option("--allow-org-change", help="Adopt an org whose Organization Id changed.")
+    ] = False,
+) -> None:
+    """Converge the orgs to the configuration (or apply a saved plan), recording what was done."""
+    with Workspace.open(config) as workspace, workspace.backend.lock("apply", lock_timeout):
+        plan = make_plan(workspace, planfile, org or [], tag or [], parallelism, allow_org_change)
+        protected = {name for name, cfg in workspace.config.orgs.items() if cfg.protected}
+        protected_orgs_ok(plan, protected, set(org or []))
+        check_plan_safety(plan, workspace.backend.read(), force=force)
+        print_rendered(render(plan, Format.text))
+        if not plan.has_changes:
+            if plan.has_errors:
+                raise typer.Exit(1)
+            return
+        if not auto_approve:
+            confirm(plan)
+        report = execute(workspace, plan, parallelism, planfile)
+    print_rendered(render_apply_report(report, width=max(out_console().width, 80)))
+    if not report.ok:
+        raise typer.Exit(1)

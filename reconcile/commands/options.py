@@ -1,0 +1,39 @@
+"""Options shared by several commands, so every command spells them the same way."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+ConfigOpt = Annotated[
+    Path,
+    typer.Option("--config", "-c", help="A config file or a directory of *.toml files."),
+]
+OrgOpt = Annotated[
+    list[str] | None, typer.Option("--org", help="Only this org (repeatable).", show_default=False)
+]
+TagOpt = Annotated[
+    list[str] | None, typer.Option("--tag", help="Only orgs with this tag (repeatable).", show_default=False)
+]
+ParallelismOpt = Annotated[
+    int, typer.Option("--parallelism", min=1, max=64, help="How many orgs to work on at once.")
+]
+LockTimeoutOpt = Annotated[
+    float,
+    typer.Option("--lock-timeout", min=0, help="Seconds to wait for the state lock before giving up."),
+]
+
+DEFAULT_CONFIG = Path("reconcile.toml")
+DEFAULT_PARALLELISM = 8
+
+
+class Format(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]

@@ -1,0 +1,103 @@
+"""``reconcile plan`` and ``reconcile show``: compute or display what apply would do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reconcile.cli import app, handle_errors, out_console
+from reconcile.commands.options import (
+    DEFAULT_CONFIG,
+    DEFAULT_PARALLELISM,
+    ConfigOpt,
+    Format,
+    FormatOpt,
+    OrgOpt,
+    ParallelismOpt,
+    TagOpt,
+)
+from reconcile.errors import ReconcileError
+from reconcile.model import Address
+from reconcile.plan import Plan
+from reconcile.planfile import load_plan, save_plan
+from reconcile.render_json import render_plan_json
+from reconcile.render_markdown import render_plan_markdown
+from reconcile.render_text import render_plan_text
+from reconcile.workspace import Workspace
+
+TargetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--target", help="Only this address and what it depends on (repeatable).", show_default=False),
+]
+
+
+def render(plan: Plan, fmt: Format) -> str:
+    if fmt is Format.json:
+        return render_plan_json(plan)
+    if fmt is Format.markdown:
+        return render_plan_markdown(plan)
+    console = out_console()
+    return render_plan_text(plan, width=max(console.width, 80), color=console.is_terminal)
+
+
+def parse_targets(targets: list[str] | None) -> list[Address]:
+    parsed = []
+    for text in targets or []:
+        try:
+            parsed.append(Address.parse(text))
+        except ValueError as exc:
+            raise ReconcileError(f"--target {text}: {exc}") from None
+    return parsed
+
+
+def print_rendered(text: str) -> None:
+    typer.echo(text.rstrip("\n"))
+
+
+@app.command()
+@handle_errors
+def plan(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    org: OrgOpt = None,
+    tag: TagOpt = None,
+    target: TargetOpt = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Save the plan to apply it later.")] = None,
+    format: FormatOpt = Format.text,
+    detailed_exitcode: Annotated[
+        bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when none.")
+    ] = False,
+    parallelism: ParallelismOpt = DEFAULT_PARALLELISM,
+    allow_org_change: Annotated[
+        bool, typer.Option("--allow-org-change", help="Adopt an org whose Organization Id changed.")
+    ] = False,
+) -> None:
+    """Show what apply would change in each org, without changing anything."""
+    with Workspace.open(config) as workspace:
+        orgs = workspace.select(org or [], tag or [], for_apply=False)
+        result = workspace.plan(
+            orgs,
+            targets=parse_targets(target),
+            parallelism=parallelism,
+            allow_org_change=allow_org_change,
+        )
+    print_rendered(render(result, format))
+    if out is not None:
+        save_plan(result, out)
+        if format is Format.text:
+            out_console().print(f"Saved the plan to {out}. Apply it with: reconcile apply {out}")
+    if result.has_errors:
+        raise typer.Exit(1)
+    if detailed_exitcode and result.has_changes:
+        raise typer.Exit(2)
+
+
+@app.command()
+@handle_errors
+def show(
+    planfile: Annotated[Path, typer.Argument(help="A plan saved with `reconcile plan --out`.")],
+    format: FormatOpt = Format.text,
+) -> None:
+    """Display a saved plan."""
+    print_rendered(render(load_plan(planfile), format))

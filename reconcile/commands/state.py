@@ -1,0 +1,87 @@
+"""``reconcile state``: inspect and repair what the tool remembers."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from reconcile.cli import app, handle_errors, out_console
+from reconcile.commands.options import DEFAULT_CONFIG, ConfigOpt, LockTimeoutOpt, OrgOpt
+from reconcile.errors import ReconcileError, StateError
+from reconcile.model import Address
+from reconcile.workspace import Workspace
+from state.base import State, iter_entries
+
+state_app = typer.Typer(help="Inspect and repair the state.", no_args_is_help=True)
+app.add_typer(state_app, name="state")
+
+AddressArg = Annotated[str, typer.Argument(help="An address, e.g. picklist:Account.Tier__c or dev::apex:x")]
+
+
+def split_org(text: str, orgs: list[str] | None, state: State) -> tuple[str, str]:
+    """``org::address`` or ``address`` with --org; the org may be omitted if only one org has it."""
+    if "::" in text:
+        org, address = text.split("::", 1)
+    else:
+        address = text
+        holders = [o for o in (orgs or sorted(state.orgs)) if address in state.org(o).resources]
+        if len(holders) != 1:
+            where = ", ".join(holders) if holders else "no org"
+            raise ReconcileError(f"{address} is managed in {where}: name one as ORG::ADDRESS or with --org")
+        org = holders[0]
+    try:
+        Address.parse(address)
+    except ValueError as exc:
+        raise ReconcileError(str(exc)) from None
+    if org not in state.orgs or address not in state.orgs[org].resources:
+        raise StateError(f"{org}::{address} is not in the state (see `reconcile state list`)")
+    return org, address
+
+
+@state_app.command("list")
+@handle_errors
+def list_(config: ConfigOpt = DEFAULT_CONFIG, org: OrgOpt = None) -> None:
+    """List every managed resource as ORG::ADDRESS."""
+    state = Workspace.open(config).backend.read()
+    for org_name, address, _entry in iter_entries(state):
+        if not org or org_name in org:
+            typer.echo(f"{org_name}::{address}")
+
+
+@state_app.command("show")
+@handle_errors
+def show(address: AddressArg, config: ConfigOpt = DEFAULT_CONFIG, org: OrgOpt = None) -> None:
+    """Show what the state records for one resource."""
+    state = Workspace.open(config).backend.read()
+    org_name, key = split_org(address, org, state)
+    entry = state.orgs[org_name].resources[key]
+    typer.echo(json.dumps({"org": org_name, "address": key, **entry.model_dump(mode="json")}, indent=2))
+
+
+@state_app.command("rm")
+@handle_errors
+def rm(
+    address: AddressArg,
+    config: ConfigOpt = DEFAULT_CONFIG,
+    org: OrgOpt = None,
+    lock_timeout: LockTimeoutOpt = 0.0,
+) -> None:
+    """Stop managing a resource: drop it from the state, leave the org untouched."""
+    workspace = Workspace.open(config)
+    with workspace.backend.lock("state rm", lock_timeout):
+        state = workspace.backend.read()
+        org_name, key = split_org(address, org, state)
+        del state.orgs[org_name].resources[key]
+        workspace.backend.write(state)
+    out_console().print(f"Removed {org_name}::{key} from the state; the org was not changed.")
+
+
+@state_app.command("unlock")
+@handle_errors
+def unlock(lock_id: Annotated[str, typer.Argument(help="The lock id from the error message.")],
+           config: ConfigOpt = DEFAULT_CONFIG) -> None:
+    """Clear a state lock whose holder died."""
+    Workspace.open(config).backend.unlock(lock_id)
+    out_console().print(f"Released lock {lock_id}.")

@@ -1,0 +1,163 @@
+"""A workspace: one loaded config, its state backend, and connections to the orgs it names.
+
+This is the wiring every command shares (load config → select orgs → expand → connect → plan). It
+does no printing. Connections are opened lazily and closed by ``close()`` (an emulated org's server
+stops with it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from providers.base import ApexResult, ApiUsage, OrgIdentity, Provider
+from reconcile.config import Config, OrgConfig, load_config, select_orgs
+from reconcile.desired import DesiredOrg
+from reconcile.errors import Problem, ProviderError, ReconcileError
+from reconcile.expand import expand
+from reconcile.graph import check_cycles
+from reconcile.model import Address, Change, ChangeResult, Kind, Resource
+from reconcile.plan import Plan
+from reconcile.planner import build_plan
+from state.base import StateBackend
+from state.local import LocalStateBackend
+
+
+class UnavailableProvider:
+    """Stands in for an org that could not be connected: every call raises the connection error, so
+    the planner records it as that org's error and the other orgs go on."""
+
+    supports: frozenset[Kind] = frozenset()
+
+    def __init__(self, error: ReconcileError) -> None:
+        self.error = error
+        self.usage = ApiUsage()
+
+    def identity(self) -> OrgIdentity:
+        raise self.error
+
+    def read(self, kind: Kind, keys: Collection[str]) -> dict[Address, Resource]:
+        raise self.error
+
+    def preflight(self, kind: Kind, desired: Sequence[Resource]) -> list[Problem]:
+        raise self.error
+
+    def apply(self, kind: Kind, changes: Sequence[Change]) -> list[ChangeResult]:
+        raise self.error
+
+    def run_apex(self, script: str) -> ApexResult:
+        raise self.error
+
+    def close(self) -> None:
+        return None
+
+
+def emulator_data_path(config: Config, org: str) -> Path:
+    """Where an emulated org's live file is kept: beside the state, never the tracked seed."""
+    return config.state_path.parent / "emulator" / f"{org}.json"
+
+
+def connection_for(config: Config, org: OrgConfig) -> Any:
+    """The provider-level connection settings of an org (names of secrets only, never values)."""
+    from providers.salesforce.session import OrgConnection
+
+    auth: dict[str, str] = {}
+    method: str | None = None
+    if org.auth is not None:
+        data = org.auth.model_dump(exclude_none=True)
+        method = str(data.pop("method"))
+        auth = {key: str(value) for key, value in data.items()}
+    return OrgConnection(
+        name=org.name,
+        api_version=org.api_version,
+        emulator_seed=(config.root / org.emulator) if org.emulator else None,
+        emulator_data=emulator_data_path(config, org.name) if org.emulator else None,
+        sf_alias=org.sf_alias,
+        instance_url=org.instance_url,
+        auth_method=method,
+        auth=auth,
+        ca_cert=(config.root / org.ca_cert) if org.ca_cert else None,
+        login_url=org.login_url,
+    )
+
+
+def connect_org(config: Config, org: OrgConfig) -> Provider:
+    from providers.salesforce.session import connect
+
+    provider: Provider = connect(connection_for(config, org))
+    return provider
+
+
+@dataclass
+class Workspace:
+    """A loaded configuration with its state backend and (lazily) its org connections."""
+
+    config: Config
+    backend: StateBackend
+    providers: dict[str, Provider] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, path: Path) -> Workspace:
+        config = load_config(path)
+        return cls(config=config, backend=LocalStateBackend(config.state_path))
+
+    def select(self, orgs: Sequence[str], tags: Sequence[str], *, for_apply: bool) -> list[str]:
+        return select_orgs(self.config, list(orgs), list(tags), for_apply=for_apply)
+
+    def desired(self, orgs: Sequence[str]) -> dict[str, DesiredOrg]:
+        result: dict[str, DesiredOrg] = {}
+        for name in orgs:
+            desired = expand(self.config, name)
+            check_cycles(desired)
+            result[name] = desired
+        return result
+
+    def connect(self, orgs: Sequence[str], parallelism: int = 8) -> Mapping[str, Provider]:
+        missing = [name for name in orgs if name not in self.providers]
+
+        def open_one(name: str) -> Provider:
+            try:
+                return connect_org(self.config, self.config.orgs[name])
+            except ProviderError as exc:
+                return UnavailableProvider(exc)
+
+        if missing:
+            with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(missing)))) as pool:
+                for name, provider in zip(missing, pool.map(open_one, missing), strict=True):
+                    self.providers[name] = provider
+        return {name: self.providers[name] for name in orgs}
+
+    def plan(
+        self,
+        orgs: Sequence[str],
+        *,
+        targets: Collection[Address] = (),
+        parallelism: int = 8,
+        allow_org_change: bool = False,
+    ) -> Plan:
+        desired = self.desired(orgs)
+        state = self.backend.read()
+        providers = self.connect(orgs, parallelism)
+        return build_plan(
+            config_digest=self.config.digest,
+            desired=desired,
+            state=state,
+            providers=providers,
+            targets=targets,
+            parallelism=parallelism,
+            allow_org_change=allow_org_change,
+        )
+
+    def close(self) -> None:
+        for provider in self.providers.values():
+            provider.close()
+        self.providers.clear()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
