@@ -115,7 +115,7 @@ class Resource(_Frozen):
 
     @property
     def address(self) -> Address:
-        return Address(Kind(self.kind), self.key)
+        return Address(Kind(getattr(self, "kind")), self.key)  # noqa: B009 (subclasses define kind)
 
     def attributes(self) -> dict[str, Any]:
         """The comparable, JSON-safe form: everything but ``ids`` and ``kind``."""
