@@ -1,0 +1,111 @@
+"""Start an emulated org inside the current process.
+
+``start_emulator`` loads (or first creates from ``seed``) the live org file ``data``, makes a fresh TLS
+CA and access token, and serves HTTPS on 127.0.0.1 in daemon threads until ``EmulatorHandle.stop``.
+The CA PEM lives in a private temp directory removed by ``stop``; the token is never written anywhere.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from .context import OrgContext
+from .faults import FaultBook
+from .meter import Meter
+from .server import EmulatorApp
+from .store import Store
+from .tls import make_tls
+
+API_VERSION = "62.0"
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Request handler that does not log every request to stderr."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
+
+
+@dataclass
+class EmulatorHandle:
+    """A running emulated org: where it listens, how to authenticate, and its store."""
+
+    instance_url: str
+    access_token: str
+    ca_cert: Path
+    api_version: str
+    org_id: str
+    store: Store
+    _app: EmulatorApp = field(repr=False)
+    _server: BaseWSGIServer = field(repr=False)
+    _thread: threading.Thread = field(repr=False)
+    _workdir: Path = field(repr=False)
+
+    def stop(self) -> None:
+        """Stop serving, wait for the server thread and remove the CA file; idempotent."""
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join()
+        self._server.server_close()
+        shutil.rmtree(self._workdir, ignore_errors=True)
+
+    def stats(self) -> dict[str, Any]:
+        """The same JSON as ``GET /__emulator/stats``."""
+        return self._app.org.meter.stats()
+
+    def reset_stats(self) -> None:
+        """Zero the per-endpoint request counts (API usage is kept)."""
+        self._app.org.meter.reset_requests()
+
+    def add_faults(self, rules: list[dict[str, Any]]) -> None:
+        """Add fault rules (see ``faults``); raises FaultRuleError for a malformed rule."""
+        self._app.faults.add(rules)
+
+    def ready_line(self) -> dict[str, str]:
+        """The JSON object ``reconcile emulator serve`` prints when ready."""
+        return {"instance_url": self.instance_url, "access_token": self.access_token,
+                "ca_cert": str(self.ca_cert), "api_version": self.api_version, "org_id": self.org_id}
+
+    def __enter__(self) -> EmulatorHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def open_store(data: Path, seed: Path | None = None) -> Store:
+    """The store of ``data``, created from ``seed`` first when ``data`` does not exist yet."""
+    if seed is not None and not data.exists():
+        return Store.create(seed, data)
+    return Store.load(data)
+
+
+def start_emulator(data: Path, *, seed: Path | None = None, latency_ms: int = 0,
+                   faults: list[dict[str, Any]] | None = None, port: int = 0) -> EmulatorHandle:
+    """Serve the org in ``data`` on https://127.0.0.1:``port`` (0: a free port) and return its handle."""
+    store = open_store(data, seed)
+    token = f"{store.org_id[:15]}!{secrets.token_urlsafe(48)}"
+    org = OrgContext(store=store, meter=Meter(store.daily_api_limit), access_token=token, api_version=API_VERSION)
+    book = FaultBook()
+    book.add(faults or [])
+    app = EmulatorApp(org, book, latency_ms=latency_ms)
+    workdir = Path(tempfile.mkdtemp(prefix="sf-emulator-"))
+    ca_path = workdir / "ca.pem"
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler,
+                         ssl_context=make_tls(ca_path))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sf-emulator",
+                              daemon=True)
+    thread.start()
+    return EmulatorHandle(
+        instance_url=f"https://127.0.0.1:{server.server_port}", access_token=token, ca_cert=ca_path,
+        api_version=API_VERSION, org_id=store.org_id, store=store, _app=app, _server=server,
+        _thread=thread, _workdir=workdir,
+    )

@@ -1,0 +1,223 @@
+"""Build an org's tables from an org document (a hand-written seed, or a live org file with ids).
+
+Contract: ``build_tables(document)`` never mutates ``document``. An entry carrying an ``id`` keeps it;
+an entry without one gets a deterministic id from (org name, object type, natural key), so loading the
+same seed twice gives the same ids. Every profile gets its profile-owned PermissionSet, every permission
+set group its aggregate PermissionSet, every user an assignment to the profile's permission set, and every
+(profile, object, record type) without a declared layout assignment the object's first layout, as in a
+real org. Unknown references (a user's profile, an assignment's permission set) raise ``SeedError``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import ids
+from .naming import picklist_value, profile_full_name, split_namespace
+from .seed_objects import ObjectLoader, SeedError
+
+Record = dict[str, Any]
+Table = dict[str, Record]
+
+SCHEMA_VERSION = 1
+DEFAULT_DAILY_API_LIMIT = 15000
+CORE_TABLES = (
+    "Organization", "Profile", "User", "PermissionSet", "PermissionSetGroup", "PermissionSetAssignment",
+    "EntityDefinition", "RecordType", "Layout", "ProfileLayout", "CustomField", "GlobalValueSet",
+    "StandardValueSet", "ApexLog",
+)
+
+
+@dataclass
+class OrgData:
+    """Tables keyed by object API name, then by 18-character Id; ``deleted`` maps tombstoned ids to types."""
+
+    org_name: str
+    tables: dict[str, Table]
+    deleted: dict[str, str] = field(default_factory=dict)
+
+    def add(self, sobject: str, record: Record) -> str:
+        """Put ``record`` (which carries its Id) in its table and return the Id."""
+        self.tables.setdefault(sobject, {})[record["Id"]] = record
+        return str(record["Id"])
+
+
+class _Builder:
+    """One pass over a document; keeps name -> id maps for resolving references."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        org = document.get("organization") or {}
+        self.doc = document
+        self.org_name = str(org.get("name") or "Emulated Org")
+        self.data = OrgData(self.org_name, {name: {} for name in CORE_TABLES})
+        self.profiles: dict[str, str] = {}
+        self.owned_sets: dict[str, str] = {}
+        self.users: dict[str, str] = {}
+        self.permission_sets: dict[str, str] = {}
+        self.groups: dict[str, tuple[str, str]] = {}
+
+    def mint(self, sobject: str, natural_key: str, given: Any = None) -> str:
+        if given:
+            return ids.to_18(str(given))
+        return ids.mint(ids.KEY_PREFIXES[sobject], self.org_name, sobject, natural_key)
+
+    def build(self) -> OrgData:
+        self.organization(self.doc.get("organization") or {})
+        for spec in self.doc.get("profiles", []):
+            self.profile(spec)
+        for spec in self.doc.get("permission_sets", []):
+            self.permission_set(spec)
+        for spec in self.doc.get("permission_set_groups", []):
+            self.group(spec)
+        for spec in self.doc.get("users", []):
+            self.user(spec)
+        for spec in self.doc.get("global_value_sets", []):
+            self.global_value_set(spec)
+        for spec in self.doc.get("standard_value_sets", []):
+            self.standard_value_set(spec)
+        ObjectLoader(self.data, self.mint, self.profiles).load(
+            self.doc.get("objects", []), self.doc.get("layout_assignments", [])
+        )
+        for spec in self.doc.get("permission_set_assignments", []):
+            self.assignment(spec)
+        self.data.deleted = dict(self.doc.get("deleted", {}))
+        return self.data
+
+    def organization(self, spec: dict[str, Any]) -> None:
+        self.data.add("Organization", {
+            "Id": self.mint("Organization", self.org_name, spec.get("id")),
+            "Name": self.org_name,
+            "IsSandbox": bool(spec.get("is_sandbox", False)),
+            "OrganizationType": spec.get("organization_type", "Developer Edition"),
+            "InstanceName": spec.get("instance_name", "EMU1"),
+            "NamespacePrefix": spec.get("namespace_prefix"),
+            "LanguageLocaleKey": "en_US",
+            "_daily_api_limit": int(spec.get("daily_api_limit", DEFAULT_DAILY_API_LIMIT)),
+        })
+
+    def profile(self, spec: dict[str, Any]) -> None:
+        name = _required(spec, "name", "profile")
+        profile_id = self.mint("Profile", name, spec.get("id"))
+        self.data.add("Profile", {
+            "Id": profile_id, "Name": name, "UserType": spec.get("user_type", "Standard"),
+            "UserLicenseId": None, "Description": spec.get("description"),
+            "_full_name": spec.get("full_name") or profile_full_name(name),
+        })
+        owned_id = self.mint("PermissionSet", f"profile:{name}", spec.get("permission_set_id"))
+        self.data.add("PermissionSet", _permission_set(owned_id, f"X{profile_id}", name, None, "Profile") | {
+            "IsOwnedByProfile": True, "ProfileId": profile_id,
+        })
+        self.profiles[name.lower()] = profile_id
+        self.owned_sets[profile_id] = owned_id
+
+    def permission_set(self, spec: dict[str, Any]) -> None:
+        full = _required(spec, "name", "permission set")
+        namespace, name = split_namespace(full)
+        ps_id = self.mint("PermissionSet", full, spec.get("id"))
+        record = _permission_set(ps_id, name, spec.get("label") or name, namespace, "Regular")
+        record["Description"] = spec.get("description")
+        self.data.add("PermissionSet", record)
+        self.permission_sets[full.lower()] = ps_id
+
+    def group(self, spec: dict[str, Any]) -> None:
+        full = _required(spec, "developer_name", "permission set group")
+        namespace, name = split_namespace(full)
+        group_id = self.mint("PermissionSetGroup", full, spec.get("id"))
+        label = spec.get("label") or name
+        self.data.add("PermissionSetGroup", {
+            "Id": group_id, "DeveloperName": name, "MasterLabel": label, "NamespacePrefix": namespace,
+            "Status": "Updated", "Description": spec.get("description"),
+        })
+        aggregate_id = self.mint("PermissionSet", f"group:{full}", spec.get("permission_set_id"))
+        self.data.add("PermissionSet", _permission_set(aggregate_id, f"X{group_id}", label, None, "Group") | {
+            "PermissionSetGroupId": group_id,
+        })
+        self.groups[full.lower()] = (group_id, aggregate_id)
+
+    def user(self, spec: dict[str, Any]) -> None:
+        username = _required(spec, "username", "user")
+        profile_id = self._resolve(self.profiles, spec.get("profile"), "profile", username)
+        user_id = self.mint("User", username.lower(), spec.get("id"))
+        local = username.split("@")[0]
+        first, last = spec.get("first_name"), spec.get("last_name") or local
+        self.data.add("User", {
+            "Id": user_id, "Username": username, "Name": f"{first} {last}" if first else last,
+            "FirstName": first, "LastName": last, "Email": spec.get("email") or username,
+            "Alias": spec.get("alias") or local[:8], "IsActive": bool(spec.get("active", True)),
+            "ProfileId": profile_id, "UserType": "Standard",
+        })
+        psa_id = self.mint("PermissionSetAssignment", f"{username.lower()}|profile", spec.get("profile_assignment_id"))
+        self.data.add("PermissionSetAssignment", _assignment(psa_id, user_id, self.owned_sets[profile_id], None, None))
+        self.users[username.lower()] = user_id
+
+    def assignment(self, spec: dict[str, Any]) -> None:
+        username = _required(spec, "username", "permission set assignment")
+        user_id = self._resolve(self.users, username, "user", "permission set assignment")
+        if spec.get("permission_set_group"):
+            key = str(spec["permission_set_group"])
+            group_id, ps_id = self._resolve(self.groups, key, "permission set group", username)
+        else:
+            key = str(spec.get("permission_set"))
+            group_id, ps_id = None, self._resolve(self.permission_sets, key, "permission set", username)
+        psa_id = self.mint("PermissionSetAssignment", f"{username.lower()}|{key.lower()}", spec.get("id"))
+        self.data.add("PermissionSetAssignment",
+                      _assignment(psa_id, user_id, ps_id, group_id, spec.get("expiration_date")))
+
+    def global_value_set(self, spec: dict[str, Any]) -> None:
+        full = _required(spec, "name", "global value set")
+        namespace, name = split_namespace(full)
+        label = spec.get("label") or name
+        self.data.add("GlobalValueSet", {
+            "Id": self.mint("GlobalValueSet", full, spec.get("id")), "DeveloperName": name,
+            "MasterLabel": label, "NamespacePrefix": namespace, "FullName": full,
+            "Description": spec.get("description"),
+            "Metadata": spec.get("metadata") or {
+                "customValue": [picklist_value(v) for v in spec.get("values", [])],
+                "description": spec.get("description"), "masterLabel": label,
+                "sorted": bool(spec.get("sorted", False))},
+        })
+
+    def standard_value_set(self, spec: dict[str, Any]) -> None:
+        name = _required(spec, "name", "standard value set")
+        self.data.add("StandardValueSet", {
+            "Id": self.mint("StandardValueSet", name, spec.get("id")), "FullName": name,
+            "Metadata": spec.get("metadata") or {
+                "standardValue": [picklist_value(v) for v in spec.get("values", [])],
+                "sorted": bool(spec.get("sorted", False)), "groupingStringEnum": None},
+        })
+
+    def _resolve(self, names: dict[str, Any], key: Any, what: str, owner: str) -> Any:
+        if not key or str(key).lower() not in names:
+            raise SeedError(f"{owner}: unknown {what} {key!r}")
+        return names[str(key).lower()]
+
+
+def _required(spec: dict[str, Any], key: str, what: str) -> str:
+    value = spec.get(key)
+    if not value:
+        raise SeedError(f"a {what} entry has no {key!r}: {spec!r}")
+    return str(value)
+
+
+def _permission_set(ps_id: str, name: str, label: str, namespace: str | None, kind: str) -> Record:
+    return {
+        "Id": ps_id, "Name": name, "Label": label, "NamespacePrefix": namespace, "IsOwnedByProfile": False,
+        "ProfileId": None, "Type": kind, "PermissionSetGroupId": None, "Description": None,
+    }
+
+
+def _assignment(psa_id: str, user_id: str, ps_id: str, group_id: str | None, expiration: Any) -> Record:
+    return {
+        "Id": psa_id, "AssigneeId": user_id, "PermissionSetId": ps_id, "PermissionSetGroupId": group_id,
+        "ExpirationDate": expiration, "IsActive": True, "SystemModstamp": "2024-01-01T00:00:00.000+0000",
+    }
+
+
+def build_tables(document: dict[str, Any]) -> OrgData:
+    """The org's tables from a seed or live org document (see the module docstring)."""
+    version = document.get("schema_version", SCHEMA_VERSION)
+    if version != SCHEMA_VERSION:
+        raise SeedError(f"unsupported org file schema_version {version!r}; this emulator reads {SCHEMA_VERSION}")
+    return _Builder(document).build()
+

@@ -1,0 +1,178 @@
+"""Objects in an org document: EntityDefinition, record types, layouts, fields, data records, assignments.
+
+Stored shapes (internal keys start with ``_``):
+- EntityDefinition: Id = DurableId (API name for standard objects, a 01I id for custom ones),
+  QualifiedApiName, DeveloperName, NamespacePrefix, Label, MasterLabel, PluralLabel; ``_key_prefix`` (the
+  object's id prefix), ``_fields`` (declared standard fields: {name, type, label, values | value_set}).
+- CustomField: one row per declared ``__c`` field, ``Metadata`` in the Tooling JSON shape, ``_object``.
+- Data records: a table named by the object's API name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from . import ids
+from .naming import is_custom, picklist_value, seed_value, split_custom_name, split_namespace
+
+if TYPE_CHECKING:
+    from .seed import OrgData
+
+Mint = Callable[[str, str, Any], str]
+
+
+class SeedError(ValueError):
+    """The org document is inconsistent (unknown reference, missing name)."""
+
+
+def field_metadata(spec: dict[str, Any], label: str) -> dict[str, Any]:
+    """The Tooling ``Metadata`` of a declared field (picklists carry a valueSet)."""
+    field_type = spec.get("type", "Picklist")
+    metadata: dict[str, Any] = {
+        "label": label, "type": field_type, "required": False, "description": spec.get("description"),
+        "inlineHelpText": None,
+    }
+    if field_type in ("Picklist", "MultiselectPicklist"):
+        metadata["valueSet"] = value_set(spec)
+    elif field_type == "Text":
+        metadata["length"] = int(spec.get("length", 255))
+    return metadata
+
+
+def value_set(spec: dict[str, Any]) -> dict[str, Any]:
+    """A picklist's valueSet: bound to a global value set, or its own values (inactive ones kept)."""
+    bound = spec.get("global_value_set")
+    definition = None if bound else {
+        "sorted": bool(spec.get("sorted", False)),
+        "value": [picklist_value(v) for v in spec.get("values", [])],
+    }
+    return {"controllingField": None, "restricted": bool(spec.get("restricted", True)),
+            "valueSetName": bound, "valueSettings": [], "valueSetDefinition": definition}
+
+
+class ObjectLoader:
+    """Adds the ``objects`` and ``layout_assignments`` sections of a document to ``data``."""
+
+    def __init__(self, data: OrgData, mint: Mint, profiles: dict[str, str]) -> None:
+        self.data = data
+        self.mint = mint
+        self.profiles = profiles
+        self.record_types: dict[tuple[str, str], str] = {}
+        self.layouts: dict[tuple[str, str], str] = {}
+        self.tables: dict[str, str] = {}
+
+    def load(self, objects: list[dict[str, Any]], assignments: list[dict[str, Any]]) -> None:
+        for spec in objects:
+            self.entity(spec)
+        for spec in assignments:
+            self.assignment(spec)
+        self.default_assignments(objects)
+
+    def entity(self, spec: dict[str, Any]) -> None:
+        name = str(spec["name"])
+        namespace, developer_name = split_custom_name(name)
+        durable_id = self.mint("CustomObject", name, spec.get("id")) if is_custom(name) else name
+        label = spec.get("label") or developer_name.replace("_", " ")
+        prefix = spec.get("key_prefix") or ids.KEY_PREFIXES.get(name) or ids.custom_object_prefix(name)
+        standard_fields = [f for f in spec.get("fields", []) if not is_custom(str(f["name"]))]
+        self.data.add("EntityDefinition", {
+            "Id": durable_id, "DurableId": durable_id, "QualifiedApiName": name,
+            "DeveloperName": developer_name, "NamespacePrefix": namespace, "Label": label,
+            "MasterLabel": label, "PluralLabel": spec.get("plural_label") or f"{label}s",
+            "_key_prefix": prefix, "_fields": [self.standard_field(f) for f in standard_fields],
+        })
+        self.tables[name.lower()] = durable_id
+        self.data.tables.setdefault(name, {})
+        for item in spec.get("record_types", []):
+            self.record_type(name, item)
+        for item in spec.get("layouts", []):
+            self.layout(name, durable_id, item)
+        for item in spec.get("fields", []):
+            if is_custom(str(item["name"])):
+                self.custom_field(name, durable_id, item)
+        for index, item in enumerate(spec.get("records", [])):
+            self.record(name, prefix, index, item)
+
+    def standard_field(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """A declared standard field, kept in the seed shape (values normalised to dicts)."""
+        entry = {"name": spec["name"], "type": spec.get("type", "Picklist"),
+                 "label": spec.get("label") or spec["name"]}
+        for key in ("standard_value_set", "global_value_set"):
+            if spec.get(key):
+                entry[key] = spec[key]
+        if "values" in spec:
+            entry["values"] = [seed_value(picklist_value(v)) for v in spec["values"]]
+        return entry
+
+    def record_type(self, obj: str, item: str | dict[str, Any]) -> None:
+        spec = {"developer_name": item} if isinstance(item, str) else item
+        full = str(spec.get("developer_name") or spec["name"])
+        namespace, developer_name = split_namespace(full)
+        rt_id = self.mint("RecordType", f"{obj}.{full}", spec.get("id"))
+        self.data.add("RecordType", {
+            "Id": rt_id, "Name": spec.get("label") or developer_name, "DeveloperName": developer_name,
+            "SobjectType": obj, "NamespacePrefix": namespace, "IsActive": bool(spec.get("active", True)),
+            "Description": spec.get("description"),
+        })
+        self.record_types[(obj.lower(), full.lower())] = rt_id
+
+    def layout(self, obj: str, table_id: str, item: str | dict[str, Any]) -> None:
+        spec = {"name": item} if isinstance(item, str) else item
+        full = str(spec["name"])
+        namespace, name = split_namespace(full)
+        layout_id = self.mint("Layout", f"{obj}-{full}", spec.get("id"))
+        self.data.add("Layout", {
+            "Id": layout_id, "Name": name, "TableEnumOrId": table_id, "NamespacePrefix": namespace,
+            "LayoutType": "Standard", "_object": obj,
+        })
+        self.layouts[(obj.lower(), full.lower())] = layout_id
+
+    def custom_field(self, obj: str, table_id: str, spec: dict[str, Any]) -> None:
+        name = str(spec["name"])
+        namespace, developer_name = split_custom_name(name)
+        label = spec.get("label") or developer_name.replace("_", " ")
+        self.data.add("CustomField", {
+            "Id": self.mint("CustomField", f"{obj}.{name}", spec.get("id")), "DeveloperName": developer_name,
+            "NamespacePrefix": namespace, "TableEnumOrId": table_id, "FullName": f"{obj}.{name}",
+            "ManageableState": "unmanaged", "Metadata": spec.get("metadata") or field_metadata(spec, label),
+            "_object": obj,
+        })
+
+    def record(self, obj: str, prefix: str, index: int, item: dict[str, Any]) -> None:
+        record = dict(item)
+        given = record.pop("Id", None)
+        record_id = ids.to_18(str(given)) if given else ids.mint(prefix, self.data.org_name, obj, f"#{index}")
+        self.data.add(obj, {"Id": record_id, **record})
+
+    def assignment(self, spec: dict[str, Any]) -> None:
+        obj = str(spec["object"])
+        profile_id = self.profiles.get(str(spec["profile"]).lower())
+        layout_id = self.layouts.get((obj.lower(), str(spec["layout"]).lower()))
+        rt_name = spec.get("record_type")
+        rt_id = self.record_types.get((obj.lower(), str(rt_name).lower())) if rt_name else None
+        if profile_id is None or layout_id is None or (rt_name and rt_id is None):
+            raise SeedError(f"layout assignment {spec!r}: unknown profile, layout or record type")
+        self.add_assignment(spec.get("id"), profile_id, obj, rt_id, layout_id)
+
+    def add_assignment(self, given: Any, profile_id: str, obj: str, rt_id: str | None, layout_id: str) -> None:
+        key = f"{profile_id}|{obj}|{rt_id or ''}"
+        self.data.add("ProfileLayout", {
+            "Id": self.mint("ProfileLayout", key, given), "ProfileId": profile_id, "LayoutId": layout_id,
+            "RecordTypeId": rt_id, "TableEnumOrId": self.tables[obj.lower()],
+        })
+
+    def default_assignments(self, objects: list[dict[str, Any]]) -> None:
+        """Every profile sees some layout for every object and record type, as in a real org."""
+        taken = {(r["ProfileId"], r["TableEnumOrId"], r["RecordTypeId"])
+                 for r in self.data.tables["ProfileLayout"].values()}
+        for spec in objects:
+            obj = str(spec["name"])
+            first = next((lid for (o, _), lid in self.layouts.items() if o == obj.lower()), None)
+            if first is None:
+                continue
+            rt_ids = [None, *(rid for (o, _), rid in self.record_types.items() if o == obj.lower())]
+            for profile_id in self.profiles.values():
+                for rt_id in rt_ids:
+                    if (profile_id, self.tables[obj.lower()], rt_id) not in taken:
+                        self.add_assignment(None, profile_id, obj, rt_id, first)
