@@ -9,7 +9,8 @@
    - a string literal not closed before the end of its line: "Unterminated string literal";
    - a `)`, `]` or `}` that closes nothing or closes a different bracket: "Unexpected token '}'.";
    - a `(`, `[` or `{` still open at the end of the code: "Missing '}' at '<EOF>'" (naming the
-     bracket that would close the innermost open one; the position is just after the last character).
+     bracket that would close the innermost open one; the position is just after the last non-blank
+     character).
    Nothing else is checked: unknown types, variables or methods compile.
 2. **Run.** Only top-level statements (not inside any braces) ending with `;` are considered, in order:
    - `System.debug('literal');` or `System.debug(LoggingLevel.X, 'literal');` (names in any case)

@@ -119,9 +119,7 @@ class _Evaluator:
             prefix = (*prefix, hop.name.lower())
             if prefix not in nodes:
                 parent = self.resolver.parent(record, hop)
-                created = (
-                    None if parent is None else ({"attributes": self.attributes(target, parent)}, parent)
-                )
+                created = None if parent is None else ({"attributes": self.attributes(target, parent)}, parent)
                 nodes[prefix] = created
                 container[hop.name] = None if created is None else created[0]
             node = nodes[prefix]
@@ -153,11 +151,7 @@ def _check_single_row(query: Query, base_path: str, size: int) -> None:
     if "/tooling" not in base_path or size <= 1:
         return
     for item in query.select:
-        if (
-            isinstance(item, FieldPath)
-            and len(item.parts) == 1
-            and item.parts[0].lower() in _SINGLE_ROW_FIELDS
-        ):
+        if isinstance(item, FieldPath) and len(item.parts) == 1 and item.parts[0].lower() in _SINGLE_ROW_FIELDS:
             message = (
                 "When retrieving results with Metadata or FullName fields, the query qualifications must "
                 f"specify no more than one row for retrieval. Result size: {size}"

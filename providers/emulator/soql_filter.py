@@ -74,9 +74,7 @@ def compile_condition(condition: Condition, schema: ObjectSchema, resolver: Reso
     return _like(condition, schema, resolver)
 
 
-def _literal_key(
-    resolved: ResolvedPath, literal: Literal, resolver: Resolver
-) -> tuple[Any, Callable[[Any], Any]]:
+def _literal_key(resolved: ResolvedPath, literal: Literal, resolver: Resolver) -> tuple[Any, Callable[[Any], Any]]:
     """Check `literal` against the field's type; return its key and the key function for row values."""
     field_type = resolved.field.type
     _check_literal(resolved, literal, resolver)
@@ -153,9 +151,7 @@ def _in_query(condition: InQuery, schema: ObjectSchema, resolver: Resolver) -> P
     inner_filter = compile_condition(inner.where, inner_schema, resolver) if inner.where else always
     key = comparison_key(resolved.field.type)
     wanted = frozenset(
-        key(resolver.read(row, inner_field))
-        for row in resolver.db.rows(inner_schema.name)
-        if inner_filter(row)
+        key(resolver.read(row, inner_field)) for row in resolver.db.rows(inner_schema.name) if inner_filter(row)
     ) - {None}
     read = resolver.read
     if condition.negated:

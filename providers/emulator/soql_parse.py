@@ -67,9 +67,7 @@ def unescape(raw: str, pos: Pos, text: str) -> str:
         escaped = body[index + 1 : index + 2]
         replacement = _ESCAPES.get(escaped.lower() if escaped in "NTBFR" else escaped)
         if replacement is None:
-            detail = (
-                f"Invalid string literal '{raw}'. Illegal character sequence '\\{escaped}' in string literal."
-            )
+            detail = f"Invalid string literal '{raw}'. Illegal character sequence '\\{escaped}' in string literal."
             raise positioned_error("MALFORMED_QUERY", text, pos, detail)
         out.append(replacement)
         index += 2

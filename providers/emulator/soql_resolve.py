@@ -23,6 +23,7 @@ from providers.emulator.soql_types import (
     ObjectSchema,
     ParentRel,
     Pos,
+    SoqlError,
     positioned_error,
 )
 
@@ -110,7 +111,7 @@ class Resolver:
         self.text = text
         self._parents: dict[tuple[str, str], Row | None] = {}
 
-    def error(self, code: str, pos: Pos, detail: str) -> Exception:
+    def error(self, code: str, pos: Pos, detail: str) -> SoqlError:
         """A positioned SoqlError for this query."""
         return positioned_error(code, self.text, pos, detail)
 
