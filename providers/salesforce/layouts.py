@@ -1,0 +1,235 @@
+"""Layout assignments: ``Profile.layoutAssignments`` through the Metadata API.
+
+Read: the profiles named by the keys (one SOQL query, one ``listMetadata`` to learn their fullNames),
+then ``readMetadata(Profile)`` for at most 10 profiles a call. readMetadata returns the profile's whole
+``layoutAssignments`` list; each ``{layout: "Account-Account Layout", recordType: "Account.Enterprise"}``
+decodes to object ``Account``, layout ``Account Layout`` and record type ``Enterprise`` (names
+percent-decoded; a managed layout keeps its ``ns__`` prefix). Tooling ``ProfileLayout`` would need the
+01I ids of custom objects and loses layout namespaces, so it is not used.
+
+Keys are ``Profile Name/Object[/RecordType]`` with the profile's ``Name`` as users write it. A profile
+name may itself contain ``/``; a key is then read both ways and the reading whose profile exists wins.
+
+Write: ``updateMetadata`` of ``Profile(fullName, layoutAssignments=[...])``, at most 10 profiles a call.
+Profile deploys overlay: only the listed (object, record type) pairs are repointed, so repeating the call
+is harmless. Every SaveResult maps back to the changes of its profile. Salesforce cannot remove an
+assignment (only repoint it): ``forget`` touches nothing and ``delete`` is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from providers.salesforce.lookups import did_you_mean
+from providers.salesforce.names import (
+    decode_component,
+    layout_full_name,
+    parse_layout_assignment,
+    record_type_full_name,
+)
+from providers.salesforce.schema import Schema, zeep_list
+from providers.salesforce.transport import Transport
+from reconcile.errors import Problem
+from reconcile.model import Action, Address, Change, ChangeResult, Kind, LayoutAssignment, Resource
+
+BATCH = 10
+Slot = tuple[str, str, str]  # profile, object, record type (casefolded)
+
+
+def key_readings(key: str) -> list[tuple[str, str, str]]:
+    """``(profile, object, record_type)`` readings of a key, the record-type reading first."""
+    parts = key.split("/")
+    readings = []
+    if len(parts) >= 3:
+        readings.append(("/".join(parts[:-2]), parts[-2], parts[-1]))
+    if len(parts) >= 2:
+        readings.append(("/".join(parts[:-1]), parts[-1], ""))
+    return readings
+
+
+class Layouts:
+    """Reads, checks and writes ``layout_assignment`` resources of one org."""
+
+    def __init__(self, transport: Transport, schema: Schema) -> None:
+        self.transport = transport
+        self.schema = schema
+        self.assigned: dict[Slot, str] = {}
+        self._read_profiles: set[str] = set()
+
+    def read(self, keys: Collection[str]) -> dict[Address, Resource]:
+        readings = {key: key_readings(key) for key in keys}
+        self.schema.lookup_profiles(p for rs in readings.values() for p, _, _ in rs)
+        self._read_profiles_of([p for rs in readings.values() for p, _, _ in rs])
+        result: dict[Address, Resource] = {}
+        for key, options in readings.items():
+            reading = next((r for r in options if self.schema.profile(r[0])), None)
+            if reading is None:
+                continue
+            layout = self.assigned.get(_slot(*reading))
+            if layout is not None:
+                profile = self.schema.profile(reading[0])
+                assert profile is not None
+                found = LayoutAssignment(
+                    profile=reading[0],
+                    object=reading[1],
+                    record_type=reading[2],
+                    layout=layout,
+                    ids={"profile": profile.record_id},
+                )
+                result[Address(Kind.LAYOUT_ASSIGNMENT, key)] = found
+        return result
+
+    def preflight(self, desired: Sequence[Resource]) -> list[Problem]:
+        wanted = [d for d in desired if isinstance(d, LayoutAssignment)]
+        self.schema.lookup_profiles(d.profile for d in wanted)
+        objects = self.schema.objects_exist(d.object for d in wanted)
+        self.schema.lookup_record_types(d.object for d in wanted if d.record_type)
+        layouts = {decode_component(name).casefold(): name for _, name in self.schema.listed("Layout")}
+        problems: list[Problem] = []
+        for item in wanted:
+            problems.extend(self._problems(item, objects[item.object], layouts))
+        return problems
+
+    def apply(self, changes: Sequence[Change]) -> list[ChangeResult]:
+        results: dict[int, ChangeResult] = {}
+        by_profile: dict[str, list[int]] = {}
+        writes = [c.after for c in changes if isinstance(c.after, LayoutAssignment)]
+        self.schema.lookup_profiles(a.profile for a in writes)
+        for index, change in enumerate(changes):
+            early = _without_write(change)
+            if early is not None:
+                results[index] = early
+                continue
+            assert isinstance(change.after, LayoutAssignment)
+            profile = self.schema.profile(change.after.profile)
+            if profile is None:
+                results[index] = _failed(change, "NOT_FOUND", f"no profile {change.after.profile} in the org")
+                continue
+            by_profile.setdefault(profile.full_name, []).append(index)
+        full_names = list(by_profile)
+        for start in range(0, len(full_names), BATCH):
+            chunk = full_names[start : start + BATCH]
+            results.update(self._write(chunk, by_profile, changes))
+        return [results[i] for i in range(len(changes))]
+
+    def _read_profiles_of(self, names: list[str]) -> None:
+        profiles = [p for p in (self.schema.profile(n) for n in dict.fromkeys(names)) if p is not None]
+        unread = [p for p in profiles if p.full_name not in self._read_profiles]
+        by_full_name = {decode_component(p.full_name).casefold(): p for p in unread}
+        for start in range(0, len(unread), BATCH):
+            chunk = [p.full_name for p in unread[start : start + BATCH]]
+            answer = self.transport.metadata("readMetadata", "Profile", chunk)
+            for record in _records(answer):
+                profile = by_full_name.get(decode_component(str(record.fullName or "")).casefold())
+                if profile is not None:
+                    self._remember(profile.name, zeep_list(record.layoutAssignments))
+            self._read_profiles.update(chunk)
+
+    def _remember(self, profile: str, assignments: list[Any]) -> None:
+        for item in assignments:
+            ref = parse_layout_assignment(str(item.layout), item.recordType)
+            self.assigned[_slot(profile, ref.object, ref.record_type)] = ref.layout
+
+    def _write(
+        self, full_names: list[str], by_profile: dict[str, list[int]], changes: Sequence[Change]
+    ) -> dict[int, ChangeResult]:
+        profile_type = self.transport.metadata_type("Profile")
+        assignment_type = self.transport.metadata_type("ProfileLayoutAssignment")
+        components = []
+        for full_name in full_names:
+            items = [changes[i].after for i in by_profile[full_name]]
+            assignments = [
+                assignment_type(
+                    layout=layout_full_name(a.object, a.layout),
+                    recordType=record_type_full_name(a.object, a.record_type) or None,
+                )
+                for a in items
+                if isinstance(a, LayoutAssignment)
+            ]
+            components.append(profile_type(fullName=full_name, layoutAssignments=assignments))
+        saved = zeep_list(self.transport.metadata("updateMetadata", components))
+        results: dict[int, ChangeResult] = {}
+        for position, full_name in enumerate(full_names):
+            outcome = _save_result(saved, position, full_name)
+            for index in by_profile[full_name]:
+                results[index] = self._result(changes[index], outcome)
+        return results
+
+    def _result(self, change: Change, outcome: tuple[bool, str, str]) -> ChangeResult:
+        ok, code, message = outcome
+        after = change.after
+        if not ok or not isinstance(after, LayoutAssignment):
+            return _failed(change, code, message)
+        self.assigned[_slot(after.profile, after.object, after.record_type)] = after.layout
+        profile = self.schema.profile(after.profile)
+        ids = {"profile": profile.record_id} if profile else {}
+        resource = after.model_copy(update={"ids": ids})
+        return ChangeResult(address=change.address, ok=True, message="assigned", ids=ids, resource=resource)
+
+    def _problems(self, item: LayoutAssignment, object_exists: bool, layouts: dict[str, str]) -> list[Problem]:
+        address = str(item.address)
+        if self.schema.profile(item.profile) is None:
+            hint = did_you_mean(item.profile, self.schema.all_profile_names())
+            return [Problem(f"unknown profile {item.profile}", hint=hint, address=address)]
+        if not object_exists:
+            objects = {name.partition("-")[0] for name in layouts.values()}
+            return [Problem(f"unknown object {item.object}", hint=did_you_mean(item.object, objects), address=address)]
+        problems = []
+        if item.record_type and item.record_type.casefold() not in {
+            r.casefold() for r in self.schema.record_types(item.object)
+        }:
+            hint = did_you_mean(item.record_type, self.schema.record_types(item.object))
+            problems.append(
+                Problem(f"unknown record type {item.object}.{item.record_type}", hint=hint, address=address)
+            )
+        full_name = layout_full_name(item.object, item.layout)
+        if decode_component(full_name).casefold() not in layouts:
+            prefix = f"{item.object}-".casefold()
+            same_object = [decode_component(n).split("-", 1)[1] for k, n in layouts.items() if k.startswith(prefix)]
+            hint = did_you_mean(item.layout, same_object)
+            problems.append(Problem(f"unknown layout {item.layout} for {item.object}", hint=hint, address=address))
+        return problems
+
+
+def _slot(profile: str, object_name: str, record_type: str) -> Slot:
+    return (profile.casefold(), object_name.casefold(), record_type.casefold())
+
+
+def _records(answer: Any) -> list[Any]:
+    records = getattr(answer, "records", answer)
+    return [r for r in zeep_list(records) if r is not None and getattr(r, "fullName", None)]
+
+
+def _save_result(saved: list[Any], position: int, full_name: str) -> tuple[bool, str, str]:
+    match = next((s for s in saved if decode_component(str(s.fullName or "")) == decode_component(full_name)), None)
+    if match is None and position < len(saved):
+        match = saved[position]
+    if match is None:
+        return False, "NO_RESULT", "the Metadata API returned no result for this profile"
+    if match.success in (True, "true"):
+        return True, "", ""
+    errors = zeep_list(match.errors)
+    first = errors[0] if errors else None
+    return (
+        False,
+        str(getattr(first, "statusCode", "") or "UNKNOWN_ERROR"),
+        str(getattr(first, "message", "") or ""),
+    )
+
+
+def _without_write(change: Change) -> ChangeResult | None:
+    """The result of a change that needs no Metadata API call (forget) or cannot be done (delete)."""
+    if change.action is Action.FORGET:
+        return ChangeResult(address=change.address, ok=True, message="no longer managed; the org is untouched")
+    if change.action is Action.DELETE or not isinstance(change.after, LayoutAssignment):
+        return _failed(
+            change,
+            "UNSUPPORTED",
+            "a layout assignment cannot be removed in Salesforce, only pointed elsewhere",
+        )
+    return None
+
+
+def _failed(change: Change, code: str, message: str) -> ChangeResult:
+    return ChangeResult(address=change.address, ok=False, code=code, message=message)

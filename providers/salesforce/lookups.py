@@ -1,0 +1,165 @@
+"""What the provider learns about users, permission sets and groups, and the problems it can name.
+
+A ``Directory`` asks the org once per batch of names it has not seen yet (users by ``Username``,
+permission sets by ``Name`` + ``NamespacePrefix``, groups by ``DeveloperName`` + ``NamespacePrefix``)
+and remembers both hits and misses, so read, preflight and apply of the same run share the lookups.
+Names compare case-insensitively; an assignable keeps the spelling it was first asked for.
+
+"Did you mean" hints need the names the org does have; those lists are fetched only when something
+is unknown (one query each) and kept.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from providers.salesforce.names import join_namespace, split_namespace
+from providers.salesforce.soql import in_chunks
+from providers.salesforce.transport import Transport
+from reconcile.errors import Problem
+from reconcile.model import PermissionSetGrant
+
+GROUP = "group:"
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    record_id: str
+    username: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class Assignable:
+    """A permission set or group: ``key`` as in addresses (``Sales_Ops``, ``group:Sales_Bundle``)."""
+
+    key: str
+    record_id: str
+    is_group: bool
+
+    @property
+    def name(self) -> str:
+        return self.key.removeprefix(GROUP)
+
+    @property
+    def id_key(self) -> str:
+        return "permission_set_group" if self.is_group else "permission_set"
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """``did you mean X?`` for the closest candidate (case-insensitive), else empty."""
+    pool = {c.casefold(): c for c in candidates}
+    close = difflib.get_close_matches(name.casefold(), list(pool), n=1, cutoff=0.6)
+    return f"did you mean {pool[close[0]]}?" if close else ""
+
+
+class Directory:
+    """Users, permission sets and groups of one org, looked up in batches and remembered."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+        self._users: dict[str, UserRecord] = {}
+        self._assignables: dict[str, Assignable] = {}
+        self._by_id: dict[str, Assignable] = {}
+        self._missing: set[str] = set()
+        self._all: dict[str, list[str]] = {}
+
+    def user(self, username: str) -> UserRecord | None:
+        return self._users.get(username.casefold())
+
+    def assignable(self, key: str) -> Assignable | None:
+        return self._assignables.get(key.casefold())
+
+    def assignable_by_id(self, record_id: str) -> Assignable | None:
+        return self._by_id.get(record_id[:15])
+
+    def lookup_users(self, usernames: Iterable[str]) -> None:
+        wanted = [u for u in usernames if u and u != "*" and not self._known(u)]
+        soql = "SELECT Id, Username, IsActive FROM User WHERE Username IN "
+        for query in in_chunks(wanted, lambda lst: soql + lst):
+            for record in self.transport.query_all(query):
+                user = UserRecord(str(record["Id"]), str(record["Username"]), bool(record.get("IsActive")))
+                self._users[user.username.casefold()] = user
+        self._missing.update(u.casefold() for u in wanted if u.casefold() not in self._users)
+
+    def lookup_assignables(self, keys: Iterable[str]) -> None:
+        wanted = [k for k in dict.fromkeys(keys) if k and not self._known(k)]
+        sets = [k for k in wanted if not k.startswith(GROUP)]
+        groups = [k for k in wanted if k.startswith(GROUP)]
+        self._lookup(
+            sets,
+            "SELECT Id, Name, NamespacePrefix, Type FROM PermissionSet WHERE IsOwnedByProfile = false AND Name IN ",
+            "Name",
+            group=False,
+        )
+        self._lookup(
+            groups,
+            "SELECT Id, DeveloperName, NamespacePrefix FROM PermissionSetGroup WHERE DeveloperName IN ",
+            "DeveloperName",
+            group=True,
+        )
+        self._missing.update(k.casefold() for k in wanted if k.casefold() not in self._assignables)
+
+    def missing_for(self, grant: PermissionSetGrant) -> str:
+        """Why ``grant`` cannot be created ("" when user and assignable are known)."""
+        if self.user(grant.username) is None:
+            return f"no user {grant.username} in the org"
+        if self.assignable(grant.assignable) is None:
+            return f"no {_what(grant.assignable)} {grant.assignable.removeprefix(GROUP)} in the org"
+        return ""
+
+    def grant_problems(self, grant: PermissionSetGrant) -> list[Problem]:
+        problems: list[Problem] = []
+        address = str(grant.address)
+        if self.user(grant.username) is None:
+            hint = did_you_mean(grant.username, self._every("users"))
+            problems.append(Problem(f"unknown user {grant.username}", hint=hint, address=address))
+        if self.assignable(grant.assignable) is None:
+            group = grant.assignable.startswith(GROUP)
+            name = grant.assignable.removeprefix(GROUP)
+            hint = did_you_mean(name, self._every("groups" if group else "sets"))
+            problems.append(Problem(f"unknown {_what(grant.assignable)} {name}", hint=hint, address=address))
+        return problems
+
+    def _known(self, name: str) -> bool:
+        key = name.casefold()
+        return key in self._users or key in self._assignables or key in self._missing
+
+    def _lookup(self, keys: list[str], soql: str, name_field: str, *, group: bool) -> None:
+        split = {k: split_namespace(k.removeprefix(GROUP)) for k in keys}
+        wanted = {(ns.casefold() if ns else "", bare.casefold()): k for k, (ns, bare) in split.items()}
+        for query in in_chunks([bare for _, bare in split.values()], lambda lst: soql + lst):
+            for record in self.transport.query_all(query):
+                if str(record.get("Type") or "Regular") in ("Group", "Profile"):
+                    continue
+                found = (
+                    str(record.get("NamespacePrefix") or "").casefold(),
+                    str(record[name_field]).casefold(),
+                )
+                if found in wanted:
+                    self._remember(Assignable(wanted[found], str(record["Id"]), group))
+
+    def _remember(self, assignable: Assignable) -> None:
+        self._assignables[assignable.key.casefold()] = assignable
+        self._by_id[assignable.record_id[:15]] = assignable
+
+    def _every(self, what: str) -> list[str]:
+        """Every username / permission set / group name of the org (fetched once, for hints)."""
+        if what not in self._all:
+            soql = {
+                "users": ("SELECT Username FROM User WHERE IsActive = true", "Username"),
+                "sets": (
+                    "SELECT Name, NamespacePrefix FROM PermissionSet WHERE IsOwnedByProfile = false",
+                    "Name",
+                ),
+                "groups": ("SELECT DeveloperName, NamespacePrefix FROM PermissionSetGroup", "DeveloperName"),
+            }[what]
+            records = self.transport.query_all(soql[0])
+            self._all[what] = [join_namespace(r.get("NamespacePrefix"), str(r[soql[1]])) for r in records]
+        return self._all[what]
+
+
+def _what(assignable: str) -> str:
+    return "permission set group" if assignable.startswith(GROUP) else "permission set"

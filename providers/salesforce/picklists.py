@@ -1,0 +1,244 @@
+"""Picklists: custom-field value sets, global value sets and standard value sets via the Metadata API.
+
+Why the Metadata API: ``readMetadata`` lists every value, inactive ones with ``isActive=false``. The
+Tooling API (``CustomField.Metadata``, ``GlobalValueSet.Metadata``) shows only active values, each with
+``isActive`` null, and REST describe (``picklistValues``) only active ones too; StandardValueSet exists
+only in the Metadata API. A plan that deactivates values must see them, so reads use readMetadata.
+
+Read: ``readMetadata`` of ``CustomField`` (``Account.Tier__c``), ``GlobalValueSet`` (``gvs:Regions``) and
+``StandardValueSet`` (``svs:Industry``), at most 10 names a call. SOAP carries no types and zeep may hand
+back strings or its own objects, so every scalar is normalised (``"false"`` -> False). A field bound to
+a global value set (``valueSet.valueSetName``) has no values of its own: it is left out of the result
+and remembered, and preflight says to manage the global value set instead. The records read are kept
+for apply, because ``updateMetadata`` of a CustomField needs the whole field (type, label ...).
+
+Write: ``updateMetadata`` with the complete value list of ``change.after`` (values not active are sent
+with ``isActive`` false; live values the list omits are sent inactive too, never dropped), 10 components
+a call, one SaveResult per component. A global value set that does not exist yet is created with
+``upsertMetadata``. Sending the same full list twice leaves the org unchanged, so retries are safe.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from providers.salesforce.lookups import did_you_mean
+from providers.salesforce.schema import Schema, zeep_list
+from providers.salesforce.transport import Transport
+from reconcile.errors import Problem
+from reconcile.model import Address, Change, ChangeResult, Kind, Picklist, PicklistValue, Resource
+
+BATCH = 10
+TYPES = {
+    "field": "CustomField",
+    "global_value_set": "GlobalValueSet",
+    "standard_value_set": "StandardValueSet",
+}
+VALUE_TYPES = {
+    "CustomField": "CustomValue",
+    "GlobalValueSet": "CustomValue",
+    "StandardValueSet": "StandardValue",
+}
+
+
+def as_bool(value: Any, default: bool = False) -> bool:
+    """A SOAP boolean (bool, "true"/"false", "1"/"0", None) as bool."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("true", "1")
+
+
+def target_of(key: str) -> tuple[str, str]:
+    """``gvs:Regions`` -> ``("GlobalValueSet", "Regions")``; ``Account.Tier__c`` -> a CustomField."""
+    target = Picklist(target=key)
+    return TYPES[target.target_type], target.target_name
+
+
+class Picklists:
+    """Reads, checks and writes ``picklist`` resources of one org."""
+
+    def __init__(self, transport: Transport, schema: Schema) -> None:
+        self.transport = transport
+        self.schema = schema
+        self.records: dict[tuple[str, str], Any] = {}
+        self.bound: dict[str, str] = {}
+        self.not_picklist: set[str] = set()
+        self._read: set[tuple[str, str]] = set()
+
+    def read(self, keys: Collection[str]) -> dict[Address, Resource]:
+        self._fetch([target_of(k) for k in keys])
+        result: dict[Address, Resource] = {}
+        for key in keys:
+            record = self.records.get(_norm(*target_of(key)))
+            picklist = _picklist(key, target_of(key)[0], record) if record is not None else None
+            if picklist is not None:
+                result[Address(Kind.PICKLIST, key)] = picklist
+        return result
+
+    def preflight(self, desired: Sequence[Resource]) -> list[Problem]:
+        wanted = [d for d in desired if isinstance(d, Picklist)]
+        self._fetch([target_of(d.target) for d in wanted])
+        problems: list[Problem] = []
+        for item in wanted:
+            problem = self._problem(item)
+            if problem is not None:
+                problems.append(problem)
+        return problems
+
+    def apply(self, changes: Sequence[Change]) -> list[ChangeResult]:
+        self._fetch([target_of(c.address.key) for c in changes])
+        results: dict[int, ChangeResult] = {}
+        batches: dict[tuple[str, str], list[tuple[int, Any]]] = {}
+        for index, change in enumerate(changes):
+            type_name, name = target_of(change.address.key)
+            after = change.after
+            if not isinstance(after, Picklist):
+                results[index] = ChangeResult(address=change.address, ok=True, message="nothing to write")
+                continue
+            record = self.records.get(_norm(type_name, name))
+            component, operation, error = self._component(type_name, name, record, after)
+            if component is None:
+                results[index] = ChangeResult(address=change.address, ok=False, code="NOT_FOUND", message=error)
+                continue
+            batches.setdefault((type_name, operation), []).append((index, component))
+        for (_, operation), items in batches.items():
+            for start in range(0, len(items), BATCH):
+                results.update(self._save(operation, items[start : start + BATCH], changes))
+        return [results[i] for i in range(len(changes))]
+
+    def _fetch(self, targets: list[tuple[str, str]]) -> None:
+        by_type: dict[str, list[str]] = {}
+        for type_name, name in dict.fromkeys(targets):
+            if _norm(type_name, name) not in self._read:
+                by_type.setdefault(type_name, []).append(name)
+        for type_name, names in by_type.items():
+            for start in range(0, len(names), BATCH):
+                chunk = names[start : start + BATCH]
+                answer = self.transport.metadata("readMetadata", type_name, chunk)
+                records = getattr(answer, "records", answer)
+                for record in zeep_list(records):
+                    if record is not None and getattr(record, "fullName", None):
+                        self._remember(type_name, record)
+                self._read.update(_norm(type_name, n) for n in chunk)
+
+    def _remember(self, type_name: str, record: Any) -> None:
+        name = str(record.fullName)
+        if type_name == "CustomField":
+            value_set = getattr(record, "valueSet", None)
+            if value_set is None:
+                self.not_picklist.add(name.casefold())
+                return
+            if getattr(value_set, "valueSetName", None):
+                self.bound[name.casefold()] = str(value_set.valueSetName)
+                return
+        self.records[_norm(type_name, name)] = record
+
+    def _component(self, type_name: str, name: str, record: Any, after: Picklist) -> tuple[Any | None, str, str]:
+        """The component to save, the operation, or an error message."""
+        if record is None and type_name != "GlobalValueSet":
+            what = "field" if type_name == "CustomField" else "standard value set"
+            return None, "", f"no picklist {what} {name} in the org"
+        value_type = self.transport.metadata_type(VALUE_TYPES[type_name])
+        if record is None:
+            values = _values(value_type, [], after)
+            component = self.transport.metadata_type("GlobalValueSet")(
+                fullName=name, masterLabel=name, customValue=values, sorted=bool(after.sorted)
+            )
+            return component, "upsertMetadata", ""
+        component = copy.deepcopy(record)
+        if type_name == "CustomField":
+            definition = component.valueSet.valueSetDefinition
+            definition.value = _values(value_type, zeep_list(definition.value), after)
+            if after.sorted is not None:
+                definition.sorted = after.sorted
+        else:
+            field_name = "customValue" if type_name == "GlobalValueSet" else "standardValue"
+            setattr(component, field_name, _values(value_type, zeep_list(getattr(component, field_name)), after))
+            if after.sorted is not None:
+                component.sorted = after.sorted
+        return component, "updateMetadata", ""
+
+    def _save(self, operation: str, items: list[tuple[int, Any]], changes: Sequence[Change]) -> dict[int, ChangeResult]:
+        saved = zeep_list(self.transport.metadata(operation, [component for _, component in items]))
+        results: dict[int, ChangeResult] = {}
+        for position, (index, component) in enumerate(items):
+            change = changes[index]
+            result = saved[position] if position < len(saved) else None
+            if result is not None and as_bool(result.success):
+                type_name, name = target_of(change.address.key)
+                self.records[_norm(type_name, name)] = component
+                self._read.add(_norm(type_name, name))
+                results[index] = ChangeResult(address=change.address, ok=True, message="saved", resource=change.after)
+                continue
+            errors = zeep_list(getattr(result, "errors", None))
+            first = errors[0] if errors else None
+            code = str(getattr(first, "statusCode", "") or "NO_RESULT")
+            message = str(getattr(first, "message", "") or "the Metadata API returned no result")
+            results[index] = ChangeResult(address=change.address, ok=False, code=code, message=message)
+        return results
+
+    def _problem(self, item: Picklist) -> Problem | None:
+        type_name, name = target_of(item.target)
+        address = str(item.address)
+        if type_name == "CustomField" and name.casefold() in self.bound:
+            gvs = self.bound[name.casefold()]
+            return Problem(
+                f"{name} takes its values from the global value set {gvs}",
+                hint=f"manage the global value set gvs:{gvs} instead",
+                address=address,
+            )
+        if type_name == "CustomField" and name.casefold() in self.not_picklist:
+            return Problem(f"{name} is not a picklist field", address=address)
+        if type_name == "GlobalValueSet" or _norm(type_name, name) in self.records:
+            return None
+        if type_name == "StandardValueSet":
+            return Problem(f"unknown standard value set {name}", address=address)
+        object_name = name.partition(".")[0]
+        if not self.schema.objects_exist([object_name])[object_name]:
+            objects = {n.partition(".")[0] for _, n in self.schema.listed("CustomField")}
+            return Problem(f"unknown object {object_name}", hint=did_you_mean(object_name, objects), address=address)
+        fields = [n for _, n in self.schema.listed("CustomField")]
+        return Problem(f"unknown field {name}", hint=did_you_mean(name, fields), address=address)
+
+
+def _norm(type_name: str, name: str) -> tuple[str, str]:
+    return type_name, name.casefold()
+
+
+def _picklist(key: str, type_name: str, record: Any) -> Picklist:
+    if type_name == "CustomField":
+        definition = record.valueSet.valueSetDefinition
+        raw, sorted_flag = zeep_list(getattr(definition, "value", None)), getattr(definition, "sorted", None)
+    else:
+        field_name = "customValue" if type_name == "GlobalValueSet" else "standardValue"
+        raw, sorted_flag = zeep_list(getattr(record, field_name, None)), getattr(record, "sorted", None)
+    values = tuple(
+        PicklistValue(
+            name=str(v.fullName),
+            label=str(getattr(v, "label", None) or v.fullName),
+            default=as_bool(getattr(v, "default", None)),
+            active=as_bool(getattr(v, "isActive", None), default=True),
+        )
+        for v in raw
+    )
+    return Picklist(target=key, values=values, sorted=as_bool(sorted_flag))
+
+
+def _values(value_type: Any, live: list[Any], after: Picklist) -> list[Any]:
+    """The full value list to send: ``after``'s values in order, then live values it omits, inactive."""
+    by_name = {str(v.fullName).casefold(): v for v in live}
+    sent: list[Any] = []
+    for value in after.values:
+        item = copy.deepcopy(by_name.pop(value.name.casefold(), None)) or value_type(fullName=value.name)
+        item.fullName, item.label = value.name, value.label
+        item.default, item.isActive = value.default and value.active, value.active
+        sent.append(item)
+    for leftover in by_name.values():
+        item = copy.deepcopy(leftover)
+        item.default, item.isActive = False, False
+        sent.append(item)
+    return sent
