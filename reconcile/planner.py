@@ -367,7 +367,7 @@ def build_plan(
     return Plan(
         created_at=datetime.now(UTC),
         config_digest=config_digest,
-        state_lineage=state.lineage,
+        state_lineage=state.lineage if state.serial else "",  # no lineage until first written
         state_serial=state.serial,
         orgs=orgs,
     )
@@ -397,7 +397,9 @@ def verify_fresh(plan: Plan, *, config_digest: str, state: State, providers: Map
     moved: list[str] = []
     if plan.config_digest != config_digest:
         moved.append("the configuration changed since the plan was made")
-    if plan.state_lineage != state.lineage:
+    if not plan.state_lineage and state.serial:
+        moved.append(f"the state changed since the plan (serial {plan.state_serial} -> {state.serial})")
+    elif plan.state_lineage and plan.state_lineage != state.lineage:
         moved.append(f"the state lineage changed from {plan.state_lineage} to {state.lineage}")
     elif plan.state_serial != state.serial:
         moved.append(f"the state changed since the plan (serial {plan.state_serial} -> {state.serial})")
