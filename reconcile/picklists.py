@@ -1,10 +1,11 @@
 """Picklist value sets: how declared values merge into a live list, and which values this tool owns.
 
 Merging keeps the live list (org order, inactive values kept) and appends new values. A declared value
-becomes active with its declared label. The default follows a declared ``default``; without one,
-``additive`` keeps the live default and ``exact`` clears it. An undeclared active value is deactivated in
-``exact`` mode, and in either mode when this tool owns it (it added or reactivated it earlier and the
-config no longer declares it). An inactive value is never the default.
+gets its declared label and becomes active (inactive when declared ``active = false``). The default
+follows a declared ``default``; without one, ``additive`` keeps the live default and ``exact`` clears
+it. An undeclared active value is deactivated in ``exact`` mode, and in either mode when this tool owns
+it (it added or reactivated it earlier and the config no longer declares it). An inactive value is
+never the default.
 
 Ownership (state ``managed_values``) is the values this tool made active: added or reactivated, kept while
 they stay active. When a picklist leaves the config, exactly those values are deactivated.
@@ -46,7 +47,7 @@ def _target_value(
     live: PicklistValue | None, want: PicklistValue | None, desired: Picklist, managed: set[str]
 ) -> PicklistValue:
     if want is not None:
-        name, label, active = want.name, want.label, True
+        name, label, active = want.name, want.label, want.active
     elif live is not None:
         name, label = live.name, live.label
         owned = desired.mode == "exact" or live.name in managed

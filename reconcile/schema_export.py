@@ -133,7 +133,8 @@ DESCRIPTIONS: Mapping[str, Mapping[str, str]] = {
         "global_value_set": "The name of a global value set.",
         "standard_value_set": "The name of a standard value set, e.g. `Industry`.",
         "values": "The declared values, in order: a name, or a table `{ name, label, default, active }`. "
-                  "Declared values become active with their label; values the org lacks are appended after "
+                  "Declared values get their label and become active (unless `active = false`); "
+                  "values the org lacks are appended after "
                   "its existing ones.",
         "default": "The value that becomes the default. Without one (here or as `default = true` on a value), "
                    "`additive` keeps the org's default and `exact` clears it.",
@@ -146,8 +147,7 @@ DESCRIPTIONS: Mapping[str, Mapping[str, str]] = {
         "name": "The value's API name.",
         "label": "The label users see; defaults to `name`.",
         "default": "Make this value the picklist's default (at most one default per picklist).",
-        "active": "Accepted, but this release makes every declared value active: to retire a value, leave "
-                  "it out with `mode = \"exact\"`.",
+        "active": "`false` deactivates the value (records keep it); default `true`.",
     },
     "LayoutAssignmentEntry": {
         "profiles": "The profile names (as Setup shows them, e.g. `Sales User`) that get the layout.",

@@ -1,0 +1,34 @@
+"""Picklist merge rules that the planner relies on."""
+
+from __future__ import annotations
+
+from reconcile.model import Picklist, PicklistValue
+from reconcile.picklists import merge_values, owned_after_apply
+
+
+def picklist(*values: PicklistValue, mode: str = "additive") -> Picklist:
+    return Picklist(target="Account.Tier__c", values=values, mode=mode)  # type: ignore[arg-type]
+
+
+def test_a_value_declared_inactive_is_deactivated() -> None:
+    live = picklist(PicklistValue(name="Gold"), PicklistValue(name="Copper"))
+    desired = picklist(PicklistValue(name="Gold"), PicklistValue(name="Copper", active=False))
+    merged, details = merge_values(desired, live, set())
+    assert [(v.name, v.active) for v in merged] == [("Gold", True), ("Copper", False)]
+    assert [(d.value, d.change) for d in details] == [("Copper", "deactivate")]
+
+
+def test_a_new_value_declared_inactive_is_added_inactive_and_not_owned() -> None:
+    live = picklist(PicklistValue(name="Gold"))
+    desired = picklist(PicklistValue(name="Gold"), PicklistValue(name="Legacy", active=False))
+    merged, details = merge_values(desired, live, set())
+    assert [(v.name, v.active) for v in merged] == [("Gold", True), ("Legacy", False)]
+    assert owned_after_apply(picklist(*merged), details, set()) == []
+
+
+def test_declared_values_are_reactivated_and_relabelled() -> None:
+    live = picklist(PicklistValue(name="Gold", label="Old", active=False))
+    desired = picklist(PicklistValue(name="Gold", label="Gold tier"))
+    merged, details = merge_values(desired, live, set())
+    assert merged == (PicklistValue(name="Gold", label="Gold tier"),)
+    assert {d.change for d in details} == {"relabel", "reactivate"}
