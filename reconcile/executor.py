@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from providers.base import Provider
+from providers.base import ApexResult, Provider
 from reconcile.errors import ProviderError, StateError
 from reconcile.model import Action, Address, ApexScript, Change, ChangeResult, Kind, Picklist
 from reconcile.picklists import managed_values, owned_after_apply
@@ -35,13 +35,26 @@ _REMOVALS = frozenset({Action.DELETE, Action.FORGET})
 @dataclass(frozen=True)
 class Event:
     """Progress of an apply. ``address``/``ok`` are set for ``result`` and ``skipped`` events;
-    ``org_done`` carries ``ok`` for the org. Callbacks are never called concurrently."""
+    ``org_done`` carries ``ok`` for the org. The ``result`` of an apex run also carries the provider's
+    ``apex`` outcome (debug log included) and the ``seconds`` the run took; other events leave them
+    None. Callbacks are never called concurrently."""
 
     org: str
     type: EventType
     address: Address | None = None
     ok: bool | None = None
     message: str = ""
+    apex: ApexResult | None = None
+    seconds: float | None = None
+
+
+def apex_message(outcome: ApexResult) -> str:
+    """One line for an apex outcome: where it failed (line, column) and why, or "ok"."""
+    if outcome.compiled and not outcome.success and outcome.line > 0:
+        return (
+            f"runtime exception at line {outcome.line}, column {outcome.column}: {outcome.exception_message}"
+        )
+    return outcome.message
 
 
 @dataclass(frozen=True)
@@ -172,6 +185,7 @@ class _OrgRun:
         self.stop = stop
         self.outcomes: list[ChangeOutcome] = []
         self.failed_cause: dict[Address, Address] = {}
+        self.apex_runs: dict[Address, tuple[ApexResult, float]] = {}
         self.error = ""
 
     def run(self) -> str:
@@ -251,9 +265,11 @@ class _OrgRun:
         script = change.after
         if not isinstance(script, ApexScript):
             return ChangeResult(address=change.address, ok=False, message="no script to run")
+        started = time.monotonic()
         outcome = self.provider.run_apex(script.body)
+        self.apex_runs[change.address] = (outcome, time.monotonic() - started)
         ok = outcome.compiled and outcome.success
-        return ChangeResult(address=change.address, ok=ok, message=outcome.message)
+        return ChangeResult(address=change.address, ok=ok, message=apex_message(outcome))
 
     def _commit(self, batch: list[Change], results: list[ChangeResult]) -> None:
         try:
@@ -266,7 +282,8 @@ class _OrgRun:
             self.failed_cause[change.address] = change.address
         message = result.message or ("ok" if result.ok else "failed")
         self.outcomes.append(ChangeOutcome(change.address, change.action, result.ok, message))
-        self.emit(Event(self.plan.org, "result", change.address, result.ok, message))
+        apex, seconds = self.apex_runs.pop(change.address, (None, None))
+        self.emit(Event(self.plan.org, "result", change.address, result.ok, message, apex, seconds))
 
     def _skip(self, change: Change, message: str) -> None:
         self.outcomes.append(ChangeOutcome(change.address, change.action, False, message, skipped=True))

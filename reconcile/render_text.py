@@ -150,8 +150,26 @@ def change_detail_lines(change: Change) -> list[DetailLine]:
     if isinstance(after, PermissionSetGrant) or isinstance(before, PermissionSetGrant):
         return _grant_lines(change)
     if isinstance(after, ApexScript):
-        return [(" ", f"file: {after.file} (sha256 {after.sha256[:12]}, run {after.run})")]
+        return _apex_lines(after)
     return []
+
+
+#: How many lines of a script a ``run`` change shows.
+SCRIPT_PREVIEW_LINES = 3
+
+
+def _apex_lines(script: ApexScript) -> list[DetailLine]:
+    """The file, its run policy, the full sha256 and the first lines of the script (when known)."""
+    lines: list[DetailLine] = [
+        (" ", f"file: {script.file} (run {script.run})"),
+        (" ", f"sha256: {script.sha256}"),
+    ]
+    body = script.body.splitlines()
+    lines += [(" ", f"| {line}".rstrip()) for line in body[:SCRIPT_PREVIEW_LINES]]
+    hidden = len(body) - SCRIPT_PREVIEW_LINES
+    if hidden > 0:
+        lines.append((" ", f"| ... {hidden} more line{'' if hidden == 1 else 's'}"))
+    return lines
 
 
 def _value_line(detail: ValueChange) -> DetailLine:

@@ -272,3 +272,25 @@ def test_a_state_write_failure_stops_that_org() -> None:
     }
     assert report.org("dev").error == error and not report.ok
     assert len(provider.batches) == 2
+
+
+def test_an_apex_result_event_carries_the_outcome_and_a_runtime_failure_names_its_position() -> None:
+    outcome = ApexResult(compiled=True, success=False, line=4, column=9, exception_message="X: no",
+                         exception_stack_trace="AnonymousBlock: line 4, column 9", debug_log="log text")
+    provider = FakeProvider(apex_outcome=outcome)
+    events: list[Event] = []
+    plan = _plan({"dev": (desired(script()), provider)}, State())
+    report = _apply(plan, {"dev": provider}, State(), on_event=events.append)
+    [result] = [event for event in events if event.type == "result"]
+    assert result.apex == outcome and result.seconds is not None and result.seconds >= 0
+    assert result.message == "runtime exception at line 4, column 9: X: no"
+    assert _messages(report)[str(BACKFILL)] == (False, False, "runtime exception at line 4, column 9: X: no")
+
+
+def test_events_of_other_changes_carry_no_apex_outcome() -> None:
+    provider = FakeProvider([tier(pv("Gold"))])
+    events: list[Event] = []
+    plan = _plan({"dev": (desired(tier(pv("Gold"), pv("Silver"))), provider)}, State())
+    _apply(plan, {"dev": provider}, State(), on_event=events.append)
+    [result] = [event for event in events if event.type == "result"]
+    assert result.ok is True and result.apex is None and result.seconds is None
