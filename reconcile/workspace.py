@@ -23,7 +23,7 @@ from reconcile.model import Address, Change, ChangeResult, Kind, Resource
 from reconcile.plan import Plan
 from reconcile.planner import build_plan
 from state.base import StateBackend
-from state.local import LocalStateBackend
+from state.factory import backend_for
 
 
 class UnavailableProvider:
@@ -102,7 +102,7 @@ class Workspace:
     @classmethod
     def open(cls, path: Path) -> Workspace:
         config = load_config(path)
-        return cls(config=config, backend=LocalStateBackend(config.state_path))
+        return cls(config=config, backend=backend_for(config.state, config.root))
 
     def select(self, orgs: Sequence[str], tags: Sequence[str], *, for_apply: bool) -> list[str]:
         return select_orgs(self.config, list(orgs), list(tags), for_apply=for_apply)

@@ -29,13 +29,15 @@ from reconcile.commands.options import (
 from reconcile.commands.plan import print_rendered, render
 from reconcile.errors import ReconcileError
 from reconcile.executor import ApplyReport, Event, apply_plan
+from reconcile.history import event_fields, planned_change
 from reconcile.plan import Plan
 from reconcile.planfile import load_plan
 from reconcile.planner import verify_fresh
 from reconcile.render_apply import event_line, render_apply_report
 from reconcile.safety import check_plan_safety, protected_orgs_ok
 from reconcile.workspace import Workspace
-from state.journal import Journal
+from state.factory import JournalStore
+from state.factory import journal_for as state_journal_for
 
 
 @contextmanager
@@ -69,8 +71,8 @@ def confirm(plan: Plan) -> None:
         raise ReconcileError("apply cancelled; nothing was changed")
 
 
-def journal_for(workspace: Workspace) -> Journal:
-    return Journal(workspace.config.state_path.parent / "history.jsonl")
+def journal_for(workspace: Workspace) -> JournalStore:
+    return state_journal_for(workspace.config.state, workspace.config.root)
 
 
 def run_record(run_id: str, kind: str, **fields: Any) -> dict[str, Any]:
@@ -99,19 +101,23 @@ def make_plan(workspace: Workspace, planfile: Path | None, org: list[str], tag: 
 
 
 def execute(workspace: Workspace, plan: Plan, parallelism: int, planfile: Path | None) -> ApplyReport:
+    """Apply ``plan``, journalling the run (start with the planned changes, every result and skip with
+    apex outcomes and debug logs, end with per-org totals) and printing failures as they happen."""
     journal = journal_for(workspace)
     run_id = uuid.uuid4().hex[:12]
     orgs = [o.org for o in plan.orgs]
+    actions = {(o.org, str(c.address)): c.action.value for o in plan.orgs for c in o.changes}
     journal.append(run_record(run_id, "run_start", operation="apply", user=getpass.getuser(),
-                              host=socket.gethostname(), orgs=orgs, plan_file=str(planfile or "")))
+                              host=socket.gethostname(), orgs=orgs, plan_file=str(planfile or ""),
+                              changes={o.org: [planned_change(c) for c in o.changes] for o in plan.orgs}))
     lock = threading.Lock()
 
     def on_event(event: Event) -> None:
         line = event_line(event)
         with lock:
             if event.type in ("result", "skipped"):
-                journal.append(run_record(run_id, event.type, org=event.org, address=str(event.address),
-                                          ok=bool(event.ok), message=event.message))
+                action = actions.get((event.org, str(event.address)), "")
+                journal.append(run_record(run_id, event.type, **event_fields(event, action)))
             if line is not None and not (event.type == "result" and event.ok):
                 typer.echo(line)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -13,6 +14,8 @@ from reconcile.errors import ReconcileError, StateError
 from reconcile.model import Address
 from reconcile.workspace import Workspace
 from state.base import State, iter_entries
+from state.factory import backend_for, journal_for
+from state.migrate import migrate_state
 
 state_app = typer.Typer(help="Inspect and repair the state.", no_args_is_help=True)
 app.add_typer(state_app, name="state")
@@ -85,3 +88,33 @@ def unlock(lock_id: Annotated[str, typer.Argument(help="The lock id from the err
     """Clear a state lock whose holder died."""
     Workspace.open(config).backend.unlock(lock_id)
     out_console().print(f"Released lock {lock_id}.")
+
+
+class BackendChoice(StrEnum):
+    local = "local"
+    postgres = "postgres"
+
+
+@state_app.command("migrate")
+@handle_errors
+def migrate(
+    to: Annotated[BackendChoice, typer.Option("--to", help="The backend to move the state and journal to.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+    lock_timeout: LockTimeoutOpt = 0.0,
+) -> None:
+    """Copy the state and journal to another backend, verified by reading them back."""
+    workspace = Workspace.open(config)
+    settings = workspace.config.state
+    if to.value == settings.backend:
+        raise ReconcileError(f"the state already lives in the {to.value} backend: nothing to migrate")
+    target = backend_for(settings, workspace.config.root, backend=to.value)
+    with workspace.backend.lock("state migrate", lock_timeout), target.lock("state migrate", lock_timeout):
+        moved = migrate_state(workspace.backend, target, journal_for(settings, workspace.config.root),
+                              journal_for(settings, workspace.config.root, backend=to.value))
+    out_console().print(
+        f"Copied {moved.orgs} org(s) and {moved.resources} resource(s) (lineage {moved.lineage}) to "
+        f"{moved.target}, now at serial {moved.serial}; {moved.journal_copied} of {moved.journal_total} "
+        f"journal record(s) copied. Set `backend = \"{to.value}\"` in [state] to use it; the old state "
+        "was left in place.",
+        markup=False,
+    )
