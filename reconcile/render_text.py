@@ -232,6 +232,9 @@ def _print_org(console: Console, org: OrgPlan) -> None:
     kind = "sandbox" if org.is_sandbox else "production"
     identity = ", ".join(part for part in (org.org_name, org.org_id, kind) if part)
     console.print(Text(f"{org.org} ({identity})", style="bold"), soft_wrap=True)
+    usage = api_usage_line(org)
+    if usage:
+        console.print(Text(f"  {usage}", style="dim"), soft_wrap=True)
     for error in org.errors:
         console.print(Text(f"  error: {error}", style="red"), soft_wrap=True)
     for warning in org.warnings:
@@ -240,6 +243,14 @@ def _print_org(console: Console, org: OrgPlan) -> None:
         console.print(Text("  No changes.", style="dim"), soft_wrap=True)
     for change in org.changes:
         _print_change(console, change)
+
+
+def api_usage_line(org: OrgPlan) -> str:
+    """``API calls: 7 (14,993 of the daily limit left)``, or "" when nothing was called."""
+    if not org.api_calls:
+        return ""
+    left = f" ({org.api_remaining:,} of the daily limit left)" if org.api_remaining is not None else ""
+    return f"API calls: {org.api_calls}{left}"
 
 
 def _print_change(console: Console, change: Change) -> None:
