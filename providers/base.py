@@ -95,3 +95,16 @@ class Provider(Protocol):
     def run_apex(self, script: str) -> ApexResult: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Inventory(Protocol):
+    """Optional: a provider that can list everything of a kind (``reconcile import``, ``diff --all``).
+
+    ``inventory(kind)`` returns every live resource of ``kind`` keyed and shaped as ``read`` returns
+    them, with the org's spelling of every name. It may leave out what cannot be listed cheaply (the
+    Salesforce provider lists no standard value sets); callers ``read`` those by key. ``apex`` yields
+    nothing. It raises ``ProviderError`` only when the org as a whole is unusable.
+    """
+
+    def inventory(self, kind: Kind) -> dict[Address, Resource]: ...

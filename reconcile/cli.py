@@ -7,6 +7,7 @@ exits 1; ``--debug`` shows the traceback instead. Only this module and ``reconci
 from __future__ import annotations
 
 import functools
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from reconcile import __version__
 from reconcile.errors import ReconcileError
@@ -49,7 +51,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except ReconcileError as exc:
             if _debug:
                 raise
-            err_console().print(f"[bold red]Error:[/] {exc}", markup=True, highlight=False)
+            err_console().print(f"[bold red]Error:[/] {escape(str(exc))}", markup=True, highlight=False)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err_console().print("[red]Interrupted.[/]")
@@ -76,8 +78,14 @@ def root(
     _debug = debug
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. SIGTERM is handled like Ctrl-C, so a terminated command unwinds (the
+    state lock is released, an apply finishes its batch in flight) instead of dying on the spot."""
+    signal.signal(signal.SIGTERM, _terminate)
     app(prog_name="reconcile")
 
 
@@ -94,5 +102,7 @@ DEFAULT_CONFIG = Path("reconcile.toml")
 
 # The commands register themselves on `app`; imported last because they import from this module.
 # isort: off
-from reconcile.commands import validate, plan, apply, state, emulator  # noqa: E402, F401
+from reconcile.commands import (  # noqa: E402, F401
+    validate, plan, apply, drift, diff, import_, apex, history, report, schema, state, emulator,
+)
 # isort: on

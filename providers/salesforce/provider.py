@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection, Sequence
 from providers.base import ApexResult, ApiUsage, OrgIdentity
 from providers.salesforce.apex import run_apex
 from providers.salesforce.grants import Grants
+from providers.salesforce.inventory import OrgInventory
 from providers.salesforce.layouts import Layouts
 from providers.salesforce.lookups import Directory
 from providers.salesforce.picklists import Picklists
@@ -41,6 +42,7 @@ class SalesforceProvider:
         self.grants = Grants(self.transport, Directory(self.transport))
         self.layouts = Layouts(self.transport, schema)
         self.picklists = Picklists(self.transport, schema)
+        self._inventory = OrgInventory(self.transport, schema, self.picklists)
         self._identity: OrgIdentity | None = None
 
     @property
@@ -72,6 +74,10 @@ class SalesforceProvider:
         if kind is Kind.LAYOUT_ASSIGNMENT:
             return self.layouts.read(keys)
         return self.picklists.read(keys)
+
+    def inventory(self, kind: Kind) -> dict[Address, Resource]:
+        """Every live resource of ``kind`` in the org (see ``providers.salesforce.inventory``)."""
+        return self._inventory.inventory(kind)
 
     def preflight(self, kind: Kind, desired: Sequence[Resource]) -> list[Problem]:
         """What cannot work, one Problem per cause, each with its address and a hint when one helps."""

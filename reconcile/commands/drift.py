@@ -1,0 +1,54 @@
+"""``reconcile drift``: every selected org at a glance, an org × kind matrix of what drifted and why."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from reconcile.cli import app, handle_errors, out_console
+from reconcile.commands.options import (
+    DEFAULT_CONFIG,
+    DEFAULT_PARALLELISM,
+    ConfigOpt,
+    Format,
+    FormatOpt,
+    OrgOpt,
+    ParallelismOpt,
+    TagOpt,
+)
+from reconcile.drift import DriftReport, drift_report
+from reconcile.render_drift import render_drift_json, render_drift_markdown, render_drift_text
+from reconcile.workspace import Workspace
+
+
+def render_drift(report: DriftReport, fmt: Format) -> str:
+    if fmt is Format.json:
+        return render_drift_json(report)
+    if fmt is Format.markdown:
+        return render_drift_markdown(report)
+    return render_drift_text(report, width=max(out_console().width, 80))
+
+
+@app.command()
+@handle_errors
+def drift(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    org: OrgOpt = None,
+    tag: TagOpt = None,
+    format: FormatOpt = Format.text,
+    detailed_exitcode: Annotated[
+        bool, typer.Option("--detailed-exitcode", help="Exit 2 when something drifted, 0 when all is in sync.")
+    ] = False,
+    parallelism: ParallelismOpt = DEFAULT_PARALLELISM,
+) -> None:
+    """Show which orgs and kinds drifted from the configuration, and whether by hand or by a config change."""
+    with Workspace.open(config) as workspace:
+        orgs = workspace.select(org or [], tag or [], for_apply=False)
+        plan = workspace.plan(orgs, parallelism=parallelism)
+        report = drift_report(plan, workspace.backend.read())
+    typer.echo(render_drift(report, format).rstrip("\n"))
+    if report.has_errors:
+        raise typer.Exit(1)
+    if detailed_exitcode and report.has_drift:
+        raise typer.Exit(2)

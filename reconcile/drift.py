@@ -1,0 +1,176 @@
+"""Drift: how far each org is from its configuration, and why, as plain frozen data.
+
+``drift_report(plan, state)`` turns a plan of every selected org into an org × kind matrix and one
+item per drifted address. It does no I/O. Each item says where the difference comes from:
+
+- ``outside``: the live resource differs from what this tool last applied to it (or is gone): someone
+  changed it by hand, "changed outside reconcile since the last apply (applied <time>)".
+- ``config``: the live resource is still as last applied; the configuration moved since.
+- ``pending``: never applied to this org ("not yet applied").
+- ``undeclared``: an assignment nobody declared, revoked because its entry is ``exclusive = true``.
+- ``removed``: managed earlier, no longer declared (the plan undoes or forgets it).
+
+Apex scripts are actions, not configuration an org holds, so drift leaves them out (``plan`` lists the
+runs that are due). A cell is ``error`` when the org could not be planned, or when a preflight problem
+names an address of that kind; the other kinds of that org still show their drift.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from reconcile.model import (
+    KIND_ORDER,
+    Action,
+    Address,
+    Change,
+    Kind,
+    Picklist,
+    Resource,
+    resource_from_attributes,
+)
+from reconcile.plan import OrgPlan, Plan
+from reconcile.planner import prior_entries
+from state.base import OrgState, State, StateEntry
+
+#: The kinds drift reports on, in matrix order.
+DRIFT_KINDS: tuple[Kind, ...] = tuple(kind for kind in KIND_ORDER if kind is not Kind.APEX)
+
+Origin = Literal["outside", "config", "pending", "undeclared", "removed"]
+CellState = Literal["in_sync", "drifted", "error"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DriftItem(_Frozen):
+    """One drifted address: the planned change that would fix it and where the difference comes from."""
+
+    change: Change
+    origin: Origin
+    note: str
+    applied_at: datetime | None = None
+
+    @property
+    def address(self) -> Address:
+        return self.change.address
+
+
+class Cell(_Frozen):
+    """One org × kind cell of the matrix."""
+
+    state: CellState
+    drifted: int = 0
+
+    @property
+    def text(self) -> str:
+        if self.state == "error":
+            return "error"
+        return "in sync" if self.state == "in_sync" else f"{self.drifted} drifted"
+
+
+class OrgDrift(_Frozen):
+    """One org's row: a cell per kind, the drifted items in plan order, and the org's errors."""
+
+    org: str
+    org_id: str = ""
+    cells: dict[Kind, Cell]
+    items: tuple[DriftItem, ...] = ()
+    errors: tuple[str, ...] = ()
+
+    @property
+    def in_sync(self) -> bool:
+        return not self.items and not self.errors
+
+
+class DriftReport(_Frozen):
+    """Drift across the selected orgs (sorted by name) for ``kinds``."""
+
+    created_at: datetime
+    kinds: tuple[Kind, ...] = DRIFT_KINDS
+    orgs: tuple[OrgDrift, ...] = ()
+
+    @property
+    def has_drift(self) -> bool:
+        return any(org.items for org in self.orgs)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(org.errors for org in self.orgs)
+
+
+def drift_report(plan: Plan, state: State) -> DriftReport:
+    """The drift matrix of ``plan``'s orgs; ``state`` supplies what was last applied, and when."""
+    orgs = tuple(_org_drift(org_plan, state.orgs.get(org_plan.org) or OrgState()) for org_plan in plan.orgs)
+    return DriftReport(created_at=plan.created_at, orgs=orgs)
+
+
+def _org_drift(org_plan: OrgPlan, prior: OrgState) -> OrgDrift:
+    entries = prior_entries(prior)
+    items = tuple(_item(change, entries.get(change.address))
+                  for change in org_plan.changes if change.address.kind in DRIFT_KINDS)
+    broken = _kinds_in_error(org_plan.errors)
+    cells = {kind: _cell(kind, items, broken) for kind in DRIFT_KINDS}
+    return OrgDrift(org=org_plan.org, org_id=org_plan.org_id, cells=cells, items=items, errors=org_plan.errors)
+
+
+def _kinds_in_error(errors: tuple[str, ...]) -> set[Kind]:
+    """The kinds the errors concern: an error naming an address concerns its kind, any other all."""
+    broken: set[Kind] = set()
+    for error in errors:
+        named = [kind for kind in Kind if error.startswith(f"{kind.value}:")]
+        broken.update(named or DRIFT_KINDS)
+    return broken
+
+
+def _cell(kind: Kind, items: tuple[DriftItem, ...], broken: set[Kind]) -> Cell:
+    if kind in broken:
+        return Cell(state="error")
+    drifted = sum(1 for item in items if item.address.kind is kind)
+    return Cell(state="drifted", drifted=drifted) if drifted else Cell(state="in_sync")
+
+
+def applied_text(when: datetime | None) -> str:
+    """``applied 2025-03-01 10:15:00 UTC`` (or ``applied at an unknown time``)."""
+    return f"applied {when:%Y-%m-%d %H:%M:%S %Z}".rstrip() if when else "applied at an unknown time"
+
+
+def _item(change: Change, entry: StateEntry | None) -> DriftItem:
+    when = entry.applied_at if entry else None
+    if change.action in (Action.DELETE, Action.FORGET):
+        if entry is None:
+            return DriftItem(change=change, origin="undeclared", note="not declared; exclusive = true revokes it")
+        return DriftItem(change=change, origin="removed", applied_at=when,
+                         note=f"no longer declared (last {applied_text(when)})")
+    if entry is None:
+        return DriftItem(change=change, origin="pending", note="not yet applied")
+    if not _matches(change.address.kind, change.before, entry):
+        gone = "" if change.before is not None else "; it is no longer in the org"
+        return DriftItem(change=change, origin="outside", applied_at=when,
+                         note=f"changed outside reconcile since the last apply ({applied_text(when)}){gone}")
+    return DriftItem(change=change, origin="config", applied_at=when,
+                     note=f"the configuration changed since the last apply ({applied_text(when)})")
+
+
+def _matches(kind: Kind, live: Resource | None, entry: StateEntry) -> bool:
+    """Whether the live resource is what this tool last applied (state's attributes)."""
+    if live is None:
+        return False
+    attributes = {key: value for key, value in entry.attributes.items() if key != "managed_values"}
+    try:
+        applied = resource_from_attributes(kind, attributes)
+    except ValueError:
+        return False
+    return bool(_comparable(applied) == _comparable(live))
+
+
+def _comparable(resource: Resource) -> Any:
+    """What a hand change would alter: a picklist's values by name (order and mode aside), the rest's
+    attributes."""
+    if isinstance(resource, Picklist):
+        return sorted((v.name, v.label, v.active, v.default) for v in resource.values)
+    return resource.attributes()
