@@ -22,6 +22,7 @@ from reconcile.graph import check_cycles
 from reconcile.model import Address, Change, ChangeResult, Kind, Resource
 from reconcile.plan import Plan
 from reconcile.planner import build_plan
+from reconcile.sharding import shard_orgs
 from state.base import StateBackend
 from state.factory import backend_for
 
@@ -104,8 +105,12 @@ class Workspace:
         config = load_config(path)
         return cls(config=config, backend=backend_for(config.state, config.root))
 
-    def select(self, orgs: Sequence[str], tags: Sequence[str], *, for_apply: bool) -> list[str]:
-        return select_orgs(self.config, list(orgs), list(tags), for_apply=for_apply)
+    def select(
+        self, orgs: Sequence[str], tags: Sequence[str], *, for_apply: bool, shard: str | None = None
+    ) -> list[str]:
+        """The selected org names, sorted; with ``shard`` ("K/N") only those in shard K of N."""
+        names = select_orgs(self.config, list(orgs), list(tags), for_apply=for_apply)
+        return shard_orgs(names, shard) if shard else names
 
     def desired(self, orgs: Sequence[str]) -> dict[str, DesiredOrg]:
         result: dict[str, DesiredOrg] = {}

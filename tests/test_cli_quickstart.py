@@ -91,3 +91,31 @@ def test_single_org_selection_and_unknown_org(quickstart: Path) -> None:
 def test_validate_quickstart() -> None:
     code, out = run("validate", "-c", str(QUICKSTART))
     assert code == 0, out
+
+
+def test_shards_cover_every_org_exactly_once(quickstart: Path) -> None:
+    seen: list[str] = []
+    for k in (1, 2):
+        code, out = run("plan", "-c", str(quickstart), "--shard", f"{k}/2", "--format", "json")
+        assert code == 0, out
+        seen += [org["org"] for org in json.loads(out)["orgs"]]
+    assert sorted(seen) == ["dev", "uat"]
+    code, out = run("plan", "-c", str(quickstart), "--shard", "3/2")
+    assert code == 1
+    assert "Traceback" not in out
+
+
+def test_applying_shard_by_shard_converges_each_org_once(quickstart: Path) -> None:
+    from reconcile.sharding import shard_orgs
+
+    applied: list[str] = []
+    for k in (1, 2, 3):
+        code, out = run("apply", "-c", str(quickstart), "--shard", f"{k}/3", "--auto-approve")
+        assert code == 0, out
+        applied += shard_orgs(["dev", "uat"], f"{k}/3")
+        state_file = quickstart / ".reconcile" / "state.json"
+        managed = sorted(json.loads(state_file.read_text())["orgs"]) if state_file.exists() else []
+        assert managed == sorted(applied)
+    assert sorted(applied) == ["dev", "uat"]
+    code, out = run("plan", "-c", str(quickstart), "--detailed-exitcode")
+    assert code == 0, out

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from reconcile.cli import app, handle_errors, out_console, stdin_is_terminal
+from reconcile.cli import app, err_console, handle_errors, out_console, stdin_is_terminal
 from reconcile.commands.options import (
     DEFAULT_CONFIG,
     DEFAULT_PARALLELISM,
@@ -24,6 +24,7 @@ from reconcile.commands.options import (
     LockTimeoutOpt,
     OrgOpt,
     ParallelismOpt,
+    ShardOpt,
     TagOpt,
 )
 from reconcile.commands.plan import print_rendered, render
@@ -36,7 +37,7 @@ from reconcile.planner import verify_fresh
 from reconcile.render_apply import event_line, render_apply_report
 from reconcile.safety import check_plan_safety, protected_orgs_ok
 from reconcile.workspace import Workspace
-from state.factory import JournalStore
+from state.factory import JournalStore, lock_orgs
 from state.factory import journal_for as state_journal_for
 
 
@@ -79,25 +80,39 @@ def run_record(run_id: str, kind: str, **fields: Any) -> dict[str, Any]:
     return {"run_id": run_id, "type": kind, "at": datetime.now(UTC).isoformat(), **fields}
 
 
-def make_plan(workspace: Workspace, planfile: Path | None, org: list[str], tag: list[str],
-              parallelism: int, allow_org_change: bool) -> Plan:
-    if planfile is None:
-        names = workspace.select(org, tag, for_apply=True)
-        return workspace.plan(names, parallelism=parallelism, allow_org_change=allow_org_change)
-    plan = load_plan(planfile)
-    if tag:
-        raise ReconcileError("a saved plan applies to the orgs it was made for: --tag cannot be combined with it")
-    names = [o.org for o in plan.orgs]
+def selected_orgs(workspace: Workspace, saved: Plan | None, org: list[str], tag: list[str],
+                  shard: str | None) -> list[str]:
+    """The orgs this apply touches: the selection (protected orgs only when named), or a saved plan's."""
+    if saved is None:
+        return workspace.select(org, tag, for_apply=True, shard=shard)
+    if tag or shard:
+        raise ReconcileError("a saved plan applies to the orgs it was made for: --tag and --shard cannot be "
+                             "combined with it")
+    names = [o.org for o in saved.orgs]
     strangers = sorted(set(org) - set(names))
     if strangers:
         raise ReconcileError(f"the saved plan does not cover {', '.join(strangers)} (it covers {', '.join(names)})")
+    return names
+
+
+def make_plan(workspace: Workspace, saved: Plan | None, names: list[str], parallelism: int,
+              allow_org_change: bool) -> Plan:
+    """A fresh plan of ``names``, or the saved plan once it is proven not stale."""
+    if saved is None:
+        return workspace.plan(names, parallelism=parallelism, allow_org_change=allow_org_change)
     verify_fresh(
-        plan,
+        saved,
         config_digest=workspace.config.digest,
         state=workspace.backend.read(),
         providers=workspace.connect(names, parallelism),
     )
-    return plan
+    return saved
+
+
+def report_backend_warnings(workspace: Workspace) -> None:
+    """Say so when a lock left by a dead process was taken over (or anything else the backend noted)."""
+    for warning in getattr(workspace.backend, "warnings", []):
+        err_console().print(f"[yellow]Warning:[/] {warning}", highlight=False)
 
 
 def execute(workspace: Workspace, plan: Plan, parallelism: int, planfile: Path | None) -> ApplyReport:
@@ -155,21 +170,37 @@ def apply(
     allow_org_change: Annotated[
         bool, typer.Option("--allow-org-change", help="Adopt an org whose Organization Id changed.")
     ] = False,
+    shard: ShardOpt = None,
 ) -> None:
     """Converge the orgs to the configuration (or apply a saved plan), recording what was done."""
-    with Workspace.open(config) as workspace, workspace.backend.lock("apply", lock_timeout):
-        plan = make_plan(workspace, planfile, org or [], tag or [], parallelism, allow_org_change)
-        protected = {name for name, cfg in workspace.config.orgs.items() if cfg.protected}
-        protected_orgs_ok(plan, protected, set(org or []))
-        check_plan_safety(plan, workspace.backend.read(), force=force)
-        print_rendered(render(plan, Format.text))
-        if not plan.has_changes:
-            if plan.has_errors:
-                raise typer.Exit(1)
-            return
-        if not auto_approve:
-            confirm(plan)
-        report = execute(workspace, plan, parallelism, planfile)
+    with Workspace.open(config) as workspace:
+        saved = load_plan(planfile) if planfile is not None else None
+        names = selected_orgs(workspace, saved, org or [], tag or [], shard)
+        with lock_orgs(workspace.backend, names, "apply", lock_timeout):
+            report_backend_warnings(workspace)
+            report = converge(workspace, saved, names, org or [], planfile,
+                              auto_approve=auto_approve, force=force, parallelism=parallelism,
+                              allow_org_change=allow_org_change)
+    if report is None:
+        return
     print_rendered(render_apply_report(report, width=max(out_console().width, 80)))
     if not report.ok:
         raise typer.Exit(1)
+
+
+def converge(workspace: Workspace, saved: Plan | None, names: list[str], named: list[str],
+             planfile: Path | None, *, auto_approve: bool, force: bool, parallelism: int,
+             allow_org_change: bool) -> ApplyReport | None:
+    """Plan (or verify the saved plan), check safety, confirm, apply; None when there was nothing to do."""
+    plan = make_plan(workspace, saved, names, parallelism, allow_org_change)
+    protected = {name for name, cfg in workspace.config.orgs.items() if cfg.protected}
+    protected_orgs_ok(plan, protected, set(named))
+    check_plan_safety(plan, workspace.backend.read(), force=force)
+    print_rendered(render(plan, Format.text))
+    if not plan.has_changes:
+        if plan.has_errors:
+            raise typer.Exit(1)
+        return None
+    if not auto_approve:
+        confirm(plan)
+    return execute(workspace, plan, parallelism, planfile)

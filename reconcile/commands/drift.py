@@ -15,6 +15,7 @@ from reconcile.commands.options import (
     FormatOpt,
     OrgOpt,
     ParallelismOpt,
+    ShardOpt,
     TagOpt,
 )
 from reconcile.drift import DriftReport, drift_report
@@ -41,10 +42,11 @@ def drift(
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when something drifted, 0 when all is in sync.")
     ] = False,
     parallelism: ParallelismOpt = DEFAULT_PARALLELISM,
+    shard: ShardOpt = None,
 ) -> None:
     """Show which orgs and kinds drifted from the configuration, and whether by hand or by a config change."""
     with Workspace.open(config) as workspace:
-        orgs = workspace.select(org or [], tag or [], for_apply=False)
+        orgs = workspace.select(org or [], tag or [], for_apply=False, shard=shard)
         plan = workspace.plan(orgs, parallelism=parallelism)
         report = drift_report(plan, workspace.backend.read())
     typer.echo(render_drift(report, format).rstrip("\n"))

@@ -26,6 +26,16 @@ LockTimeoutOpt = Annotated[
     typer.Option("--lock-timeout", min=0, help="Seconds to wait for the state lock before giving up."),
 ]
 
+ShardOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--shard",
+        metavar="K/N",
+        help="Only shard K of N: a stable split of the orgs across N jobs.",
+        show_default=False,
+    ),
+]
+
 DEFAULT_CONFIG = Path("reconcile.toml")
 DEFAULT_PARALLELISM = 8
 

@@ -16,6 +16,7 @@ from reconcile.commands.options import (
     FormatOpt,
     OrgOpt,
     ParallelismOpt,
+    ShardOpt,
     TagOpt,
 )
 from reconcile.errors import ReconcileError
@@ -69,13 +70,14 @@ def plan(
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when none.")
     ] = False,
     parallelism: ParallelismOpt = DEFAULT_PARALLELISM,
+    shard: ShardOpt = None,
     allow_org_change: Annotated[
         bool, typer.Option("--allow-org-change", help="Adopt an org whose Organization Id changed.")
     ] = False,
 ) -> None:
     """Show what apply would change in each org, without changing anything."""
     with Workspace.open(config) as workspace:
-        orgs = workspace.select(org or [], tag or [], for_apply=False)
+        orgs = workspace.select(org or [], tag or [], for_apply=False, shard=shard)
         result = workspace.plan(
             orgs,
             targets=parse_targets(target),
