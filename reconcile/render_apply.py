@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from io import StringIO
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
 from reconcile.executor import ApplyReport, Event
+from reconcile.plan import Plan
 
 
 def event_line(event: Event) -> str | None:
@@ -58,3 +61,57 @@ def render_apply_report(report: ApplyReport, *, width: int = 100) -> str:
     verdict = "Apply complete." if report.ok else "Apply finished with failures."
     console.print(verdict)
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+
+
+class ApplyProgress:
+    """Shows apply progress as events arrive: on a terminal a live bar per org (failures printed above
+    the bars), otherwise one plain line per notable event (an org starting or finishing, a failure, a
+    skip) for CI logs. ``handle`` is called from the org threads; calls are serialised."""
+
+    def __init__(self, plan: Plan, console: Console, *, live: bool) -> None:
+        self.console = console
+        self.live = live
+        self._lock = threading.Lock()
+        self._progress = Progress(
+            TextColumn("{task.description:<12}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}"),
+            console=console,
+        )
+        self._tasks: dict[str, TaskID] = {}
+        if live:
+            for org in plan.orgs:
+                if org.changes and not org.errors:
+                    self._tasks[org.org] = self._progress.add_task(org.org, total=len(org.changes), status="waiting")
+
+    def __enter__(self) -> ApplyProgress:
+        if self.live:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live:
+            self._progress.stop()
+
+    def handle(self, event: Event) -> None:
+        line = event_line(event)
+        notable = line is not None and not (event.type == "result" and event.ok)
+        with self._lock:
+            if not self.live:
+                if notable:
+                    self.console.print(line, markup=False, highlight=False, soft_wrap=True)
+                return
+            task = self._tasks.get(event.org)
+            if task is not None:
+                self._update(task, event)
+            if notable and event.type in ("result", "skipped"):
+                self._progress.console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    def _update(self, task: TaskID, event: Event) -> None:
+        if event.type in ("result", "skipped"):
+            self._progress.advance(task)
+        elif event.type == "org_start":
+            self._progress.update(task, status="applying")
+        elif event.type == "org_done":
+            self._progress.update(task, status=event.message or "done")

@@ -34,7 +34,7 @@ from reconcile.history import event_fields, planned_change
 from reconcile.plan import Plan
 from reconcile.planfile import load_plan
 from reconcile.planner import verify_fresh
-from reconcile.render_apply import event_line, render_apply_report
+from reconcile.render_apply import ApplyProgress, render_apply_report
 from reconcile.safety import check_plan_safety, protected_orgs_ok
 from reconcile.workspace import Workspace
 from state.factory import JournalStore, lock_orgs
@@ -126,17 +126,17 @@ def execute(workspace: Workspace, plan: Plan, parallelism: int, planfile: Path |
                               host=socket.gethostname(), orgs=orgs, plan_file=str(planfile or ""),
                               changes={o.org: [planned_change(c) for c in o.changes] for o in plan.orgs}))
     lock = threading.Lock()
+    console = out_console()
+    progress = ApplyProgress(plan, console, live=console.is_terminal)
 
     def on_event(event: Event) -> None:
-        line = event_line(event)
         with lock:
             if event.type in ("result", "skipped"):
                 action = actions.get((event.org, str(event.address)), "")
                 journal.append(run_record(run_id, event.type, **event_fields(event, action)))
-            if line is not None and not (event.type == "result" and event.ok):
-                typer.echo(line)
+        progress.handle(event)
 
-    with stop_on_signals() as stop:
+    with stop_on_signals() as stop, progress:
         report = apply_plan(
             plan,
             providers=workspace.connect(orgs, parallelism),

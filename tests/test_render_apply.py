@@ -1,0 +1,49 @@
+"""Apply progress and the closing report."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from rich.console import Console
+
+from reconcile.executor import Event
+from reconcile.model import Address, Kind
+from reconcile.render_apply import ApplyProgress, event_line
+from tests.plans import sample_plan
+
+GRANT = Address(Kind.PERMISSION_SET_GRANT, "Sales_Ops/alice@acme.com.uat")
+
+
+def test_plain_progress_prints_only_notable_events() -> None:
+    buffer = StringIO()
+    console = Console(file=buffer, width=120, color_system=None)
+    with ApplyProgress(sample_plan(), console, live=False) as progress:
+        progress.handle(Event(org="uat", type="org_start"))
+        progress.handle(Event(org="uat", type="result", address=GRANT, ok=True))
+        progress.handle(Event(org="uat", type="result", address=GRANT, ok=False, message="DUPLICATE_VALUE"))
+        progress.handle(Event(org="uat", type="org_done", message="1 applied, 1 failed"))
+    lines = buffer.getvalue().splitlines()
+    assert lines == [
+        "uat: applying",
+        f"uat::{GRANT}: FAILED DUPLICATE_VALUE",
+        "uat: 1 applied, 1 failed",
+    ]
+
+
+def test_live_progress_counts_results_per_org() -> None:
+    buffer = StringIO()
+    console = Console(file=buffer, width=120, force_terminal=True)
+    plan = sample_plan()
+    uat_changes = len(plan.org("uat").changes)
+    with ApplyProgress(plan, console, live=True) as progress:
+        for _ in range(uat_changes):
+            progress.handle(Event(org="uat", type="result", address=GRANT, ok=True))
+        progress.handle(Event(org="uat", type="org_done", message="done"))
+    output = buffer.getvalue()
+    assert f"{uat_changes}/{uat_changes}" in output
+    assert "prod" not in output.split("uat")[0]  # an org with plan errors gets no bar
+
+
+def test_event_line_for_skips_names_the_reason() -> None:
+    line = event_line(Event(org="dev", type="skipped", address=GRANT, message="upstream failed: apex:x"))
+    assert line == f"dev::{GRANT}: skipped (upstream failed: apex:x)"
