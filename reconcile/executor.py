@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -79,6 +79,7 @@ class OrgReport:
     skipped: int = 0
     results: tuple[ChangeOutcome, ...] = ()
     api_calls: int = 0
+    api_remaining: int | None = None
     seconds: float = 0.0
     error: str = ""
 
@@ -324,8 +325,9 @@ def _apply_org(
     emit(Event(org_plan.org, "org_start", message=f"{len(org_plan.changes)} change(s)"))
     run = _OrgRun(org_plan, provider, writer, emit, stop)
     error = run.run()
-    report = _report(
-        org_plan.org, run.outcomes, provider.usage.calls - calls_before, time.monotonic() - started, error
+    report = replace(
+        _report(org_plan.org, run.outcomes, provider.usage.calls - calls_before, time.monotonic() - started, error),
+        api_remaining=provider.usage.remaining,
     )
     summary = f"{report.applied} applied, {report.failed} failed, {report.skipped} skipped"
     emit(Event(org_plan.org, "org_done", ok=report.ok, message=f"{summary}{'; ' + error if error else ''}"))

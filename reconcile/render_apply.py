@@ -30,9 +30,10 @@ def event_line(event: Event) -> str | None:
 
 
 def render_apply_report(report: ApplyReport, *, width: int = 100) -> str:
-    """The closing per-org table: status, applied, failed, skipped, API calls, time, error."""
+    """The closing per-org table: status, applied, failed, skipped, API calls, what is left of the daily
+    API limit, time; then every error."""
     table = Table(title="Apply summary", title_justify="left", show_edge=False)
-    for column in ("org", "status", "applied", "failed", "skipped", "API calls", "time"):
+    for column in ("org", "status", "applied", "failed", "skipped", "API calls", "limit left", "time"):
         table.add_column(column, justify="right" if column not in ("org", "status") else "left")
     errors: list[str] = []
     for org in report.orgs:
@@ -44,6 +45,7 @@ def render_apply_report(report: ApplyReport, *, width: int = 100) -> str:
             str(org.failed),
             str(org.skipped),
             str(org.api_calls),
+            f"{org.api_remaining:,}" if org.api_remaining is not None else "-",
             f"{org.seconds:.1f}s",
         )
         if org.error:
