@@ -199,17 +199,18 @@ def _change_graph(
 
 
 def _ordered(graph: nx.DiGraph, changes: Mapping[Address, Change]) -> list[Change]:
-    forward = [a for a, c in changes.items() if c.action not in REMOVALS]
-    removals = [a for a, c in changes.items() if c.action in REMOVALS]
+    """The changes in apply order, each copied once with its live fingerprint and ``depends_on``."""
+    forward = {a for a, c in changes.items() if c.action not in REMOVALS}
+    removals = {a for a, c in changes.items() if c.action in REMOVALS}
     reverse = nx.reverse_view(graph)
-    result = [
-        changes[a].model_copy(update={"depends_on": tuple(nearest_in(graph, a, forward))})
-        for a in order(graph, forward)
-    ]
-    result += [
-        changes[a].model_copy(update={"depends_on": tuple(nearest_in(reverse, a, removals))})
-        for a in reversed(order(graph, removals))
-    ]
+
+    def placed(address: Address, view: nx.DiGraph, members: set[Address]) -> Change:
+        change = changes[address]
+        depends_on = tuple(nearest_in(view, address, members))
+        return change.model_copy(update={"fingerprint": live_fingerprint(change.before), "depends_on": depends_on})
+
+    result = [placed(a, graph, forward) for a in order(graph, forward)]
+    result += [placed(a, reverse, removals) for a in reversed(order(graph, removals))]
     return result
 
 
@@ -262,9 +263,6 @@ def plan_org(
             changes[address] = _plan_removal(address, current.get(address), entry)
     for change in _exclusive_revokes(desired, current):
         changes.setdefault(change.address, change)
-    changes = {
-        a: c.model_copy(update={"fingerprint": live_fingerprint(c.before)}) for a, c in changes.items()
-    }
     graph = _change_graph(desired, entries, changes)
     ordered = _ordered(graph, changes)
     return (_select_targets(graph, ordered, targets) if targets else ordered), unchanged

@@ -53,8 +53,8 @@ def write_atomically(path: Path, document: dict[str, Any]) -> None:
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=1, ensure_ascii=False)
-            handle.write("\n")
+            # One write of the whole text: json.dump writes chunk by chunk, about twice as slow.
+            handle.write(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp_name, path)

@@ -83,12 +83,16 @@ class Layouts:
     def preflight(self, desired: Sequence[Resource]) -> list[Problem]:
         wanted = [d for d in desired if isinstance(d, LayoutAssignment)]
         self.schema.lookup_profiles(d.profile for d in wanted)
-        objects = self.schema.objects_exist(d.object for d in wanted)
-        self.schema.lookup_record_types(d.object for d in wanted if d.record_type)
+        # A slot ``read`` found in a profile proves its object and record type exist: only the others
+        # are looked up, so a plan whose assignments all exist makes no lookup calls here.
+        seen = [_slot(d.profile, d.object, d.record_type) in self.assigned for d in wanted]
+        unseen = [d for d, was_seen in zip(wanted, seen, strict=True) if not was_seen]
+        objects = self.schema.objects_exist(d.object for d in unseen)
+        self.schema.lookup_record_types(d.object for d in unseen if d.record_type)
         layouts = {decode_component(name).casefold(): name for _, name in self.schema.listed("Layout")}
         problems: list[Problem] = []
-        for item in wanted:
-            problems.extend(self._problems(item, objects[item.object], layouts))
+        for item, was_seen in zip(wanted, seen, strict=True):
+            problems.extend(self._problems(item, None if was_seen else objects[item.object], layouts))
         return problems
 
     def apply(self, changes: Sequence[Change]) -> list[ChangeResult]:
@@ -167,16 +171,19 @@ class Layouts:
         resource = after.model_copy(update={"ids": ids})
         return ChangeResult(address=change.address, ok=True, message="assigned", ids=ids, resource=resource)
 
-    def _problems(self, item: LayoutAssignment, object_exists: bool, layouts: dict[str, str]) -> list[Problem]:
+    def _problems(
+        self, item: LayoutAssignment, object_exists: bool | None, layouts: dict[str, str]
+    ) -> list[Problem]:
+        """``object_exists`` is None when the slot was read from the org (object and record type exist)."""
         address = str(item.address)
         if self.schema.profile(item.profile) is None:
             hint = did_you_mean(item.profile, self.schema.all_profile_names())
             return [Problem(f"unknown profile {item.profile}", hint=hint, address=address)]
-        if not object_exists:
+        if object_exists is False:
             objects = {name.partition("-")[0] for name in layouts.values()}
             return [Problem(f"unknown object {item.object}", hint=did_you_mean(item.object, objects), address=address)]
         problems = []
-        if item.record_type and item.record_type.casefold() not in {
+        if object_exists is not None and item.record_type and item.record_type.casefold() not in {
             r.casefold() for r in self.schema.record_types(item.object)
         }:
             hint = did_you_mean(item.record_type, self.schema.record_types(item.object))

@@ -1,0 +1,1 @@
+"""Benchmarks of plan and apply against emulated orgs: ``python bench/run.py`` (see docs/benchmarks.md)."""
