@@ -108,11 +108,18 @@ class ApplyReport:
 
 
 class _StateWriter:
-    """Serialises state mutations and writes across org threads; keeps the state the backend returned."""
+    """Serialises state mutations across org threads and persists them with group commit: a thread that
+    mutated the state returns only once a write that includes its mutation succeeded, but while one
+    write is in flight the mutations of other orgs pile up and the next write persists them all at once.
+    Every batch is still on disk before its org goes on; the number of writes just stops growing with
+    the number of orgs applied in parallel."""
 
     def __init__(self, backend: StateBackend, state: State) -> None:
         self._backend = backend
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards self.state and the version counters
+        self._write_lock = threading.Lock()  # one write at a time
+        self._version = 0  # mutations made
+        self._persisted = 0  # mutations on disk
         self.state = state
 
     def commit(self, org: str, org_id: str, mutate: Callable[[OrgState], None]) -> None:
@@ -123,7 +130,15 @@ class _StateWriter:
                     org_state.apex_runs.clear()  # the ledger belongs to the org this id replaced
                 org_state.org_id = org_id
             mutate(org_state)
-            self.state = self._backend.write(self.state)
+            self._version += 1
+            mine = self._version
+        with self._write_lock:
+            if self._persisted >= mine:
+                return  # a write made while this thread waited already included its mutation
+            with self._lock:
+                version = self._version
+                self.state = self._backend.write(self.state)
+                self._persisted = version
 
     def org_id(self, org: str) -> str:
         """The org id state records for ``org`` ("" if none)."""
@@ -209,17 +224,18 @@ class _OrgRun:
     def _blocker(self, change: Change) -> Address | None:
         return next((self.failed_cause[d] for d in change.depends_on if d in self.failed_cause), None)
 
-    def _joins(self, batch: list[Change], change: Change) -> bool:
+    def _joins(self, batch: list[Change], members: set[Address], change: Change) -> bool:
         first = batch[0]
         return (
             change.address.kind is first.address.kind
             and first.address.kind is not Kind.APEX
             and (change.action in _REMOVALS) == (first.action in _REMOVALS)
-            and not {b.address for b in batch}.intersection(change.depends_on)
+            and members.isdisjoint(change.depends_on)
         )
 
     def _next_batch(self, changes: list[Change], start: int) -> tuple[list[Change], int]:
         batch: list[Change] = []
+        members: set[Address] = set()
         index = start
         while index < len(changes):
             change = changes[index]
@@ -227,10 +243,11 @@ class _OrgRun:
             if blocker is not None:
                 self.failed_cause[change.address] = blocker
                 self._skip(change, f"upstream failed: {blocker}")
-            elif batch and not self._joins(batch, change):
+            elif batch and not self._joins(batch, members, change):
                 break
             else:
                 batch.append(change)
+                members.add(change.address)
             index += 1
             if batch and batch[0].address.kind is Kind.APEX:
                 break

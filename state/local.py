@@ -7,6 +7,10 @@ Layout next to ``state.json``:
   holder dies, however it dies.
 - ``state.json.lock.info``: who holds the lock (a JSON ``LockInfo``), written after acquiring and removed
   before releasing. One left behind while the OS lock is free means its holder was killed.
+
+The file is sorted-keys JSON, indented down to the resources, with each resource entry on one line: a
+state of tens of thousands of resources stays diffable line by line and is written with the C JSON
+encoder (an apply persists state after every batch, so write cost matters).
 """
 
 from __future__ import annotations
@@ -62,6 +66,9 @@ class LocalStateBackend:
         self.info_path = self.path.with_name(self.path.name + ".lock.info")
         self.warnings: list[str] = []
         self._write_guard = threading.Lock()
+        # (file signature, lineage, serial) of the file as this instance last wrote it: a write that finds
+        # the same signature need not read and parse the whole file again to check lineage and serial.
+        self._last_written: tuple[tuple[int, int, int], str, int] | None = None
 
     def describe(self) -> str:
         return str(self.path)
@@ -118,11 +125,12 @@ class LocalStateBackend:
     def write(self, state: State) -> State:
         """Persist ``state`` atomically and return it with the serial bumped by one."""
         with self._write_guard:
-            self._check_writable(state, self._read_stored())
+            self._check_writable(state, self._stored_head())
             written = state.model_copy(update={"serial": state.serial + 1})
-            payload = json.dumps(written.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+            payload = render_state(written.model_dump(mode="json"))
             try:
                 self._replace_file(payload.encode("utf-8"))
+                self._last_written = (self._signature(), written.lineage, written.serial)
             except OSError as exc:
                 raise StateError(
                     f"could not write state at {self.path}: {exc.strerror or exc}; the previous version "
@@ -130,7 +138,22 @@ class LocalStateBackend:
                 ) from exc
             return written
 
-    def _check_writable(self, state: State, stored: State | None) -> None:
+    def _signature(self) -> tuple[int, int, int]:
+        stat = self.path.stat()
+        return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+    def _stored_head(self) -> tuple[str, int] | None:
+        """(lineage, serial) of the stored file, None if there is none; parsed only if someone else may
+        have written it since this instance did."""
+        if self._last_written is not None:
+            signature, lineage, serial = self._last_written
+            with contextlib.suppress(OSError):
+                if self._signature() == signature:
+                    return lineage, serial
+        stored = self._read_stored()
+        return (stored.lineage, stored.serial) if stored is not None else None
+
+    def _check_writable(self, state: State, stored: tuple[str, int] | None) -> None:
         if stored is None:
             if state.serial != 0:
                 raise StateError(
@@ -138,14 +161,15 @@ class LocalStateBackend:
                     f"refusing to start over; restore it from {self.backup_path.name}"
                 )
             return
-        if stored.lineage != state.lineage:
+        stored_lineage, stored_serial = stored
+        if stored_lineage != state.lineage:
             raise StateError(
-                f"state at {self.path} belongs to lineage {stored.lineage}, this run has {state.lineage}: "
+                f"state at {self.path} belongs to lineage {stored_lineage}, this run has {state.lineage}: "
                 "refusing to overwrite"
             )
-        if stored.serial != state.serial:
+        if stored_serial != state.serial:
             raise StateError(
-                f"state at {self.path} is at serial {stored.serial} but this run read serial "
+                f"state at {self.path} is at serial {stored_serial} but this run read serial "
                 f"{state.serial}: someone wrote it in between; run again to start from the current state"
             )
 
@@ -343,3 +367,31 @@ def fsync_directory(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def render_state(data: dict[str, Any]) -> str:
+    """Sorted-keys JSON of a state document, indented down to ``orgs.<org>.resources``, each resource
+    entry on one line. ``json.loads`` of the result equals ``data``."""
+    orgs = data.get("orgs", {})
+    fields = {key: _compact(value) for key, value in data.items() if key != "orgs"}
+    fields["orgs"] = _block({name: _render_org(orgs[name], "    ") for name in orgs}, "  ")
+    return _block(fields, "") + "\n"
+
+
+def _render_org(org: dict[str, Any], indent: str) -> str:
+    resources = org.get("resources", {})
+    fields = {key: _compact(value) for key, value in org.items() if key != "resources"}
+    fields["resources"] = _block({address: _compact(entry) for address, entry in resources.items()}, indent + "  ")
+    return _block(fields, indent)
+
+
+def _block(rendered: dict[str, str], indent: str) -> str:
+    """A JSON object of already rendered values, one key per line, keys sorted."""
+    if not rendered:
+        return "{}"
+    rows = [f"{indent}  {json.dumps(key, ensure_ascii=False)}: {rendered[key]}" for key in sorted(rendered)]
+    return "{\n" + ",\n".join(rows) + f"\n{indent}}}"
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))

@@ -116,10 +116,26 @@ def test_round_trip_bumps_serial(backend: LocalStateBackend, path: Path) -> None
     assert backend.read().serial == 2
 
 
-def test_file_is_indented_sorted_json(backend: LocalStateBackend, path: Path) -> None:
+def test_file_is_sorted_json_with_one_line_per_resource(backend: LocalStateBackend, path: Path) -> None:
     written = backend.write(populated(backend.read()))
-    expected = json.dumps(written.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
-    assert path.read_text(encoding="utf-8") == expected
+    text = path.read_text(encoding="utf-8")
+    assert json.loads(text) == written.model_dump(mode="json")
+    lines = text.splitlines()
+    for org in written.orgs.values():
+        for address in org.resources:
+            matching = [line for line in lines if line.strip().startswith(json.dumps(address))]
+            assert len(matching) == 1
+            assert json.loads("{" + matching[0].strip().rstrip(",") + "}")[address]["kind"]
+    top_keys = [line.split('"')[1] for line in lines if line.startswith('  "')]
+    assert top_keys == sorted(top_keys) == ["lineage", "orgs", "serial", "version"]
+
+
+def test_a_write_after_another_writer_rereads_the_file(backend: LocalStateBackend, path: Path) -> None:
+    written = backend.write(backend.read())
+    other = LocalStateBackend(path)
+    other.write(other.read())
+    with pytest.raises(StateError, match="serial"):
+        backend.write(written)
 
 
 def test_creates_parent_directories(tmp_path: Path) -> None:
