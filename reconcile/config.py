@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import ErrorDetails
 
 from reconcile.config_schema import (
     AUTH_METHODS,
@@ -268,7 +269,7 @@ class _Loader:
         try:
             return model.model_validate({**known, **internal})
         except ValidationError as error:
-            for detail in error.errors():
+            for detail in _root_causes(error.errors()):
                 path, message, hint = describe_validation_error(detail, model)
                 if path and path[0] not in silenced:
                     self.problems.append(Problem(f"{label}: {message}", at(path), hint))
@@ -377,6 +378,13 @@ class _Loader:
         relative = self._relative(target)
         self.digest_parts.append((relative, raw))
         return entry.model_copy(update={"file": relative, "body": body, "sha256": sha256_hex(body)})
+
+
+def _root_causes(errors: list[ErrorDetails]) -> list[ErrorDetails]:
+    """The errors minus a list's "too short" when an item of that same list is what failed (pydantic
+    counts only the valid items, so ``users = ["alice"]`` would also read as an empty list)."""
+    failed_items = {tuple(e["loc"][:-1]) for e in errors if e["type"] != "too_short" and len(e["loc"]) > 1}
+    return [e for e in errors if e["type"] != "too_short" or tuple(e["loc"]) not in failed_items]
 
 
 def _position(problem: Problem) -> tuple[str, int, int]:

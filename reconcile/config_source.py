@@ -36,6 +36,9 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 _TOML_AT_END = re.compile(r"\s*\(at end of document\)$")
 _TOML_HINT = "fix the TOML syntax at this position; see https://toml.io/en/v1.0.0"
+#: Larger files are refused unread: hand-written configuration stays far below this, and reading
+#: whatever ``-c`` points at (a data dump, a log) into memory helps nobody.
+MAX_FILE_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -242,9 +245,13 @@ def discover(path: Path) -> tuple[Path, list[Path]]:
 
 
 def read_source(path: Path) -> SourceFile | Problem:
-    """Read and parse one TOML file; a problem if it is unreadable, not UTF-8 or not valid TOML."""
+    """Read and parse one TOML file; a problem if it is unreadable, too large, not UTF-8, not valid TOML
+    or nested too deeply to parse."""
     shown = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return _too_large(shown, size)
         raw = path.read_bytes()
     except OSError as error:
         return Problem(f"cannot read the file: {error.strerror}", Location(shown), "check the path")
@@ -254,9 +261,19 @@ def read_source(path: Path) -> SourceFile | Problem:
         return _not_utf8(shown, raw, error)
     try:
         data = tomllib.loads(text)
+        index = SourceIndex.scan(text)
     except tomllib.TOMLDecodeError as error:
         return _syntax_problem(shown, text, str(error))
-    return SourceFile(path, shown, raw, data, SourceIndex.scan(text))
+    except RecursionError:
+        return Problem("arrays or tables are nested too deeply to parse", Location(shown),
+                       "a configuration nests a few levels at most: check the brackets and braces")
+    return SourceFile(path, shown, raw, data, index)
+
+
+def _too_large(shown: str, size: int) -> Problem:
+    mib = 1024 * 1024
+    message = f"the file is {size / mib:.1f} MiB; a configuration file may be at most {MAX_FILE_BYTES // mib} MiB"
+    return Problem(message, Location(shown), "check that -c points at the configuration")
 
 
 def _not_utf8(shown: str, raw: bytes, error: UnicodeDecodeError) -> Problem:

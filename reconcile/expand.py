@@ -9,8 +9,8 @@ to addresses absent from this org are dropped: they may exist in other orgs. A p
 address after itself is dropped too.
 
 ``check_expansion(config)`` expands every org and reports what only expansion can see: unknown
-variables, one address declared by two entries for the same org, and references that name nothing in
-any org the entry applies to.
+variables, one address declared by two entries for the same org, references that name nothing in
+any org the entry applies to, and dependency cycles.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from reconcile.config_schema import (
 )
 from reconcile.config_source import did_you_mean
 from reconcile.desired import DesiredOrg
-from reconcile.errors import ConfigError, Location, Problem
+from reconcile.errors import ConfigError, CycleError, Location, Problem
+from reconcile.graph import check_cycles
 from reconcile.model import (
     Address,
     ApexScript,
@@ -61,11 +62,20 @@ def expand(config: Config, org: str) -> DesiredOrg:
 
 
 def check_expansion(config: Config, *, check_references: bool = True) -> list[Problem]:
-    """Every problem expansion finds across all orgs, each reported once."""
+    """Every problem expansion finds across all orgs, each reported once; dependency cycles included,
+    so a configuration that loads can be planned (no command meets a cycle after taking the state lock)."""
     report = _Report()
+    cycles: dict[str, Problem] = {}
     for name in sorted(config.orgs):
-        report.add(_OrgExpansion(config.orgs[name], config.entries))
-    return report.problems(check_references)
+        expansion = _OrgExpansion(config.orgs[name], config.entries)
+        report.add(expansion)
+        if not expansion.problems:
+            try:
+                check_cycles(expansion.desired())
+            except CycleError as error:
+                cycles.update((problem.message, problem) for problem in error.problems)
+    found = report.problems(check_references) + list(cycles.values())
+    return sorted(found, key=lambda problem: _order_key(problem.location))
 
 
 class _Substitution:

@@ -68,3 +68,13 @@ def protected_orgs_ok(plan: Plan, protected: set[str], named: set[str]) -> None:
             f"{'have' if len(unnamed) > 1 else 'has'} changes: name {'them' if len(unnamed) > 1 else 'it'} "
             f"explicitly to apply ({flags})"
         )
+
+
+def protected_left_out(protected: set[str], selected: list[str], named: list[str]) -> str | None:
+    """A note naming the protected orgs an apply without ``--org`` (``named`` empty) leaves out
+    (``selected``: the orgs it applies), so "no changes" is not read as "those orgs are in sync"."""
+    left_out = sorted(protected - set(selected))
+    if named or not left_out:
+        return None
+    flags = " ".join(f"--org {org}" for org in left_out)
+    return f"protected org{'s' if len(left_out) > 1 else ''} {', '.join(left_out)} left out (apply with {flags})"

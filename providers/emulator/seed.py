@@ -22,6 +22,10 @@ Table = dict[str, Record]
 
 SCHEMA_VERSION = 1
 DEFAULT_DAILY_API_LIMIT = 15000
+LIST_SECTIONS = (
+    "profiles", "permission_sets", "permission_set_groups", "users", "global_value_sets", "standard_value_sets",
+    "objects", "layout_assignments", "permission_set_assignments",
+)
 CORE_TABLES = (
     "Organization", "Profile", "User", "PermissionSet", "PermissionSetGroup", "PermissionSetAssignment",
     "EntityDefinition", "RecordType", "Layout", "ProfileLayout", "CustomField", "GlobalValueSet",
@@ -214,10 +218,26 @@ def _assignment(psa_id: str, user_id: str, ps_id: str, group_id: str | None, exp
     }
 
 
-def build_tables(document: dict[str, Any]) -> OrgData:
-    """The org's tables from a seed or live org document (see the module docstring)."""
+def build_tables(document: Any) -> OrgData:
+    """The org's tables from a seed or live org document (see the module docstring). A document of the
+    wrong shape (not an object, a section that is not a list of entries, an entry that is not an object
+    where one is expected) raises ``SeedError`` too."""
+    if not isinstance(document, dict):
+        raise SeedError(f"an org file holds a JSON object, not {_json_type(document)}")
     version = document.get("schema_version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
         raise SeedError(f"unsupported org file schema_version {version!r}; this emulator reads {SCHEMA_VERSION}")
-    return _Builder(document).build()
+    for section in LIST_SECTIONS:
+        if not isinstance(document.get(section, []), list):
+            raise SeedError(f"`{section}` must be a list, not {_json_type(document[section])}")
+    try:
+        return _Builder(document).build()
+    except (AttributeError, TypeError, KeyError) as exc:
+        raise SeedError(f"an entry does not have the documented shape ({exc})") from exc
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number",
+             float: "a number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
 

@@ -207,7 +207,11 @@ def _emulator_session(conn: OrgConnection) -> OrgSession:
     from providers.emulator.embedded import start_emulator
 
     data = conn.emulator_data or Path(".reconcile") / "emulator" / f"{conn.name}.json"
-    handle = start_emulator(data, seed=conn.emulator_seed)
+    try:
+        handle = start_emulator(data, seed=conn.emulator_seed)
+    except (OSError, ValueError) as exc:  # ValueError: not JSON, or not an org file (SeedError)
+        source = data if data.exists() else conn.emulator_seed
+        raise ProviderError(f"cannot start the emulated org from {source}: {exc}", org=conn.name) from None
 
     def authenticate(_http: requests.Session) -> Credentials:
         return Credentials(handle.instance_url, handle.access_token, handle.api_version)
@@ -244,7 +248,10 @@ def _direct_authenticator(conn: OrgConnection) -> Authenticator:
         raise ProviderError(f"unknown auth method {method!r} (use one of {', '.join(AUTH_METHODS)})", org=conn.name)
     if method == "access_token":
         _env(conn, "token_env")  # fail now, naming the variable, if it is not set
-        return lambda _http: Credentials(conn.instance_url or "", _env(conn, "token_env") or "", conn.api_version)
+        # A token never holds whitespace: a newline kept from a file it was read from is not part of it.
+        return lambda _http: Credentials(
+            conn.instance_url or "", (_env(conn, "token_env") or "").strip(), conn.api_version
+        )
     login = _login_arguments(conn, method)
 
     def authenticate(http: requests.Session) -> Credentials:

@@ -12,8 +12,9 @@ Failures are sorted once, in ``classify``:
   once and repeat the call once; a second refusal is a ``ProviderError``.
 - 403 ``REQUEST_LIMIT_EXCEEDED`` "TotalRequests Limit exceeded.": the daily limit is spent; raise
   ``ApiLimitError`` at once, never retry (every try would spend more of a limit that is already gone).
-- 403 "ConcurrentPerOrgLongTxn Limit exceeded." and 503: the org refused the request without running
-  it, so repeating it is safe for any method: retried with exponential backoff and jitter.
+- 403 "ConcurrentPerOrgLongTxn Limit exceeded.", 503, and a whole request answered ``UNABLE_TO_LOCK_ROW``
+  (REST error or SOAP fault: the org rolled it back): the org did not run the request, so repeating it
+  is safe for any method: retried with exponential backoff and jitter.
 - Other 5xx and dropped connections (``ConnectionError``, ``ChunkedEncodingError``): the request may
   have reached the org and run before the answer was lost. Reads and idempotent writes are retried
   like the above. A write that is not idempotent (``replay_safe=False``: sObject creates and deletes,
@@ -35,8 +36,8 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import requests
@@ -53,6 +54,12 @@ T = TypeVar("T")
 
 MAX_ATTEMPTS = 5
 _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
+#: Error codes meaning the org rolled the request back (or never started it): repeating it is safe,
+#: whether they come as a REST error, a SOAP fault parsed by zeep, or a raw SOAP fault body.
+_NOT_RUN_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
+REDACTED = "[redacted]"
+_BEARER = re.compile(r"\b(Bearer|OAuth)\s+[^\s'\"]+", re.IGNORECASE)
+_SESSION_ELEMENT = re.compile(r"(<(?:[\w-]+:)?sessionId>)[^<]*(</(?:[\w-]+:)?sessionId>)", re.IGNORECASE)
 _MAYBE_APPLIED_NETWORK = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
 
 
@@ -213,7 +220,7 @@ class Transport:
         except (ReconcileError, MaybeApplied):
             raise
         except Exception as exc:
-            failure = classify(exc)
+            failure = self._classified(exc)
             if failure.kind != "session":
                 self._raise(endpoint, failure, replay_safe)
         self.session.reauthenticate()
@@ -222,7 +229,7 @@ class Transport:
         except (ReconcileError, MaybeApplied):
             raise
         except Exception as exc:
-            failure = classify(exc)
+            failure = self._classified(exc)
             if failure.kind == "session":
                 raise ProviderError(
                     "the org refused a new session: " + failure.message, org=self.org, code=failure.code
@@ -234,15 +241,24 @@ class Transport:
         self.usage.count(endpoint)
         return fn()
 
+    def _classified(self, exc: Exception) -> Failure:
+        """``classify(exc)`` with the session's token and any other credential taken out of the message
+        (requests, for one, quotes a malformed ``Authorization`` header whole)."""
+        failure = classify(exc)
+        token = self.session.credentials.access_token
+        return replace(failure, message=redact(failure.message, (token, token.strip())))
+
     def _raise(self, endpoint: str, failure: Failure, replay_safe: bool) -> None:
+        """Raise what ``failure`` calls for, never chained to the original exception (whose message may
+        hold credentials, and would be printed with ``--debug``)."""
         if failure.kind == "limit":
             code = failure.code or "REQUEST_LIMIT_EXCEEDED"
-            raise ApiLimitError(self._limit_message(), org=self.org, code=code)
+            raise ApiLimitError(self._limit_message(), org=self.org, code=code) from None
         if failure.kind == "refused" or (failure.kind == "lost" and replay_safe):
-            raise _Again(failure)
+            raise _Again(failure) from None
         if failure.kind == "lost":
-            raise MaybeApplied(failure)
-        raise ProviderError(f"{endpoint}: {failure.message}", org=self.org, code=failure.code)
+            raise MaybeApplied(failure) from None
+        raise ProviderError(f"{endpoint}: {failure.message}", org=self.org, code=failure.code) from None
 
     def _limit_message(self) -> str:
         used, limit = self.usage.limit_used, self.usage.limit_max
@@ -257,6 +273,16 @@ class Transport:
 
 def _next_page(session: OrgSession, url: str) -> Callable[[], Any]:
     return lambda: session.sf.query_more(url, identifier_is_url=True)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` without credentials: each of ``secrets``, any ``Bearer``/``OAuth`` token and the content of
+    any SOAP ``sessionId`` element become ``[redacted]``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    text = _BEARER.sub(rf"\1 {REDACTED}", text)
+    return _SESSION_ELEMENT.sub(rf"\1{REDACTED}\2", text)
 
 
 def classify(exc: BaseException) -> Failure:
@@ -292,8 +318,8 @@ def _by_status(status: int, code: str, message: str) -> Failure:
     if code == "REQUEST_LIMIT_EXCEEDED" or (status == 403 and "Limit exceeded" in message):
         kind = "limit" if "TotalRequests" in message else "refused"
         return Failure(kind, code or "REQUEST_LIMIT_EXCEEDED", message, status)
-    if status == 503:
-        return Failure("refused", code or "SERVER_UNAVAILABLE", message or "HTTP 503", status)
+    if status == 503 or code in _NOT_RUN_CODES:
+        return Failure("refused", code or "SERVER_UNAVAILABLE", message or f"HTTP {status}", status)
     if status >= 500:
         return Failure("lost", code or f"HTTP_{status}", message or f"HTTP {status}", status)
     return Failure("error", code or f"HTTP_{status}", message or f"HTTP {status}", status)
@@ -305,7 +331,7 @@ def _by_fault(code: str, message: str) -> Failure:
         return Failure("session", bare, message, 500)
     if bare == "REQUEST_LIMIT_EXCEEDED":
         return Failure("limit" if "TotalRequests" in message else "refused", bare, message, 500)
-    if bare in ("UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"):
+    if bare in _NOT_RUN_CODES:
         return Failure("refused", bare, message, 500)
     return Failure("error", bare, message, 500)
 

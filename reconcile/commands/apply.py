@@ -35,7 +35,7 @@ from reconcile.plan import Plan
 from reconcile.planfile import load_plan
 from reconcile.planner import verify_fresh
 from reconcile.render_apply import ApplyProgress, render_apply_report
-from reconcile.safety import check_plan_safety, protected_orgs_ok
+from reconcile.safety import check_plan_safety, protected_left_out, protected_orgs_ok
 from reconcile.workspace import Workspace
 from state.factory import JournalStore, lock_orgs
 from state.factory import journal_for as state_journal_for
@@ -176,6 +176,9 @@ def apply(
     with Workspace.open(config) as workspace:
         saved = load_plan(planfile) if planfile is not None else None
         names = selected_orgs(workspace, saved, org or [], tag or [], shard)
+        note = protected_left_out({n for n, c in workspace.config.orgs.items() if c.protected}, names, org or [])
+        if note and saved is None:
+            err_console().print(f"Note: {note}", markup=False, highlight=False)
         with lock_orgs(workspace.backend, names, "apply", lock_timeout):
             report_backend_warnings(workspace)
             report = converge(workspace, saved, names, org or [], planfile,
