@@ -37,7 +37,11 @@ def _started() -> tuple[str, str]:
     """(dsn, "") on success, ("", why) on failure; a failure is remembered, not retried per test."""
     try:
         result = subprocess.run(
-            [str(HERE / "start-postgres.sh"), "--stop-with", str(os.getpid())], capture_output=True, text=True, timeout=600, check=False
+            [str(HERE / "start-postgres.sh"), "--stop-with", str(os.getpid())],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return "", f"start-postgres.sh could not run: {exc}"
