@@ -30,7 +30,7 @@ from state.base import LockInfo, State, StateBackend
 
 T = TypeVar("T")
 
-DEFAULT_PARALLELISM = 8  # build_plan / apply_plan default
+DEFAULT_PARALLELISM = 16  # the CLI's default (reconcile/commands/options.py)
 
 
 class TimedBackend:

@@ -37,7 +37,7 @@ ShardOpt = Annotated[
 ]
 
 DEFAULT_CONFIG = Path("reconcile.toml")
-DEFAULT_PARALLELISM = 8
+DEFAULT_PARALLELISM = 16
 
 
 class Format(StrEnum):
