@@ -2,50 +2,17 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from reconcile.errors import StateError, StateLockError
+from reconcile.errors import StateError
 from state.base import STATE_VERSION, ApexRun, State, StateEntry
 from state.local import LocalStateBackend
-
-ROOT = Path(__file__).resolve().parents[1]
-
-# Takes the lock, reports its lock id on stdout, then holds it until a line arrives on stdin.
-HOLDER = """
-import sys
-from pathlib import Path
-from state.local import LocalStateBackend
-
-with LocalStateBackend(Path(sys.argv[1])).lock(sys.argv[2]) as held:
-    print(held.id, flush=True)
-    sys.stdin.readline()
-"""
-
-
-@dataclass
-class Holder:
-    process: subprocess.Popen[str]
-    lock_id: str
-
-    def release(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write("go\n")
-        self.process.stdin.close()
-        assert self.process.wait(timeout=30) == 0
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
 
 
 @pytest.fixture
@@ -56,25 +23,6 @@ def path(tmp_path: Path) -> Path:
 @pytest.fixture
 def backend(path: Path) -> LocalStateBackend:
     return LocalStateBackend(path)
-
-
-@pytest.fixture
-def holder(path: Path) -> Iterator[Holder]:
-    process = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(path), "apply"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    assert process.stdout is not None
-    lock_id = process.stdout.readline().strip()
-    assert lock_id, "the holder process exited before taking the lock"
-    yield Holder(process, lock_id)
-    if process.poll() is None:
-        process.kill()
-        process.wait(timeout=30)
 
 
 def populated(state: State, name: str = "Account.Tier__c") -> State:
@@ -303,110 +251,7 @@ def test_sequential_writes_from_several_threads(backend: LocalStateBackend) -> N
     assert len(stored.orgs["prod"].resources) == 20
 
 
-# -- locking -----------------------------------------------------------------------------------------
-
-
-def test_lock_records_holder_and_clears_on_release(backend: LocalStateBackend) -> None:
-    with backend.lock("apply") as held:
-        info = backend.lock_info()
-        assert info is not None
-        assert (info.id, info.operation, info.pid) == (held.id, "apply", os.getpid())
-        assert held.replaced is None
-        assert not backend.is_stale(info)
-    assert backend.lock_info() is None
-    assert not backend.info_path.exists()
-
-
-def test_lock_released_when_body_raises(backend: LocalStateBackend) -> None:
-    with pytest.raises(RuntimeError), backend.lock("apply"):
-        raise RuntimeError("boom")
-    assert backend.lock_info() is None
-    with backend.lock("apply"):
-        pass
-
-
-def test_second_holder_in_process_is_refused(backend: LocalStateBackend, path: Path) -> None:
-    with (
-        backend.lock("apply") as held,
-        pytest.raises(StateLockError, match=held.id),
-        LocalStateBackend(path).lock("plan"),
-    ):
-        pass
-
-
-def test_contention_with_another_process_names_the_holder(backend: LocalStateBackend, holder: Holder) -> None:
-    with pytest.raises(StateLockError) as error, backend.lock("destroy", timeout=0.2):
-        pass
-    message = str(error.value)
-    assert f"pid {holder.process.pid}" in message
-    assert "'apply'" in message
-    assert "since " in message
-    assert f"run `reconcile state unlock {holder.lock_id}`" in message
-    holder.release()
-    with backend.lock("destroy") as held:
-        assert held.replaced is None
-
-
-def test_waiting_holder_gets_the_lock_once_released(backend: LocalStateBackend, holder: Holder) -> None:
-    acquired: list[str] = []
-
-    def wait_for_lock() -> None:
-        with backend.lock("plan", timeout=60) as held:
-            acquired.append(held.operation)
-
-    waiter = threading.Thread(target=wait_for_lock)
-    waiter.start()
-    holder.release()
-    waiter.join(timeout=60)
-    assert acquired == ["plan"]
-    assert backend.warnings == []
-
-
-def test_lock_of_killed_holder_is_taken_over(backend: LocalStateBackend, holder: Holder) -> None:
-    holder.kill()
-    info = backend.lock_info()
-    assert info is not None
-    assert (info.id, info.pid, info.operation) == (holder.lock_id, holder.process.pid, "apply")
-    assert backend.is_stale(info)
-    with backend.lock("apply") as held:
-        assert held.replaced == info
-        assert held.id != info.id
-        current = backend.lock_info()
-        assert current is not None and current.id == held.id
-    assert len(backend.warnings) == 1
-    assert f"pid {holder.process.pid}" in backend.warnings[0]
-    assert backend.lock_info() is None
-
-
-def test_unlock_clears_a_dead_holder(backend: LocalStateBackend, holder: Holder) -> None:
-    holder.kill()
-    backend.unlock(holder.lock_id)
-    assert backend.lock_info() is None
-
-
-def test_unlock_with_wrong_id_is_refused(backend: LocalStateBackend, holder: Holder) -> None:
-    holder.kill()
-    with pytest.raises(StateLockError) as error:
-        backend.unlock("not-the-id")
-    assert holder.lock_id in str(error.value)
-    assert f"pid {holder.process.pid}" in str(error.value)
-    assert backend.lock_info() is not None
-
-
-def test_unlock_of_live_holder_is_refused(backend: LocalStateBackend, holder: Holder) -> None:
-    info = backend.lock_info()
-    assert info is not None
-    assert not backend.is_stale(info)
-    with pytest.raises(StateLockError, match="live process"):
-        backend.unlock(holder.lock_id)
-    assert backend.lock_info() == info
-    holder.release()
-    assert backend.lock_info() is None
-
-
-def test_unlock_when_not_locked_is_refused(backend: LocalStateBackend) -> None:
-    with pytest.raises(StateLockError, match="not locked"):
-        backend.unlock("anything")
+# Locking is covered for both backends by tests/test_state_contract.py.
 
 
 def test_describe_is_the_path(backend: LocalStateBackend, path: Path) -> None:
