@@ -44,8 +44,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--engine-apply-limit",
         type=int,
-        default=10_000,
-        help="largest size whose apply scenario (c) runs (the executor's batching is quadratic above it)",
+        default=100_000,
+        help="largest size whose apply and re-plan scenario (c) runs",
     )
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: a, b, baseline, c")
     return parser.parse_args(argv)
