@@ -1,6 +1,6 @@
 """Replays recorded Salesforce traffic against the emulator and compares the shape of every answer.
 
-Recordings: the CumulusCI VCR cassettes in shared/fixtures/cumulusci (see its README). Each cassette is
+Recordings: the CumulusCI VCR cassettes in tests/fixtures/recorded/cumulusci (see its README). Each cassette is
 replayed in order against a fresh emulator seeded from tests/emulator_seeds/fidelity*.json; `vxx.0`
 becomes v62.0, the host the emulator's, and ids from earlier answers are mapped to the emulator's ids.
 For each interaction the status code, the content type, the keys of JSON bodies (recursively: records
@@ -25,7 +25,7 @@ from lxml import etree
 from providers.emulator.embedded import EmulatorHandle, start_emulator
 from tests.conftest_emulator import trusted_session
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "recorded"
 CASSETTES = FIXTURES / "cumulusci"
 SEEDS = Path(__file__).parent / "emulator_seeds"
 RECORDED_HOST = "https://orgname.my.salesforce.com"
@@ -52,7 +52,7 @@ _APEX_TEST_OBJECTS = (
 )
 EXCLUSIONS = [
     Exclusion(r"^include:GET_sobjects_\w+_describe\.yaml$",
-              "describe recordings are not vendored in shared/fixtures (only the Organization GET is)", None),
+              "describe recordings are not among the recorded fixtures (only the Organization GET is)", None),
     Exclusion(r"^GET /services/data/v62\.0/limits/recordCount\?", "limits/recordCount is not implemented",
               (404, "NOT_FOUND")),
     Exclusion(r"^GET /services/data/v62\.0/query/\?q=.*TYPEOF", "TYPEOF (polymorphic SOQL) is not supported",
