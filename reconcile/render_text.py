@@ -219,7 +219,7 @@ def _print_header(console: Console, plan: Plan) -> None:
     console.print(
         Text(
             f"created {plan.created_at.isoformat()}, config {plan.config_digest[:12]}, "
-            f"state {plan.state_lineage} serial {plan.state_serial}",
+            f"state {plan.state_lineage} serial {plan.state_serial}" if plan.state_lineage else "no state yet",
             style="dim",
         ),
         soft_wrap=True,

@@ -233,3 +233,11 @@ def test_picklist_create_lists_its_values() -> None:
         {"created_at": "2025-01-01T00:00:00Z", "config_digest": "d", "state_lineage": "l", "state_serial": 0}
     )
     assert plan_total_line(empty) == "No changes. Your orgs match the configuration."
+
+
+def test_a_plan_made_before_any_state_says_so() -> None:
+    from reconcile.render_text import render_plan_text
+
+    plan = sample_plan().model_copy(update={"state_lineage": "", "state_serial": 0})
+    header = render_plan_text(plan).splitlines()[1]
+    assert header.endswith("no state yet")
