@@ -7,6 +7,7 @@ stops with it).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -57,8 +58,13 @@ class UnavailableProvider:
 
 
 def emulator_data_path(config: Config, org: str) -> Path:
-    """Where an emulated org's live file is kept: beside the state, never the tracked seed."""
-    return config.state_path.parent / "emulator" / f"{org}.json"
+    """Where an emulated org's live file is kept, never the tracked seed: beside a local state file, or,
+    with a shared state backend, under ``.reconcile/emulator/<workspace>/`` in the config directory (a
+    workspace name is not a path; each workspace gets its own emulated orgs)."""
+    if config.state.backend == "local":
+        return config.state_path.parent / "emulator" / f"{org}.json"
+    workspace = re.sub(r"[^A-Za-z0-9_.-]+", "_", config.state.path).strip("._") or "default"
+    return config.root / ".reconcile" / "emulator" / workspace / f"{org}.json"
 
 
 def connection_for(config: Config, org: OrgConfig) -> Any:
