@@ -105,6 +105,13 @@ def test_state_list_show_rm(runner: CliRunner, tmp_path: Path) -> None:
     assert code == 0, out
     assert out.splitlines() == ["dev::apex:hello", "dev::picklist:Account.Tier__c"]
 
+    code, out = invoke(runner, "state", "list", "-c", str(config), "--format", "json")
+    assert code == 0, out
+    assert [(row["org"], row["address"], row["kind"]) for row in json.loads(out)] == [
+        ("dev", "apex:hello", "apex"),
+        ("dev", "picklist:Account.Tier__c", "picklist"),
+    ]
+
     code, out = invoke(runner, "state", "show", "picklist:Account.Tier__c", "-c", str(config))
     assert code == 0, out
     assert json.loads(out)["attributes"] == {"target": "Account.Tier__c"}

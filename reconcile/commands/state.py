@@ -17,6 +17,12 @@ from state.base import State, iter_entries
 from state.factory import backend_for, journal_for
 from state.migrate import migrate_state
 
+
+class ListFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
 state_app = typer.Typer(help="Inspect and repair the state.", no_args_is_help=True)
 app.add_typer(state_app, name="state")
 
@@ -45,12 +51,23 @@ def split_org(text: str, orgs: list[str] | None, state: State) -> tuple[str, str
 
 @state_app.command("list")
 @handle_errors
-def list_(config: ConfigOpt = DEFAULT_CONFIG, org: OrgOpt = None) -> None:
-    """List every managed resource as ORG::ADDRESS."""
+def list_(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    org: OrgOpt = None,
+    format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.text,
+) -> None:
+    """List every managed resource as ORG::ADDRESS (JSON: org, address, kind, applied_at)."""
     state = Workspace.open(config).backend.read()
-    for org_name, address, _entry in iter_entries(state):
-        if not org or org_name in org:
-            typer.echo(f"{org_name}::{address}")
+    rows = [(name, address, entry) for name, address, entry in iter_entries(state) if not org or name in org]
+    if format is ListFormat.json:
+        typer.echo(json.dumps([
+            {"org": name, "address": address, "kind": entry.kind,
+             "applied_at": entry.applied_at.isoformat() if entry.applied_at else None}
+            for name, address, entry in rows
+        ], indent=2))
+        return
+    for name, address, _entry in rows:
+        typer.echo(f"{name}::{address}")
 
 
 @state_app.command("show")
