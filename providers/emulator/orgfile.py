@@ -53,14 +53,32 @@ def write_atomically(path: Path, document: dict[str, Any]) -> None:
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            # One write of the whole text: json.dump writes chunk by chunk, about twice as slow.
-            handle.write(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+            handle.write(render_document(document))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+
+
+def render_document(document: dict[str, Any]) -> str:
+    """The org file's text: one top-level section per line group, one record per line. Written after every
+    change, so it uses the C JSON encoder (an indented dump goes through the pure-Python one) and stays
+    readable and diffable record by record."""
+    rows = []
+    for key, value in document.items():
+        name = json.dumps(key, ensure_ascii=False)
+        if isinstance(value, list) and value:
+            items = ",\n".join(f"  {_compact(item)}" for item in value)
+            rows.append(f" {name}: [\n{items}\n ]")
+        else:
+            rows.append(f" {name}: {_compact(value)}")
+    return "{\n" + ",\n".join(rows) + "\n}\n"
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
 def _owned_set(profile_id: str, t: dict[str, dict[str, Record]]) -> Record:
