@@ -90,6 +90,11 @@ def merge_values(
     details = [
         d for (before, _), after in zip(pairs, merged, strict=True) for d in value_details(before, after)
     ]
+    old_default = live.default_value
+    details = [
+        d.model_copy(update={"before": old_default}) if d.change == "default" and old_default else d
+        for d in details
+    ]
     return merged, tuple(details)
 
 

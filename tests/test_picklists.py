@@ -32,3 +32,11 @@ def test_declared_values_are_reactivated_and_relabelled() -> None:
     merged, details = merge_values(desired, live, set())
     assert merged == (PicklistValue(name="Gold", label="Gold tier"),)
     assert {d.change for d in details} == {"relabel", "reactivate"}
+
+
+def test_a_moved_default_names_the_old_default() -> None:
+    live = picklist(PicklistValue(name="Gold", default=True), PicklistValue(name="Silver"))
+    desired = Picklist(target="Account.Tier__c", values=(PicklistValue(name="Silver", default=True),))
+    _, details = merge_values(desired, live, set())
+    moved = [d for d in details if d.change == "default"]
+    assert [(d.value, d.before) for d in moved] == [("Silver", "Gold")]

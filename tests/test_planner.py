@@ -99,7 +99,7 @@ def test_picklist_merge_keeps_org_order_relabels_reactivates_adds_and_moves_defa
     )
     assert set(change.details) == {
         ValueChange(value="Gold", change="relabel", before="Gold", after="Gold tier"),
-        ValueChange(value="Gold", change="default"),
+        ValueChange(value="Gold", change="default", before="Silver"),
         ValueChange(value="Silver", change="undefault"),
         ValueChange(value="Copper", change="reactivate"),
         ValueChange(value="Bronze", change="add", after="Bronze tier"),
