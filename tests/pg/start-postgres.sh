@@ -97,7 +97,7 @@ fi
 
 if [ -n "$STOP_WITH" ]; then
     # a detached watcher: holds none of our output pipes, so the caller sees end-of-file at once
-    nohup bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; "$2/stop-postgres.sh" "$3"' \
+    setsid nohup bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; "$2/stop-postgres.sh" "$3"' \
         watcher "$STOP_WITH" "$HERE" "$DATA" </dev/null >/dev/null 2>&1 &
 fi
 
