@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import networkx as nx
 
@@ -107,31 +108,34 @@ def _plan_picklist_removal(address: Address, live: Picklist | None, entry: State
 # -- layouts, grants, apex ---------------------------------------------------------------------------
 
 
+_Single = TypeVar("_Single", LayoutAssignment, PermissionSetGrant)
+
+
 def _plan_layout(desired: LayoutAssignment, live: LayoutAssignment | None) -> Change | None:
     if live is None:
-        return Change(address=desired.address, action=Action.CREATE, after=desired, reason="not assigned yet")
-    if live.layout == desired.layout:
-        return None
-    return Change(
-        address=desired.address,
-        action=Action.UPDATE,
-        before=live,
-        after=desired.model_copy(update={"ids": live.ids}),
-        reason=f"layout is {live.layout!r}",
-    )
+        return _create_or_update(desired, None, "not assigned yet")
+    return _create_or_update(desired, live, f"layout is {live.layout!r}", same=live.layout == desired.layout)
 
 
 def _plan_grant(desired: PermissionSetGrant, live: PermissionSetGrant | None) -> Change | None:
     if live is None:
-        return Change(address=desired.address, action=Action.CREATE, after=desired, reason="not granted yet")
-    if live.expires == desired.expires:
+        return _create_or_update(desired, None, "not granted yet")
+    reason = f"expires {live.expires or 'never'}, should expire {desired.expires or 'never'}"
+    return _create_or_update(desired, live, reason, same=live.expires == desired.expires)
+
+
+def _create_or_update(desired: _Single, live: _Single | None, reason: str, *, same: bool = False) -> Change | None:
+    """CREATE when nothing is live, UPDATE (keeping the live record ids) when it differs, else nothing."""
+    if live is None:
+        return Change(address=desired.address, action=Action.CREATE, after=desired, reason=reason)
+    if same:
         return None
     return Change(
         address=desired.address,
         action=Action.UPDATE,
         before=live,
         after=desired.model_copy(update={"ids": live.ids}),
-        reason=f"expires {live.expires or 'never'}, should expire {desired.expires or 'never'}",
+        reason=reason,
     )
 
 
