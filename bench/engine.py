@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.memory import MemoryBackend, MemoryOrg
-from reconcile.desired import DesiredOrg
+from reconcile.config.desired import DesiredOrg
 from reconcile.executor import apply_plan
 from reconcile.model import Address, LayoutAssignment, PermissionSetGrant, Picklist, PicklistValue, Resource
 from reconcile.planner import build_plan

@@ -30,7 +30,7 @@ from state.base import LockInfo, State, StateBackend
 
 T = TypeVar("T")
 
-DEFAULT_PARALLELISM = 16  # the CLI's default (reconcile/commands/options.py)
+DEFAULT_PARALLELISM = 16  # the CLI's default (reconcile/cli/options.py)
 
 
 class TimedBackend:

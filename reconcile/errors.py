@@ -6,6 +6,8 @@ exits 1 without a traceback (``--debug`` shows it). Subclasses only say which la
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Collection
 from dataclasses import dataclass
 
 
@@ -91,3 +93,18 @@ class UnsafePlanError(ReconcileError):
 
 class CycleError(ConfigError):
     """The dependency graph has a cycle."""
+
+
+def closest(word: str, choices: Collection[str], *, ignore_case: bool = False) -> str | None:
+    """The choice closest to ``word`` (as ``choices`` spell it), or None when none is close."""
+    pool = {choice.casefold() if ignore_case else choice: choice for choice in choices}
+    close = difflib.get_close_matches(word.casefold() if ignore_case else word, list(pool), n=1, cutoff=0.6)
+    return pool[close[0]] if close else None
+
+
+def did_you_mean(word: str, choices: Collection[str], *, quote: bool = True) -> str:
+    """``"; did you mean 'values'?"`` when a choice is close to ``word``, else ``""``."""
+    match = closest(word, choices)
+    if match is None:
+        return ""
+    return f"; did you mean '{match}'?" if quote else f"; did you mean {match}?"

@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable
 
 import networkx as nx
 
-from reconcile.desired import DesiredOrg
+from reconcile.config.desired import DesiredOrg
 from reconcile.errors import CycleError, Problem
 from reconcile.model import KIND_ORDER, Address
 

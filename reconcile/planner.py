@@ -33,7 +33,7 @@ from typing import TypeVar
 import networkx as nx
 
 from providers.base import OrgIdentity, Provider
-from reconcile.desired import DesiredOrg
+from reconcile.config.desired import DesiredOrg
 from reconcile.errors import ReconcileError, StalePlanError, StateError
 from reconcile.graph import add_recorded_dependencies, build_graph, dependencies, nearest_in, order
 from reconcile.model import (

@@ -15,15 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from providers.base import ApexResult, ApiUsage, OrgIdentity, Provider
-from reconcile.config import Config, OrgConfig, load_config, select_orgs
-from reconcile.desired import DesiredOrg
+from reconcile.config.desired import DesiredOrg
+from reconcile.config.expand import expand
+from reconcile.config.loader import Config, OrgConfig, load_config, select_orgs
 from reconcile.errors import Problem, ProviderError, ReconcileError
-from reconcile.expand import expand
+from reconcile.fleet.sharding import shard_orgs
 from reconcile.graph import check_cycles
 from reconcile.model import Address, Change, ChangeResult, Kind, Resource
 from reconcile.plan import Plan
 from reconcile.planner import build_plan
-from reconcile.sharding import shard_orgs
 from state.base import StateBackend
 from state.factory import backend_for
 

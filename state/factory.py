@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from reconcile.config_schema import StateSettings
+from reconcile.config.schema import StateSettings
 from reconcile.errors import StateError
 from state.base import LockInfo, StateBackend
 from state.journal import Journal

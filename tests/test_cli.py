@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from reconcile.cli import app
-from reconcile.config import load_config
+from reconcile.config.loader import load_config
 from reconcile.planfile import save_plan
 from state.base import OrgState, State, StateEntry
 from state.local import LocalStateBackend

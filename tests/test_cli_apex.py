@@ -15,8 +15,8 @@ from typer.testing import CliRunner, Result
 
 from providers.base import ApexResult, Provider
 from reconcile.cli import app
-from reconcile.commands.apex import OrgScriptRun, end_record, run_everywhere
-from reconcile.config import APEX_MAX_CHARS
+from reconcile.cli.apex import OrgScriptRun, end_record, run_everywhere
+from reconcile.config.loader import APEX_MAX_CHARS
 from reconcile.errors import ProviderError
 from reconcile.model import sha256_hex
 from reconcile.workspace import UnavailableProvider
@@ -195,7 +195,7 @@ def test_apex_run_refuses_without_a_terminal_and_never_contacts_an_org(tmp_path:
 def test_apex_run_asks_and_runs_after_yes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = make_project(tmp_path, ["dev"])
     script = project.write_script("adhoc.apex", GOOD)
-    monkeypatch.setattr("reconcile.commands.apex.stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("reconcile.cli.apex.stdin_is_terminal", lambda: True)
 
     result = CliRunner().invoke(app, ["apex", "run", str(script), "--org", "dev", "-c", str(tmp_path)],
                                 input="yes\n", env={"COLUMNS": "200"})

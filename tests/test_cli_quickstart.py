@@ -106,7 +106,7 @@ def test_shards_cover_every_org_exactly_once(quickstart: Path) -> None:
 
 
 def test_applying_shard_by_shard_converges_each_org_once(quickstart: Path) -> None:
-    from reconcile.sharding import shard_orgs
+    from reconcile.fleet.sharding import shard_orgs
 
     applied: list[str] = []
     for k in (1, 2, 3):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reconcile.config import Config, load_config, select_orgs
-from reconcile.config_schema import (
+from reconcile.config.loader import Config, load_config, select_orgs
+from reconcile.config.schema import (
     AccessTokenAuth,
     ApexEntry,
     ClientCredentialsAuth,
@@ -17,7 +17,7 @@ from reconcile.config_schema import (
     PermissionSetGrantEntry,
     PicklistEntry,
 )
-from reconcile.config_source import SourceIndex
+from reconcile.config.source import SourceIndex
 from reconcile.errors import ConfigError, Location, Problem
 
 CONFIGS = Path(__file__).parent / "configs"

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from reconcile import __version__
 from reconcile.cli import app
-from reconcile.docs_reference import BEGIN, END, REFRESH, main, render_reference, splice, stale_files, toml_value
-from reconcile.schema_export import EXAMPLES, MODELS, config_schema
+from reconcile.config.json_schema import EXAMPLES, MODELS, config_schema
+from scripts.docs_reference import BEGIN, END, REFRESH, main, render_reference, splice, stale_files, toml_value
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from providers.emulator.embedded import start_emulator
-from reconcile.drift import drift_report
+from reconcile.fleet.drift import drift_report
 from reconcile.model import (
     Action,
     Address,
@@ -25,7 +25,7 @@ from reconcile.model import (
     PicklistValue,
 )
 from reconcile.plan import OrgPlan, Plan
-from reconcile.render_drift import render_drift_markdown, render_drift_text
+from reconcile.render.drift import render_drift_markdown, render_drift_text
 from state.base import OrgState, State, StateEntry
 from tests.conftest_emulator import client_for
 from tests.test_multi_org import FLEET_ENTRIES, Fleet, make_fleet

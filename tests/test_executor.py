@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from providers.base import ApexResult, Provider
-from reconcile.desired import DesiredOrg
+from reconcile.config.desired import DesiredOrg
 from reconcile.errors import ApiLimitError
 from reconcile.executor import ApplyReport, Event, apply_plan
 from reconcile.model import Address, Change, ChangeResult, Kind, Picklist

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from reconcile.config import Config, load_config
-from reconcile.desired import DesiredOrg
+from reconcile.config.desired import DesiredOrg
+from reconcile.config.expand import expand
+from reconcile.config.loader import Config, load_config
 from reconcile.errors import ConfigError, Location
-from reconcile.expand import expand
 from reconcile.model import (
     Address,
     ApexScript,

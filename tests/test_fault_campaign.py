@@ -32,7 +32,7 @@ from providers.base import Provider
 from providers.emulator.embedded import EmulatorHandle
 from providers.salesforce.session import connect
 from reconcile.cli import app
-from reconcile.config import Config, OrgConfig
+from reconcile.config.loader import Config, OrgConfig
 from state.base import OrgState
 from state.local import LocalStateBackend
 from tests.conftest_emulator import StartOrg, trusted_session

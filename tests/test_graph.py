@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconcile.desired import DesiredOrg
+from reconcile.config.desired import DesiredOrg
 from reconcile.errors import CycleError, Location
 from reconcile.graph import (
     add_recorded_dependencies,

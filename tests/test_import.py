@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from providers.salesforce import OrgConnection, connect
-from reconcile.importer import build_entries, strip_suffix
+from reconcile.fleet.importer import build_entries, strip_suffix
 from reconcile.model import Kind, LayoutAssignment, PermissionSetGrant, Picklist, PicklistValue
 from tests.test_multi_org import make_fleet
 

@@ -7,9 +7,9 @@ import re
 import tomllib
 from pathlib import Path
 
+from reconcile.fleet.diff import OrgDiff, canonical_address, compare
 from reconcile.model import Kind, LayoutAssignment, PermissionSetGrant, Picklist, PicklistValue
-from reconcile.orgdiff import OrgDiff, canonical_address, compare
-from reconcile.render_drift import render_diff_text
+from reconcile.render.drift import render_diff_text
 from tests.test_multi_org import FLEET_ENTRIES, make_fleet
 
 

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from providers.base import OrgIdentity, Provider
-from reconcile.desired import DesiredOrg
+from reconcile.config.desired import DesiredOrg
 from reconcile.errors import ProviderError, StalePlanError
 from reconcile.model import (
     Action,

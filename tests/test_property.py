@@ -8,7 +8,7 @@ from datetime import date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconcile.desired import DesiredOrg
+from reconcile.config.desired import DesiredOrg
 from reconcile.executor import apply_plan
 from reconcile.model import (
     Address,

@@ -18,9 +18,9 @@ from reconcile.model import (
     sha256_hex,
 )
 from reconcile.plan import OrgPlan, Plan
-from reconcile.render_json import plan_to_data, render_plan_json
-from reconcile.render_markdown import render_plan_markdown
-from reconcile.render_text import change_detail_lines, plan_total_line, render_plan_text
+from reconcile.render.json import plan_to_data, render_plan_json
+from reconcile.render.markdown import render_plan_markdown
+from reconcile.render.text import change_detail_lines, plan_total_line, render_plan_text
 from tests.plans import empty_plan, large_plan, sample_plan
 
 if TYPE_CHECKING:
@@ -236,7 +236,7 @@ def test_picklist_create_lists_its_values() -> None:
 
 
 def test_a_plan_made_before_any_state_says_so() -> None:
-    from reconcile.render_text import render_plan_text
+    from reconcile.render.text import render_plan_text
 
     plan = sample_plan().model_copy(update={"state_lineage": "", "state_serial": 0})
     header = render_plan_text(plan).splitlines()[1]

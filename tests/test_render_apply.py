@@ -8,7 +8,7 @@ from rich.console import Console
 
 from reconcile.executor import Event
 from reconcile.model import Address, Kind
-from reconcile.render_apply import ApplyProgress, event_line
+from reconcile.render.apply import ApplyProgress, event_line
 from tests.plans import sample_plan
 
 GRANT = Address(Kind.PERMISSION_SET_GRANT, "Sales_Ops/alice@acme.com.uat")

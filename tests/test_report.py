@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from reconcile.history import Run, build_run
-from reconcile.render_report import render_report_html, render_report_markdown, report_title
+from reconcile.render.report import render_report_html, render_report_markdown, report_title
 from tests.test_cli_apex import COMPILE_ERROR, GOOD, RUNTIME_ERROR, make_project
 
 HOSTILE = "<script>alert('x')</script> | & \"quoted\""

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from reconcile.history import build_run
-from reconcile.render_report import render_report_html, report_title
+from reconcile.render.report import render_report_html, report_title
 from tests.test_report import sample_records
 
 BROWSERS = ("chromium", "chromium-browser")

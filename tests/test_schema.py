@@ -18,11 +18,11 @@ import pytest
 from typer.testing import CliRunner
 
 from reconcile.cli import app
-from reconcile.config import load_config
-from reconcile.config_schema import ENTRY_TYPES
-from reconcile.docs_reference import REFRESH
+from reconcile.config.json_schema import DIALECT, EXAMPLES, MODELS, config_schema, schema_json
+from reconcile.config.loader import load_config
+from reconcile.config.schema import ENTRY_TYPES
 from reconcile.errors import ConfigError
-from reconcile.schema_export import DIALECT, EXAMPLES, MODELS, config_schema, schema_json
+from scripts.docs_reference import REFRESH
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = Path(__file__).parent / "configs"

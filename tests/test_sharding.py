@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconcile.errors import ReconcileError
-from reconcile.sharding import parse_shard, shard_of, shard_orgs
+from reconcile.fleet.sharding import parse_shard, shard_of, shard_orgs
 
 ORGS = [f"org-{index:02d}" for index in range(40)]
 

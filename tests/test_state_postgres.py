@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from reconcile.config_schema import StateSettings
+from reconcile.config.schema import StateSettings
 from reconcile.errors import StateError, StateLockError
 from reconcile.executor import apply_plan
 from reconcile.planner import build_plan

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconcile.config import load_config
+from reconcile.config.loader import load_config
 from reconcile.workspace import emulator_data_path
 
 CONFIG = """

@@ -14,8 +14,8 @@ import os
 import sys
 
 from reconcile.executor import Event, apply_plan
+from reconcile.fleet.sharding import shard_orgs
 from reconcile.planner import build_plan
-from reconcile.sharding import shard_orgs
 from state.factory import lock_orgs
 from state.pg_journal import PgJournal
 from state.postgres import PostgresStateBackend

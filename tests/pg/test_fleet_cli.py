@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bench.shards import DSN_ENV, RECONCILE, org_names, write_fleet
-from reconcile.config import load_config
-from reconcile.sharding import shard_orgs
+from reconcile.config.loader import load_config
+from reconcile.fleet.sharding import shard_orgs
 from reconcile.workspace import emulator_data_path
 from state.factory import backend_for, journal_for, workspace_name
 from tests.pg.server import server_dsn

@@ -32,10 +32,10 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from reconcile.drift import DriftItem, DriftReport, OrgDrift
+from reconcile.fleet.diff import OrgDiff
+from reconcile.fleet.drift import DriftItem, DriftReport, OrgDrift
 from reconcile.model import Action, Change, Resource
-from reconcile.orgdiff import OrgDiff
-from reconcile.render_text import change_detail_lines, change_headline
+from reconcile.render.text import change_detail_lines, change_headline
 
 FORMAT_VERSION = 1
 

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from reconcile.cli import app, handle_errors, out_console
-from reconcile.commands.options import (
+from reconcile.cli.application import app, handle_errors, out_console
+from reconcile.cli.options import (
     DEFAULT_CONFIG,
     DEFAULT_PARALLELISM,
     ConfigOpt,
@@ -23,9 +23,9 @@ from reconcile.errors import ReconcileError
 from reconcile.model import Address
 from reconcile.plan import Plan
 from reconcile.planfile import load_plan, save_plan
-from reconcile.render_json import render_plan_json
-from reconcile.render_markdown import render_plan_markdown
-from reconcile.render_text import render_plan_text
+from reconcile.render.json import render_plan_json
+from reconcile.render.markdown import render_plan_markdown
+from reconcile.render.text import render_plan_text
 from reconcile.workspace import Workspace
 
 TargetOpt = Annotated[

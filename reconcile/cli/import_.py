@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from reconcile.cli import app, handle_errors
-from reconcile.commands.diff import report_skipped, write_entries
-from reconcile.commands.options import DEFAULT_CONFIG, ConfigOpt
-from reconcile.importer import ImportResult, import_org, parse_kinds
+from reconcile.cli.application import app, handle_errors
+from reconcile.cli.diff import report_skipped, write_entries
+from reconcile.cli.options import DEFAULT_CONFIG, ConfigOpt
+from reconcile.fleet.importer import ImportResult, import_org, parse_kinds
 from reconcile.workspace import Workspace
 
 

@@ -31,10 +31,10 @@ from typing import Any
 import tomli_w
 
 from providers.base import Inventory, Provider
-from reconcile.config import Config
-from reconcile.config_schema import PLACEHOLDER
+from reconcile.config.expand import expand
+from reconcile.config.loader import Config
+from reconcile.config.schema import PLACEHOLDER
 from reconcile.errors import ConfigError, ProviderError
-from reconcile.expand import expand
 from reconcile.model import (
     KIND_ORDER,
     Address,

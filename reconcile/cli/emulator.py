@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from reconcile.cli import app, handle_errors, out_console
-from reconcile.commands.options import DEFAULT_CONFIG, ConfigOpt, OrgOpt
+from reconcile.cli.application import app, handle_errors, out_console
+from reconcile.cli.options import DEFAULT_CONFIG, ConfigOpt, OrgOpt
 from reconcile.errors import ConfigError
 from reconcile.workspace import Workspace, emulator_data_path
 

@@ -7,12 +7,12 @@ from typing import Annotated
 
 import typer
 
-from reconcile.cli import app, err_console, handle_errors, out_console
-from reconcile.commands.options import DEFAULT_CONFIG, ConfigOpt, Format
+from reconcile.cli.application import app, err_console, handle_errors, out_console
+from reconcile.cli.options import DEFAULT_CONFIG, ConfigOpt, Format
 from reconcile.errors import ConfigError
-from reconcile.importer import Entries, parse_kinds
-from reconcile.orgdiff import OrgDiff, diff_entries, diff_orgs
-from reconcile.render_drift import render_diff_json, render_diff_text
+from reconcile.fleet.diff import OrgDiff, diff_entries, diff_orgs
+from reconcile.fleet.importer import Entries, parse_kinds
+from reconcile.render.drift import render_diff_json, render_diff_text
 from reconcile.workspace import Workspace
 
 KindOpt = Annotated[

@@ -17,8 +17,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
 
-from reconcile.config_source import KeyPath, did_you_mean, type_name
-from reconcile.errors import Location
+from reconcile.config.source import KeyPath, type_name
+from reconcile.errors import Location, did_you_mean
 from reconcile.model import Address, Kind
 
 Finding = tuple[KeyPath, str, str]

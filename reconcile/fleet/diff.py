@@ -7,7 +7,7 @@ source, ``~`` different, ``-`` only in the target). What is compared:
 - by default, the keys the configuration manages in either org (the expansion of both, ``exclusive``
   grants with every assignment of their permission set);
 - with ``everything``, everything the providers can list of the chosen kinds (their ``inventory``;
-  standard value sets only when an entry names them, see ``reconcile.importer``).
+  standard value sets only when an entry names them, see ``reconcile.fleet.importer``).
 
 Usernames are compared without each org's ``username_suffix``: ``alice@acme.com.uat`` in an org with
 suffix ``.uat`` is the same user as ``alice@acme.com`` in an org without one. A username that does not
@@ -31,10 +31,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from providers.base import Provider
-from reconcile.config import Config
+from reconcile.config.expand import expand
+from reconcile.config.loader import Config
 from reconcile.errors import ConfigError
-from reconcile.expand import expand
-from reconcile.importer import IMPORTABLE, Entries, Skipped, build_entries, read_everything, standard_value_sets
+from reconcile.fleet.importer import IMPORTABLE, Entries, Skipped, build_entries, read_everything, standard_value_sets
 from reconcile.model import (
     Action,
     Address,

@@ -15,8 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
-from reconcile.cli import app, err_console, handle_errors, out_console, stdin_is_terminal
-from reconcile.commands.options import (
+from reconcile.cli.application import app, err_console, handle_errors, out_console, stdin_is_terminal
+from reconcile.cli.options import (
     DEFAULT_CONFIG,
     DEFAULT_PARALLELISM,
     ConfigOpt,
@@ -27,14 +27,14 @@ from reconcile.commands.options import (
     ShardOpt,
     TagOpt,
 )
-from reconcile.commands.plan import print_rendered, render
+from reconcile.cli.plan import print_rendered, render
 from reconcile.errors import ReconcileError
 from reconcile.executor import ApplyReport, Event, apply_plan
 from reconcile.history import event_fields, planned_change
 from reconcile.plan import Plan
 from reconcile.planfile import load_plan
 from reconcile.planner import verify_fresh
-from reconcile.render_apply import ApplyProgress, render_apply_report
+from reconcile.render.apply import ApplyProgress, render_apply_report
 from reconcile.safety import check_plan_safety, protected_left_out, protected_orgs_ok
 from reconcile.workspace import Workspace
 from state.factory import JournalStore, lock_orgs

@@ -27,9 +27,9 @@ from rich.console import Console
 from rich.table import Table
 
 from providers.base import ApexResult, Provider
-from reconcile.cli import app, handle_errors, out_console, stdin_is_terminal
-from reconcile.commands.apply import journal_for, run_record
-from reconcile.commands.options import (
+from reconcile.cli.application import app, handle_errors, out_console, stdin_is_terminal
+from reconcile.cli.apply import journal_for, run_record
+from reconcile.cli.options import (
     DEFAULT_CONFIG,
     DEFAULT_PARALLELISM,
     ConfigOpt,
@@ -37,7 +37,7 @@ from reconcile.commands.options import (
     ParallelismOpt,
     TagOpt,
 )
-from reconcile.config import APEX_MAX_CHARS
+from reconcile.config.loader import APEX_MAX_CHARS
 from reconcile.errors import ProviderError, ReconcileError
 from reconcile.executor import apex_message
 from reconcile.history import JournalLike, apex_fields, script_fields

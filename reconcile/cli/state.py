@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from reconcile.cli import app, handle_errors, out_console
-from reconcile.commands.options import DEFAULT_CONFIG, ConfigOpt, LockTimeoutOpt, OrgOpt
+from reconcile.cli.application import app, handle_errors, out_console
+from reconcile.cli.options import DEFAULT_CONFIG, ConfigOpt, LockTimeoutOpt, OrgOpt
 from reconcile.errors import ReconcileError, StateError
 from reconcile.model import Address
 from reconcile.workspace import Workspace

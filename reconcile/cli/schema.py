@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from reconcile.cli import app, err_console, handle_errors
+from reconcile.cli.application import app, err_console, handle_errors
+from reconcile.config.json_schema import schema_json
 from reconcile.errors import ReconcileError
-from reconcile.schema_export import schema_json
 
 
 @app.command()

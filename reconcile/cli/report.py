@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 
-from reconcile.cli import app, handle_errors, out_console
-from reconcile.commands.history import load_history
-from reconcile.commands.options import DEFAULT_CONFIG, ConfigOpt
+from reconcile.cli.application import app, handle_errors, out_console
+from reconcile.cli.history import load_history
+from reconcile.cli.options import DEFAULT_CONFIG, ConfigOpt
 from reconcile.errors import ReconcileError
 from reconcile.history import Run, find_run
-from reconcile.render_report import render_report_html, render_report_markdown
+from reconcile.render.report import render_report_html, render_report_markdown
 
 
 class ReportFormat(StrEnum):

@@ -19,9 +19,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from reconcile.cli import app, err_console, handle_errors, out_console
-from reconcile.commands.apply import journal_for
-from reconcile.commands.options import DEFAULT_CONFIG, ConfigOpt, OrgOpt
+from reconcile.cli.application import app, err_console, handle_errors, out_console
+from reconcile.cli.apply import journal_for
+from reconcile.cli.options import DEFAULT_CONFIG, ConfigOpt, OrgOpt
 from reconcile.history import ChangeEntry, OrgRun, Run, find_run, read_runs, select_runs
 from reconcile.workspace import Workspace
 

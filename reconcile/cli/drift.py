@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from reconcile.cli import app, handle_errors, out_console
-from reconcile.commands.options import (
+from reconcile.cli.application import app, handle_errors, out_console
+from reconcile.cli.options import (
     DEFAULT_CONFIG,
     DEFAULT_PARALLELISM,
     ConfigOpt,
@@ -18,8 +18,8 @@ from reconcile.commands.options import (
     ShardOpt,
     TagOpt,
 )
-from reconcile.drift import DriftReport, drift_report
-from reconcile.render_drift import render_drift_json, render_drift_markdown, render_drift_text
+from reconcile.fleet.drift import DriftReport, drift_report
+from reconcile.render.drift import render_drift_json, render_drift_markdown, render_drift_text
 from reconcile.workspace import Workspace
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from reconcile.model import Action, Change
 from reconcile.plan import OrgPlan, Plan
-from reconcile.render_text import change_detail_lines, change_headline, errors_line, plan_total_line
+from reconcile.render.text import change_detail_lines, change_headline, errors_line, plan_total_line
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 #: Room kept for the truncation note; it holds a count and the artifact hint.

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
-from reconcile.config_schema import (
+from reconcile.config.schema import (
     AUTH_METHODS,
     ENTRY_TYPES,
     AnyEntry,
@@ -36,17 +36,16 @@ from reconcile.config_schema import (
     SchemaModel,
     StateSettings,
 )
-from reconcile.config_source import (
+from reconcile.config.source import (
     KeyPath,
     SourceFile,
     describe_validation_error,
-    did_you_mean,
     discover,
     dotted,
     read_source,
     type_name,
 )
-from reconcile.errors import ConfigError, Location, Problem
+from reconcile.errors import ConfigError, Location, Problem, did_you_mean
 from reconcile.model import sha256_hex
 
 __all__ = ["Config", "OrgConfig", "StateSettings", "load_config", "select_orgs"]
@@ -63,7 +62,7 @@ Locator = Callable[[KeyPath], Location]
 
 
 class Config(BaseModel):
-    """A loaded, validated configuration. Immutable; expand it per org with ``reconcile.expand``.
+    """A loaded, validated configuration. Immutable; expand it per org with ``reconcile.config.expand``.
 
     ``root`` is the absolute configuration directory; ``files`` the TOML files read, in merge order;
     ``digest`` a sha256 over every TOML and apex file (by relative name), which changes whenever any
@@ -232,7 +231,7 @@ class _Loader:
         complete = complete and len(entries) == len(self.entry_raw)
         config = Config(files=tuple(source.path.resolve() for source in self.sources), root=self.root,
                         digest=self._digest(), state=state, orgs=orgs, entries=entries)
-        from reconcile.expand import check_expansion  # expand builds on this module's Config
+        from reconcile.config.expand import check_expansion  # expand builds on this module's Config
 
         self.problems += check_expansion(config, check_references=complete)
         return config

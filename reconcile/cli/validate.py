@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reconcile.cli import app, handle_errors, out_console
-from reconcile.commands.options import DEFAULT_CONFIG, ConfigOpt
+from reconcile.cli.application import app, handle_errors, out_console
+from reconcile.cli.options import DEFAULT_CONFIG, ConfigOpt
 from reconcile.workspace import Workspace
 
 

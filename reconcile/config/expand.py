@@ -19,8 +19,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from reconcile.config import Config
-from reconcile.config_schema import (
+from reconcile.config.desired import DesiredOrg
+from reconcile.config.loader import Config
+from reconcile.config.schema import (
     AnyEntry,
     ApexEntry,
     LayoutAssignmentEntry,
@@ -28,9 +29,7 @@ from reconcile.config_schema import (
     PermissionSetGrantEntry,
     PicklistEntry,
 )
-from reconcile.config_source import did_you_mean
-from reconcile.desired import DesiredOrg
-from reconcile.errors import ConfigError, CycleError, Location, Problem
+from reconcile.errors import ConfigError, CycleError, Location, Problem, did_you_mean
 from reconcile.graph import check_cycles
 from reconcile.model import (
     Address,

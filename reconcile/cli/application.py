@@ -1,7 +1,7 @@
-"""The command line: a thin Typer app over the engine.
+"""The Typer app every command registers on, and what all commands share: error handling and consoles.
 
 Every command catches the errors a user can cause (``ReconcileError``), prints one red message and
-exits 1; ``--debug`` shows the traceback instead. Only this module and ``reconcile/render_*`` print.
+exits 1; ``--debug`` shows the traceback instead. Only ``reconcile/cli/`` and ``reconcile/render/`` print.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import functools
 import signal
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
@@ -91,18 +90,3 @@ def main() -> None:
 
 def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
-
-
-ConfigOpt = Annotated[
-    Path,
-    typer.Option("--config", "-c", help="A config file or a directory of *.toml files."),
-]
-DEFAULT_CONFIG = Path("reconcile.toml")
-
-
-# The commands register themselves on `app`; imported last because they import from this module.
-# isort: off
-from reconcile.commands import (  # noqa: E402, F401
-    validate, plan, apply, drift, diff, import_, apex, history, report, schema, state, emulator,
-)
-# isort: on

@@ -14,12 +14,11 @@ pydantic's own wording never reaches the user.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import re
 import tomllib
 import types
 from bisect import bisect_right
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-from reconcile.errors import ConfigError, Location, Problem
+from reconcile.errors import ConfigError, Location, Problem, did_you_mean
 
 KeyPath = tuple[str | int, ...]
 
@@ -295,14 +294,6 @@ def _syntax_problem(shown: str, text: str, message: str) -> Problem:
         message = _TOML_AT_END.sub("", message)
     return Problem(f"TOML syntax error: {message[:1].lower()}{message[1:]}", Location(shown, line, col),
                    _TOML_HINT)
-
-
-def did_you_mean(word: str, choices: Collection[str], *, quote: bool = True) -> str:
-    """``"; did you mean 'values'?"`` when a choice is close to ``word``, else ``""``."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    if not close:
-        return ""
-    return f"; did you mean '{close[0]}'?" if quote else f"; did you mean {close[0]}?"
 
 
 def type_name(value: Any) -> str:

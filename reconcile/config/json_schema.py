@@ -1,6 +1,6 @@
 """The JSON Schema (draft 2020-12) of a configuration file, as users write it.
 
-``config_schema()`` starts from the pydantic models of ``reconcile.config_schema`` and keeps only what a
+``config_schema()`` starts from the pydantic models of ``reconcile.config.schema`` and keeps only what a
 TOML file may hold: the keys a loader fills in (``INTERNAL``: locations, titles, script bodies, resolved
 paths, an org's name) are removed, ``null`` is dropped (TOML has none), and every property gets a
 description and an example. Rules the models check in code are stated where JSON Schema can state them:
@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from reconcile.config_schema import (
+from reconcile.config.schema import (
     AUTH_METHODS,
     ENTRY_TYPES,
     Entry,
