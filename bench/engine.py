@@ -23,7 +23,10 @@ from typing import Any
 from bench.memory import MemoryBackend, MemoryOrg
 from reconcile.config.desired import DesiredOrg
 from reconcile.executor import apply_plan
-from reconcile.model import Address, LayoutAssignment, PermissionSetGrant, Picklist, PicklistValue, Resource
+from reconcile.kinds.layout_assignment import LayoutAssignment
+from reconcile.kinds.permission_set_grant import PermissionSetGrant
+from reconcile.kinds.picklist_values import Picklist, PicklistValue
+from reconcile.model import Address, Resource
 from reconcile.planner import build_plan
 from state.base import State
 

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 
 from providers.base import ApexResult, ApiUsage, OrgIdentity
 from reconcile.errors import Problem
-from reconcile.model import Action, Address, Change, ChangeResult, Kind, PermissionSetGrant, Resource
+from reconcile.kinds.permission_set_grant import PermissionSetGrant
+from reconcile.model import Action, Address, Change, ChangeResult, Kind, Resource
 from state.base import LockInfo, State
 
 

@@ -29,6 +29,9 @@ from typing import Protocol, runtime_checkable
 from reconcile.errors import Problem
 from reconcile.model import Address, Change, ChangeResult, Kind, Resource
 
+#: The longest anonymous Apex script Salesforce's executeAnonymous accepts, in characters.
+APEX_MAX_CHARS = 32_000
+
 
 @dataclass(frozen=True)
 class OrgIdentity:

@@ -22,11 +22,11 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from providers.base import ApexResult, Provider
+from reconcile import kinds
 from reconcile.errors import ProviderError, StateError
-from reconcile.model import Action, Address, ApexScript, Change, ChangeResult, Kind, Picklist
-from reconcile.picklists import managed_values, owned_after_apply
+from reconcile.model import Action, Address, Change, ChangeResult, Kind
 from reconcile.plan import OrgPlan, Plan
-from state.base import ApexRun, OrgState, State, StateBackend, StateEntry
+from state.base import OrgState, State, StateBackend, StateEntry
 
 EventType = Literal["org_start", "batch", "result", "skipped", "org_done"]
 _REMOVALS = frozenset({Action.DELETE, Action.FORGET})
@@ -154,11 +154,9 @@ def _state_entry(
     if after is None:
         raise ValueError(f"{change.address}: a {change.action.value} change needs an after resource")
     ids = {**after.ids, **(result.resource.ids if result.resource else {}), **result.ids}
-    attributes = after.attributes()
-    if isinstance(after, Picklist):
-        attributes["managed_values"] = owned_after_apply(after, change.details, managed_values(previous))
+    attributes = kinds.of(change.address).state_attributes(change, previous)
     return StateEntry(
-        kind=change.address.kind.value,
+        kind=change.address.kind,
         ids=ids,
         attributes=attributes,
         dependencies=[str(dep) for dep in change.depends_on],
@@ -168,13 +166,12 @@ def _state_entry(
 
 def record_results(org_state: OrgState, batch: Sequence[Change], results: Sequence[ChangeResult]) -> None:
     """Update one org's state after a batch: successful creates/updates become entries, successful
-    deletes/forgets drop theirs, and every apex run (failed ones too) joins the run ledger."""
+    deletes/forgets drop theirs, and every run (failed ones too) is recorded by its kind (the apex ledger)."""
     now = datetime.now(UTC)
     for change, result in zip(batch, results, strict=True):
         key = str(change.address)
-        if isinstance(change.after, ApexScript) and change.action is Action.RUN:
-            run = ApexRun(sha256=change.after.sha256, at=now, success=result.ok)
-            org_state.apex_runs.setdefault(change.after.name, []).append(run)
+        if change.action is Action.RUN:
+            kinds.of(change.address).record_run(org_state, change, result.ok, now)
         elif not result.ok:
             continue
         elif change.action in _REMOVALS:
@@ -227,8 +224,8 @@ class _OrgRun:
     def _joins(self, batch: list[Change], members: set[Address], change: Change) -> bool:
         first = batch[0]
         return (
-            change.address.kind is first.address.kind
-            and first.address.kind is not Kind.APEX
+            change.address.kind == first.address.kind
+            and kinds.of(first.address).batched
             and (change.action in _REMOVALS) == (first.action in _REMOVALS)
             and members.isdisjoint(change.depends_on)
         )
@@ -249,13 +246,13 @@ class _OrgRun:
                 batch.append(change)
                 members.add(change.address)
             index += 1
-            if batch and batch[0].address.kind is Kind.APEX:
+            if batch and not kinds.of(batch[0].address).batched:
                 break
         return batch, index
 
     def _run_batch(self, batch: list[Change]) -> None:
         kind = batch[0].address.kind
-        self.emit(Event(self.plan.org, "batch", message=f"{kind.value}: {len(batch)} change(s)"))
+        self.emit(Event(self.plan.org, "batch", message=f"{kind}: {len(batch)} change(s)"))
         try:
             results = self._results(kind, batch)
         except ProviderError as exc:
@@ -267,8 +264,8 @@ class _OrgRun:
             self._commit(batch, results)
 
     def _results(self, kind: Kind, batch: list[Change]) -> list[ChangeResult]:
-        if kind is Kind.APEX:
-            return [self._run_apex(change) for change in batch]
+        if not kinds.get(kind).batched:
+            return [self._run_one(change) for change in batch]
         to_send = [change for change in batch if change.action is not Action.FORGET]
         returned = {r.address: r for r in self.provider.apply(kind, to_send)} if to_send else {}
         missing = "the provider returned no result for this change"
@@ -279,12 +276,11 @@ class _OrgRun:
             for c in batch
         ]
 
-    def _run_apex(self, change: Change) -> ChangeResult:
-        script = change.after
-        if not isinstance(script, ApexScript):
-            return ChangeResult(address=change.address, ok=False, message="no script to run")
+    def _run_one(self, change: Change) -> ChangeResult:
         started = time.monotonic()
-        outcome = self.provider.run_apex(script.body)
+        outcome = kinds.of(change.address).run(self.provider, change)
+        if outcome is None:
+            return ChangeResult(address=change.address, ok=False, message="no script to run")
         self.apex_runs[change.address] = (outcome, time.monotonic() - started)
         ok = outcome.compiled and outcome.success
         return ChangeResult(address=change.address, ok=ok, message=apex_message(outcome))

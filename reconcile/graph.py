@@ -1,7 +1,7 @@
 """The dependency graph of one org's resources: order, cycle check, dependents.
 
 Nodes are addresses; an edge ``first -> then`` means ``first`` is applied before ``then``. Edges come
-from the desired org (``after = [...]`` in the config). Ties are broken by kind (``KIND_ORDER``), then by
+from the desired org (``after = [...]`` in the config). Ties are broken by kind (registry order), then by
 the address text, so the same config always yields the same order.
 """
 
@@ -11,13 +11,14 @@ from collections.abc import Collection, Iterable
 
 import networkx as nx
 
+from reconcile import kinds
 from reconcile.config.desired import DesiredOrg
 from reconcile.errors import CycleError, Problem
-from reconcile.model import KIND_ORDER, Address
+from reconcile.model import Address
 
 
 def _sort_key(address: Address) -> tuple[int, str]:
-    return KIND_ORDER.index(address.kind), str(address)
+    return kinds.order(address.kind), str(address)
 
 
 def build_graph(desired: DesiredOrg, extra: Iterable[Address] = ()) -> nx.DiGraph:

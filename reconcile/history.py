@@ -29,7 +29,8 @@ from pydantic import BaseModel, ConfigDict
 from providers.base import ApexResult
 from reconcile.errors import ReconcileError
 from reconcile.executor import Event
-from reconcile.model import ApexScript, Change
+from reconcile.kinds.apex import ApexScript
+from reconcile.model import Change
 
 Status = Literal["ok", "failed", "interrupted"]
 ChangeStatus = Literal["ok", "failed", "skipped", "not run"]

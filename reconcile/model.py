@@ -18,28 +18,15 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, PlainValidator, SerializeAsAny
 from pydantic_core import core_schema
 
-
-class Kind(StrEnum):
-    PICKLIST = "picklist"
-    LAYOUT_ASSIGNMENT = "layout_assignment"
-    PERMISSION_SET_GRANT = "permission_set_grant"
-    APEX = "apex"
-
-
-#: The order kinds are applied in when nothing else orders them.
-KIND_ORDER: tuple[Kind, ...] = (
-    Kind.PICKLIST,
-    Kind.LAYOUT_ASSIGNMENT,
-    Kind.PERMISSION_SET_GRANT,
-    Kind.APEX,
-)
+#: A resource kind's name (``picklist``, ``layout_assignment``, ...). Kinds are plug-ins: each module of
+#: ``reconcile/kinds`` defines one, and its resource model registers the name here (see ``Resource``).
+Kind = str
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -50,18 +37,18 @@ class Address:
     key: str
 
     def __str__(self) -> str:
-        return f"{self.kind.value}:{self.key}"
+        return f"{self.kind}:{self.key}"
 
     @classmethod
     def parse(cls, text: str) -> Address:
+        """``kind:key`` for a registered kind; a ``ValueError`` says what is wrong otherwise."""
         kind, sep, key = text.partition(":")
         if not sep or not key:
             raise ValueError(f"not an address: {text!r} (expected kind:key, e.g. picklist:Account.Tier__c)")
-        try:
-            return cls(Kind(kind), key)
-        except ValueError:
-            kinds = ", ".join(k.value for k in Kind)
-            raise ValueError(f"unknown kind {kind!r} in address {text!r} (kinds: {kinds})") from None
+        if kind not in _RESOURCE_TYPES:
+            kinds = ", ".join(_RESOURCE_TYPES)
+            raise ValueError(f"unknown kind {kind!r} in address {text!r} (kinds: {kinds})")
+        return cls(kind, key)
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
@@ -87,25 +74,20 @@ def sha256_hex(text: str | bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-class _Frozen(BaseModel):
+class Frozen(BaseModel):
+    """The base of every plain-data model: immutable, and unknown fields are an error."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class PicklistValue(_Frozen):
-    """One value of a picklist. ``name`` is the API name (Salesforce ``valueName``/``fullName``)."""
-
-    name: str
-    label: str = ""
-    default: bool = False
-    active: bool = True
-
-    def model_post_init(self, __context: Any) -> None:
-        if not self.label:
-            object.__setattr__(self, "label", self.name)
+#: Resource models by kind name, in registration order (the order kinds are listed in messages).
+_RESOURCE_TYPES: dict[str, type[Resource]] = {}
 
 
-class Resource(_Frozen):
-    """Base of every resource. Subclasses define ``kind`` as a Literal and ``key``."""
+class Resource(Frozen):
+    """Base of every resource. A subclass declares ``kind: Literal["name"] = "name"`` and ``key``, and is
+    registered with ``register_resource`` (the kind registry does that), so ``resource_from_attributes``
+    and the ``before``/``after`` of a ``Change`` can rebuild it from JSON."""
 
     ids: dict[str, str] = Field(default_factory=dict)
 
@@ -114,8 +96,12 @@ class Resource(_Frozen):
         raise NotImplementedError
 
     @property
+    def kind_name(self) -> Kind:
+        return str(getattr(self, "kind"))  # noqa: B009 (subclasses define kind)
+
+    @property
     def address(self) -> Address:
-        return Address(Kind(getattr(self, "kind")), self.key)  # noqa: B009 (subclasses define kind)
+        return Address(self.kind_name, self.key)
 
     def attributes(self) -> dict[str, Any]:
         """The comparable, JSON-safe form: everything but ``ids`` and ``kind``."""
@@ -125,116 +111,44 @@ class Resource(_Frozen):
         return sha256_hex(canonical_json(self.attributes()))
 
 
-class Picklist(Resource):
-    """A picklist's value set: a custom field (``Account.Tier__c``), a global value set (``gvs:Regions``)
-    or a standard value set (``svs:Industry``).
-
-    Read from an org it lists every value, inactive ones included, in the org's order. Desired, it lists
-    the declared values; ``mode`` says whether undeclared live values are left alone (``additive``) or
-    deactivated (``exact``). ``sorted`` is None when the config does not say.
-    """
-
-    kind: Literal["picklist"] = "picklist"
-    target: str
-    values: tuple[PicklistValue, ...] = ()
-    sorted: bool | None = None
-    mode: Literal["additive", "exact"] = "additive"
-
-    @property
-    def key(self) -> str:
-        return self.target
-
-    @property
-    def target_type(self) -> Literal["field", "global_value_set", "standard_value_set"]:
-        if self.target.startswith("gvs:"):
-            return "global_value_set"
-        if self.target.startswith("svs:"):
-            return "standard_value_set"
-        return "field"
-
-    @property
-    def target_name(self) -> str:
-        """``Account.Tier__c``, or the value set's name without its ``gvs:``/``svs:`` prefix."""
-        return self.target.split(":", 1)[1] if ":" in self.target else self.target
-
-    @property
-    def default_value(self) -> str | None:
-        return next((v.name for v in self.values if v.default), None)
+def known_kinds() -> tuple[Kind, ...]:
+    """Every registered kind name, in registration order."""
+    return tuple(_RESOURCE_TYPES)
 
 
-class LayoutAssignment(Resource):
-    """Which page layout a profile sees for an object and record type ("" = the master record type)."""
-
-    kind: Literal["layout_assignment"] = "layout_assignment"
-    profile: str
-    object: str
-    record_type: str = ""
-    layout: str
-
-    @property
-    def key(self) -> str:
-        base = f"{self.profile}/{self.object}"
-        return f"{base}/{self.record_type}" if self.record_type else base
+def resource_type(kind: Kind) -> type[Resource]:
+    """The resource model of ``kind``; ``ValueError`` for a kind nobody registered."""
+    try:
+        return _RESOURCE_TYPES[kind]
+    except KeyError:
+        raise ValueError(f"unknown kind {kind!r} (kinds: {', '.join(_RESOURCE_TYPES)})") from None
 
 
-class PermissionSetGrant(Resource):
-    """A PermissionSetAssignment of a permission set (or a permission set group) to one user.
-
-    ``permission_set`` / ``permission_set_group`` are written as users reference them, namespaced ones as
-    ``ns__Name``. ``username`` is the org's username (suffix already applied).
-    """
-
-    kind: Literal["permission_set_grant"] = "permission_set_grant"
-    permission_set: str = ""
-    permission_set_group: str = ""
-    username: str
-    expires: date | None = None
-
-    @property
-    def key(self) -> str:
-        if self.permission_set_group:
-            return f"group:{self.permission_set_group}/{self.username}"
-        return f"{self.permission_set}/{self.username}"
-
-    @property
-    def assignable(self) -> str:
-        """The key part before the username: ``Sales_Ops`` or ``group:Sales_Bundle``."""
-        return self.key.rsplit("/", 1)[0]
+def register_resource(kind: Kind, model: type[Resource]) -> None:
+    """Make ``model`` the resource of ``kind`` (kinds are listed in the order they were registered)."""
+    _RESOURCE_TYPES[kind] = model
 
 
-class ApexScript(Resource):
-    """An anonymous Apex script and its run policy. ``body`` is not compared or stored in state."""
-
-    kind: Literal["apex"] = "apex"
-    name: str
-    file: str
-    sha256: str
-    run: Literal["once", "on_change", "always"] = "once"
-    body: str = ""
-
-    @property
-    def key(self) -> str:
-        return self.name
-
-    def attributes(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude={"ids", "kind", "body"})
-
-
-AnyResource = Annotated[
-    Picklist | LayoutAssignment | PermissionSetGrant | ApexScript, Field(discriminator="kind")
-]
-
-RESOURCE_TYPES: dict[Kind, type[Resource]] = {
-    Kind.PICKLIST: Picklist,
-    Kind.LAYOUT_ASSIGNMENT: LayoutAssignment,
-    Kind.PERMISSION_SET_GRANT: PermissionSetGrant,
-    Kind.APEX: ApexScript,
-}
+def unregister_kind(kind: Kind) -> None:
+    """Forget a resource model (for kinds registered only for a while, such as a test's)."""
+    _RESOURCE_TYPES.pop(kind, None)
 
 
 def resource_from_attributes(kind: Kind, attributes: dict[str, Any]) -> Resource:
     """Rebuild a resource from its ``attributes()`` (state and saved plans store that form)."""
-    return RESOURCE_TYPES[kind].model_validate({**attributes, "kind": kind.value})
+    return resource_type(kind).model_validate({**attributes, "kind": kind})
+
+
+def _any_resource(value: Any) -> Resource:
+    if isinstance(value, Resource):
+        return value
+    if not isinstance(value, dict) or not isinstance(value.get("kind"), str):
+        raise ValueError("a resource must be a table with a `kind`")
+    return resource_type(value["kind"]).model_validate(value)
+
+
+#: A field holding a resource of any registered kind: validated by its ``kind``, serialized as itself.
+AnyResource = Annotated[SerializeAsAny[Resource], PlainValidator(_any_resource)]
 
 
 class Action(StrEnum):
@@ -251,7 +165,7 @@ class Action(StrEnum):
         return {"create": "+", "update": "~", "delete": "-", "forget": "/", "run": ">"}[self.value]
 
 
-class ValueChange(_Frozen):
+class ValueChange(Frozen):
     """Value-level detail of a picklist change."""
 
     value: str
@@ -260,7 +174,7 @@ class ValueChange(_Frozen):
     after: str | None = None
 
 
-class Change(_Frozen):
+class Change(Frozen):
     """One planned change. ``reason`` is for people only and never drives apply.
 
     ``before`` is the live resource the change was computed from (None if absent), ``after`` the
@@ -280,7 +194,7 @@ class Change(_Frozen):
     depends_on: tuple[Address, ...] = ()
 
 
-class ChangeResult(_Frozen):
+class ChangeResult(Frozen):
     """What a provider did with one change. ``resource`` is the live resource afterwards, if known."""
 
     address: Address

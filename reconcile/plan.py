@@ -10,18 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
-
-from reconcile.model import Action, Change
+from reconcile.model import Action, Change, Frozen
 
 FORMAT_VERSION = 1
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Summary(_Frozen):
+class Summary(Frozen):
     create: int = 0
     update: int = 0
     delete: int = 0
@@ -34,7 +28,7 @@ class Summary(_Frozen):
         return self.create + self.update + self.delete + self.forget + self.run
 
 
-class OrgPlan(_Frozen):
+class OrgPlan(Frozen):
     """One org's part of a plan. ``errors`` non-empty means this org must not be applied."""
 
     org: str
@@ -67,7 +61,7 @@ class OrgPlan(_Frozen):
         return bool(self.changes)
 
 
-class Plan(_Frozen):
+class Plan(Frozen):
     """A whole plan across the selected orgs, orgs sorted by name."""
 
     format_version: int = FORMAT_VERSION

@@ -4,20 +4,9 @@
 ordered changes. ``build_plan`` does the I/O around it (identity, reads, preflight) for every org in
 parallel, and ``verify_fresh`` tells whether a saved plan still matches the config, state and live org.
 
-The rules users predict (DESIGN §4):
-
-- picklist: the live value list (org order, inactive values kept) merged with the declared values.
-  Declared values become active with their declared label; new ones are appended; a declared
-  ``default`` moves the default. ``mode = "exact"`` deactivates every undeclared active value; in either
-  mode a value this tool added or reactivated earlier and no longer declares is deactivated. A picklist is
-  never created or deleted as a whole: a missing target is skipped here (preflight reports it), and a
-  picklist leaving the config is a ``delete`` that deactivates the values this tool added.
-- layout_assignment: created or repointed; leaving the config only forgets it (Salesforce cannot
-  remove an assignment).
-- permission_set_grant: created, its expiry updated, revoked when it leaves the config; with
-  ``exclusive = true`` every undeclared assignment of that permission set is revoked too.
-- apex: run per policy against the org's run ledger in state. A ledger recorded for another org id (a
-  refreshed sandbox adopted with --allow-org-change) does not count: that is a new org.
+What a change is for each resource is its kind's rule (``ResourceKind.plan`` and ``plan_removal`` in
+``reconcile/kinds/``: DESIGN §4's ownership rules). The planner adds what spans kinds: resources that
+leave the configuration, members of exclusive groups that are not declared, and the order.
 
 Order: creates, updates and runs in dependency order first; deletes and forgets last, in reverse
 dependency order. Granting new access before revoking old means nobody is locked out mid-apply.
@@ -28,29 +17,18 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import TypeVar
 
 import networkx as nx
 
 from providers.base import OrgIdentity, Provider
+from reconcile import kinds
 from reconcile.config.desired import DesiredOrg
 from reconcile.errors import ReconcileError, StalePlanError, StateError
 from reconcile.graph import add_recorded_dependencies, build_graph, dependencies, nearest_in, order
-from reconcile.model import (
-    Action,
-    Address,
-    ApexScript,
-    Change,
-    Kind,
-    LayoutAssignment,
-    PermissionSetGrant,
-    Picklist,
-    Resource,
-    live_fingerprint,
-)
-from reconcile.picklists import deactivate_owned, describe_details, managed_values, merge_values
+from reconcile.kinds.base import PlanContext
+from reconcile.model import Action, Address, Change, Kind, Resource, live_fingerprint
 from reconcile.plan import OrgPlan, Plan
-from state.base import ApexRun, OrgState, State, StateEntry
+from state.base import OrgState, State, StateEntry
 
 REMOVALS = frozenset({Action.DELETE, Action.FORGET})
 
@@ -66,127 +44,20 @@ def prior_entries(prior: OrgState) -> dict[Address, StateEntry]:
     return entries
 
 
-# -- picklists ---------------------------------------------------------------------------------------
+# -- per resource: the kind's rules ------------------------------------------------------------------
 
 
-def _plan_picklist(desired: Picklist, live: Picklist | None, entry: StateEntry | None) -> Change | None:
-    if live is None:
-        return None
-    values, details = merge_values(desired, live, managed_values(entry))
-    sorted_ = desired.sorted if desired.sorted is not None else live.sorted
-    if values == live.values and sorted_ == live.sorted:
-        return None
-    after = Picklist(target=desired.target, values=values, sorted=sorted_, mode=desired.mode, ids=live.ids)
-    reason = describe_details(details) or f"sorted becomes {str(sorted_).lower()}"
-    return Change(
-        address=desired.address,
-        action=Action.UPDATE,
-        before=live,
-        after=after,
-        reason=reason,
-        details=details,
-    )
-
-
-def _plan_picklist_removal(address: Address, live: Picklist | None, entry: StateEntry) -> Change:
-    if live is None:
-        return Change(address=address, action=Action.FORGET, reason="no longer in the org")
-    after_values, details = deactivate_owned(live, managed_values(entry))
-    if after_values == live.values:
-        reason = "values already inactive" if managed_values(entry) else "it added no values"
-        return Change(address=address, action=Action.FORGET, before=live, reason=reason)
-    return Change(
-        address=address,
-        action=Action.DELETE,
-        before=live,
-        after=live.model_copy(update={"values": after_values}),
-        reason="no longer declared: deactivating the values this tool added",
-        details=details,
-    )
-
-
-# -- layouts, grants, apex ---------------------------------------------------------------------------
-
-
-_Single = TypeVar("_Single", LayoutAssignment, PermissionSetGrant)
-
-
-def _plan_layout(desired: LayoutAssignment, live: LayoutAssignment | None) -> Change | None:
-    if live is None:
-        return _create_or_update(desired, None, "not assigned yet")
-    return _create_or_update(desired, live, f"layout is {live.layout!r}", same=live.layout == desired.layout)
-
-
-def _plan_grant(desired: PermissionSetGrant, live: PermissionSetGrant | None) -> Change | None:
-    if live is None:
-        return _create_or_update(desired, None, "not granted yet")
-    reason = f"expires {live.expires or 'never'}, should expire {desired.expires or 'never'}"
-    return _create_or_update(desired, live, reason, same=live.expires == desired.expires)
-
-
-def _create_or_update(desired: _Single, live: _Single | None, reason: str, *, same: bool = False) -> Change | None:
-    """CREATE when nothing is live, UPDATE (keeping the live record ids) when it differs, else nothing."""
-    if live is None:
-        return Change(address=desired.address, action=Action.CREATE, after=desired, reason=reason)
-    if same:
-        return None
-    return Change(
-        address=desired.address,
-        action=Action.UPDATE,
-        before=live,
-        after=desired.model_copy(update={"ids": live.ids}),
-        reason=reason,
-    )
-
-
-def _plan_apex(script: ApexScript, runs: list[ApexRun]) -> Change | None:
-    if script.run == "always":
-        reason = "run = always"
-    else:
-        succeeded = [run for run in runs if run.success]
-        if not succeeded:
-            reason = "last run failed" if runs else "never ran in this org"
-        elif script.run == "once" or any(run.sha256 == script.sha256 for run in succeeded):
-            return None
-        else:
-            reason = "file changed since last successful run"
-    return Change(address=script.address, action=Action.RUN, after=script, reason=reason)
-
-
-def _plan_desired(
-    resource: Resource, live: Resource | None, entry: StateEntry | None, ledger: Mapping[str, list[ApexRun]]
-) -> Change | None:
-    if isinstance(resource, Picklist):
-        return _plan_picklist(resource, live if isinstance(live, Picklist) else None, entry)
-    if isinstance(resource, LayoutAssignment):
-        return _plan_layout(resource, live if isinstance(live, LayoutAssignment) else None)
-    if isinstance(resource, PermissionSetGrant):
-        return _plan_grant(resource, live if isinstance(live, PermissionSetGrant) else None)
-    if isinstance(resource, ApexScript):
-        return _plan_apex(resource, ledger.get(resource.name, []))
-    raise TypeError(f"no planning rule for {type(resource).__name__}")
-
-
-def _plan_removal(address: Address, live: Resource | None, entry: StateEntry) -> Change:
-    if address.kind is Kind.PICKLIST:
-        return _plan_picklist_removal(address, live if isinstance(live, Picklist) else None, entry)
-    if address.kind is Kind.LAYOUT_ASSIGNMENT:
-        layout = live if isinstance(live, LayoutAssignment) else None
-        reason = "no longer declared: Salesforce cannot remove an assignment, the org is left as it is"
-        return Change(address=address, action=Action.FORGET, before=layout, reason=reason)
-    if not isinstance(live, PermissionSetGrant):
-        return Change(address=address, action=Action.FORGET, reason="already revoked")
-    return Change(address=address, action=Action.DELETE, before=live, reason="no longer declared")
-
-
-def _exclusive_revokes(desired: DesiredOrg, current: Mapping[Address, Resource]) -> list[Change]:
-    return [
-        Change(address=address, action=Action.DELETE, before=live, reason="exclusive = true: not declared")
-        for address, live in current.items()
-        if isinstance(live, PermissionSetGrant)
-        and live.assignable in desired.exclusive
-        and address not in desired.resources
-    ]
+def _exclusive_removals(desired: DesiredOrg, current: Mapping[Address, Resource]) -> list[Change]:
+    """Live members of an exclusive group (``DesiredOrg.exclusive``) that the configuration does not declare."""
+    changes: list[Change] = []
+    for address, live in current.items():
+        if address in desired.resources:
+            continue
+        group = kinds.of(address).group_of(live)
+        if group is not None and Address(address.kind, group) in desired.exclusive:
+            changes.append(Change(address=address, action=Action.DELETE, before=live,
+                                  reason="exclusive = true: not declared"))
+    return changes
 
 
 # -- ordering ----------------------------------------------------------------------------------------
@@ -253,19 +124,21 @@ def plan_org(
     """
     entries = prior_entries(prior)
     same_org = identity is None or not prior.org_id or prior.org_id == identity.org_id
-    ledger = prior.apex_runs if same_org else {}
+    context = PlanContext(prior=prior, same_org=same_org)
     changes: dict[Address, Change] = {}
     unchanged = 0
     for address, resource in desired.resources.items():
-        change = _plan_desired(resource, current.get(address), entries.get(address), ledger)
+        kind = kinds.of(address)
+        change = kind.plan(resource, current.get(address), entries.get(address), context)
         if change is not None:
             changes[address] = change
-        elif isinstance(resource, ApexScript) or address in current:
+        elif not kind.read_from_org or address in current:
             unchanged += 1
     for address, entry in entries.items():
-        if address not in desired.resources and address.kind is not Kind.APEX:
-            changes[address] = _plan_removal(address, current.get(address), entry)
-    for change in _exclusive_revokes(desired, current):
+        kind = kinds.of(address)
+        if address not in desired.resources and kind.read_from_org:
+            changes[address] = kind.plan_removal(address, current.get(address), entry)
+    for change in _exclusive_removals(desired, current):
         changes.setdefault(change.address, change)
     graph = _change_graph(desired, entries, changes)
     ordered = _ordered(graph, changes)
@@ -273,14 +146,14 @@ def plan_org(
 
 
 def read_keys(desired: DesiredOrg, prior: OrgState) -> dict[Kind, set[str]]:
-    """The keys to read per kind: desired and managed keys, plus ``<assignable>/*`` for exclusive grants.
-    Apex is never read from the org."""
+    """The keys to read per kind: desired and managed keys, plus every member of an exclusive group
+    (``Sales_Ops/*``). Kinds that are actions (apex) are never read from the org."""
     keys: dict[Kind, set[str]] = {}
     for address in [*desired.resources, *prior_entries(prior)]:
-        if address.kind is not Kind.APEX:
+        if kinds.of(address).read_from_org:
             keys.setdefault(address.kind, set()).add(address.key)
-    for assignable in desired.exclusive:
-        keys.setdefault(Kind.PERMISSION_SET_GRANT, set()).add(f"{assignable}/*")
+    for group in desired.exclusive:
+        keys.setdefault(group.kind, set()).add(kinds.of(group).wildcard_key(group.key))
     return keys
 
 
@@ -310,7 +183,7 @@ def _preflight(provider: Provider, desired: DesiredOrg) -> list[str]:
     errors: list[str] = []
     for kind, resources in by_kind.items():
         if kind not in provider.supports:
-            errors.append(f"this org's provider does not support {kind.value}")
+            errors.append(f"this org's provider does not support {kind}")
         else:
             errors.extend(str(problem) for problem in provider.preflight(kind, resources))
     return errors
@@ -376,7 +249,7 @@ def build_plan(
 
 
 def _moved_addresses(org_plan: OrgPlan, provider: Provider) -> list[Address]:
-    touched = [change for change in org_plan.changes if change.address.kind is not Kind.APEX]
+    touched = [change for change in org_plan.changes if kinds.of(change.address).read_from_org]
     keys: dict[Kind, set[str]] = {}
     for change in touched:
         keys.setdefault(change.address.kind, set()).add(change.address.key)

@@ -1,0 +1,1 @@
+"""Maintainer scripts (not installed with the package)."""

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from reconcile.config.json_schema import TOP_LEVEL, Schema, config_schema, schema_json
+from reconcile.config.json_schema import Schema, config_schema, schema_json, top_level
 
 BEGIN = "<!-- BEGIN GENERATED -->"
 END = "<!-- END GENERATED -->"
@@ -140,7 +140,7 @@ def render_reference(schema: Schema) -> str:
     lines += ["### `version`", "", version["description"], "",
               f"Type: {type_text(version)}. Default: {_default(version)}. "
               f"Example: {_example('version', version)}", ""]
-    for key in TOP_LEVEL[1:]:
+    for key in top_level()[1:]:
         node = top[key]
         target = _resolve(schema, node.get("items") or node.get("additionalProperties") or node)
         heading = _HEADINGS.get(key, f"[[{key}]]")
@@ -157,7 +157,7 @@ def render_reference(schema: Schema) -> str:
 def _notes(key: str) -> list[str]:
     if key == "orgs":
         return ["`instance_url` and `auth` go together: one needs the other."]
-    if key in TOP_LEVEL[3:]:
+    if key in top_level()[3:]:
         return [f"Written as `[[{key}]]` tables (an array of tables); declare as many as you need."]
     return []
 

@@ -17,18 +17,12 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 
 from providers.base import ApexResult, ApiUsage, OrgIdentity
+from reconcile import kinds
 from reconcile.errors import Problem, ProviderError, StateError
-from reconcile.model import (
-    Action,
-    Address,
-    Change,
-    ChangeResult,
-    Kind,
-    LayoutAssignment,
-    PermissionSetGrant,
-    Picklist,
-    Resource,
-)
+from reconcile.kinds.layout_assignment import LayoutAssignment
+from reconcile.kinds.permission_set_grant import PermissionSetGrant
+from reconcile.kinds.picklist_values import Picklist
+from reconcile.model import Action, Address, Change, ChangeResult, Kind, Resource
 from state.base import LockInfo, State
 
 _ids = itertools.count(1)
@@ -51,7 +45,7 @@ class FakeProvider:
         apex_outcome: ApexResult | None = None,
         fail: dict[Address, str] | None = None,
         raise_on_apply: ProviderError | None = None,
-        supports: frozenset[Kind] = frozenset(Kind),
+        supports: frozenset[Kind] | None = None,
     ) -> None:
         self.resources: dict[Address, Resource] = {r.address: r for r in resources}
         self.org_id = org_id
@@ -60,7 +54,7 @@ class FakeProvider:
         self.apex_outcome = apex_outcome or ApexResult(compiled=True, success=True)
         self.fail = dict(fail or {})
         self.raise_on_apply = raise_on_apply
-        self.supports = supports
+        self.supports = supports if supports is not None else frozenset(kinds.names())
         self.usage = ApiUsage(limit_used=0, limit_max=15000)
         self.calls: Counter[str] = Counter()
         self.batches: list[tuple[Kind, list[Address]]] = []
@@ -82,7 +76,7 @@ class FakeProvider:
         self._count("read")
         found: dict[Address, Resource] = {}
         for key in keys:
-            if kind is Kind.PERMISSION_SET_GRANT and key.endswith("/*"):
+            if kind == "permission_set_grant" and key.endswith("/*"):
                 found.update(self._assignments_of(key[:-2]))
             elif (address := Address(kind, key)) in self.resources:
                 found[address] = self.resources[address]
@@ -97,7 +91,7 @@ class FakeProvider:
 
     def preflight(self, kind: Kind, desired: Sequence[Resource]) -> list[Problem]:
         self._count("preflight")
-        if kind is not Kind.PICKLIST:
+        if kind != "picklist":
             return []
         return [
             Problem("no such picklist in the org", address=str(r.address))
@@ -142,7 +136,7 @@ class FakeProvider:
     def _store(
         self, address: Address, after: LayoutAssignment | PermissionSetGrant, live: Resource | None
     ) -> ChangeResult:
-        prefix = "0Pa" if address.kind is Kind.PERMISSION_SET_GRANT else "00h"
+        prefix = "0Pa" if address.kind == "permission_set_grant" else "00h"
         ids = live.ids if live is not None else {"Id": _new_id(prefix)}
         stored = after.model_copy(update={"ids": ids})
         self.resources[address] = stored

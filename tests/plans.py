@@ -8,19 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from reconcile.model import (
-    Action,
-    Address,
-    ApexScript,
-    Change,
-    Kind,
-    LayoutAssignment,
-    PermissionSetGrant,
-    Picklist,
-    PicklistValue,
-    ValueChange,
-    live_fingerprint,
-)
+from reconcile.kinds.apex import ApexScript
+from reconcile.kinds.layout_assignment import LayoutAssignment
+from reconcile.kinds.permission_set_grant import PermissionSetGrant
+from reconcile.kinds.picklist_values import Picklist, PicklistValue
+from reconcile.model import Action, Address, Change, ValueChange, live_fingerprint
 from reconcile.plan import OrgPlan, Plan
 
 CREATED_AT = datetime(2025, 3, 14, 9, 30, 5, 123456, tzinfo=UTC)
@@ -124,7 +116,7 @@ def _apex_run() -> Change:
         action=Action.RUN,
         after=script,
         reason="never run in this org",
-        depends_on=(Address(Kind.PICKLIST, "Account.Tier__c"),),
+        depends_on=(Address("picklist", "Account.Tier__c"),),
     )
 
 

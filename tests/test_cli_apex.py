@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from providers.base import ApexResult, Provider
+from providers.base import APEX_MAX_CHARS, ApexResult, Provider
 from reconcile.cli import app
 from reconcile.cli.apex import OrgScriptRun, end_record, run_everywhere
-from reconcile.config.loader import APEX_MAX_CHARS
 from reconcile.errors import ProviderError
 from reconcile.model import sha256_hex
 from reconcile.workspace import UnavailableProvider

@@ -7,18 +7,13 @@ from pathlib import Path
 import pytest
 
 from reconcile.config.loader import Config, load_config, select_orgs
-from reconcile.config.schema import (
-    AccessTokenAuth,
-    ApexEntry,
-    ClientCredentialsAuth,
-    JwtAuth,
-    LayoutAssignmentEntry,
-    PasswordAuth,
-    PermissionSetGrantEntry,
-    PicklistEntry,
-)
+from reconcile.config.schema import AccessTokenAuth, ClientCredentialsAuth, JwtAuth, PasswordAuth
 from reconcile.config.source import SourceIndex
 from reconcile.errors import ConfigError, Location, Problem
+from reconcile.kinds.apex import ApexEntry
+from reconcile.kinds.layout_assignment import LayoutAssignmentEntry
+from reconcile.kinds.permission_set_grant import PermissionSetGrantEntry
+from reconcile.kinds.picklist import PicklistEntry
 
 CONFIGS = Path(__file__).parent / "configs"
 TOML = "reconcile.toml"

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from reconcile import __version__
 from reconcile.cli import app
-from reconcile.config.json_schema import EXAMPLES, MODELS, config_schema
+from reconcile.config.json_schema import config_schema, examples, models
 from scripts.docs_reference import BEGIN, END, REFRESH, main, render_reference, splice, stale_files, toml_value
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +46,7 @@ def test_the_configuration_reference_is_current() -> None:
 
 def test_the_reference_lists_every_key_of_every_table() -> None:
     reference = render_reference(config_schema())
-    for name, model in MODELS.items():
+    for name, model in models().items():
         for key in model.user_keys():
             assert f"| `{key}` |" in reference, f"{name}.{key} is missing from the reference"
     for heading in ("### `version`", "### `[state]`", "### `[orgs.NAME]`", "#### `auth`", "### `[[picklist]]`",
@@ -54,10 +54,10 @@ def test_the_reference_lists_every_key_of_every_table() -> None:
         assert heading in reference
 
 
-@pytest.mark.parametrize("name", sorted(EXAMPLES))
+@pytest.mark.parametrize("name", sorted(examples()))
 def test_every_example_is_toml_that_reads_back_as_the_example(name: str) -> None:
     properties = config_schema()["$defs"][name]["properties"]
-    for key, value in EXAMPLES[name].items():
+    for key, value in examples()[name].items():
         is_date = properties[key].get("format") == "date"
         parsed = tomllib.loads(f"{key} = {toml_value(value, date=is_date)}")[key]
         assert parsed == (date.fromisoformat(value) if is_date else value), f"{name}.{key}"

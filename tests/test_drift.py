@@ -14,16 +14,10 @@ from typing import Any
 
 from providers.emulator.embedded import start_emulator
 from reconcile.fleet.drift import drift_report
-from reconcile.model import (
-    Action,
-    Address,
-    Change,
-    Kind,
-    LayoutAssignment,
-    PermissionSetGrant,
-    Picklist,
-    PicklistValue,
-)
+from reconcile.kinds.layout_assignment import LayoutAssignment
+from reconcile.kinds.permission_set_grant import PermissionSetGrant
+from reconcile.kinds.picklist_values import Picklist, PicklistValue
+from reconcile.model import Action, Address, Change
 from reconcile.plan import OrgPlan, Plan
 from reconcile.render.drift import render_drift_markdown, render_drift_text
 from state.base import OrgState, State, StateEntry
@@ -38,7 +32,7 @@ def _layout(layout: str) -> LayoutAssignment:
 
 
 def _entry(resource: Picklist | LayoutAssignment | PermissionSetGrant, **extra: Any) -> StateEntry:
-    return StateEntry(kind=resource.address.kind.value, attributes={**resource.attributes(), **extra},
+    return StateEntry(kind=resource.address.kind, attributes={**resource.attributes(), **extra},
                       applied_at=APPLIED)
 
 
@@ -59,10 +53,10 @@ def test_each_drifted_item_says_where_the_difference_comes_from() -> None:
         Change(address=tier.address, action=Action.UPDATE, before=hand_edited, after=tier, reason="1 value relabelled"),
         Change(address=layout.address, action=Action.UPDATE, before=layout, after=_layout("Account Enterprise Layout")),
         Change(address=revoked.address, action=Action.CREATE, after=revoked, reason="not granted yet"),
-        Change(address=Address(Kind.PERMISSION_SET_GRANT, "Sales_Ops/dave@acme.com.uat"), action=Action.CREATE),
+        Change(address=Address("permission_set_grant", "Sales_Ops/dave@acme.com.uat"), action=Action.CREATE),
         Change(address=stray.address, action=Action.DELETE, before=stray),
         Change(address=old.address, action=Action.DELETE, before=old),
-        Change(address=Address(Kind.APEX, "hello"), action=Action.RUN),
+        Change(address=Address("apex", "hello"), action=Action.RUN),
     ]
     state = State(orgs={"uat": OrgState(resources={
         str(tier.address): _entry(tier, managed_values=["Gold"]),

@@ -9,7 +9,8 @@ from providers.base import ApexResult, Provider
 from reconcile.config.desired import DesiredOrg
 from reconcile.errors import ApiLimitError
 from reconcile.executor import ApplyReport, Event, apply_plan
-from reconcile.model import Address, Change, ChangeResult, Kind, Picklist
+from reconcile.kinds.picklist_values import Picklist
+from reconcile.model import Address, Change, ChangeResult, Kind
 from reconcile.plan import Plan
 from reconcile.planner import build_plan
 from state.base import ApexRun, OrgState, State, StateEntry
@@ -68,10 +69,10 @@ def test_consecutive_changes_of_one_kind_form_one_batch_and_state_is_written_aft
     report = _apply(plan, {"dev": provider}, state, backend)
     assert report.ok and report.org("dev").applied == 8
     assert [(kind, len(addresses)) for kind, addresses in provider.batches] == [
-        (Kind.PICKLIST, 1),
-        (Kind.LAYOUT_ASSIGNMENT, 2),
-        (Kind.PERMISSION_SET_GRANT, 3),
-        (Kind.PERMISSION_SET_GRANT, 1),
+        ("picklist", 1),
+        ("layout_assignment", 2),
+        ("permission_set_grant", 3),
+        ("permission_set_grant", 1),
     ]
     assert len(backend.writes) == 5  # the last batch is the layout forget, never sent to the provider
     assert [w.serial for w in backend.writes] == [1, 2, 3, 4, 5]
@@ -256,7 +257,7 @@ def test_state_is_persisted_through_the_local_backend(tmp_path: Path) -> None:
         and entry_.applied_at is not None
         and entry_.ids["Id"].startswith("0Pa")
     )
-    assert str(Address(Kind.APEX, "backfill")) not in stored.orgs["dev"].resources
+    assert str(Address("apex", "backfill")) not in stored.orgs["dev"].resources
 
 
 def test_a_state_write_failure_stops_that_org() -> None:

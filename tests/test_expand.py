@@ -9,15 +9,11 @@ from reconcile.config.desired import DesiredOrg
 from reconcile.config.expand import expand
 from reconcile.config.loader import Config, load_config
 from reconcile.errors import ConfigError, Location
-from reconcile.model import (
-    Address,
-    ApexScript,
-    LayoutAssignment,
-    PermissionSetGrant,
-    Picklist,
-    PicklistValue,
-    sha256_hex,
-)
+from reconcile.kinds.apex import ApexScript
+from reconcile.kinds.layout_assignment import LayoutAssignment
+from reconcile.kinds.permission_set_grant import PermissionSetGrant
+from reconcile.kinds.picklist_values import Picklist, PicklistValue
+from reconcile.model import Address, sha256_hex
 
 CONFIGS = Path(__file__).parent / "configs"
 
@@ -150,7 +146,7 @@ def test_locations_and_exclusive_assignables(every_key: Config) -> None:
     assert uat.locations[addr("permission_set_grant:Sales_Ops/bob@acme.com.uat")] == Location(shown, 76, 1)
     assert uat.locations[addr("apex:hello")] == Location(shown, 96, 1)
     assert set(uat.locations) == set(uat.resources)
-    assert uat.exclusive == {"Sales_Ops"}
+    assert uat.exclusive == {Address("permission_set_grant", "Sales_Ops")}
 
 
 def test_an_assignable_reference_never_orders_a_grant_after_itself(tmp_path: Path) -> None:
@@ -172,7 +168,7 @@ after = ["permission_set_grant:group:Bundle"]
     alice, bob = (addr(f"permission_set_grant:group:Bundle/{user}@acme.com") for user in ("alice", "bob"))
 
     assert dev.edges == {(bob, alice)}
-    assert dev.exclusive == {"group:Bundle"}
+    assert dev.exclusive == {Address("permission_set_grant", "group:Bundle")}
 
 
 def test_the_same_address_for_disjoint_orgs_is_allowed(tmp_path: Path) -> None:

@@ -12,22 +12,18 @@ from reconcile.graph import (
     nearest_in,
     order,
 )
-from reconcile.model import (
-    Address,
-    ApexScript,
-    Kind,
-    LayoutAssignment,
-    PermissionSetGrant,
-    Picklist,
-    Resource,
-)
+from reconcile.kinds.apex import ApexScript
+from reconcile.kinds.layout_assignment import LayoutAssignment
+from reconcile.kinds.permission_set_grant import PermissionSetGrant
+from reconcile.kinds.picklist_values import Picklist
+from reconcile.model import Address, Resource
 
-TIER = Address(Kind.PICKLIST, "Account.Tier__c")
-REGIONS = Address(Kind.PICKLIST, "gvs:Regions")
-LAYOUT = Address(Kind.LAYOUT_ASSIGNMENT, "Sales User/Account")
-GRANT = Address(Kind.PERMISSION_SET_GRANT, "Sales_Ops/alice@acme.com")
-BACKFILL = Address(Kind.APEX, "backfill")
-CLEANUP = Address(Kind.APEX, "cleanup")
+TIER = Address("picklist", "Account.Tier__c")
+REGIONS = Address("picklist", "gvs:Regions")
+LAYOUT = Address("layout_assignment", "Sales User/Account")
+GRANT = Address("permission_set_grant", "Sales_Ops/alice@acme.com")
+BACKFILL = Address("apex", "backfill")
+CLEANUP = Address("apex", "cleanup")
 
 
 def _resources() -> dict[Address, Resource]:
@@ -64,7 +60,7 @@ def test_order_respects_paths_through_addresses_left_out() -> None:
 
 
 def test_extra_addresses_are_ordered_too() -> None:
-    gone = Address(Kind.PERMISSION_SET_GRANT, "Old/bob@acme.com")
+    gone = Address("permission_set_grant", "Old/bob@acme.com")
     graph = build_graph(_desired(), extra=[gone])
     assert gone in graph
     assert order(graph, [gone, TIER]) == [TIER, gone]
@@ -74,7 +70,7 @@ def test_dependents_are_transitive() -> None:
     graph = build_graph(_desired((TIER, BACKFILL), (BACKFILL, CLEANUP)))
     assert dependents(graph, TIER) == {BACKFILL, CLEANUP}
     assert dependents(graph, CLEANUP) == set()
-    assert dependents(graph, Address(Kind.APEX, "unknown")) == set()
+    assert dependents(graph, Address("apex", "unknown")) == set()
 
 
 def test_check_cycles_accepts_an_acyclic_graph() -> None:
@@ -111,7 +107,7 @@ def test_nearest_in_looks_through_members_left_out() -> None:
 
 
 def test_recorded_dependencies_never_close_a_cycle() -> None:
-    gone = Address(Kind.PERMISSION_SET_GRANT, "Old/bob@acme.com")
+    gone = Address("permission_set_grant", "Old/bob@acme.com")
     graph = build_graph(_desired(), extra=[gone])
     add_recorded_dependencies(graph, gone, [str(TIER), "not an address", "apex:missing"])
     assert list(graph.predecessors(gone)) == [TIER]

@@ -11,8 +11,11 @@ from typing import Any
 import pytest
 
 from providers.salesforce import OrgConnection, connect
-from reconcile.fleet.importer import build_entries, strip_suffix
-from reconcile.model import Kind, LayoutAssignment, PermissionSetGrant, Picklist, PicklistValue
+from reconcile.fleet.importer import build_entries
+from reconcile.kinds.base import strip_suffix
+from reconcile.kinds.layout_assignment import LayoutAssignment
+from reconcile.kinds.permission_set_grant import PermissionSetGrant
+from reconcile.kinds.picklist_values import Picklist, PicklistValue
 from tests.test_multi_org import make_fleet
 
 #: Limited to gamma, so an import of alpha or beta reads svs:Industry (a standard value set is read only
@@ -150,19 +153,19 @@ def test_inventory_is_batched(start_org: Any, monkeypatch: pytest.MonkeyPatch) -
     provider = connect(OrgConnection(name="wide", instance_url=handle.instance_url, auth_method="access_token",
                                      auth={"token_env": "WIDE_TOKEN"}, ca_cert=handle.ca_cert))
     try:
-        picklists = provider.inventory(Kind.PICKLIST)
+        picklists = provider.inventory("picklist")
         assert len(picklists) == fields
         assert provider.usage.by_endpoint.get("POST Soap/m readMetadata") == math.ceil(fields / 10)
         assert provider.usage.by_endpoint.get("POST Soap/m listMetadata") == 1
-        layouts = provider.inventory(Kind.LAYOUT_ASSIGNMENT)
+        layouts = provider.inventory("layout_assignment")
         assert len(layouts) == profiles
         reads = math.ceil(fields / 10) + math.ceil(profiles / 10)
         assert provider.usage.by_endpoint.get("POST Soap/m readMetadata") == reads
         queries_before = provider.usage.by_endpoint.get("GET query", 0)
         assert queries_before <= 2
-        grants = provider.inventory(Kind.PERMISSION_SET_GRANT)
+        grants = provider.inventory("permission_set_grant")
         assert len(grants) == 30
         assert provider.usage.by_endpoint.get("GET query", 0) == queries_before + 1
-        assert provider.inventory(Kind.APEX) == {}
+        assert provider.inventory("apex") == {}
     finally:
         provider.close()

@@ -8,7 +8,9 @@ import tomllib
 from pathlib import Path
 
 from reconcile.fleet.diff import OrgDiff, canonical_address, compare
-from reconcile.model import Kind, LayoutAssignment, PermissionSetGrant, Picklist, PicklistValue
+from reconcile.kinds.layout_assignment import LayoutAssignment
+from reconcile.kinds.permission_set_grant import PermissionSetGrant
+from reconcile.kinds.picklist_values import Picklist, PicklistValue
 from reconcile.render.drift import render_diff_text
 from tests.test_multi_org import FLEET_ENTRIES, make_fleet
 
@@ -59,7 +61,7 @@ def test_layouts_compare_the_layout_and_text_reads_like_a_plan() -> None:
     left = LayoutAssignment(profile="Sales User", object="Account", layout="Account Layout")
     right = left.model_copy(update={"layout": "Other Layout"})
     changes = compare({left.address: left}, {right.address: right}, "", names=("dev", "uat"))
-    diff = OrgDiff(source="dev", target="uat", kinds=(Kind.LAYOUT_ASSIGNMENT,), scope="managed", compared=1,
+    diff = OrgDiff(source="dev", target="uat", kinds=("layout_assignment",), scope="managed", compared=1,
                    changes=tuple(changes))
     assert render_diff_text(diff) == (
         "Diff: what would make uat like dev (the keys the configuration manages; 1 compared)\n\n"

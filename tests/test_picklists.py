@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from reconcile.model import Picklist, PicklistValue
-from reconcile.picklists import merge_values, owned_after_apply
+from reconcile.kinds.picklist_values import Picklist, PicklistValue, merge_values, owned_after_apply
 
 
 def picklist(*values: PicklistValue, mode: str = "additive") -> Picklist:

@@ -9,14 +9,11 @@ from pathlib import Path
 import pytest
 
 from reconcile.errors import ReconcileError
-from reconcile.model import (
-    ApexScript,
-    LayoutAssignment,
-    PermissionSetGrant,
-    Picklist,
-    canonical_json,
-    sha256_hex,
-)
+from reconcile.kinds.apex import ApexScript
+from reconcile.kinds.layout_assignment import LayoutAssignment
+from reconcile.kinds.permission_set_grant import PermissionSetGrant
+from reconcile.kinds.picklist_values import Picklist
+from reconcile.model import canonical_json, sha256_hex
 from reconcile.planfile import PLAN_FILE_FORMAT, load_plan, save_plan
 from tests.plans import empty_plan, large_plan, sample_plan
 

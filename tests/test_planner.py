@@ -7,25 +7,17 @@ import pytest
 from providers.base import OrgIdentity, Provider
 from reconcile.config.desired import DesiredOrg
 from reconcile.errors import ProviderError, StalePlanError
-from reconcile.model import (
-    Action,
-    Address,
-    ApexScript,
-    Change,
-    Kind,
-    LayoutAssignment,
-    PermissionSetGrant,
-    Picklist,
-    PicklistValue,
-    Resource,
-    ValueChange,
-)
+from reconcile.kinds.apex import ApexScript
+from reconcile.kinds.layout_assignment import LayoutAssignment
+from reconcile.kinds.permission_set_grant import PermissionSetGrant
+from reconcile.kinds.picklist_values import Picklist, PicklistValue
+from reconcile.model import Action, Address, Change, Resource, ValueChange
 from reconcile.planner import build_plan, plan_org, read_keys, verify_fresh
 from state.base import ApexRun, OrgState, State, StateEntry
 from tests.fakes import FakeProvider
 
 IDENTITY = OrgIdentity("00D000000000001AAA", "Fake Org", True, "62.0")
-TIER = Address(Kind.PICKLIST, "Account.Tier__c")
+TIER = Address("picklist", "Account.Tier__c")
 
 
 def pv(name: str, label: str = "", *, default: bool = False, active: bool = True) -> PicklistValue:
@@ -56,8 +48,10 @@ def desired(
     exclusive: frozenset[str] = frozenset(),
     org: str = "dev",
 ) -> DesiredOrg:
+    """``exclusive`` names permission sets (``Sales_Ops``, ``group:Bundle``) whose grants are exclusive."""
+    groups = frozenset(Address("permission_set_grant", assignable) for assignable in exclusive)
     return DesiredOrg(
-        org=org, resources={r.address: r for r in resources}, edges=frozenset(edges), exclusive=exclusive
+        org=org, resources={r.address: r for r in resources}, edges=frozenset(edges), exclusive=groups
     )
 
 
@@ -66,7 +60,7 @@ def live(*resources: Resource) -> dict[Address, Resource]:
 
 
 def entry(resource: Resource, **extra: object) -> StateEntry:
-    return StateEntry(kind=resource.address.kind.value, attributes={**resource.attributes(), **extra})
+    return StateEntry(kind=resource.address.kind, attributes={**resource.attributes(), **extra})
 
 
 def prior(*entries: tuple[Resource, StateEntry], org_id: str = "") -> OrgState:
@@ -308,8 +302,8 @@ def test_read_keys_cover_desired_managed_and_exclusive_wildcards_but_never_apex(
     state = prior((grant("old@x"), entry(grant("old@x"))))
     keys = read_keys(desired(tier(), script(), exclusive=frozenset({"group:Bundle"})), state)
     assert keys == {
-        Kind.PICKLIST: {"Account.Tier__c"},
-        Kind.PERMISSION_SET_GRANT: {"Sales_Ops/old@x", "group:Bundle/*"},
+        "picklist": {"Account.Tier__c"},
+        "permission_set_grant": {"Sales_Ops/old@x", "group:Bundle/*"},
     }
 
 

@@ -10,14 +10,10 @@ from hypothesis import strategies as st
 
 from reconcile.config.desired import DesiredOrg
 from reconcile.executor import apply_plan
-from reconcile.model import (
-    Address,
-    LayoutAssignment,
-    PermissionSetGrant,
-    Picklist,
-    PicklistValue,
-    Resource,
-)
+from reconcile.kinds.layout_assignment import LayoutAssignment
+from reconcile.kinds.permission_set_grant import PermissionSetGrant
+from reconcile.kinds.picklist_values import Picklist, PicklistValue
+from reconcile.model import Address, Resource
 from reconcile.planner import build_plan
 from state.base import OrgState, State, StateEntry
 from tests.fakes import FakeProvider, MemoryBackend
@@ -113,7 +109,8 @@ def _worlds(draw: st.DrawFn) -> World:
         else []
     )
     acyclic = frozenset((a, b) for a, b in edges if a < b)
-    exclusive = frozenset(draw(st.lists(st.sampled_from(ASSIGNABLES), unique=True)))
+    exclusive = frozenset(Address("permission_set_grant", assignable)
+                          for assignable in draw(st.lists(st.sampled_from(ASSIGNABLES), unique=True)))
     want = DesiredOrg(
         org="dev", resources={r.address: r for r in desired}, edges=acyclic, exclusive=exclusive
     )
@@ -152,7 +149,7 @@ def _check_reached(world: World, provider: FakeProvider) -> None:
             assert org[address].attributes() == resource.attributes()
     for address, resource in org.items():
         if isinstance(resource, PermissionSetGrant) and address not in world.desired.resources:
-            assert address not in prior and resource.assignable not in world.desired.exclusive
+            assert address not in prior and Address(address.kind, resource.assignable) not in world.desired.exclusive
         if isinstance(resource, Picklist) and address in prior and address not in world.desired.resources:
             managed = set(prior[address].attributes["managed_values"])
             assert not any(v.active for v in resource.values if v.name in managed)

@@ -8,12 +8,14 @@ from typing import Any
 import pytest
 
 from reconcile.errors import ApiLimitError, ProviderError
-from reconcile.model import Action, Change, Kind, PermissionSetGrant, Picklist, PicklistValue
+from reconcile.kinds.permission_set_grant import PermissionSetGrant
+from reconcile.kinds.picklist_values import Picklist, PicklistValue
+from reconcile.model import Action, Change
 from tests.test_provider_support import EmulatedOrg, emulated, live, narrow
 
 __all__ = ["emulated"]
 
-GRANT = Kind.PERMISSION_SET_GRANT
+GRANT = "permission_set_grant"
 COLLECTION = "composite/sobjects"
 
 
@@ -112,7 +114,7 @@ def test_an_invalid_session_is_renewed_once(emulated: Callable[..., EmulatedOrg]
 def test_an_invalid_session_on_soap_is_renewed_once(emulated: Callable[..., EmulatedOrg]) -> None:
     org = emulated()
     org.faults({"action": "invalid_session", "path": "Soap/m"})
-    assert org.provider.read(Kind.PICKLIST, ["gvs:Regions"])
+    assert org.provider.read("picklist", ["gvs:Regions"])
     assert org.provider.usage.by_endpoint == {"POST Soap/m readMetadata": 2}
 
 
@@ -131,17 +133,17 @@ def test_the_daily_limit_stops_the_org_without_retrying(emulated: Callable[..., 
 
 def test_metadata_writes_are_repeated_after_a_dropped_connection(emulated: Callable[..., EmulatedOrg]) -> None:
     org = emulated()
-    live = org.provider.read(Kind.PICKLIST, ["gvs:Regions"])
+    live = org.provider.read("picklist", ["gvs:Regions"])
     (regions,) = live.values()
     assert isinstance(regions, Picklist)
     after = regions.model_copy(update={"values": (*regions.values, PicklistValue(name="APAC"))})
     org.reset_counts()
     org.faults({"action": "drop_after", "path": "Soap/m"}, {"action": "503", "path": "Soap/m", "nth": 2})
     change = Change(address=regions.address, action=Action.UPDATE, before=regions, after=after)
-    assert org.provider.apply(Kind.PICKLIST, [change])[0].ok
+    assert org.provider.apply("picklist", [change])[0].ok
     assert org.provider.usage.by_endpoint == {"POST Soap/m updateMetadata": 3}
     assert len(org.sleeps) == 2
-    values = org.provider.read(Kind.PICKLIST, ["gvs:Regions"])[regions.address]
+    values = org.provider.read("picklist", ["gvs:Regions"])[regions.address]
     assert [v.name for v in narrow(values, Picklist).values] == ["EMEA", "AMER", "APAC"]
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from reconcile.model import Action, Address, Change, Kind, PermissionSetGrant
+from reconcile.kinds.permission_set_grant import PermissionSetGrant
+from reconcile.model import Action, Address, Change
 from tests.test_provider_support import EmulatedOrg, base_seed, emulated, live, narrow
 
 __all__ = ["emulated"]
 
-GRANT = Kind.PERMISSION_SET_GRANT
+GRANT = "permission_set_grant"
 
 
 def create(grant: PermissionSetGrant) -> Change:

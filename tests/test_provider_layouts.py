@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reconcile.model import Action, Address, Change, Kind, LayoutAssignment
+from reconcile.kinds.layout_assignment import LayoutAssignment
+from reconcile.model import Action, Address, Change
 from tests.test_provider_support import EmulatedOrg, base_seed, emulated, live, narrow
 
 __all__ = ["emulated"]
 
-LAYOUT = Kind.LAYOUT_ASSIGNMENT
+LAYOUT = "layout_assignment"
 
 
 def assign(profile: str, layout: str, record_type: str = "") -> LayoutAssignment:

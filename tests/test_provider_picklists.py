@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reconcile.model import Action, Address, Change, Kind, Picklist, PicklistValue
+from reconcile.kinds.picklist_values import Picklist, PicklistValue
+from reconcile.model import Action, Address, Change
 from tests.test_provider_support import EmulatedOrg, base_seed, emulated, live, narrow
 
 __all__ = ["emulated"]
 
-PICK = Kind.PICKLIST
+PICK = "picklist"
 
 
 def value(name: str, label: str = "", default: bool = False, active: bool = True) -> PicklistValue:

@@ -14,7 +14,8 @@ from providers.base import Provider
 from providers.salesforce import OrgConnection, SalesforceProvider, connect
 from providers.salesforce.session import connect as session_connect
 from reconcile.errors import ProviderError
-from reconcile.model import Action, ApexScript, Change, Kind
+from reconcile.kinds.apex import ApexScript
+from reconcile.model import Action, Change
 from tests.test_provider_support import TOKEN_ENV, EmulatedOrg, base_seed, connection_for, emulated
 
 __all__ = ["emulated"]
@@ -38,7 +39,7 @@ def test_an_emulator_seed_starts_an_org_beside_the_state(tmp_path: Path) -> None
     finally:
         provider.close()
     with pytest.raises(ProviderError, match="org dev"):
-        provider.read(Kind.PERMISSION_SET_GRANT, ["Sales_Ops/*"])  # close() stopped the emulator
+        provider.read("permission_set_grant", ["Sales_Ops/*"])  # close() stopped the emulator
 
 
 def test_a_missing_token_variable_is_named_never_its_value(
@@ -137,7 +138,7 @@ def test_apex_changes_report_each_outcome(emulated: Callable[..., EmulatedOrg]) 
     org = emulated()
     ok = ApexScript(name="hello", file="hello.apex", sha256="0", body="System.debug('hi');")
     bad = ApexScript(name="bad", file="bad.apex", sha256="0", body="throw new MyError('stop');")
-    results = org.provider.apply(Kind.APEX, [Change(address=s.address, action=Action.RUN, after=s) for s in (ok, bad)])
+    results = org.provider.apply("apex", [Change(address=s.address, action=Action.RUN, after=s) for s in (ok, bad)])
     assert [(r.ok, r.code) for r in results] == [(True, ""), (False, "APEX_EXCEPTION")]
     assert "MyError: stop" in results[1].message
 

@@ -7,16 +7,9 @@ import re
 from datetime import date
 from typing import TYPE_CHECKING
 
-from reconcile.model import (
-    Action,
-    Change,
-    PermissionSetGrant,
-    Picklist,
-    PicklistValue,
-    ValueChange,
-    canonical_json,
-    sha256_hex,
-)
+from reconcile.kinds.permission_set_grant import PermissionSetGrant
+from reconcile.kinds.picklist_values import Picklist, PicklistValue
+from reconcile.model import Action, Change, ValueChange, canonical_json, sha256_hex
 from reconcile.plan import OrgPlan, Plan
 from reconcile.render.json import plan_to_data, render_plan_json
 from reconcile.render.markdown import render_plan_markdown

@@ -7,11 +7,11 @@ from io import StringIO
 from rich.console import Console
 
 from reconcile.executor import Event
-from reconcile.model import Address, Kind
+from reconcile.model import Address
 from reconcile.render.apply import ApplyProgress, event_line
 from tests.plans import sample_plan
 
-GRANT = Address(Kind.PERMISSION_SET_GRANT, "Sales_Ops/alice@acme.com.uat")
+GRANT = Address("permission_set_grant", "Sales_Ops/alice@acme.com.uat")
 
 
 def test_plain_progress_prints_only_notable_events() -> None:

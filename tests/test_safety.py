@@ -5,14 +5,14 @@ from datetime import UTC, datetime
 import pytest
 
 from reconcile.errors import UnsafePlanError
-from reconcile.model import Action, Address, Change, Kind
+from reconcile.model import Action, Address, Change
 from reconcile.plan import OrgPlan, Plan
 from reconcile.safety import check_plan_safety, protected_orgs_ok
 from state.base import OrgState, State, StateEntry
 
 
 def _change(i: int, action: Action) -> Change:
-    return Change(address=Address(Kind.PERMISSION_SET_GRANT, f"Sales_Ops/u{i}@x"), action=action)
+    return Change(address=Address("permission_set_grant", f"Sales_Ops/u{i}@x"), action=action)
 
 
 def _plan(**orgs: list[Change]) -> Plan:

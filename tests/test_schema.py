@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from reconcile import kinds
 from reconcile.cli import app
-from reconcile.config.json_schema import DIALECT, EXAMPLES, MODELS, config_schema, schema_json
+from reconcile.config.json_schema import DIALECT, config_schema, examples, models, schema_json
 from reconcile.config.loader import load_config
-from reconcile.config.schema import ENTRY_TYPES
 from reconcile.errors import ConfigError
 from scripts.docs_reference import REFRESH
 
@@ -137,14 +137,14 @@ def test_the_checker_rejects_what_it_should() -> None:
 def test_it_is_a_draft_2020_12_schema_closed_at_every_level() -> None:
     assert SCHEMA["$schema"] == DIALECT == "https://json-schema.org/draft/2020-12/schema"
     assert SCHEMA["additionalProperties"] is False
-    assert list(SCHEMA["properties"]) == ["version", "state", "orgs", *ENTRY_TYPES]
+    assert list(SCHEMA["properties"]) == ["version", "state", "orgs", *kinds.names()]
     for name, table in SCHEMA["$defs"].items():
         assert table["additionalProperties"] is False, name
 
 
-@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("name", sorted(models()))
 def test_each_table_has_exactly_the_keys_users_write(name: str) -> None:
-    model = MODELS[name]
+    model = models()[name]
     properties = SCHEMA["$defs"][name]["properties"]
     assert sorted(properties) == model.user_keys()
     assert not set(properties) & model.INTERNAL
@@ -173,8 +173,8 @@ def test_choices_are_enums() -> None:
 
 
 def test_examples_are_listed_for_keys_that_exist() -> None:
-    for name, examples in EXAMPLES.items():
-        assert set(examples) == set(MODELS[name].user_keys()), name
+    for name, example in examples().items():
+        assert set(example) == set(models()[name].user_keys()), name
 
 
 def test_every_key_config_is_valid() -> None:

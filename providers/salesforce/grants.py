@@ -33,7 +33,8 @@ from providers.salesforce.lookups import Assignable, Directory, UserRecord
 from providers.salesforce.soql import in_chunks
 from providers.salesforce.transport import Transport
 from reconcile.errors import Problem
-from reconcile.model import Action, Address, Change, ChangeResult, PermissionSetGrant, Resource
+from reconcile.kinds.permission_set_grant import PermissionSetGrant
+from reconcile.model import Action, Address, Change, ChangeResult, Resource
 
 PSA = "PermissionSetAssignment"
 _GONE = ("ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY")

@@ -29,7 +29,9 @@ from providers.salesforce.names import decode_component, join_namespace, parse_l
 from providers.salesforce.picklists import Picklists
 from providers.salesforce.schema import Schema, zeep_list
 from providers.salesforce.transport import Transport
-from reconcile.model import Address, Kind, LayoutAssignment, PermissionSetGrant, Resource
+from reconcile.kinds.layout_assignment import LayoutAssignment
+from reconcile.kinds.permission_set_grant import PermissionSetGrant
+from reconcile.model import Address, Kind, Resource
 
 BATCH = 10
 _ASSIGNMENTS = (
@@ -50,11 +52,11 @@ class OrgInventory:
 
     def inventory(self, kind: Kind) -> dict[Address, Resource]:
         """Every live resource of ``kind``, keyed and shaped as ``read`` returns them."""
-        if kind is Kind.PICKLIST:
+        if kind == "picklist":
             return self._picklists()
-        if kind is Kind.LAYOUT_ASSIGNMENT:
+        if kind == "layout_assignment":
             return self._layouts()
-        if kind is Kind.PERMISSION_SET_GRANT:
+        if kind == "permission_set_grant":
             return self._grants()
         return {}
 

@@ -31,7 +31,8 @@ from providers.salesforce.names import (
 from providers.salesforce.schema import Schema, zeep_list
 from providers.salesforce.transport import Transport
 from reconcile.errors import Problem
-from reconcile.model import Action, Address, Change, ChangeResult, Kind, LayoutAssignment, Resource
+from reconcile.kinds.layout_assignment import LayoutAssignment
+from reconcile.model import Action, Address, Change, ChangeResult, Resource
 
 BATCH = 10
 Slot = tuple[str, str, str]  # profile, object, record type (casefolded)
@@ -77,7 +78,7 @@ class Layouts:
                     layout=layout,
                     ids={"profile": profile.record_id},
                 )
-                result[Address(Kind.LAYOUT_ASSIGNMENT, key)] = found
+                result[Address("layout_assignment", key)] = found
         return result
 
     def preflight(self, desired: Sequence[Resource]) -> list[Problem]:

@@ -19,7 +19,7 @@ from providers.salesforce.names import join_namespace, split_namespace
 from providers.salesforce.soql import in_chunks
 from providers.salesforce.transport import Transport
 from reconcile.errors import Problem
-from reconcile.model import PermissionSetGrant
+from reconcile.kinds.permission_set_grant import PermissionSetGrant
 
 GROUP = "group:"
 

@@ -28,7 +28,8 @@ from providers.salesforce.lookups import did_you_mean
 from providers.salesforce.schema import Schema, zeep_list
 from providers.salesforce.transport import Transport
 from reconcile.errors import Problem
-from reconcile.model import Address, Change, ChangeResult, Kind, Picklist, PicklistValue, Resource
+from reconcile.kinds.picklist_values import Picklist, PicklistValue
+from reconcile.model import Address, Change, ChangeResult, Resource
 
 BATCH = 10
 TYPES = {
@@ -76,7 +77,7 @@ class Picklists:
             record = self.records.get(_norm(*target_of(key)))
             picklist = _picklist(key, target_of(key)[0], record) if record is not None else None
             if picklist is not None:
-                result[Address(Kind.PICKLIST, key)] = picklist
+                result[Address("picklist", key)] = picklist
         return result
 
     def preflight(self, desired: Sequence[Resource]) -> list[Problem]:

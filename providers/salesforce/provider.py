@@ -26,13 +26,14 @@ from providers.salesforce.schema import Schema
 from providers.salesforce.session import OrgConnection, OrgSession, open_session
 from providers.salesforce.transport import Transport
 from reconcile.errors import Problem, ProviderError
-from reconcile.model import Address, ApexScript, Change, ChangeResult, Kind, Resource
+from reconcile.kinds.apex import ApexScript
+from reconcile.model import Address, Change, ChangeResult, Kind, Resource
 
 
 class SalesforceProvider:
     """Reads and writes one org (see ``providers.base`` for the contract every method keeps)."""
 
-    supports = frozenset({Kind.PICKLIST, Kind.LAYOUT_ASSIGNMENT, Kind.PERMISSION_SET_GRANT, Kind.APEX})
+    supports = frozenset({"picklist", "layout_assignment", "permission_set_grant", "apex"})
 
     def __init__(self, session: OrgSession, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.session = session
@@ -67,11 +68,11 @@ class SalesforceProvider:
 
     def read(self, kind: Kind, keys: Collection[str]) -> dict[Address, Resource]:
         """The live resources among ``keys`` (absent keys are left out); batched per kind."""
-        if not keys or kind is Kind.APEX:
+        if not keys or kind == "apex":
             return {}
-        if kind is Kind.PERMISSION_SET_GRANT:
+        if kind == "permission_set_grant":
             return self.grants.read(keys)
-        if kind is Kind.LAYOUT_ASSIGNMENT:
+        if kind == "layout_assignment":
             return self.layouts.read(keys)
         return self.picklists.read(keys)
 
@@ -81,11 +82,11 @@ class SalesforceProvider:
 
     def preflight(self, kind: Kind, desired: Sequence[Resource]) -> list[Problem]:
         """What cannot work, one Problem per cause, each with its address and a hint when one helps."""
-        if not desired or kind is Kind.APEX:
+        if not desired or kind == "apex":
             return []
-        if kind is Kind.PERMISSION_SET_GRANT:
+        if kind == "permission_set_grant":
             return self.grants.preflight(desired)
-        if kind is Kind.LAYOUT_ASSIGNMENT:
+        if kind == "layout_assignment":
             return self.layouts.preflight(desired)
         return self.picklists.preflight(desired)
 
@@ -93,11 +94,11 @@ class SalesforceProvider:
         """One result per change, in order; raises only when the org as a whole is unusable."""
         if not changes:
             return []
-        if kind is Kind.PERMISSION_SET_GRANT:
+        if kind == "permission_set_grant":
             return self.grants.apply(changes)
-        if kind is Kind.LAYOUT_ASSIGNMENT:
+        if kind == "layout_assignment":
             return self.layouts.apply(changes)
-        if kind is Kind.PICKLIST:
+        if kind == "picklist":
             return self.picklists.apply(changes)
         return [self._run_change(change) for change in changes]
 

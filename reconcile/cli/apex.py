@@ -26,7 +26,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from providers.base import ApexResult, Provider
+from providers.base import APEX_MAX_CHARS, ApexResult, Provider
 from reconcile.cli.application import app, handle_errors, out_console, stdin_is_terminal
 from reconcile.cli.apply import journal_for, run_record
 from reconcile.cli.options import (
@@ -37,7 +37,6 @@ from reconcile.cli.options import (
     ParallelismOpt,
     TagOpt,
 )
-from reconcile.config.loader import APEX_MAX_CHARS
 from reconcile.errors import ProviderError, ReconcileError
 from reconcile.executor import apex_message
 from reconcile.history import JournalLike, apex_fields, script_fields

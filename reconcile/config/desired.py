@@ -16,11 +16,12 @@ class DesiredOrg:
     ``resources`` are fanned out (one grant per user, usernames with the org's suffix; one layout
     assignment per profile) with variables substituted. ``edges`` are ``(first, then)`` pairs: ``first``
     is applied before ``then``. ``locations`` say where each address was declared. ``exclusive`` lists
-    grant assignables (``Sales_Ops``, ``group:Sales_Bundle``) whose undeclared assignments are revoked.
+    group addresses (``permission_set_grant:Sales_Ops``: see ``ResourceKind.exclusive_groups``) whose
+    undeclared live members are removed.
     """
 
     org: str
     resources: Mapping[Address, Resource] = field(default_factory=dict)
     edges: frozenset[tuple[Address, Address]] = frozenset()
     locations: Mapping[Address, Location] = field(default_factory=dict)
-    exclusive: frozenset[str] = frozenset()
+    exclusive: frozenset[Address] = frozenset()

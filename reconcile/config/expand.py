@@ -1,12 +1,12 @@
 """Expansion: the configuration, seen from one org, as the resources that org must have.
 
-``expand(config, org)`` fans entries out (one grant per user with the org's ``username_suffix``, one
-layout assignment per profile), substitutes ``${var.NAME}`` from ``[orgs.NAME.vars]``, and turns
-``after``/``before`` references into ``(first, then)`` edges. A reference to a grant's assignable
-(``permission_set_grant:Sales_Ops``) means every grant of that assignable in the org; a grant reference
-naming a configured username (``.../alice@acme.com``) also matches it with the org's suffix. References
-to addresses absent from this org are dropped: they may exist in other orgs. A pair that would order an
-address after itself is dropped too.
+``expand(config, org)`` asks each entry's kind to fan it out (``ResourceKind.expand``: one grant per
+user with the org's ``username_suffix``, one layout assignment per profile ...) with ``${var.NAME}``
+substituted from ``[orgs.NAME.vars]``, and turns ``after``/``before`` references into ``(first, then)``
+edges. A reference names an address exactly, or what the kind resolves it to
+(``ResourceKind.resolve_reference``: ``permission_set_grant:Sales_Ops`` means every grant of that
+permission set in the org). References to addresses absent from this org are dropped: they may exist in
+other orgs. A pair that would order an address after itself is dropped too.
 
 ``check_expansion(config)`` expands every org and reports what only expansion can see: unknown
 variables, one address declared by two entries for the same org, references that name nothing in
@@ -16,31 +16,16 @@ any org the entry applies to, and dependency cycles.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from reconcile import kinds
 from reconcile.config.desired import DesiredOrg
 from reconcile.config.loader import Config
-from reconcile.config.schema import (
-    AnyEntry,
-    ApexEntry,
-    LayoutAssignmentEntry,
-    OrgConfig,
-    PermissionSetGrantEntry,
-    PicklistEntry,
-)
+from reconcile.config.schema import Entry, OrgConfig
 from reconcile.errors import ConfigError, CycleError, Location, Problem, did_you_mean
 from reconcile.graph import check_cycles
-from reconcile.model import (
-    Address,
-    ApexScript,
-    Kind,
-    LayoutAssignment,
-    PermissionSetGrant,
-    Picklist,
-    PicklistValue,
-    Resource,
-)
+from reconcile.kinds.base import Expansion
+from reconcile.model import Address, Resource
 
 __all__ = ["check_expansion", "expand"]
 
@@ -99,7 +84,7 @@ class _Substitution:
 class _Declared:
     """The addresses one entry expanded to in one org."""
 
-    entry: AnyEntry
+    entry: Entry
     addresses: list[Address]
 
 
@@ -108,14 +93,14 @@ class _OrgExpansion:
     """One org's resources, edges and problems, computed on construction."""
 
     org: OrgConfig
-    entries: tuple[AnyEntry, ...]
+    entries: tuple[Entry, ...]
     resources: dict[Address, Resource] = field(default_factory=dict)
     locations: dict[Address, Location] = field(default_factory=dict)
     declared: list[_Declared] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     duplicates: list[tuple[Address, Location, Location]] = field(default_factory=list)
-    unknown_variables: list[tuple[AnyEntry, str]] = field(default_factory=list)
-    references: list[tuple[AnyEntry, str, str, bool]] = field(default_factory=list)
+    unknown_variables: list[tuple[Entry, str]] = field(default_factory=list)
+    references: list[tuple[Entry, str, str, bool]] = field(default_factory=list)
     edges: set[tuple[Address, Address]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -129,9 +114,9 @@ class _OrgExpansion:
         self.problems += [_variable_problem(entry, text, [self.org.name])
                           for entry, text in self.unknown_variables]
 
-    def _declare(self, entry: AnyEntry) -> None:
+    def _declare(self, entry: Entry) -> None:
         substitute = _Substitution(self.org)
-        resources = _resources(entry, substitute, self.org.username_suffix)
+        resources = kinds.for_entry(entry).expand(entry, Expansion(self.org, substitute))
         self.unknown_variables += [(entry, text) for text in dict.fromkeys(substitute.unknown)]
         for resource in resources:
             address = resource.address
@@ -162,49 +147,15 @@ class _OrgExpansion:
             return []
         if address in self.resources:
             return [address]
-        if address.kind is not Kind.PERMISSION_SET_GRANT:
-            return []
-        if "/" in address.key:
-            suffixed = Address(address.kind, address.key + self.org.username_suffix)
-            return [suffixed] if self.org.username_suffix and suffixed in self.resources else []
-        return [candidate for candidate, resource in self.resources.items()
-                if isinstance(resource, PermissionSetGrant) and resource.assignable == address.key]
+        return kinds.of(address).resolve_reference(address.key, self.resources, self.org)
 
     def desired(self) -> DesiredOrg:
-        exclusive = frozenset(
-            resource.assignable for declared in self.declared
-            if isinstance(declared.entry, PermissionSetGrantEntry) and declared.entry.exclusive
-            for address in declared.addresses
-            if isinstance(resource := self.resources.get(address), PermissionSetGrant))
+        exclusive: set[Address] = set()
+        for declared in self.declared:
+            own = [resource for address in declared.addresses if (resource := self.resources.get(address))]
+            exclusive |= kinds.for_entry(declared.entry).exclusive_groups(declared.entry, own)
         return DesiredOrg(org=self.org.name, resources=dict(self.resources), edges=frozenset(self.edges),
-                          locations=dict(self.locations), exclusive=exclusive)
-
-
-def _resources(entry: AnyEntry, sub: Callable[[str], str], suffix: str) -> list[Resource]:
-    if isinstance(entry, PicklistEntry):
-        return [_picklist(entry, sub)]
-    if isinstance(entry, LayoutAssignmentEntry):
-        return [LayoutAssignment(profile=sub(profile), object=sub(entry.object),
-                                 record_type=sub(entry.record_type), layout=sub(entry.layout))
-                for profile in entry.profile_names]
-    if isinstance(entry, PermissionSetGrantEntry):
-        return [PermissionSetGrant(permission_set=sub(entry.permission_set or ""),
-                                   permission_set_group=sub(entry.permission_set_group or ""),
-                                   username=sub(user) + suffix, expires=entry.expires)
-                for user in entry.users]
-    return [_apex(entry)]
-
-
-def _picklist(entry: PicklistEntry, sub: Callable[[str], str]) -> Picklist:
-    values = tuple(
-        PicklistValue(name=sub(value.name), label=sub(value.label or value.name),
-                      default=value.default or value.name == entry.default, active=value.active)
-        for value in entry.values)
-    return Picklist(target=sub(entry.target), values=values, sorted=entry.sorted, mode=entry.mode)
-
-
-def _apex(entry: ApexEntry) -> ApexScript:
-    return ApexScript(name=entry.name, file=entry.file, sha256=entry.sha256, run=entry.run, body=entry.body)
+                          locations=dict(self.locations), exclusive=frozenset(exclusive))
 
 
 def _orgs_text(orgs: list[str]) -> str:
@@ -217,7 +168,7 @@ def _duplicate_problem(address: Address, first: Location, second: Location, orgs
                    "declare each address once per org: merge the entries or limit them with `orgs`/`tags`")
 
 
-def _variable_problem(entry: AnyEntry, text: str, orgs: list[str]) -> Problem:
+def _variable_problem(entry: Entry, text: str, orgs: list[str]) -> Problem:
     variable = _VARIABLE.match(text[2:-1])
     if variable is None:
         return Problem(f"{entry.title}: malformed placeholder `{text}`", entry.location,
@@ -233,8 +184,8 @@ class _Report:
 
     def __init__(self) -> None:
         self.duplicates: dict[tuple[Location, Location], tuple[Address, list[str]]] = {}
-        self.variables: dict[tuple[Location, str], tuple[AnyEntry, list[str]]] = {}
-        self.references: dict[tuple[Location, str, str], tuple[AnyEntry, list[str], bool]] = {}
+        self.variables: dict[tuple[Location, str], tuple[Entry, list[str]]] = {}
+        self.references: dict[tuple[Location, str, str], tuple[Entry, list[str], bool]] = {}
         self.known: dict[Location, set[str]] = {}
 
     def add(self, expansion: _OrgExpansion) -> None:
@@ -258,7 +209,7 @@ class _Report:
                       for (_, key, reference), (entry, orgs, seen) in self.references.items() if not seen]
         return sorted(found, key=lambda problem: _order_key(problem.location))
 
-    def _dangling(self, entry: AnyEntry, key: str, reference: str, orgs: list[str]) -> Problem:
+    def _dangling(self, entry: Entry, key: str, reference: str, orgs: list[str]) -> Problem:
         close = did_you_mean(reference, self.known.get(entry.location, set()))
         return Problem(f"{entry.title}: `{key}` names `{reference}`, which is declared for none of the orgs "
                        f"this entry applies to ({', '.join(orgs)}){close}", entry.location,

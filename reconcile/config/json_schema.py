@@ -23,16 +23,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from reconcile.config.schema import (
-    AUTH_METHODS,
-    ENTRY_TYPES,
-    Entry,
-    OrgConfig,
-    PicklistEntry,
-    PicklistValueEntry,
-    SchemaModel,
-    StateSettings,
-)
+from reconcile import kinds
+from reconcile.config.schema import AUTH_METHODS, Entry, OrgConfig, SchemaModel, StateSettings
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 Schema = dict[str, Any]
@@ -50,23 +42,10 @@ SECTION_DESCRIPTIONS: Mapping[str, str] = {
     "PasswordAuth": "Log in with a username and password (SOAP login at `login_url`).",
     "JwtAuth": "OAuth 2.0 JWT bearer flow with a connected app's certificate key.",
     "ClientCredentialsAuth": "OAuth 2.0 client credentials flow of a connected app.",
-    "PicklistEntry": "The values of a custom picklist field, a global value set or a standard value set.",
-    "PicklistValueEntry": "One picklist value written as a table (a plain string is the same as `{ name = ... }`).",
-    "LayoutAssignmentEntry": "The page layout that profiles see for an object and record type.",
-    "PermissionSetGrantEntry": "A permission set (or permission set group) assigned to users.",
-    "ApexEntry": "An anonymous Apex script and when it runs.",
 }
 
-_ENTRY_KEYS: Mapping[str, str] = {
-    "orgs": "Apply this entry only to these orgs. With `tags` too, an org named here or carrying one of the "
-            "tags is chosen. With neither, the entry applies to every org.",
-    "tags": "Apply this entry only to orgs carrying one of these tags (see `orgs`).",
-    "after": "Addresses (`kind:key`) to apply before this entry's resources, e.g. `picklist:Account.Tier__c`. "
-             "`permission_set_grant:Sales_Ops` means every grant of that permission set in the org. "
-             "An address absent from an org is ignored there.",
-}
 
-#: The description of every user key, by model.
+#: The description of every user key, by model (entry models carry their own: ``SchemaModel.KEY_DOCS``).
 DESCRIPTIONS: Mapping[str, Mapping[str, str]] = {
     "StateSettings": {
         "path": "With the `local` backend, the state file, relative to the configuration directory; the "
@@ -127,61 +106,10 @@ DESCRIPTIONS: Mapping[str, Mapping[str, str]] = {
         "client_id_env": "The environment variable holding the connected app's consumer key.",
         "client_secret_env": "The environment variable holding the connected app's consumer secret.",
     },
-    "PicklistEntry": {
-        "field": "A custom picklist field as `Object.Field__c`. For a standard picklist (Industry, "
-                 "LeadSource ...) use `standard_value_set`.",
-        "global_value_set": "The name of a global value set.",
-        "standard_value_set": "The name of a standard value set, e.g. `Industry`.",
-        "values": "The declared values, in order: a name, or a table `{ name, label, default, active }`. "
-                  "Declared values get their label and become active (unless `active = false`); "
-                  "values the org lacks are appended after "
-                  "its existing ones.",
-        "default": "The value that becomes the default. Without one (here or as `default = true` on a value), "
-                   "`additive` keeps the org's default and `exact` clears it.",
-        "sorted": "Whether the org sorts the values alphabetically. Unset leaves the org's setting.",
-        "mode": "`additive`: declared values are added, activated and relabelled; other values are left "
-                "alone. `exact`: every active value that is not declared is deactivated.",
-        **_ENTRY_KEYS,
-    },
-    "PicklistValueEntry": {
-        "name": "The value's API name.",
-        "label": "The label users see; defaults to `name`.",
-        "default": "Make this value the picklist's default (at most one default per picklist).",
-        "active": "`false` deactivates the value (records keep it); default `true`.",
-    },
-    "LayoutAssignmentEntry": {
-        "profiles": "The profile names (as Setup shows them, e.g. `Sales User`) that get the layout.",
-        "profile": "One profile name, instead of `profiles`.",
-        "object": "The object's API name, e.g. `Account`.",
-        "record_type": "The record type's developer name. Empty (the default) means the master layout, "
-                       "used where no record type applies.",
-        "layout": "The layout's name without the object prefix, e.g. `Account Enterprise Layout`.",
-        **_ENTRY_KEYS,
-    },
-    "PermissionSetGrantEntry": {
-        "permission_set": "The permission set's API name, e.g. `Sales_Ops` (namespaced: `acme__Billing_Admin`).",
-        "permission_set_group": "The permission set group's developer name, instead of `permission_set`.",
-        "users": "The usernames that hold it; each org's `username_suffix` is appended.",
-        "exclusive": "When true, the permission set (or group) is revoked from every user not listed, in each "
-                     "org the entry applies to.",
-        "expires": "The assignments' expiration date, as a TOML date (no quotes). Unset: they never expire.",
-        **_ENTRY_KEYS,
-    },
-    "ApexEntry": {
-        "name": "The script's name: its address is `apex:NAME` and its runs are recorded under it.",
-        "file": "The script, relative to the configuration directory (it must stay inside it): UTF-8, at "
-                "most 32,000 characters.",
-        "run": "`once`: until a run succeeds in the org. `on_change`: again whenever the file's content "
-               "changed since the last successful run. `always`: on every apply.",
-        "before": "Addresses to apply after this script (the reverse of `after`).",
-        **_ENTRY_KEYS,
-    },
 }
 
-_ENTRY_EXAMPLES: Mapping[str, Any] = {"orgs": ["uat", "prod"], "tags": ["sandbox"],
-                                      "after": ["picklist:Account.Tier__c"]}
 
-#: One example value of every user key, by model (shown in the reference and by editors).
+#: One example value of every user key of the fixed tables, by model (see ``examples()``).
 EXAMPLES: Mapping[str, Mapping[str, Any]] = {
     "StateSettings": {"path": ".reconcile/state.json", "backend": "local", "dsn_env": "RECONCILE_STATE_DSN"},
     "OrgConfig": {
@@ -197,39 +125,17 @@ EXAMPLES: Mapping[str, Mapping[str, Any]] = {
                 "key_file_env": "SF_JWT_KEY", "key_file": "certs/jwt.key"},
     "ClientCredentialsAuth": {"method": "client_credentials", "client_id_env": "SF_CLIENT_ID",
                               "client_secret_env": "SF_CLIENT_SECRET"},
-    "PicklistEntry": {
-        "field": "Account.Tier__c", "global_value_set": "Regions", "standard_value_set": "Industry",
-        "values": ["Gold", "Silver", {"name": "Bronze", "label": "Bronze tier"}], "default": "Silver",
-        "sorted": False, "mode": "exact", **_ENTRY_EXAMPLES,
-    },
-    "PicklistValueEntry": {"name": "Bronze", "label": "Bronze tier", "default": True, "active": True},
-    "LayoutAssignmentEntry": {
-        "profiles": ["Sales User", "Sales Manager"], "profile": "Sales User", "object": "Account",
-        "record_type": "Enterprise", "layout": "Account Enterprise Layout", **_ENTRY_EXAMPLES,
-    },
-    "PermissionSetGrantEntry": {
-        "permission_set": "Sales_Ops", "permission_set_group": "Sales_Bundle",
-        "users": ["alice@acme.com", "bob@acme.com"], "exclusive": True, "expires": "2026-06-30",
-        **_ENTRY_EXAMPLES,
-    },
-    "ApexEntry": {
-        "name": "backfill-tiers", "file": "scripts/backfill_tiers.apex", "run": "on_change",
-        "before": ["permission_set_grant:Sales_Ops"], **_ENTRY_EXAMPLES,
-    },
 }
 
 #: Keys of which exactly one must be set, by model.
 EXACTLY_ONE: Mapping[str, tuple[str, ...]] = {
     "OrgConfig": ("emulator", "sf_alias", "instance_url"),
     "JwtAuth": ("key_file", "key_file_env"),
-    "PicklistEntry": ("field", "global_value_set", "standard_value_set"),
-    "LayoutAssignmentEntry": ("profiles", "profile"),
-    "PermissionSetGrantEntry": ("permission_set", "permission_set_group"),
 }
 
 _NAMES = {"pattern": _NAME}
 #: Keyword additions by model and key (``items`` merges into an array's item schema); every entry also
-#: gets ``_ENTRY_CONSTRAINTS``.
+#: gets ``Entry.CONSTRAINTS``; an entry model's own ``CONSTRAINTS`` add to these.
 CONSTRAINTS: Mapping[str, Mapping[str, Schema]] = {
     "StateSettings": {"dsn_env": {"pattern": _ENV}},
     "OrgConfig": {"instance_url": {"pattern": _HTTPS}, "login_url": {"pattern": _HTTPS},
@@ -239,48 +145,87 @@ CONSTRAINTS: Mapping[str, Mapping[str, Schema]] = {
     "PasswordAuth": {"password_env": {"pattern": _ENV}, "security_token_env": {"pattern": _ENV}},
     "JwtAuth": {"client_id_env": {"pattern": _ENV}, "key_file_env": {"pattern": _ENV}},
     "ClientCredentialsAuth": {"client_id_env": {"pattern": _ENV}, "client_secret_env": {"pattern": _ENV}},
-    "ApexEntry": {"name": _NAMES},
 }
-_ENTRY_CONSTRAINTS: Mapping[str, Schema] = {"orgs": {"items": _NAMES}, "tags": {"items": _NAMES}}
 
-#: The top-level keys, in the order the reference presents them.
-TOP_LEVEL: tuple[str, ...] = ("version", "state", "orgs", *ENTRY_TYPES)
-_TOP_DESCRIPTIONS: Mapping[str, str] = {
+_DROPPED = frozenset({"title", "discriminator"})
+_FIXED_TOP: Mapping[str, str] = {
     "version": "The configuration format version; this release reads 1.",
     "state": "`[state]`: " + SECTION_DESCRIPTIONS["StateSettings"],
     "orgs": "`[orgs.NAME]` tables, one per org; NAME uses letters, digits, '-' and '_'.",
-    "picklist": "`[[picklist]]` entries: " + SECTION_DESCRIPTIONS["PicklistEntry"],
-    "layout_assignment": "`[[layout_assignment]]` entries: " + SECTION_DESCRIPTIONS["LayoutAssignmentEntry"],
-    "permission_set_grant": "`[[permission_set_grant]]` entries: " + SECTION_DESCRIPTIONS["PermissionSetGrantEntry"],
-    "apex": "`[[apex]]` entries: " + SECTION_DESCRIPTIONS["ApexEntry"],
 }
-_VALUE_NAME: Schema = {"description": "A value name (the same as `{ name = \"...\" }`).", "type": "string",
-                       "minLength": 1}
-_DROPPED = frozenset({"title", "discriminator"})
 
-#: Every model a user table is built from, by name (the names of the schema's ``$defs``).
-_TABLE_MODELS: tuple[type[SchemaModel], ...] = (StateSettings, OrgConfig, *AUTH_METHODS.values(),
-                                                *ENTRY_TYPES.values(), PicklistValueEntry)
-MODELS: Mapping[str, type[SchemaModel]] = {model.__name__: model for model in _TABLE_MODELS}
+
+def top_level() -> tuple[str, ...]:
+    """The top-level keys, in the order the reference presents them: the fixed ones, then a section per
+    registered kind."""
+    return (*_FIXED_TOP, *kinds.names())
+
+
+def _top_description(key: str) -> str:
+    if key in _FIXED_TOP:
+        return _FIXED_TOP[key]
+    return f"`[[{key}]]` entries: " + kinds.get(key).entry.DESCRIPTION
+
+
+def _entry_models() -> list[type[SchemaModel]]:
+    """Every kind's entry model and the sub-tables it is built from, in registry order."""
+    return [model for kind in kinds.all_kinds() for model in (kind.entry, *kind.entry.SUBTABLES)]
+
+
+def models() -> Mapping[str, type[SchemaModel]]:
+    """Every model a user table is built from, by name (the names of the schema's ``$defs``)."""
+    fixed: list[type[SchemaModel]] = [StateSettings, OrgConfig, *AUTH_METHODS.values()]
+    return {model.__name__: model for model in [*fixed, *_entry_models()]}
+
+
+def examples() -> Mapping[str, Mapping[str, Any]]:
+    """One example value of every user key, by model (shown in the reference and by editors)."""
+    found: dict[str, Mapping[str, Any]] = dict(EXAMPLES)
+    for model in _entry_models():
+        common = Entry.EXAMPLES if issubclass(model, Entry) else {}
+        found[model.__name__] = {**model.EXAMPLES, **common}
+    return found
+
+
+def _description(model: type[SchemaModel]) -> str:
+    return model.DESCRIPTION or SECTION_DESCRIPTIONS[model.__name__]
+
+
+def _key_doc(model: type[SchemaModel], key: str) -> str:
+    if model.__name__ in DESCRIPTIONS:
+        return DESCRIPTIONS[model.__name__][key]
+    common = Entry.KEY_DOCS if issubclass(model, Entry) else {}
+    return {**model.KEY_DOCS, **common}[key]
+
+
+def _exactly_one(model: type[SchemaModel]) -> tuple[str, ...]:
+    return model.EXACTLY_ONE or EXACTLY_ONE.get(model.__name__, ())
+
+
+def _constraints(model: type[SchemaModel]) -> Mapping[str, Mapping[str, Any]]:
+    common: Mapping[str, Mapping[str, Any]] = Entry.CONSTRAINTS if issubclass(model, Entry) else {}
+    return {**common, **CONSTRAINTS.get(model.__name__, {}), **model.CONSTRAINTS}
 
 
 def config_schema() -> Schema:
     """The JSON Schema of one configuration file (a fresh dict on every call; deterministic)."""
-    roots: list[type[BaseModel]] = [StateSettings, OrgConfig, *ENTRY_TYPES.values()]
+    entries = [kind.entry for kind in kinds.all_kinds()]
+    roots: list[type[BaseModel]] = [StateSettings, OrgConfig, *entries]
     _, generated = models_json_schema([(model, "validation") for model in roots], ref_template="#/$defs/{model}")
-    defs = {name: _user_table(name, schema) for name, schema in sorted(generated["$defs"].items())
-            if name in MODELS}
+    tables = models()
+    defs = {name: _user_table(tables[name], schema) for name, schema in sorted(generated["$defs"].items())
+            if name in tables}
     properties: Schema = {
-        "version": {"description": _TOP_DESCRIPTIONS["version"], "type": "integer", "const": 1, "default": 1,
+        "version": {"description": _top_description("version"), "type": "integer", "const": 1, "default": 1,
                     "examples": [1]},
-        "state": {"description": _TOP_DESCRIPTIONS["state"], "$ref": "#/$defs/StateSettings"},
-        "orgs": {"description": _TOP_DESCRIPTIONS["orgs"], "type": "object", "propertyNames": dict(_NAMES),
+        "state": {"description": _top_description("state"), "$ref": "#/$defs/StateSettings"},
+        "orgs": {"description": _top_description("orgs"), "type": "object", "propertyNames": dict(_NAMES),
                  "additionalProperties": {"$ref": "#/$defs/OrgConfig"},
                  "examples": [{"dev": {"emulator": "orgs/dev.json"}}]},
     }
-    for section, model in ENTRY_TYPES.items():
-        properties[section] = {"description": _TOP_DESCRIPTIONS[section], "type": "array",
-                               "items": {"$ref": f"#/$defs/{model.__name__}"}}
+    for kind in kinds.all_kinds():
+        properties[kind.name] = {"description": _top_description(kind.name), "type": "array",
+                                 "items": {"$ref": f"#/$defs/{kind.entry.__name__}"}}
     return {
         "$schema": DIALECT,
         "title": "reconcile configuration",
@@ -300,14 +245,13 @@ def schema_json() -> str:
 
 def model_of(definition: str) -> type[SchemaModel]:
     """The model a ``$defs`` entry was built from (KeyError for an unknown name)."""
-    return MODELS[definition]
+    return models()[definition]
 
 
-def _user_table(name: str, generated: Schema) -> Schema:
-    model = MODELS[name]
+def _user_table(model: type[SchemaModel], generated: Schema) -> Schema:
     keys = _ordered_keys(model, [key for key in generated["properties"] if key not in model.INTERNAL])
     table: Schema = {
-        "description": SECTION_DESCRIPTIONS[name],
+        "description": _description(model),
         "type": "object",
         "properties": {key: _user_property(model, key, generated["properties"][key]) for key in keys},
         "additionalProperties": False,
@@ -315,8 +259,8 @@ def _user_table(name: str, generated: Schema) -> Schema:
     required = [key for key in generated.get("required", []) if key not in model.INTERNAL]
     if required:
         table["required"] = required
-    if name in EXACTLY_ONE:
-        table["oneOf"] = [{"required": [key]} for key in EXACTLY_ONE[name]]
+    if _exactly_one(model):
+        table["oneOf"] = [{"required": [key]} for key in _exactly_one(model)]
     if model is OrgConfig:
         table["dependentRequired"] = {"instance_url": ["auth"], "auth": ["instance_url"]}
     return table
@@ -331,18 +275,16 @@ def _ordered_keys(model: type[SchemaModel], keys: list[str]) -> list[str]:
 
 
 def _user_property(model: type[SchemaModel], key: str, generated: Schema) -> Schema:
-    name = model.__name__
     prop = _without_null(copy.deepcopy(generated))
-    if model is PicklistEntry and key == "values":
-        prop["items"] = {"anyOf": [_VALUE_NAME, prop["items"]]}
-    extra = {**(_ENTRY_CONSTRAINTS if issubclass(model, Entry) else {}), **CONSTRAINTS.get(name, {})}
-    for keyword, value in extra.get(key, {}).items():
+    if key in model.SCHEMA_ITEMS:
+        prop["items"] = {"anyOf": [dict(model.SCHEMA_ITEMS[key]), prop["items"]]}
+    for keyword, value in _constraints(model).get(key, {}).items():
         prop[keyword] = {**prop[keyword], **value} if keyword == "items" else value
     field = model.model_fields[key]
     if "default" not in prop and field.default_factory is not None:
         prop["default"] = field.get_default(call_default_factory=True)
-    description = field.description or DESCRIPTIONS[name][key]
-    return {"description": description, **prop, "examples": [EXAMPLES[name][key]]}
+    description = field.description or _key_doc(model, key)
+    return {"description": description, **prop, "examples": [examples()[model.__name__][key]]}
 
 
 def _without_null(node: Schema) -> Schema:

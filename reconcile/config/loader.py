@@ -26,16 +26,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
-from reconcile.config.schema import (
-    AUTH_METHODS,
-    ENTRY_TYPES,
-    AnyEntry,
-    ApexEntry,
-    Entry,
-    OrgConfig,
-    SchemaModel,
-    StateSettings,
-)
+from reconcile import kinds
+from reconcile.config.schema import AUTH_METHODS, Entry, OrgConfig, SchemaModel, StateSettings
 from reconcile.config.source import (
     KeyPath,
     SourceFile,
@@ -46,13 +38,15 @@ from reconcile.config.source import (
     type_name,
 )
 from reconcile.errors import ConfigError, Location, Problem, did_you_mean
-from reconcile.model import sha256_hex
 
 __all__ = ["Config", "OrgConfig", "StateSettings", "load_config", "select_orgs"]
 
-APEX_MAX_CHARS = 32_000
-_SECTIONS = {"version": "version", "state": "[state]", "orgs": "[orgs.NAME]",
-             **{name: f"[[{name}]]" for name in ENTRY_TYPES}}
+
+
+def _sections() -> dict[str, str]:
+    """Every top-level key and how it is written: the fixed tables, then a ``[[kind]]`` per kind."""
+    return {"version": "version", "state": "[state]", "orgs": "[orgs.NAME]",
+            **{name: f"[[{name}]]" for name in kinds.names()}}
 _SECRET_NAMES = frozenset({"password", "token", "access_token", "security_token", "client_secret", "secret",
                            "private_key", "key"})
 _ENV_FOR_SECRET = {"token": "token_env", "access_token": "token_env", "secret": "client_secret_env"}
@@ -77,13 +71,13 @@ class Config(BaseModel):
     version: int = 1
     state: StateSettings
     orgs: dict[str, OrgConfig]
-    entries: tuple[AnyEntry, ...] = ()
+    entries: tuple[Entry, ...] = ()
 
     @property
     def state_path(self) -> Path:
         return self.state.state_path
 
-    def entries_of(self, kind: type[Entry]) -> tuple[AnyEntry, ...]:
+    def entries_of(self, kind: type[Entry]) -> tuple[Entry, ...]:
         return tuple(entry for entry in self.entries if isinstance(entry, kind))
 
 
@@ -149,7 +143,7 @@ class _Loader:
                 self._state(source, value)
             elif key == "orgs":
                 self._orgs(source, value)
-            elif key in ENTRY_TYPES:
+            elif key in kinds.names():
                 self._entries(source, key, value)
             else:
                 self._unknown_section(source, key, value)
@@ -215,9 +209,10 @@ class _Loader:
             shown = f"[{key}]"
         else:
             shown = f"key '{key}'"
-        close = did_you_mean(shown, list(_SECTIONS.values()), quote=False)
+        sections = _sections()
+        close = did_you_mean(shown, list(sections.values()), quote=False)
         self.problems.append(source.problem((key,), f"unknown section {shown}{close}",
-                                            "sections: " + ", ".join(_SECTIONS.values())))
+                                            "sections: " + ", ".join(sections.values())))
 
     def build(self) -> Config:
         state = self._build_state()
@@ -236,7 +231,7 @@ class _Loader:
         self.problems += check_expansion(config, check_references=complete)
         return config
 
-    def _build_entries(self) -> tuple[AnyEntry, ...]:
+    def _build_entries(self) -> tuple[Entry, ...]:
         """Valid entries in declaration order: files by name, then line."""
         org_tags = {name: [tag for tag in raw.get("tags", []) if isinstance(tag, str)]
                     if isinstance(raw.get("tags"), list) else [] for name, (raw, _) in self.org_raw.items()}
@@ -334,49 +329,57 @@ class _Loader:
         return kept
 
     def _build_entry(self, section: str, index: int, raw: dict[str, Any], source: SourceFile,
-                     org_tags: Mapping[str, Collection[str]]) -> AnyEntry | None:
+                     org_tags: Mapping[str, Collection[str]]) -> Entry | None:
         base = (section, index)
 
         def at(path: KeyPath) -> Location:
             return source.at((*base, *path))
 
         title = f"[[{section}]] #{index + 1}"
-        model = ENTRY_TYPES[section]
+        model = kinds.get(section).entry
         entry = self._validate(model, raw, at, title, location=source.at(base), title=title)
         if entry is None:
             return None
         findings = entry.findings() + (entry.target_findings(org_tags) if not self.unreadable else [])
         self.problems += [Problem(f"{title}: {message}", at(path), hint) for path, message, hint in findings]
-        if isinstance(entry, ApexEntry):
-            return self._load_apex(entry, at) if not findings else None
-        return entry if not findings else None
+        return entry.load_files(_EntryFiles(self, at)) if not findings else None
 
-    def _load_apex(self, entry: ApexEntry, at: Locator) -> ApexEntry | None:
-        target = (self.root / entry.file).resolve()
-        where = at(("file",))
+    def read_file(self, path: str, where: Location) -> tuple[str, str] | None:
+        """A file an entry names: its path relative to the configuration directory and its UTF-8 text,
+        added to the digest; None (with the problem recorded) when it cannot be used."""
+        target = (self.root / path).resolve()
         if not target.is_relative_to(self.root):
-            message = f"`file` {entry.file!r}: path escapes the configuration directory"
+            message = f"`file` {path!r}: path escapes the configuration directory"
             self.problems.append(Problem(message, where, f"keep apex scripts inside {self.root}"))
             return None
         if not target.is_file():
-            self.problems.append(Problem(f"apex file not found: {entry.file}", where,
+            self.problems.append(Problem(f"apex file not found: {path}", where,
                                          f"create it or fix the path; paths are relative to {self.root}"))
             return None
         raw = target.read_bytes()
         try:
             body = raw.decode("utf-8-sig")
         except UnicodeDecodeError as error:
-            self.problems.append(Problem(f"apex file {entry.file} is not valid UTF-8 (offset {error.start})",
+            self.problems.append(Problem(f"apex file {path} is not valid UTF-8 (offset {error.start})",
                                          where, "save the script with UTF-8 encoding"))
-            return None
-        if len(body) > APEX_MAX_CHARS:
-            message = f"apex file {entry.file} has {len(body):,} characters; executeAnonymous accepts " \
-                      f"at most {APEX_MAX_CHARS:,}"
-            self.problems.append(Problem(message, where, "split the script into several [[apex]] entries"))
             return None
         relative = self._relative(target)
         self.digest_parts.append((relative, raw))
-        return entry.model_copy(update={"file": relative, "body": body, "sha256": sha256_hex(body)})
+        return relative, body
+
+
+class _EntryFiles:
+    """``EntryFiles`` for one entry: reads through the loader, places problems at the entry's keys."""
+
+    def __init__(self, loader: _Loader, at: Locator) -> None:
+        self.loader = loader
+        self.at = at
+
+    def read(self, key: str, path: str) -> tuple[str, str] | None:
+        return self.loader.read_file(path, self.at((key,)))
+
+    def problem(self, key: str, message: str, hint: str = "") -> None:
+        self.loader.problems.append(Problem(message, self.at((key,)), hint))
 
 
 def _root_causes(errors: list[ErrorDetails]) -> list[ErrorDetails]:

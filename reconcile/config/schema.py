@@ -13,13 +13,13 @@ import re
 from collections.abc import Collection, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Protocol
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, Strict
 
-from reconcile.config.source import KeyPath, type_name
+from reconcile.config.source import KeyPath
 from reconcile.errors import Location, did_you_mean
-from reconcile.model import Address, Kind
+from reconcile.model import Address, Frozen
 
 Finding = tuple[KeyPath, str, str]
 
@@ -63,10 +63,10 @@ def _plain_date(value: Any) -> Any:
     return value
 
 
-_NON_EMPTY = _matching(r"\S", "must not be empty", quote=False)
+NON_EMPTY = _matching(r"\S", "must not be empty", quote=False)
 Str = Annotated[str, Strict()]
 Bool = Annotated[bool, Strict()]
-NonEmpty = Annotated[str, Strict(), _NON_EMPTY]
+NonEmpty = Annotated[str, Strict(), NON_EMPTY]
 Name = Annotated[str, Strict(), _matching(_NAME, "may use only letters, digits, '-' and '_'")]
 # an environment variable name may hold a pasted secret by mistake: never repeat the value
 EnvName = Annotated[str, Strict(), _matching(r"^[A-Za-z_][A-Za-z0-9_]*$", "must name an environment variable "
@@ -80,14 +80,28 @@ HttpsUrl = Annotated[str, Strict(), _matching(r"^https://", "must be an https://
 ApiVersion = Annotated[str, Strict(), _matching(r"^\d{2,3}\.0$", "must look like '62.0'")]
 Reference = Annotated[str, Strict(), AfterValidator(_reference)]
 PlainDate = Annotated[date, BeforeValidator(_plain_date)]
-FilePath = Annotated[Path, BeforeValidator(lambda text: _NON_EMPTY.func(text) if isinstance(text, str) else text)]
+FilePath = Annotated[Path, BeforeValidator(lambda text: NON_EMPTY.func(text) if isinstance(text, str) else text)]
 
 
-class SchemaModel(BaseModel):
-    """A table of the configuration. ``user_keys()`` are the keys TOML may set."""
+class SchemaModel(Frozen):
+    """A table of the configuration. ``user_keys()`` are the keys TOML may set.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    The class variables document the table for the JSON Schema and the configuration reference:
+    ``DESCRIPTION`` of the table, ``KEY_DOCS`` and ``EXAMPLES`` per user key, ``EXACTLY_ONE`` keys of
+    which one must be set, ``CONSTRAINTS`` extra JSON Schema keywords per key (``items`` merges into a
+    list's item schema).
+    """
+
     INTERNAL: ClassVar[frozenset[str]] = frozenset()
+    DESCRIPTION: ClassVar[str] = ""
+    KEY_DOCS: ClassVar[Mapping[str, str]] = {}
+    EXAMPLES: ClassVar[Mapping[str, Any]] = {}
+    EXACTLY_ONE: ClassVar[tuple[str, ...]] = ()
+    CONSTRAINTS: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+    #: Models of tables nested in this one (documented beside it), and per list key an alternative
+    #: item schema (a picklist value may be a plain name instead of a table).
+    SUBTABLES: ClassVar[tuple[type[SchemaModel], ...]] = ()
+    SCHEMA_ITEMS: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
 
     @classmethod
     def user_keys(cls) -> list[str]:
@@ -214,12 +228,32 @@ class OrgConfig(SchemaModel):
         return self.model_copy(update=update)
 
 
+class EntryFiles(Protocol):
+    """How an entry reads the files it names (the loader implements it): ``read`` returns the file's
+    path relative to the configuration directory (posix form) and its text, or None after reporting
+    why not (outside the directory, missing, not UTF-8); ``problem`` reports anything else about a key."""
+
+    def read(self, key: str, path: str) -> tuple[str, str] | None: ...
+
+    def problem(self, key: str, message: str, hint: str = "") -> None: ...
+
+
 class Entry(SchemaModel):
     """Keys every entry may carry. An entry applies to an org named in ``orgs`` or carrying one of
     ``tags``; with neither, to every org. ``after`` lists addresses applied before this entry's own."""
 
     INTERNAL = frozenset({"location", "title"})
-    KIND: ClassVar[Kind]
+    #: The keys every entry accepts, documented once here (an entry model's own ``KEY_DOCS`` add to them).
+    KEY_DOCS = {
+        "orgs": "Apply this entry only to these orgs. With `tags` too, an org named here or carrying one of the "
+                "tags is chosen. With neither, the entry applies to every org.",
+        "tags": "Apply this entry only to orgs carrying one of these tags (see `orgs`).",
+        "after": "Addresses (`kind:key`) to apply before this entry's resources, e.g. `picklist:Account.Tier__c`. "
+                 "`permission_set_grant:Sales_Ops` means every grant of that permission set in the org. "
+                 "An address absent from an org is ignored there.",
+    }
+    EXAMPLES = {"orgs": ["uat", "prod"], "tags": ["sandbox"], "after": ["picklist:Account.Tier__c"]}
+    CONSTRAINTS = {"orgs": {"items": {"pattern": _NAME}}, "tags": {"items": {"pattern": _NAME}}}
     location: Location
     title: str
     orgs: tuple[Name, ...] = ()
@@ -238,6 +272,11 @@ class Entry(SchemaModel):
     def findings(self) -> list[Finding]:
         return []
 
+    def load_files(self, files: EntryFiles) -> Entry | None:
+        """This entry with the files it names read (their problems reported through ``files``); None
+        when one cannot be read. Entries that name no file return themselves."""
+        return self
+
     def target_findings(self, org_tags: Mapping[str, Collection[str]]) -> list[Finding]:
         """Problems with ``orgs`` and ``tags``, given every declared org and the tags it carries."""
         orgs = sorted(org_tags)
@@ -254,7 +293,7 @@ class Entry(SchemaModel):
         return found
 
 
-def _one_of(entry: SchemaModel, keys: tuple[str, ...]) -> list[Finding]:
+def one_of(entry: SchemaModel, keys: tuple[str, ...]) -> list[Finding]:
     given = [key for key in keys if getattr(entry, key) is not None]
     choose = "set exactly one of " + ", ".join(f"`{key}`" for key in keys)
     if not given:
@@ -264,7 +303,7 @@ def _one_of(entry: SchemaModel, keys: tuple[str, ...]) -> list[Finding]:
     return []
 
 
-def _duplicates(items: tuple[str, ...], key: str, what: str) -> list[Finding]:
+def duplicates(items: tuple[str, ...], key: str, what: str) -> list[Finding]:
     seen: set[str] = set()
     found: list[Finding] = []
     for number, item in enumerate(items):
@@ -272,125 +311,3 @@ def _duplicates(items: tuple[str, ...], key: str, what: str) -> list[Finding]:
             found.append(((key, number), f"duplicate {what} '{item}' in `{key}`", "list each once"))
         seen.add(item.casefold())
     return found
-
-
-class PicklistValueEntry(SchemaModel):
-    """One declared picklist value, written as its name or a table; ``label`` defaults to ``name``."""
-
-    PLURAL: ClassVar[str] = "value names or tables {name, label, default, active}"
-    name: NonEmpty
-    label: Str = ""
-    default: Bool = False
-    active: Bool = True
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_name(cls, data: Any) -> Any:
-        if isinstance(data, str):
-            return {"name": data}
-        if not isinstance(data, dict):
-            raise ValueError(f"expected a value name or a table {{name, label, default, active}}, "
-                             f"got {type_name(data)}")
-        return data
-
-
-class PicklistEntry(Entry):
-    """``[[picklist]]``: the values of a custom field, a global or a standard value set."""
-
-    KIND = Kind.PICKLIST
-    field: FieldName | None = None
-    global_value_set: NonEmpty | None = None
-    standard_value_set: NonEmpty | None = None
-    values: tuple[PicklistValueEntry, ...] = Field(min_length=1)
-    default: NonEmpty | None = None
-    sorted: Bool | None = None
-    mode: Literal["additive", "exact"] = "additive"
-
-    @property
-    def target(self) -> str:
-        """``Account.Tier__c``, ``gvs:Regions`` or ``svs:Industry``."""
-        if self.global_value_set is not None:
-            return f"gvs:{self.global_value_set}"
-        if self.standard_value_set is not None:
-            return f"svs:{self.standard_value_set}"
-        return self.field or ""
-
-    def findings(self) -> list[Finding]:
-        found = _one_of(self, ("field", "global_value_set", "standard_value_set"))
-        names = tuple(value.name for value in self.values)
-        found += _duplicates(names, "values", "value")
-        if self.default is not None and self.default not in names:
-            found.append((("default",), f"default '{self.default}' is not one of the values"
-                          + did_you_mean(self.default, names), "add it to `values` or fix the spelling"))
-        marked = {value.name for value in self.values if value.default}
-        defaults = sorted(marked | {self.default} if self.default else marked)
-        if len(defaults) > 1:
-            message = "a picklist has at most one default; this one has " + " and ".join(map(repr, defaults))
-            found.append((("default",) if self.default else ("values",), message, "keep one default"))
-        return found
-
-
-class LayoutAssignmentEntry(Entry):
-    """``[[layout_assignment]]``: the layout profiles see for an object and record type ("" = master)."""
-
-    KIND = Kind.LAYOUT_ASSIGNMENT
-    profiles: tuple[Annotated[Segment, _NON_EMPTY], ...] | None = Field(default=None, min_length=1)
-    profile: Annotated[Segment, _NON_EMPTY] | None = None
-    object: Annotated[Segment, _NON_EMPTY]
-    record_type: Segment = ""
-    layout: NonEmpty
-
-    @property
-    def profile_names(self) -> tuple[str, ...]:
-        return self.profiles if self.profiles is not None else ((self.profile,) if self.profile else ())
-
-    def findings(self) -> list[Finding]:
-        found = _one_of(self, ("profiles", "profile"))
-        return found + _duplicates(self.profiles or (), "profiles", "profile")
-
-
-class PermissionSetGrantEntry(Entry):
-    """``[[permission_set_grant]]``: a permission set (or group) granted to users. ``exclusive`` revokes
-    it from users not listed; ``expires`` sets the assignment's expiration date."""
-
-    KIND = Kind.PERMISSION_SET_GRANT
-    permission_set: NonEmpty | None = None
-    permission_set_group: NonEmpty | None = None
-    users: tuple[Username, ...] = Field(min_length=1)
-    exclusive: Bool = False
-    expires: PlainDate | None = None
-
-    @property
-    def assignable(self) -> str:
-        """``Sales_Ops`` or ``group:Sales_Bundle`` (placeholders not yet substituted)."""
-        if self.permission_set_group is not None:
-            return f"group:{self.permission_set_group}"
-        return self.permission_set or ""
-
-    def findings(self) -> list[Finding]:
-        return (_one_of(self, ("permission_set", "permission_set_group"))
-                + _duplicates(self.users, "users", "user"))
-
-
-class ApexEntry(Entry):
-    """``[[apex]]``: an anonymous Apex script and when it runs. Once loaded, ``file`` is relative to the
-    config directory (posix form), ``body`` is the script and ``sha256`` the hash of ``body``."""
-
-    KIND = Kind.APEX
-    INTERNAL = frozenset({"location", "title", "body", "sha256"})
-    name: Name
-    file: NonEmpty
-    run: Literal["once", "on_change", "always"] = "once"
-    before: tuple[Reference, ...] = ()
-    body: str = ""
-    sha256: str = ""
-
-    def references(self) -> list[tuple[str, str]]:
-        return super().references() + [("before", reference) for reference in self.before]
-
-
-AnyEntry = PicklistEntry | LayoutAssignmentEntry | PermissionSetGrantEntry | ApexEntry
-ENTRY_TYPES: Mapping[str, type[AnyEntry]] = {
-    "picklist": PicklistEntry, "layout_assignment": LayoutAssignmentEntry,
-    "permission_set_grant": PermissionSetGrantEntry, "apex": ApexEntry,
-}

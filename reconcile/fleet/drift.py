@@ -18,36 +18,27 @@ names an address of that kind; the other kinds of that org still show their drif
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import Field
 
-from reconcile.model import (
-    KIND_ORDER,
-    Action,
-    Address,
-    Change,
-    Kind,
-    Picklist,
-    Resource,
-    resource_from_attributes,
-)
+from reconcile import kinds
+from reconcile.model import Action, Address, Change, Frozen, Kind, Resource, resource_type
 from reconcile.plan import OrgPlan, Plan
 from reconcile.planner import prior_entries
 from state.base import OrgState, State, StateEntry
 
-#: The kinds drift reports on, in matrix order.
-DRIFT_KINDS: tuple[Kind, ...] = tuple(kind for kind in KIND_ORDER if kind is not Kind.APEX)
+
+def drift_kinds() -> tuple[Kind, ...]:
+    """The kinds drift reports on, in matrix order: every kind an org holds (not actions such as apex)."""
+    return tuple(kind.name for kind in kinds.readable())
+
 
 Origin = Literal["outside", "config", "pending", "undeclared", "removed"]
 CellState = Literal["in_sync", "drifted", "error"]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class DriftItem(_Frozen):
+class DriftItem(Frozen):
     """One drifted address: the planned change that would fix it and where the difference comes from."""
 
     change: Change
@@ -60,7 +51,7 @@ class DriftItem(_Frozen):
         return self.change.address
 
 
-class Cell(_Frozen):
+class Cell(Frozen):
     """One org × kind cell of the matrix."""
 
     state: CellState
@@ -73,7 +64,7 @@ class Cell(_Frozen):
         return "in sync" if self.state == "in_sync" else f"{self.drifted} drifted"
 
 
-class OrgDrift(_Frozen):
+class OrgDrift(Frozen):
     """One org's row: a cell per kind, the drifted items in plan order, and the org's errors."""
 
     org: str
@@ -87,11 +78,11 @@ class OrgDrift(_Frozen):
         return not self.items and not self.errors
 
 
-class DriftReport(_Frozen):
+class DriftReport(Frozen):
     """Drift across the selected orgs (sorted by name) for ``kinds``."""
 
     created_at: datetime
-    kinds: tuple[Kind, ...] = DRIFT_KINDS
+    kinds: tuple[Kind, ...] = Field(default_factory=drift_kinds)
     orgs: tuple[OrgDrift, ...] = ()
 
     @property
@@ -111,19 +102,20 @@ def drift_report(plan: Plan, state: State) -> DriftReport:
 
 def _org_drift(org_plan: OrgPlan, prior: OrgState) -> OrgDrift:
     entries = prior_entries(prior)
+    reported = drift_kinds()
     items = tuple(_item(change, entries.get(change.address))
-                  for change in org_plan.changes if change.address.kind in DRIFT_KINDS)
-    broken = _kinds_in_error(org_plan.errors)
-    cells = {kind: _cell(kind, items, broken) for kind in DRIFT_KINDS}
+                  for change in org_plan.changes if change.address.kind in reported)
+    broken = _kinds_in_error(org_plan.errors, reported)
+    cells = {kind: _cell(kind, items, broken) for kind in reported}
     return OrgDrift(org=org_plan.org, org_id=org_plan.org_id, cells=cells, items=items, errors=org_plan.errors)
 
 
-def _kinds_in_error(errors: tuple[str, ...]) -> set[Kind]:
+def _kinds_in_error(errors: tuple[str, ...], reported: tuple[Kind, ...]) -> set[Kind]:
     """The kinds the errors concern: an error naming an address concerns its kind, any other all."""
     broken: set[Kind] = set()
     for error in errors:
-        named = [kind for kind in Kind if error.startswith(f"{kind.value}:")]
-        broken.update(named or DRIFT_KINDS)
+        named = [kind for kind in kinds.names() if error.startswith(f"{kind}:")]
+        broken.update(named or reported)
     return broken
 
 
@@ -157,20 +149,15 @@ def _item(change: Change, entry: StateEntry | None) -> DriftItem:
 
 
 def _matches(kind: Kind, live: Resource | None, entry: StateEntry) -> bool:
-    """Whether the live resource is what this tool last applied (state's attributes)."""
+    """Whether the live resource is what this tool last applied (state's attributes; what state adds
+    beyond the resource's own fields, such as a picklist's ``managed_values``, is left aside)."""
     if live is None:
         return False
-    attributes = {key: value for key, value in entry.attributes.items() if key != "managed_values"}
+    model = resource_type(kind)
+    attributes = {key: value for key, value in entry.attributes.items() if key in model.model_fields}
     try:
-        applied = resource_from_attributes(kind, attributes)
+        applied = model.model_validate({**attributes, "kind": kind})
     except ValueError:
         return False
-    return bool(_comparable(applied) == _comparable(live))
-
-
-def _comparable(resource: Resource) -> Any:
-    """What a hand change would alter: a picklist's values by name (order and mode aside), the rest's
-    attributes."""
-    if isinstance(resource, Picklist):
-        return sorted((v.name, v.label, v.active, v.default) for v in resource.values)
-    return resource.attributes()
+    plugin = kinds.get(kind)
+    return bool(plugin.comparable(applied) == plugin.comparable(live))

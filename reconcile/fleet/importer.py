@@ -1,60 +1,42 @@
 """Import: an org's live configuration written as configuration entries (TOML), ready to adopt.
 
 ``import_org`` lists everything of the chosen kinds in one org (the provider's ``inventory``) and
-``build_entries`` turns resources into tidy entries, each limited to that org (``orgs = ["X"]``):
+``build_entries`` turns resources into tidy entries, each limited to that org (``orgs = ["X"]``): each
+kind writes its own (``ResourceKind.export``: one ``[[picklist]]`` per field with its active values, one
+``[[layout_assignment]]`` per layout with every profile that sees it, one ``[[permission_set_grant]]``
+per permission set with its users written without the org's ``username_suffix`` ...). Kinds that are
+actions (``[[apex]]``) are not imported: an org does not hold them.
 
-- ``[[picklist]]``: one per field or value set, its active values in org order (a value whose label
-  differs from its name as ``{ name, label }``) and its ``default``. Inactive values are left out: the
-  default ``additive`` mode leaves them inactive. A set with no active value cannot be declared.
-- ``[[layout_assignment]]``: one per (object, record type, layout) with every profile that sees it.
-- ``[[permission_set_grant]]``: one per permission set (or group) and expiry date, ``users`` sorted and
-  written without the org's ``username_suffix``. A username that does not end with the suffix cannot be
-  written (expansion would append the suffix to it) and is left out.
-- No ``[[apex]]``: scripts are actions, not something an org holds.
-
-Entries are sorted (by target, by object/record type/layout, by permission set) so importing twice
-writes the same file. Addresses the configuration already declares for the org are left out, so the
+Each kind sorts its entries so importing twice writes the same file. Addresses the configuration already
+declares for the org are left out, so the
 file can be added to the configuration as it is: ``validate`` accepts it and ``plan`` shows no changes
 for that org. Everything left out is reported with its reason, never silently dropped.
 
-Standard value sets cannot be listed (see ``providers.salesforce.inventory``): those named by any
-entry of the configuration, for any org, are read by name and imported with the rest.
+What an org cannot list (standard value sets: ``ResourceKind.unlisted_keys``) is read by name when any
+entry of the configuration, for any org, declares it, and imported with the rest.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import tomli_w
 
 from providers.base import Inventory, Provider
+from reconcile import kinds
 from reconcile.config.expand import expand
 from reconcile.config.loader import Config
 from reconcile.config.schema import PLACEHOLDER
 from reconcile.errors import ConfigError, ProviderError
-from reconcile.model import (
-    KIND_ORDER,
-    Address,
-    Kind,
-    LayoutAssignment,
-    PermissionSetGrant,
-    Picklist,
-    Resource,
-)
-
-#: The kinds an org can be asked for, in the order entries are written.
-IMPORTABLE: tuple[Kind, ...] = tuple(kind for kind in KIND_ORDER if kind is not Kind.APEX)
+from reconcile.kinds.base import Skipped
+from reconcile.model import Address, Kind, Resource, canonical_json
 
 
-@dataclass(frozen=True)
-class Skipped:
-    """A live resource that was not written, and why."""
-
-    address: Address
-    reason: str
+def importable() -> tuple[Kind, ...]:
+    """The kinds an org can be asked for, in the order entries are written."""
+    return tuple(kind.name for kind in kinds.readable())
 
 
 @dataclass(frozen=True)
@@ -89,30 +71,33 @@ class ImportResult:
 def parse_kinds(names: Iterable[str]) -> tuple[Kind, ...]:
     """``--kind`` values as kinds in apply order (all importable kinds when none); unknown kinds and
     ``apex`` are a ``ConfigError``."""
-    kinds: set[Kind] = set()
+    chosen: set[Kind] = set()
+    readable = importable()
     for name in names:
-        try:
-            kind = Kind(name)
-        except ValueError:
-            raise ConfigError(f"unknown kind '{name}' (kinds: {', '.join(k.value for k in IMPORTABLE)})") from None
-        if kind not in IMPORTABLE:
-            raise ConfigError("apex scripts are not read from orgs: choose picklist, layout_assignment or "
-                              "permission_set_grant")
-        kinds.add(kind)
-    return tuple(kind for kind in IMPORTABLE if not kinds or kind in kinds)
+        if name not in kinds.names():
+            raise ConfigError(f"unknown kind '{name}' (kinds: {', '.join(readable)})")
+        if name not in readable:
+            noun = kinds.get(name).noun or f"{name} resources"
+            raise ConfigError(f"{noun} are not read from orgs: choose {_choices(readable)}")
+        chosen.add(name)
+    return tuple(kind for kind in readable if not chosen or kind in chosen)
 
 
-def standard_value_sets(config: Config) -> list[str]:
-    """``svs:NAME`` keys declared by any entry, for any org (the only standard value sets read)."""
-    keys = {address.key for org in config.orgs for address in expand(config, org).resources
-            if address.kind is Kind.PICKLIST and address.key.startswith("svs:")}
-    return sorted(keys)
+def _choices(names: Sequence[str]) -> str:
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
+
+
+def unlisted_keys(config: Config, kind: Kind) -> list[str]:
+    """Keys of ``kind`` declared by any entry, for any org, that an org cannot list (standard value sets)."""
+    declared = {address.key for org in config.orgs for address in expand(config, org).resources
+                if address.kind == kind}
+    return sorted(kinds.get(kind).unlisted_keys(declared))
 
 
 def read_everything(provider: Provider, kind: Kind, known: Collection[str] = ()) -> dict[Address, Resource]:
     """Every live resource of ``kind`` (the provider's inventory) plus those among ``known`` keys."""
     if not isinstance(provider, Inventory):
-        raise ProviderError(f"this org's provider cannot list every {kind.value}")
+        raise ProviderError(f"this org's provider cannot list every {kind}")
     found = dict(provider.inventory(kind))
     if known:
         found.update(provider.read(kind, sorted(known)))
@@ -124,8 +109,7 @@ def import_org(config: Config, org: str, provider: Provider, kinds: Sequence[Kin
     identity = provider.identity()
     live: dict[Address, Resource] = {}
     for kind in kinds:
-        known = standard_value_sets(config) if kind is Kind.PICKLIST else ()
-        live.update(read_everything(provider, kind, known))
+        live.update(read_everything(provider, kind, unlisted_keys(config, kind)))
     declared = expand(config, org).resources
     fresh = [resource for address, resource in live.items() if address not in declared]
     entries = build_entries(fresh, org, config.orgs[org].username_suffix)
@@ -136,112 +120,20 @@ def import_org(config: Config, org: str, provider: Provider, kinds: Sequence[Kin
 
 
 def build_entries(resources: Iterable[Resource], org: str, suffix: str) -> Entries:
-    """Entries limited to ``org`` declaring ``resources`` (usernames written without ``suffix``)."""
+    """Entries limited to ``org`` declaring ``resources`` (usernames written without ``suffix``), section
+    by section in registry order. A resource holding ``${`` anywhere is left out: configuration would read
+    it as a placeholder."""
     items = list(resources)
     skipped = [Skipped(r.address, "a name holds '${', which configuration reads as a placeholder")
-               for r in items if PLACEHOLDER in r.key or PLACEHOLDER in _names(r)]
+               for r in items if PLACEHOLDER in r.key or PLACEHOLDER in canonical_json(r.attributes())]
     unusable = {item.address for item in skipped}
-    usable = [r for r in items if r.address not in unusable]
-    picklists, picklist_skips = _picklist_entries([r for r in usable if isinstance(r, Picklist)], org)
-    layouts, layout_skips = _layout_entries([r for r in usable if isinstance(r, LayoutAssignment)], org)
-    grants, grant_skips = _grant_entries([r for r in usable if isinstance(r, PermissionSetGrant)], org, suffix)
-    sections = {"picklist": picklists, "layout_assignment": layouts, "permission_set_grant": grants}
-    return Entries({k: v for k, v in sections.items() if v},
-                   tuple(skipped + picklist_skips + layout_skips + grant_skips))
-
-
-def _names(resource: Resource) -> str:
-    if isinstance(resource, Picklist):
-        return " ".join(f"{v.name} {v.label}" for v in resource.values)
-    if isinstance(resource, LayoutAssignment):
-        return resource.layout
-    return ""
-
-
-# -- picklists ---------------------------------------------------------------------------------------
-
-_TARGET_ORDER = {"field": 0, "global_value_set": 1, "standard_value_set": 2}
-
-
-def _picklist_entries(picklists: list[Picklist], org: str) -> tuple[list[dict[str, Any]], list[Skipped]]:
-    entries: list[dict[str, Any]] = []
-    skipped: list[Skipped] = []
-    for picklist in sorted(picklists, key=lambda p: (_TARGET_ORDER[p.target_type], p.target_name.casefold())):
-        active = [value for value in picklist.values if value.active]
-        if not active:
-            skipped.append(Skipped(picklist.address, "it has no active value"))
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for kind in kinds.all_kinds():
+        own = [r for r in items if r.address.kind == kind.name and r.address not in unusable]
+        if not own:
             continue
-        entry: dict[str, Any] = {picklist.target_type: picklist.target_name}
-        entry["values"] = [v.name if v.label == v.name else {"name": v.name, "label": v.label} for v in active]
-        default = next((v.name for v in active if v.default), None)
-        if default is not None:
-            entry["default"] = default
-        if picklist.mode == "exact":
-            entry["mode"] = "exact"
-        entry["orgs"] = [org]
-        entries.append(entry)
-    return entries, skipped
-
-
-# -- layout assignments ------------------------------------------------------------------------------
-
-
-def _layout_entries(assignments: list[LayoutAssignment], org: str) -> tuple[list[dict[str, Any]], list[Skipped]]:
-    skipped = [Skipped(a.address, "a profile name holding '/' cannot be written in a layout_assignment entry")
-               for a in assignments if "/" in a.profile]
-    groups: dict[tuple[str, str, str], list[str]] = {}
-    for item in assignments:
-        if "/" not in item.profile:
-            groups.setdefault((item.object, item.record_type, item.layout), []).append(item.profile)
-    entries: list[dict[str, Any]] = []
-    for (object_name, record_type, layout), profiles in sorted(groups.items(), key=_casefolded_key):
-        entry: dict[str, Any] = {"profiles": sorted(profiles, key=str.casefold), "object": object_name}
-        if record_type:
-            entry["record_type"] = record_type
-        entry.update({"layout": layout, "orgs": [org]})
-        entries.append(entry)
-    return entries, skipped
-
-
-def _casefolded_key(item: tuple[tuple[str, str, str], list[str]]) -> tuple[str, ...]:
-    return tuple(part.casefold() for part in item[0])
-
-
-# -- permission set grants ---------------------------------------------------------------------------
-
-
-def _grant_entries(
-    grants: list[PermissionSetGrant], org: str, suffix: str
-) -> tuple[list[dict[str, Any]], list[Skipped]]:
-    skipped: list[Skipped] = []
-    groups: dict[tuple[str, date | None], list[str]] = {}
-    for grant in grants:
-        user = strip_suffix(grant.username, suffix)
-        if user is None:
-            skipped.append(Skipped(grant.address, f"the username does not end with the org's suffix {suffix!r}"))
-            continue
-        groups.setdefault((grant.assignable, grant.expires), []).append(user)
-    entries: list[dict[str, Any]] = []
-    for (assignable, expires), users in sorted(groups.items(), key=_grant_order):
-        entry: dict[str, Any] = ({"permission_set_group": assignable.removeprefix("group:")}
-                                 if assignable.startswith("group:") else {"permission_set": assignable})
-        entry["users"] = sorted(users, key=str.casefold)
-        if expires is not None:
-            entry["expires"] = expires
-        entry["orgs"] = [org]
-        entries.append(entry)
-    return entries, skipped
-
-
-def _grant_order(item: tuple[tuple[str, date | None], list[str]]) -> tuple[bool, str, date]:
-    (assignable, expires), _ = item
-    return assignable.startswith("group:"), assignable.casefold(), expires or date.max
-
-
-def strip_suffix(username: str, suffix: str) -> str | None:
-    """``alice@acme.com.uat`` without ``.uat``; None when the username does not carry the suffix."""
-    if not suffix:
-        return username
-    if not username.casefold().endswith(suffix.casefold()) or len(username) == len(suffix):
-        return None
-    return username[: -len(suffix)]
+        entries, left_out = kind.export(own, org, suffix)
+        if entries:
+            sections[kind.name] = entries
+        skipped += left_out
+    return Entries(sections, tuple(skipped))

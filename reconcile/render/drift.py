@@ -67,7 +67,7 @@ def render_drift_text(report: DriftReport, *, width: int = 100) -> str:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, title="Drift", title_justify="left")
     table.add_column("org")
     for kind in report.kinds:
-        table.add_column(kind.value)
+        table.add_column(kind)
     for org in report.orgs:
         table.add_row(org.org, *(org.cells[kind].text for kind in report.kinds))
     console.print(table)
@@ -91,7 +91,7 @@ def _print_org_details(console: Console, org: OrgDrift) -> None:
 
 def render_drift_markdown(report: DriftReport) -> str:
     """The drift matrix as a Markdown table, then a list of drifted addresses per org."""
-    kinds = [kind.value for kind in report.kinds]
+    kinds = [kind for kind in report.kinds]
     lines = ["### Drift", "", "| org | " + " | ".join(kinds) + " |", "|---" * (len(kinds) + 1) + "|"]
     lines += [f"| {org.org} | " + " | ".join(org.cells[k].text for k in report.kinds) + " |" for org in report.orgs]
     for org in (o for o in report.orgs if not o.in_sync):
@@ -116,7 +116,7 @@ def drift_to_data(report: DriftReport) -> dict[str, Any]:
     return {
         "format_version": FORMAT_VERSION,
         "created_at": report.created_at.isoformat(),
-        "kinds": [kind.value for kind in report.kinds],
+        "kinds": [kind for kind in report.kinds],
         "orgs": [_org_data(org) for org in report.orgs],
         "summary": _summary(report),
     }
@@ -141,7 +141,7 @@ def _org_data(org: OrgDrift) -> dict[str, Any]:
         "org_id": org.org_id,
         "in_sync": org.in_sync,
         "errors": list(org.errors),
-        "cells": {kind.value: {"state": cell.state, "drifted": cell.drifted} for kind, cell in org.cells.items()},
+        "cells": {kind: {"state": cell.state, "drifted": cell.drifted} for kind, cell in org.cells.items()},
         "items": [_item_data(item) for item in org.items],
     }
 
@@ -150,7 +150,7 @@ def _item_data(item: DriftItem) -> dict[str, Any]:
     change = item.change
     return {
         "address": str(item.address),
-        "kind": item.address.kind.value,
+        "kind": item.address.kind,
         "action": change.action.value,
         "symbol": change.action.symbol,
         "origin": item.origin,
@@ -166,7 +166,7 @@ def _item_data(item: DriftItem) -> dict[str, Any]:
 
 def _scope_text(diff: OrgDiff) -> str:
     if diff.scope == "everything":
-        return "everything readable of " + ", ".join(kind.value for kind in diff.kinds)
+        return "everything readable of " + ", ".join(kind for kind in diff.kinds)
     return "the keys the configuration manages"
 
 
@@ -209,7 +209,7 @@ def diff_to_data(diff: OrgDiff) -> dict[str, Any]:
         "from": diff.source,
         "to": diff.target,
         "scope": diff.scope,
-        "kinds": [kind.value for kind in diff.kinds],
+        "kinds": [kind for kind in diff.kinds],
         "compared": diff.compared,
         "summary": _diff_counts(diff),
         "differences": [_difference_data(change) for change in diff.changes],

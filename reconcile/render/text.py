@@ -22,15 +22,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from reconcile.model import (
-    Action,
-    ApexScript,
-    Change,
-    LayoutAssignment,
-    PermissionSetGrant,
-    Picklist,
-    ValueChange,
-)
+from reconcile import kinds
+from reconcile.kinds.base import DetailLine, value_added
+from reconcile.model import Action, Change, ValueChange
 from reconcile.plan import OrgPlan, Plan, Summary
 
 ACTION_STYLES: dict[Action, str] = {
@@ -43,7 +37,6 @@ ACTION_STYLES: dict[Action, str] = {
 _DETAIL_STYLES: dict[str, str] = {"+": "green", "-": "red", "~": "yellow", " ": ""}
 
 #: One line of detail under a change: a one-character marker (``+ - ~`` or space) and its text.
-DetailLine = tuple[str, str]
 
 
 def render_plan_text(plan: Plan, *, width: int = 100, color: bool = False) -> str:
@@ -139,43 +132,17 @@ def change_headline(change: Change) -> str:
 
 
 def change_detail_lines(change: Change) -> list[DetailLine]:
-    """What a change does inside its resource: picklist values, layout, expiry, script."""
+    """What a change does inside its resource: value-level details when it has them, else what its kind
+    shows (``ResourceKind.detail_lines``: the layout, the expiry, the script ...)."""
     if change.details:
         return [_value_line(detail) for detail in change.details]
-    after, before = change.after, change.before
-    if isinstance(after, Picklist) and change.action is Action.CREATE:
-        return [("+", _value_added(v.name, v.label)) for v in after.values]
-    if isinstance(after, LayoutAssignment) or isinstance(before, LayoutAssignment):
-        return _layout_lines(change)
-    if isinstance(after, PermissionSetGrant) or isinstance(before, PermissionSetGrant):
-        return _grant_lines(change)
-    if isinstance(after, ApexScript):
-        return _apex_lines(after)
-    return []
-
-
-#: How many lines of a script a ``run`` change shows.
-SCRIPT_PREVIEW_LINES = 3
-
-
-def _apex_lines(script: ApexScript) -> list[DetailLine]:
-    """The file, its run policy, the full sha256 and the first lines of the script (when known)."""
-    lines: list[DetailLine] = [
-        (" ", f"file: {script.file} (run {script.run})"),
-        (" ", f"sha256: {script.sha256}"),
-    ]
-    body = script.body.splitlines()
-    lines += [(" ", f"| {line}".rstrip()) for line in body[:SCRIPT_PREVIEW_LINES]]
-    hidden = len(body) - SCRIPT_PREVIEW_LINES
-    if hidden > 0:
-        lines.append((" ", f"| ... {hidden} more line{'' if hidden == 1 else 's'}"))
-    return lines
+    return kinds.of(change.address).detail_lines(change)
 
 
 def _value_line(detail: ValueChange) -> DetailLine:
     name = detail.value
     if detail.change == "add":
-        return ("+", _value_added(name, detail.after or name))
+        return ("+", value_added(name, detail.after or name))
     if detail.change == "reactivate":
         return ("+", f"value {name} (reactivate)")
     if detail.change == "deactivate":
@@ -186,32 +153,6 @@ def _value_line(detail: ValueChange) -> DetailLine:
         moved = f"{detail.before} -> {name}" if detail.before and detail.before != name else name
         return ("~", f"default: {moved}")
     return ("~", f"value {name}: no longer the default")
-
-
-def _value_added(name: str, label: str) -> str:
-    return f'value {name} (label "{label}")' if label and label != name else f"value {name}"
-
-
-def _layout_lines(change: Change) -> list[DetailLine]:
-    before = change.before.layout if isinstance(change.before, LayoutAssignment) else None
-    after = change.after.layout if isinstance(change.after, LayoutAssignment) else None
-    if before is not None and after is not None:
-        return [("~", f'layout: "{before}" -> "{after}"')]
-    if after is not None:
-        return [("+", f'layout: "{after}"')]
-    if change.action is Action.FORGET:
-        return [(" ", f'layout: "{before}" (stays in the org, no longer managed)')]
-    return [("-", f'layout: "{before}"')]
-
-
-def _grant_lines(change: Change) -> list[DetailLine]:
-    before = change.before.expires if isinstance(change.before, PermissionSetGrant) else None
-    after = change.after.expires if isinstance(change.after, PermissionSetGrant) else None
-    if change.action is Action.UPDATE:
-        return [("~", f"expires: {before or 'never'} -> {after or 'never'}")]
-    if change.action is Action.CREATE and after is not None:
-        return [("+", f"expires: {after}")]
-    return []
 
 
 def _print_header(console: Console, plan: Plan) -> None:

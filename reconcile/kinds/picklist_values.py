@@ -1,4 +1,5 @@
-"""Picklist value sets: how declared values merge into a live list, and which values this tool owns.
+"""Picklist value sets: the resource model, how declared values merge into a live list, and which values
+this tool owns.
 
 Merging keeps the live list (org order, inactive values kept) and appends new values. A declared value
 gets its declared label and becomes active (inactive when declared ``active = false``). The default
@@ -14,9 +15,61 @@ they stay active. When a picklist leaves the config, exactly those values are de
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, Literal
 
-from reconcile.model import Picklist, PicklistValue, ValueChange
+from reconcile.model import Frozen, Resource, ValueChange
 from state.base import StateEntry
+
+
+class PicklistValue(Frozen):
+    """One value of a picklist. ``name`` is the API name (Salesforce ``valueName``/``fullName``)."""
+
+    name: str
+    label: str = ""
+    default: bool = False
+    active: bool = True
+
+    def model_post_init(self, __context: Any) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", self.name)
+
+
+class Picklist(Resource):
+    """A picklist's value set: a custom field (``Account.Tier__c``), a global value set (``gvs:Regions``)
+    or a standard value set (``svs:Industry``).
+
+    Read from an org it lists every value, inactive ones included, in the org's order. Desired, it lists
+    the declared values; ``mode`` says whether undeclared live values are left alone (``additive``) or
+    deactivated (``exact``). ``sorted`` is None when the config does not say.
+    """
+
+    kind: Literal["picklist"] = "picklist"
+    target: str
+    values: tuple[PicklistValue, ...] = ()
+    sorted: bool | None = None
+    mode: Literal["additive", "exact"] = "additive"
+
+    @property
+    def key(self) -> str:
+        return self.target
+
+    @property
+    def target_type(self) -> Literal["field", "global_value_set", "standard_value_set"]:
+        if self.target.startswith("gvs:"):
+            return "global_value_set"
+        if self.target.startswith("svs:"):
+            return "standard_value_set"
+        return "field"
+
+    @property
+    def target_name(self) -> str:
+        """``Account.Tier__c``, or the value set's name without its ``gvs:``/``svs:`` prefix."""
+        return self.target.split(":", 1)[1] if ":" in self.target else self.target
+
+    @property
+    def default_value(self) -> str | None:
+        return next((v.name for v in self.values if v.default), None)
+
 
 _PAST = {
     "add": "added",
@@ -128,3 +181,4 @@ def describe_details(details: Iterable[ValueChange]) -> str:
     return ", ".join(
         f"{count} {'value' if count == 1 else 'values'} {_PAST[kind]}" for kind, count in counts.items()
     )
+
