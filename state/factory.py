@@ -76,7 +76,7 @@ def backend_for(
     kind = backend or settings.backend
     if kind == "local":
         return LocalStateBackend(_local_path(settings, root))
-    from state.postgres import PostgresStateBackend
+    from state.postgres.backend import PostgresStateBackend
 
     return PostgresStateBackend(dsn_from_env(settings), workspace_name(settings))
 
@@ -88,7 +88,7 @@ def journal_for(
     kind = backend or settings.backend
     if kind == "local":
         return Journal(_local_path(settings, root).parent / JOURNAL_FILE)
-    from state.pg_journal import PgJournal
+    from state.postgres.journal import PgJournal
 
     return PgJournal(dsn_from_env(settings), workspace_name(settings))
 

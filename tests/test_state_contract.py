@@ -2,7 +2,7 @@
 
 Where the backends differ on purpose, the difference is spelled out here: PostgreSQL registers a
 workspace when it is first read (so runners starting together share one lineage), and it refuses a stale
-write only when the write touches an org someone else wrote since (see state/postgres.py).
+write only when the write touches an org someone else wrote since (see state/postgres/backend.py).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import pytest
 from reconcile.errors import StateError, StateLockError
 from state.base import STATE_VERSION, ApexRun, LockInfo, State, StateEntry
 from state.local import HeldLock, LocalStateBackend
-from state.pg_schema import WORKSPACE_SCOPE
-from state.postgres import PostgresStateBackend
+from state.postgres.backend import PostgresStateBackend
+from state.postgres.schema import WORKSPACE_SCOPE
 from tests.pg.server import DSN_VARIABLE, new_workspace, server_dsn, wait_until_released
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -30,7 +30,7 @@ import psycopg
 from reconcile.errors import StateLockError
 from state.base import LockInfo
 from state.local import HeldLock, _describe_holder, _new_lock_info
-from state.pg_schema import WORKSPACE_SCOPE, Connection, advisory_key, connect, database_error
+from state.postgres.schema import WORKSPACE_SCOPE, Connection, advisory_key, connect, database_error
 
 T = TypeVar("T")
 
