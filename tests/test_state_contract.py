@@ -23,8 +23,8 @@ from typing import Protocol
 import pytest
 
 from reconcile.errors import StateError, StateLockError
-from state.base import STATE_VERSION, ApexRun, LockInfo, State, StateEntry
-from state.local import HeldLock, LocalStateBackend
+from state.base import STATE_VERSION, ApexRun, HeldLock, LockInfo, State, StateEntry
+from state.local import LocalStateBackend
 from state.postgres.backend import PostgresStateBackend
 from state.postgres.schema import WORKSPACE_SCOPE
 from tests.pg.server import DSN_VARIABLE, new_workspace, server_dsn, wait_until_released

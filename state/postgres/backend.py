@@ -42,8 +42,8 @@ from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
 from reconcile.errors import StateError
-from state.base import STATE_VERSION, LockInfo, OrgState, State
-from state.local import HeldLock, _summarise
+from state.base import STATE_VERSION, HeldLock, LockInfo, OrgState, State
+from state.local import _summarise
 from state.postgres.locks import PgLocks
 from state.postgres.schema import Connection, connect, database_error, redact_dsn
 
