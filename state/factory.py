@@ -18,15 +18,14 @@ import os
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from reconcile.config.schema import StateSettings
 from reconcile.errors import StateError
 from state.base import LockInfo, StateBackend
 from state.journal import Journal
 from state.local import LocalStateBackend
+from state.settings import BackendName, StateSettings
 
-BackendName = Literal["local", "postgres"]
 DEFAULT_WORKSPACE = "default"
 JOURNAL_FILE = "history.jsonl"
 

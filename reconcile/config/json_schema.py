@@ -31,8 +31,8 @@ from reconcile.config.schema import (
     PicklistEntry,
     PicklistValueEntry,
     SchemaModel,
-    StateSettings,
 )
+from state.settings import StateSettings
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 Schema = dict[str, Any]
@@ -259,9 +259,9 @@ _VALUE_NAME: Schema = {"description": "A value name (the same as `{ name = \"...
 _DROPPED = frozenset({"title", "discriminator"})
 
 #: Every model a user table is built from, by name (the names of the schema's ``$defs``).
-_TABLE_MODELS: tuple[type[SchemaModel], ...] = (StateSettings, OrgConfig, *AUTH_METHODS.values(),
+_TABLE_MODELS: tuple[type[SchemaModel | StateSettings], ...] = (StateSettings, OrgConfig, *AUTH_METHODS.values(),
                                                 *ENTRY_TYPES.values(), PicklistValueEntry)
-MODELS: Mapping[str, type[SchemaModel]] = {model.__name__: model for model in _TABLE_MODELS}
+MODELS: Mapping[str, type[SchemaModel | StateSettings]] = {model.__name__: model for model in _TABLE_MODELS}
 
 
 def config_schema() -> Schema:
@@ -298,7 +298,7 @@ def schema_json() -> str:
     return json.dumps(config_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
-def model_of(definition: str) -> type[SchemaModel]:
+def model_of(definition: str) -> type[SchemaModel | StateSettings]:
     """The model a ``$defs`` entry was built from (KeyError for an unknown name)."""
     return MODELS[definition]
 
@@ -322,7 +322,7 @@ def _user_table(name: str, generated: Schema) -> Schema:
     return table
 
 
-def _ordered_keys(model: type[SchemaModel], keys: list[str]) -> list[str]:
+def _ordered_keys(model: type[SchemaModel | StateSettings], keys: list[str]) -> list[str]:
     """An entry's own keys first, then the keys every entry accepts."""
     if not issubclass(model, Entry):
         return keys
@@ -330,7 +330,7 @@ def _ordered_keys(model: type[SchemaModel], keys: list[str]) -> list[str]:
     return [key for key in keys if key not in common] + [key for key in keys if key in common]
 
 
-def _user_property(model: type[SchemaModel], key: str, generated: Schema) -> Schema:
+def _user_property(model: type[SchemaModel | StateSettings], key: str, generated: Schema) -> Schema:
     name = model.__name__
     prop = _without_null(copy.deepcopy(generated))
     if model is PicklistEntry and key == "values":

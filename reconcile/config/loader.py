@@ -21,7 +21,7 @@ import difflib
 import hashlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
@@ -34,7 +34,6 @@ from reconcile.config.schema import (
     Entry,
     OrgConfig,
     SchemaModel,
-    StateSettings,
 )
 from reconcile.config.source import (
     KeyPath,
@@ -47,6 +46,7 @@ from reconcile.config.source import (
 )
 from reconcile.errors import ConfigError, Location, Problem, did_you_mean
 from reconcile.model import sha256_hex
+from state.settings import StateSettings
 
 __all__ = ["Config", "OrgConfig", "StateSettings", "load_config", "select_orgs"]
 
@@ -57,7 +57,7 @@ _SECRET_NAMES = frozenset({"password", "token", "access_token", "security_token"
                            "private_key", "key"})
 _ENV_FOR_SECRET = {"token": "token_env", "access_token": "token_env", "secret": "client_secret_env"}
 
-M = TypeVar("M", bound=SchemaModel)
+M = TypeVar("M", bound=SchemaModel | StateSettings)
 Locator = Callable[[KeyPath], Location]
 
 
@@ -266,7 +266,7 @@ class _Loader:
                                              at((key,)), hint))
         known = {key: value for key, value in data.items() if key in allowed}
         try:
-            return model.model_validate({**known, **internal})
+            return cast(M, model.model_validate({**known, **internal}))  # mypy loses M through a union bound
         except ValidationError as error:
             for detail in _root_causes(error.errors()):
                 path, message, hint = describe_validation_error(detail, model)
