@@ -18,26 +18,16 @@ import os
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from reconcile.errors import StateError
 from state.base import LockInfo, StateBackend
-from state.journal import Journal
+from state.journal import Journal, JournalStore
 from state.local import LocalStateBackend
 from state.settings import BackendName, StateSettings
 
 DEFAULT_WORKSPACE = "default"
 JOURNAL_FILE = "history.jsonl"
-
-
-class JournalStore(Protocol):
-    """What every journal offers (``Journal`` and ``PgJournal``): append one record, read them back."""
-
-    warnings: list[str]
-
-    def append(self, record: Mapping[str, Any]) -> None: ...
-
-    def read(self, limit: int | None = None, run_id: str | None = None) -> list[dict[str, Any]]: ...
 
 
 @runtime_checkable
