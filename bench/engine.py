@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.memory import MemoryBackend, MemoryOrg
+from bench.memory import MemoryOrg
 from reconcile.config.desired import DesiredOrg
 from reconcile.executor import apply_plan
 from reconcile.kinds.layout_assignment import LayoutAssignment
@@ -29,6 +29,7 @@ from reconcile.kinds.picklist_values import Picklist, PicklistValue
 from reconcile.model import Address, Resource
 from reconcile.planner import build_plan
 from state.base import State
+from state.memory import MemoryStateBackend
 
 ORG = "memory"
 STEPS = ("plan", "apply", "replan")
@@ -117,7 +118,7 @@ def run_size(n: int, *, apply_limit: int | None = None) -> EngineRun:
     """Plan, apply and re-plan ``n`` resources; ``apply_limit`` skips apply and replan above that size."""
     desired, live = workload(n)
     org = MemoryOrg(live)
-    backend = MemoryBackend()
+    backend = MemoryStateBackend(copies=False)
     run = EngineRun(resources=n)
 
     def plan() -> Any:

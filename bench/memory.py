@@ -1,22 +1,20 @@
-"""An org in memory for the engine-only scenario: a ``Provider`` and a ``StateBackend`` doing no I/O.
+"""An org in memory for the engine-only scenario: a ``Provider`` doing no I/O.
 
 ``MemoryOrg`` keeps live resources by address and applies batches the way the provider contract says
 (grants created, updated, revoked; layout assignments created or repointed; picklists written as the
-change's full value list). ``MemoryBackend`` keeps the last state written without copying it. Both are
-as cheap as they can be, so what a measurement shows is the engine's own work.
+change's full value list). It is as cheap as it can be, so what a measurement shows is the engine's own
+work; the scenario keeps its state in ``state.memory.MemoryStateBackend(copies=False)`` for the same
+reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Collection, Sequence
 
 from providers.base import ApexResult, ApiUsage, OrgIdentity
 from reconcile.errors import Problem
 from reconcile.kinds.permission_set_grant import PermissionSetGrant
 from reconcile.model import Action, Address, Change, ChangeResult, Kind, Resource
-from state.base import LockInfo, State
 
 
 class MemoryOrg:
@@ -75,31 +73,3 @@ class MemoryOrg:
     def close(self) -> None:
         return None
 
-
-class MemoryBackend:
-    """A ``StateBackend`` holding the last state written (no copies, no files)."""
-
-    def __init__(self) -> None:
-        self.stored = State()
-        self.writes = 0
-
-    def read(self) -> State:
-        return self.stored
-
-    def write(self, state: State) -> State:
-        self.writes += 1
-        self.stored = state.model_copy(update={"serial": state.serial + 1})
-        return self.stored
-
-    @contextmanager
-    def lock(self, operation: str, timeout: float = 0.0) -> Iterator[LockInfo]:
-        yield LockInfo(id="1", operation=operation, holder="bench", pid=0, host="bench", created=datetime.now(UTC))
-
-    def unlock(self, lock_id: str) -> None:
-        return None
-
-    def lock_info(self) -> LockInfo | None:
-        return None
-
-    def describe(self) -> str:
-        return "memory"

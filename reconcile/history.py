@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -31,20 +31,10 @@ from reconcile.errors import ReconcileError
 from reconcile.executor import Event
 from reconcile.kinds.apex import ApexScript
 from reconcile.model import Change
+from state.journal import JournalStore
 
 Status = Literal["ok", "failed", "interrupted"]
 ChangeStatus = Literal["ok", "failed", "skipped", "not run"]
-
-
-class JournalLike(Protocol):
-    """What the history needs of a journal (the JSON Lines file or a shared one): append one record,
-    read every record back oldest first, and the warnings reading left (unreadable lines skipped)."""
-
-    warnings: list[str]
-
-    def append(self, record: Mapping[str, Any]) -> None: ...
-
-    def read(self, limit: int | None = None, run_id: str | None = None) -> list[dict[str, Any]]: ...
 
 
 class _Frozen(BaseModel):
@@ -194,7 +184,7 @@ def planned_change(change: Change) -> dict[str, Any]:
 # -- reading ------------------------------------------------------------------------------------------
 
 
-def read_runs(journal: JournalLike) -> list[Run]:
+def read_runs(journal: JournalStore) -> list[Run]:
     """Every run in the journal, newest first (torn lines are skipped into ``journal.warnings``)."""
     grouped: dict[str, list[dict[str, Any]]] = {}
     for record in journal.read():

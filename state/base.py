@@ -16,14 +16,20 @@ Backend contract:
   holder waits up to ``timeout`` seconds, then gets ``StateLockError`` naming the holder.
 - ``unlock(lock_id)`` clears a lock whose holder died; ``lock_info()`` tells who holds it.
 - Credentials and session ids never enter state.
+
+Beside the protocol: the state models, ``LockInfo`` (who holds a lock) and ``HeldLock`` (the lock this
+process holds), and the helpers every backend uses to make and describe lock records.
 """
 
 from __future__ import annotations
 
+import getpass
+import os
+import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -81,6 +87,42 @@ class LockInfo(BaseModel):
     pid: int
     host: str
     created: datetime
+
+
+class HeldLock(LockInfo):
+    """The lock this process holds; ``replaced`` is the stale lock it took over, if any.
+
+    Only the ``LockInfo`` fields are ever stored, so other readers parse a record as a plain ``LockInfo``.
+    """
+
+    replaced: LockInfo | None = None
+
+
+def new_lock_info(operation: str) -> LockInfo:
+    """A fresh lock record for ``operation`` held by this process, user and host, created now."""
+    return LockInfo(
+        id=str(uuid.uuid4()),
+        operation=operation,
+        holder=_os_user(),
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        created=datetime.now(UTC),
+    )
+
+
+def describe_holder(info: LockInfo) -> str:
+    """Who holds a lock, as messages name it (user, pid, host, operation, since when, lock id)."""
+    return (
+        f"{info.holder} (pid {info.pid} on {info.host}, operation {info.operation!r}, "
+        f"since {info.created.isoformat(timespec='seconds')}, lock id {info.id})"
+    )
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return f"uid {os.getuid()}"
 
 
 class StateBackend(Protocol):

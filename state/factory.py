@@ -18,27 +18,16 @@ import os
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-from reconcile.config.schema import StateSettings
 from reconcile.errors import StateError
 from state.base import LockInfo, StateBackend
-from state.journal import Journal
+from state.journal import Journal, JournalStore
 from state.local import LocalStateBackend
+from state.settings import BackendName, StateSettings
 
-BackendName = Literal["local", "postgres"]
 DEFAULT_WORKSPACE = "default"
 JOURNAL_FILE = "history.jsonl"
-
-
-class JournalStore(Protocol):
-    """What every journal offers (``Journal`` and ``PgJournal``): append one record, read them back."""
-
-    warnings: list[str]
-
-    def append(self, record: Mapping[str, Any]) -> None: ...
-
-    def read(self, limit: int | None = None, run_id: str | None = None) -> list[dict[str, Any]]: ...
 
 
 @runtime_checkable
@@ -76,7 +65,7 @@ def backend_for(
     kind = backend or settings.backend
     if kind == "local":
         return LocalStateBackend(_local_path(settings, root))
-    from state.postgres import PostgresStateBackend
+    from state.postgres.backend import PostgresStateBackend
 
     return PostgresStateBackend(dsn_from_env(settings), workspace_name(settings))
 
@@ -88,7 +77,7 @@ def journal_for(
     kind = backend or settings.backend
     if kind == "local":
         return Journal(_local_path(settings, root).parent / JOURNAL_FILE)
-    from state.pg_journal import PgJournal
+    from state.postgres.journal import PgJournal
 
     return PgJournal(dsn_from_env(settings), workspace_name(settings))
 

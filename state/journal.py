@@ -1,8 +1,10 @@
-"""The execution journal: an append-only JSON Lines history kept next to the state.
+"""The execution journal: ``JournalStore``, the protocol every journal implements, and ``Journal``, the
+append-only JSON Lines history kept next to a local state (``state.postgres.journal`` holds the shared one).
 
-Every record is one line; earlier lines are never rewritten. Records are plain JSON objects whose shape
-the caller defines (run id, who, when, org, events). Nothing is redacted here: callers must never put
-credentials, session ids or other secrets in a record.
+Records are plain JSON objects whose shape the caller defines (run id, who, when, org, events; see
+``reconcile.history``); once written they are never rewritten. In the JSON Lines file every record is one
+line. Nothing is redacted here: callers must never put credentials, session ids or other secrets in a
+record.
 """
 
 from __future__ import annotations
@@ -13,11 +15,23 @@ import threading
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from filelock import FileLock
 
 from state.local import fsync_directory
+
+
+class JournalStore(Protocol):
+    """What every journal offers (``Journal``, ``PgJournal``): ``append`` one record; ``read`` the records
+    back oldest first, only those whose ``run_id`` matches if given, the last ``limit`` if given; and
+    ``warnings``, what reading skipped (torn or unreadable lines)."""
+
+    warnings: list[str]
+
+    def append(self, record: Mapping[str, Any]) -> None: ...
+
+    def read(self, limit: int | None = None, run_id: str | None = None) -> list[dict[str, Any]]: ...
 
 
 class Journal:

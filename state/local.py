@@ -16,7 +16,6 @@ encoder (an apply persists state after every batch, so write cost matters).
 from __future__ import annotations
 
 import contextlib
-import getpass
 import json
 import os
 import shutil
@@ -24,7 +23,6 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,19 +30,9 @@ from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
 from reconcile.errors import StateError, StateLockError
-from state.base import STATE_VERSION, LockInfo, State
+from state.base import STATE_VERSION, HeldLock, LockInfo, State, describe_holder, new_lock_info
 
 _REQUIRED_KEYS = ("version", "lineage", "serial")
-
-
-class HeldLock(LockInfo):
-    """The lock this process holds; ``replaced`` is the stale lock it took over, if any.
-
-    Only the ``LockInfo`` fields are written to the info file, so other readers parse it as a plain
-    ``LockInfo``.
-    """
-
-    replaced: LockInfo | None = None
 
 
 class LocalStateBackend:
@@ -227,10 +215,10 @@ class LocalStateBackend:
 
     def _take_over(self, operation: str) -> HeldLock:
         previous = self.lock_info()
-        held = HeldLock(**_new_lock_info(operation).model_dump(), replaced=previous)
+        held = HeldLock(**new_lock_info(operation).model_dump(), replaced=previous)
         if previous is not None:
             self.warnings.append(
-                f"took over the lock on {self.path} left by {_describe_holder(previous)}, "
+                f"took over the lock on {self.path} left by {describe_holder(previous)}, "
                 "whose process is gone"
             )
         _write_atomic(self.info_path, LockInfo(**held.model_dump(exclude={"replaced"})).model_dump_json())
@@ -250,7 +238,7 @@ class LocalStateBackend:
                 f"(lock file {self.lock_path}): wait for it and run again"
             )
         return StateLockError(
-            f"state at {self.path} is locked by {_describe_holder(info)}: wait for it, or if that process "
+            f"state at {self.path} is locked by {describe_holder(info)}: wait for it, or if that process "
             f"is gone run `reconcile state unlock {info.id}`"
         )
 
@@ -289,40 +277,15 @@ class LocalStateBackend:
         if info.id != lock_id:
             raise StateLockError(
                 f"lock id {lock_id} does not match the lock on {self.path}, which is held by "
-                f"{_describe_holder(info)}"
+                f"{describe_holder(info)}"
             )
         if not self._os_lock_free():
             raise StateLockError(
-                f"refusing to unlock {self.path}: it is held by a live process ({_describe_holder(info)}); "
+                f"refusing to unlock {self.path}: it is held by a live process ({describe_holder(info)}); "
                 "wait for it to finish"
             )
         with contextlib.suppress(FileNotFoundError):
             self.info_path.unlink()
-
-
-def _new_lock_info(operation: str) -> LockInfo:
-    return LockInfo(
-        id=str(uuid.uuid4()),
-        operation=operation,
-        holder=_os_user(),
-        pid=os.getpid(),
-        host=socket.gethostname(),
-        created=datetime.now(UTC),
-    )
-
-
-def _describe_holder(info: LockInfo) -> str:
-    return (
-        f"{info.holder} (pid {info.pid} on {info.host}, operation {info.operation!r}, "
-        f"since {info.created.isoformat(timespec='seconds')}, lock id {info.id})"
-    )
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return f"uid {os.getuid()}"
 
 
 def _pid_alive(pid: int) -> bool:

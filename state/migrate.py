@@ -16,8 +16,7 @@ from typing import Any
 
 from reconcile.errors import StateError
 from state.base import State, StateBackend
-from state.factory import JournalStore
-from state.journal import _encode
+from state.journal import JournalStore, _encode
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""In-memory test doubles: a ``Provider`` that is a small org, and a recording ``StateBackend``.
+"""An in-memory test double: a ``Provider`` that is a small org (state in memory is ``state.memory``).
 
 ``FakeProvider`` keeps live resources by address and behaves as the provider contract says: ``read``
 returns only existing keys (grant wildcards ``X/*`` return every assignment of ``X``), picklists are
@@ -9,21 +9,18 @@ outcome. ``fail`` injects per-address failures; ``raise_on_apply`` makes the who
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import threading
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import Collection, Iterable, Sequence
 
 from providers.base import ApexResult, ApiUsage, OrgIdentity
 from reconcile import kinds
-from reconcile.errors import Problem, ProviderError, StateError
+from reconcile.errors import Problem, ProviderError
 from reconcile.kinds.layout_assignment import LayoutAssignment
 from reconcile.kinds.permission_set_grant import PermissionSetGrant
 from reconcile.kinds.picklist_values import Picklist
 from reconcile.model import Action, Address, Change, ChangeResult, Kind, Resource
-from state.base import LockInfo, State
 
 _ids = itertools.count(1)
 
@@ -150,48 +147,3 @@ class FakeProvider:
     def close(self) -> None:
         self.closed = True
 
-
-class MemoryBackend:
-    """A ``StateBackend`` in memory that keeps a copy of every state written, in order (``writes``).
-
-    ``write`` enforces the contract: same lineage, same serial as stored, returns the serial bumped.
-    ``fail_after`` makes the write with that index (0-based) and later ones raise ``StateError``.
-    """
-
-    def __init__(self, state: State | None = None, *, fail_after: int | None = None) -> None:
-        self.stored = state.model_copy(deep=True) if state is not None else None
-        self.writes: list[State] = []
-        self.fail_after = fail_after
-        self._lock = threading.Lock()
-
-    def read(self) -> State:
-        return self.stored.model_copy(deep=True) if self.stored is not None else State()
-
-    def write(self, state: State) -> State:
-        with self._lock:
-            if self.fail_after is not None and len(self.writes) >= self.fail_after:
-                raise StateError("disk full")
-            if self.stored is not None and (self.stored.lineage, self.stored.serial) != (
-                state.lineage,
-                state.serial,
-            ):
-                raise StateError("state changed in between")
-            written = state.model_copy(update={"serial": state.serial + 1})
-            self.stored = written.model_copy(deep=True)
-            self.writes.append(self.stored)
-            return written
-
-    @contextlib.contextmanager
-    def lock(self, operation: str, timeout: float = 0.0) -> Iterator[LockInfo]:
-        yield LockInfo(
-            id="1", operation=operation, holder="test", pid=1, host="here", created=datetime.now(UTC)
-        )
-
-    def unlock(self, lock_id: str) -> None:
-        return None
-
-    def lock_info(self) -> LockInfo | None:
-        return None
-
-    def describe(self) -> str:
-        return "memory"

@@ -15,7 +15,8 @@ from reconcile.plan import Plan
 from reconcile.planner import build_plan
 from state.base import ApexRun, OrgState, State, StateEntry
 from state.local import LocalStateBackend
-from tests.fakes import FakeProvider, MemoryBackend
+from state.memory import MemoryStateBackend
+from tests.fakes import FakeProvider
 from tests.test_planner import TIER, desired, entry, grant, layout, pv, script, tier
 
 BACKFILL = script().address
@@ -35,13 +36,13 @@ def _apply(
     plan: Plan,
     providers: dict[str, Provider],
     state: State,
-    backend: MemoryBackend | None = None,
+    backend: MemoryStateBackend | None = None,
     **kwargs: object,
 ) -> ApplyReport:
     return apply_plan(
         plan,
         providers=providers,
-        backend=backend or MemoryBackend(state),
+        backend=backend or MemoryStateBackend(state),
         state=state,
         **kwargs,  # type: ignore[arg-type]
     )
@@ -65,7 +66,7 @@ def test_consecutive_changes_of_one_kind_form_one_batch_and_state_is_written_aft
         tier(pv("Gold"), pv("Bronze")), layout("A"), layout("B"), grant("a@x"), grant("b@x"), grant("c@x")
     )
     plan = _plan({"dev": (want, provider)}, state)
-    backend = MemoryBackend(state)
+    backend = MemoryStateBackend(state)
     report = _apply(plan, {"dev": provider}, state, backend)
     assert report.ok and report.org("dev").applied == 8
     assert [(kind, len(addresses)) for kind, addresses in provider.batches] == [
@@ -178,7 +179,7 @@ def test_stop_finishes_the_batch_in_flight_persists_and_skips_the_rest() -> None
             stop.set()
 
     state = State()
-    backend = MemoryBackend(state)
+    backend = MemoryStateBackend(state)
     plan = _plan({"dev": (desired(tier(pv("Gold")), layout(), grant("a@x")), provider)}, state)
     report = _apply(plan, {"dev": provider}, state, backend, on_event=on_event, stop=stop)
     assert _messages(report) == {
@@ -209,7 +210,7 @@ def test_orgs_are_applied_in_parallel_and_state_writes_are_serialised() -> None:
     providers: dict[str, Provider] = {"dev": BarrierProvider(barrier), "uat": BarrierProvider(barrier)}
     orgs = {name: (desired(layout(), org=name), provider) for name, provider in providers.items()}
     state = State()
-    backend = MemoryBackend(state)
+    backend = MemoryStateBackend(state)
     report = _apply(_plan(orgs, state), providers, state, backend, parallelism=2)
     assert report.ok and [o.org for o in report.orgs] == ["dev", "uat"]
     assert [w.serial for w in backend.writes] == [1, 2]
@@ -264,7 +265,7 @@ def test_a_state_write_failure_stops_that_org() -> None:
     provider = FakeProvider([tier()])
     state = State()
     plan = _plan({"dev": (desired(tier(pv("Gold")), layout(), grant("a@x")), provider)}, state)
-    report = _apply(plan, {"dev": provider}, state, MemoryBackend(state, fail_after=1))
+    report = _apply(plan, {"dev": provider}, state, MemoryStateBackend(state, fail_after=1))
     error = "state not saved after the last batch: disk full"
     assert _messages(report) == {
         str(TIER): (True, False, "ok"),

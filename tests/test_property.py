@@ -16,7 +16,8 @@ from reconcile.kinds.picklist_values import Picklist, PicklistValue
 from reconcile.model import Address, Resource
 from reconcile.planner import build_plan
 from state.base import OrgState, State, StateEntry
-from tests.fakes import FakeProvider, MemoryBackend
+from state.memory import MemoryStateBackend
+from tests.fakes import FakeProvider
 
 TARGETS = ("Account.Tier__c", "gvs:Regions")
 NAMES = ("A", "B", "C", "D", "E")
@@ -160,7 +161,7 @@ def _check_reached(world: World, provider: FakeProvider) -> None:
 def test_apply_reaches_desired_and_a_second_plan_is_empty(world: World) -> None:
     provider = FakeProvider(world.live)
     state = State(orgs={"dev": world.prior})
-    backend = MemoryBackend(state)
+    backend = MemoryStateBackend(state)
 
     first = build_plan(
         config_digest="d", desired={"dev": world.desired}, state=state, providers={"dev": provider}

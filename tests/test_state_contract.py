@@ -1,8 +1,11 @@
-"""The ``StateBackend`` contract (state/base.py), run over every backend: the local JSON file and PostgreSQL.
+"""The ``StateBackend`` contract (state/base.py), run over every backend: the local JSON file, PostgreSQL
+and memory.
 
 Where the backends differ on purpose, the difference is spelled out here: PostgreSQL registers a
 workspace when it is first read (so runners starting together share one lineage), and it refuses a stale
-write only when the write touches an org someone else wrote since (see state/postgres.py).
+write only when the write touches an org someone else wrote since (see state/postgres/backend.py). A state
+in memory lives in one object of one process: every "other runner" is that same object, and the tests of
+a holder in another process (contention, a killed holder, unlock) do not apply to it.
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ from typing import Protocol
 import pytest
 
 from reconcile.errors import StateError, StateLockError
-from state.base import STATE_VERSION, ApexRun, LockInfo, State, StateEntry
-from state.local import HeldLock, LocalStateBackend
-from state.pg_schema import WORKSPACE_SCOPE
-from state.postgres import PostgresStateBackend
+from state.base import STATE_VERSION, ApexRun, HeldLock, LockInfo, State, StateEntry
+from state.local import LocalStateBackend
+from state.memory import MemoryStateBackend
+from state.postgres.backend import PostgresStateBackend
+from state.postgres.schema import WORKSPACE_SCOPE
 from tests.pg.server import DSN_VARIABLE, new_workspace, server_dsn, wait_until_released
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,13 +59,17 @@ class Backend(Protocol):
 
 @dataclass
 class Store:
-    """One state location; ``backend()`` opens another client on it, as another runner would."""
+    """One state location; ``backend()`` opens another client on it, as another runner would (a state in
+    memory has no other client: ``backend()`` is always the one object holding it)."""
 
     kind: str
     location: str
     dsn: str = ""
+    memory: MemoryStateBackend | None = None
 
     def backend(self) -> Backend:
+        if self.memory is not None:
+            return self.memory
         if self.kind == "local":
             return LocalStateBackend(Path(self.location))
         return PostgresStateBackend(self.dsn, self.location)
@@ -96,10 +104,12 @@ class Holder:
         self.store.wait_released()
 
 
-@pytest.fixture(params=["local", "postgres"])
+@pytest.fixture(params=["local", "postgres", "memory"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     if request.param == "local":
         return Store("local", str(tmp_path / "state.json"))
+    if request.param == "memory":
+        return Store("memory", "memory", memory=MemoryStateBackend())
     return Store("postgres", new_workspace(), server_dsn())
 
 
@@ -110,6 +120,8 @@ def backend(store: Store) -> Backend:
 
 @pytest.fixture
 def holder(store: Store) -> Iterator[Holder]:
+    if store.kind == "memory":
+        pytest.skip("a state in memory is not shared with another process")
     process = subprocess.Popen(
         store.holder_command("apply"), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
         env=store.environment(),

@@ -18,15 +18,15 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from reconcile.config.schema import StateSettings
 from reconcile.errors import StateError, StateLockError
 from reconcile.executor import apply_plan
 from reconcile.planner import build_plan
 from state.base import STATE_VERSION, OrgState, State, StateEntry
 from state.factory import backend_for, dsn_from_env, journal_for, lock_orgs, workspace_name
-from state.pg_journal import PgJournal
-from state.pg_schema import SCHEMA_VERSION, forget_migrated, redact_dsn, schema_version
-from state.postgres import PostgresStateBackend
+from state.postgres.backend import PostgresStateBackend
+from state.postgres.journal import PgJournal
+from state.postgres.schema import SCHEMA_VERSION, forget_migrated, redact_dsn, schema_version
+from state.settings import StateSettings
 from tests.fakes import FakeProvider
 from tests.pg.server import DSN_VARIABLE, fresh_database, new_workspace, server_dsn, wait_until_released, with_params
 from tests.test_planner import desired, grant, pv, tier

@@ -39,9 +39,10 @@ from reconcile.cli.options import (
 )
 from reconcile.errors import ProviderError, ReconcileError
 from reconcile.executor import apex_message
-from reconcile.history import JournalLike, apex_fields, script_fields
+from reconcile.history import apex_fields, script_fields
 from reconcile.model import sha256_hex
 from reconcile.workspace import Workspace
+from state.journal import JournalStore as JournalLike
 
 apex_app = typer.Typer(help="Run anonymous Apex on orgs, outside the configuration.", no_args_is_help=True)
 app.add_typer(apex_app, name="apex")

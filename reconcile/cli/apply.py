@@ -37,8 +37,9 @@ from reconcile.planner import verify_fresh
 from reconcile.render.apply import ApplyProgress, render_apply_report
 from reconcile.safety import check_plan_safety, protected_left_out, protected_orgs_ok
 from reconcile.workspace import Workspace
-from state.factory import JournalStore, lock_orgs
 from state.factory import journal_for as state_journal_for
+from state.factory import lock_orgs
+from state.journal import JournalStore
 
 
 @contextmanager

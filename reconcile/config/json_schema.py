@@ -24,7 +24,11 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from reconcile import kinds
-from reconcile.config.schema import AUTH_METHODS, Entry, OrgConfig, SchemaModel, StateSettings
+from reconcile.config.schema import AUTH_METHODS, Entry, OrgConfig, SchemaModel
+from state.settings import StateSettings
+
+#: A model a user table is built from: a configuration table, or ``[state]`` (which state/ defines).
+Table = type[SchemaModel] | type[StateSettings]
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 Schema = dict[str, Any]
@@ -172,9 +176,9 @@ def _entry_models() -> list[type[SchemaModel]]:
     return [model for kind in kinds.all_kinds() for model in (kind.entry, *kind.entry.SUBTABLES)]
 
 
-def models() -> Mapping[str, type[SchemaModel]]:
+def models() -> Mapping[str, Table]:
     """Every model a user table is built from, by name (the names of the schema's ``$defs``)."""
-    fixed: list[type[SchemaModel]] = [StateSettings, OrgConfig, *AUTH_METHODS.values()]
+    fixed: list[Table] = [StateSettings, OrgConfig, *AUTH_METHODS.values()]
     return {model.__name__: model for model in [*fixed, *_entry_models()]}
 
 
@@ -187,24 +191,29 @@ def examples() -> Mapping[str, Mapping[str, Any]]:
     return found
 
 
-def _description(model: type[SchemaModel]) -> str:
-    return model.DESCRIPTION or SECTION_DESCRIPTIONS[model.__name__]
+def _own(model: Table, name: str, default: Any) -> Any:
+    """A documentation class variable of a configuration table (``SchemaModel``); ``default`` for others."""
+    return getattr(model, name) if issubclass(model, SchemaModel) else default
 
 
-def _key_doc(model: type[SchemaModel], key: str) -> str:
+def _description(model: Table) -> str:
+    return str(_own(model, "DESCRIPTION", "")) or SECTION_DESCRIPTIONS[model.__name__]
+
+
+def _key_doc(model: Table, key: str) -> str:
     if model.__name__ in DESCRIPTIONS:
         return DESCRIPTIONS[model.__name__][key]
     common = Entry.KEY_DOCS if issubclass(model, Entry) else {}
-    return {**model.KEY_DOCS, **common}[key]
+    return str({**_own(model, "KEY_DOCS", {}), **common}[key])
 
 
-def _exactly_one(model: type[SchemaModel]) -> tuple[str, ...]:
-    return model.EXACTLY_ONE or EXACTLY_ONE.get(model.__name__, ())
+def _exactly_one(model: Table) -> tuple[str, ...]:
+    return tuple(_own(model, "EXACTLY_ONE", ())) or EXACTLY_ONE.get(model.__name__, ())
 
 
-def _constraints(model: type[SchemaModel]) -> Mapping[str, Mapping[str, Any]]:
+def _constraints(model: Table) -> Mapping[str, Mapping[str, Any]]:
     common: Mapping[str, Mapping[str, Any]] = Entry.CONSTRAINTS if issubclass(model, Entry) else {}
-    return {**common, **CONSTRAINTS.get(model.__name__, {}), **model.CONSTRAINTS}
+    return {**common, **CONSTRAINTS.get(model.__name__, {}), **_own(model, "CONSTRAINTS", {})}
 
 
 def config_schema() -> Schema:
@@ -243,12 +252,12 @@ def schema_json() -> str:
     return json.dumps(config_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
-def model_of(definition: str) -> type[SchemaModel]:
+def model_of(definition: str) -> Table:
     """The model a ``$defs`` entry was built from (KeyError for an unknown name)."""
     return models()[definition]
 
 
-def _user_table(model: type[SchemaModel], generated: Schema) -> Schema:
+def _user_table(model: Table, generated: Schema) -> Schema:
     keys = _ordered_keys(model, [key for key in generated["properties"] if key not in model.INTERNAL])
     table: Schema = {
         "description": _description(model),
@@ -266,7 +275,7 @@ def _user_table(model: type[SchemaModel], generated: Schema) -> Schema:
     return table
 
 
-def _ordered_keys(model: type[SchemaModel], keys: list[str]) -> list[str]:
+def _ordered_keys(model: Table, keys: list[str]) -> list[str]:
     """An entry's own keys first, then the keys every entry accepts."""
     if not issubclass(model, Entry):
         return keys
@@ -274,10 +283,11 @@ def _ordered_keys(model: type[SchemaModel], keys: list[str]) -> list[str]:
     return [key for key in keys if key not in common] + [key for key in keys if key in common]
 
 
-def _user_property(model: type[SchemaModel], key: str, generated: Schema) -> Schema:
+def _user_property(model: Table, key: str, generated: Schema) -> Schema:
     prop = _without_null(copy.deepcopy(generated))
-    if key in model.SCHEMA_ITEMS:
-        prop["items"] = {"anyOf": [dict(model.SCHEMA_ITEMS[key]), prop["items"]]}
+    items = _own(model, "SCHEMA_ITEMS", {})
+    if key in items:
+        prop["items"] = {"anyOf": [dict(items[key]), prop["items"]]}
     for keyword, value in _constraints(model).get(key, {}).items():
         prop[keyword] = {**prop[keyword], **value} if keyword == "items" else value
     field = model.model_fields[key]

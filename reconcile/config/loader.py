@@ -21,13 +21,13 @@ import difflib
 import hashlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
 from reconcile import kinds
-from reconcile.config.schema import AUTH_METHODS, Entry, OrgConfig, SchemaModel, StateSettings
+from reconcile.config.schema import AUTH_METHODS, Entry, OrgConfig, SchemaModel
 from reconcile.config.source import (
     KeyPath,
     SourceFile,
@@ -38,6 +38,7 @@ from reconcile.config.source import (
     type_name,
 )
 from reconcile.errors import ConfigError, Location, Problem, did_you_mean
+from state.settings import StateSettings
 
 __all__ = ["Config", "OrgConfig", "StateSettings", "load_config", "select_orgs"]
 
@@ -51,7 +52,7 @@ _SECRET_NAMES = frozenset({"password", "token", "access_token", "security_token"
                            "private_key", "key"})
 _ENV_FOR_SECRET = {"token": "token_env", "access_token": "token_env", "secret": "client_secret_env"}
 
-M = TypeVar("M", bound=SchemaModel)
+M = TypeVar("M", bound=SchemaModel | StateSettings)
 Locator = Callable[[KeyPath], Location]
 
 
@@ -261,7 +262,7 @@ class _Loader:
                                              at((key,)), hint))
         known = {key: value for key, value in data.items() if key in allowed}
         try:
-            return model.model_validate({**known, **internal})
+            return cast(M, model.model_validate({**known, **internal}))  # mypy loses M through a union bound
         except ValidationError as error:
             for detail in _root_causes(error.errors()):
                 path, message, hint = describe_validation_error(detail, model)

@@ -108,17 +108,6 @@ class SchemaModel(Frozen):
         return sorted(key for key in cls.model_fields if key not in cls.INTERNAL)
 
 
-class StateSettings(SchemaModel):
-    """``[state]``: where state lives. ``state_path`` is ``path`` resolved against the config directory;
-    with ``backend = "postgres"`` the connection string comes from the variable named by ``dsn_env``."""
-
-    INTERNAL = frozenset({"state_path"})
-    path: NonEmpty = ".reconcile/state.json"
-    backend: Literal["local", "postgres"] = "local"
-    dsn_env: EnvName = "RECONCILE_STATE_DSN"
-    state_path: Path = Path(".reconcile/state.json")
-
-
 class AccessTokenAuth(SchemaModel):
     """An OAuth access token read from the environment variable ``token_env``."""
 

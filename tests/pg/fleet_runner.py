@@ -17,8 +17,8 @@ from reconcile.executor import Event, apply_plan
 from reconcile.fleet.sharding import shard_orgs
 from reconcile.planner import build_plan
 from state.factory import lock_orgs
-from state.pg_journal import PgJournal
-from state.postgres import PostgresStateBackend
+from state.postgres.backend import PostgresStateBackend
+from state.postgres.journal import PgJournal
 from tests.fakes import FakeProvider
 from tests.test_planner import desired, grant, pv, tier
 

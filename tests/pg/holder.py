@@ -16,7 +16,7 @@ from pathlib import Path
 from reconcile.errors import StateLockError
 from state.factory import lock_orgs
 from state.local import LocalStateBackend
-from state.postgres import PostgresStateBackend
+from state.postgres.backend import PostgresStateBackend
 
 
 def main(argv: list[str]) -> int:

@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from state.pg_schema import advisory_key
+from state.postgres.schema import advisory_key
 
 HERE = Path(__file__).resolve().parent
 DSN_VARIABLE = "RECONCILE_TEST_PG_DSN"

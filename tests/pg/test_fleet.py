@@ -10,8 +10,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from state.pg_journal import PgJournal
-from state.postgres import PostgresStateBackend
+from state.postgres.backend import PostgresStateBackend
+from state.postgres.journal import PgJournal
 from tests.pg.server import DSN_VARIABLE, new_workspace, server_dsn
 
 ROOT = Path(__file__).resolve().parents[2]

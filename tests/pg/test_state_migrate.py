@@ -16,8 +16,8 @@ from state.base import ApexRun, OrgState, State, StateEntry
 from state.journal import Journal
 from state.local import LocalStateBackend
 from state.migrate import migrate_state
-from state.pg_journal import PgJournal
-from state.postgres import PostgresStateBackend
+from state.postgres.backend import PostgresStateBackend
+from state.postgres.journal import PgJournal
 from tests.pg.server import new_workspace, server_dsn
 
 

@@ -28,9 +28,8 @@ from typing import Any, TypeVar
 import psycopg
 
 from reconcile.errors import StateLockError
-from state.base import LockInfo
-from state.local import HeldLock, _describe_holder, _new_lock_info
-from state.pg_schema import WORKSPACE_SCOPE, Connection, advisory_key, connect, database_error
+from state.base import HeldLock, LockInfo, describe_holder, new_lock_info
+from state.postgres.schema import WORKSPACE_SCOPE, Connection, advisory_key, connect, database_error
 
 T = TypeVar("T")
 
@@ -48,7 +47,7 @@ _HELD_BY = (
 def describe_lock(scope: str, info: LockInfo) -> str:
     """Who holds ``scope`` (an org or the whole workspace), for messages."""
     what = "the whole workspace" if scope == WORKSPACE_SCOPE else f"org {scope}"
-    return f"{what} by {_describe_holder(info)}"
+    return f"{what} by {describe_holder(info)}"
 
 
 class PgLocks:
@@ -72,7 +71,7 @@ class PgLocks:
         connection = connect(self.dsn, autocommit=True)
         try:
             self._acquire(connection, scopes, shared_workspace=orgs is not None, timeout=timeout)
-            held = self._record(connection, scopes, _new_lock_info(operation))
+            held = self._record(connection, scopes, new_lock_info(operation))
         except BaseException:
             connection.close()
             raise
@@ -124,7 +123,7 @@ class PgLocks:
         for scope, previous in replaced:
             self.warnings.append(
                 f"took over the lock on {scope_name(scope)} in {self.where} left by "
-                f"{_describe_holder(previous)}, whose process is gone"
+                f"{describe_holder(previous)}, whose process is gone"
             )
         return HeldLock(**info.model_dump(), replaced=replaced[0][1] if replaced else None)
 

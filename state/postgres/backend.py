@@ -25,7 +25,7 @@ Semantics, where they refine the ``StateBackend`` contract of ``state.base``:
   write from it is again relative to fresh data. Without concurrent writers the serial is exactly
   ``state.serial + 1``.
 - ``lock(operation, timeout)`` locks the whole workspace; ``lock_orgs(orgs, operation, timeout)`` only
-  those orgs (see ``state.pg_locks``). Locks serialise runners; the serial checks above still guard a
+  those orgs (see ``state.postgres.locks``). Locks serialise runners; the serial checks above still guard a
   runner that writes without them, or whose lock connection was lost.
 """
 
@@ -42,10 +42,10 @@ from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
 from reconcile.errors import StateError
-from state.base import STATE_VERSION, LockInfo, OrgState, State
-from state.local import HeldLock, _summarise
-from state.pg_locks import PgLocks
-from state.pg_schema import Connection, connect, database_error, redact_dsn
+from state.base import STATE_VERSION, HeldLock, LockInfo, OrgState, State
+from state.local import _summarise
+from state.postgres.locks import PgLocks
+from state.postgres.schema import Connection, connect, database_error, redact_dsn
 
 Documents = dict[str, dict[str, Any]]
 _SNAPSHOTS = 16

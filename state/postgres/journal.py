@@ -16,7 +16,7 @@ from typing import Any, LiteralString
 import psycopg
 
 from state.journal import _encode
-from state.pg_schema import Connection, connect, database_error, redact_dsn
+from state.postgres.schema import Connection, connect, database_error, redact_dsn
 
 
 class PgJournal:
