@@ -22,6 +22,7 @@ from simple_salesforce.api import Salesforce
 from simple_salesforce.metadata import SfdcMetadataApi
 
 from providers.emulator.embedded import EmulatorHandle, start_emulator
+from providers.emulator.org.store import Store
 from providers.emulator.soap_apex import handle_apex_soap
 from providers.emulator.soap_common import (
     APEX_NS,
@@ -31,7 +32,6 @@ from providers.emulator.soap_common import (
     session_id_from_envelope,
 )
 from providers.emulator.soap_metadata import handle_metadata_soap
-from providers.emulator.store import Store
 
 TOKEN = "00Dxx0000001gPLEAY!emulator"
 Handler = Callable[[bytes], tuple[int, bytes]]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .store import Store
+from .org.store import Store
 from .wire import ApiRequest, ApiResponse, BadRequest, error
 
 MAX_SUBREQUESTS = 25

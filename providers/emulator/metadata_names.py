@@ -17,9 +17,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from .naming import PROFILE_FULL_NAMES, encode_layout_name
-from .naming import profile_full_name as encoded_profile_name
-from .store import Store
+from .org.naming import PROFILE_FULL_NAMES, encode_layout_name
+from .org.naming import profile_full_name as encoded_profile_name
+from .org.store import Store
 
 Row = dict[str, Any]
 

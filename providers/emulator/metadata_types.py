@@ -28,8 +28,8 @@ from .metadata_names import (
     profile_full_name,
     record_type_full_name,
 )
+from .org.store import Store
 from .soap_common import children, is_nil, local_name, text_el, xml_attr
-from .store import Store
 
 Parsed = dict[str, list[Any]]
 

@@ -35,7 +35,7 @@ from .metadata_types import (
     first,
     parsed_values,
 )
-from .store import Store
+from .org.store import Store
 
 WRITABLE_TYPES = ("Profile", "CustomField", "GlobalValueSet", "StandardValueSet")
 

@@ -15,6 +15,7 @@ Contract:
 from __future__ import annotations
 
 from .apex import ApexOutcome, analyze
+from .org.store import Store
 from .soap_common import (
     APEX_NS,
     SoapFault,
@@ -28,7 +29,6 @@ from .soap_common import (
     text_or_nil_el,
     unknown_operation,
 )
-from .store import Store
 
 
 def handle_apex_soap(store: Store, body: bytes, api_version: str) -> tuple[int, bytes]:

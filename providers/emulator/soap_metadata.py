@@ -34,6 +34,7 @@ from .metadata_types import (
     render_record,
 )
 from .metadata_writes import WRITABLE_TYPES, SaveOutcome, save_component
+from .org.store import Store
 from .soap_common import (
     METADATA_NS,
     SoapFault,
@@ -48,7 +49,6 @@ from .soap_common import (
     unknown_operation,
     xsi_type,
 )
-from .store import Store
 
 Operation = Callable[[Store, ET.Element, str], str]
 

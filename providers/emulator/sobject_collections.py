@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import ids, records
+from . import records
+from .org import ids
+from .org.store import Store
 from .records import RecordError
-from .store import Store
 from .wire import ApiRequest, ApiResponse, BadRequest, error, record_error
 
 MAX_RECORDS = 200

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import ids
-from .orgfile import to_document, write_atomically
+from .file import to_document, write_atomically
 from .seed import OrgData, build_tables
 
 Record = dict[str, Any]
