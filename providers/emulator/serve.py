@@ -21,7 +21,7 @@ from typing import Any
 
 from .embedded import start_emulator
 from .faults import FaultRuleError
-from .org.seed_objects import SeedError
+from .org.data import SeedError
 from .org.store import Store
 
 
