@@ -29,7 +29,7 @@ from .metadata_names import (
     record_type_full_name,
 )
 from .org.store import Store
-from .soap_common import children, is_nil, local_name, text_el, xml_attr
+from .soap.xml import children, is_nil, local_name, text_el, xml_attr
 
 Parsed = dict[str, list[Any]]
 

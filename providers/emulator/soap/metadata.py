@@ -19,36 +19,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from xml.etree import ElementTree as ET
 
-from .metadata_names import (
-    Row,
-    field_object,
-    layout_full_name,
-    profile_full_name,
-    record_type_full_name,
-)
-from .metadata_types import (
-    READABLE_TYPES,
-    Parsed,
-    component_elements,
-    parse_element,
-    render_record,
-)
-from .metadata_writes import WRITABLE_TYPES, SaveOutcome, save_component
-from .org.store import Store
-from .soap_common import (
-    METADATA_NS,
-    SoapFault,
-    child_text,
-    children,
-    envelope,
-    fault_response,
-    namespace_of,
-    nil_el,
-    parse_envelope,
-    text_el,
-    unknown_operation,
-    xsi_type,
-)
+from ..metadata_names import Row, field_object, layout_full_name, profile_full_name, record_type_full_name
+from ..metadata_types import READABLE_TYPES, Parsed, component_elements, parse_element, render_record
+from ..metadata_writes import WRITABLE_TYPES, SaveOutcome, save_component
+from ..org.store import Store
+from .envelope import METADATA_NS, SoapFault, envelope, fault_response, parse_envelope, unknown_operation
+from .xml import child_text, children, namespace_of, nil_el, text_el, xsi_type
 
 Operation = Callable[[Store, ET.Element, str], str]
 
