@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .org.naming import is_custom
-from .org.picklists import describe_entries, field_values, standard_field_values
-from .org.store import Store
+from ..org.naming import is_custom
+from ..org.picklists import describe_entries, field_values, standard_field_values
+from ..org.store import Store
+from ..soql import FieldInfo
 from .records import writable
 from .schema import OrgDatabase
-from .soql import FieldInfo
 
 
 def _urls(base: str, name: str) -> dict[str, str]:
