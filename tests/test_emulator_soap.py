@@ -22,16 +22,16 @@ from simple_salesforce.api import Salesforce
 from simple_salesforce.metadata import SfdcMetadataApi
 
 from providers.emulator.embedded import EmulatorHandle, start_emulator
-from providers.emulator.soap_apex import handle_apex_soap
-from providers.emulator.soap_common import (
+from providers.emulator.org.store import Store
+from providers.emulator.soap.apex import handle_apex_soap
+from providers.emulator.soap.envelope import (
     APEX_NS,
     CONTENT_TYPE,
     METADATA_NS,
     invalid_session_fault,
     session_id_from_envelope,
 )
-from providers.emulator.soap_metadata import handle_metadata_soap
-from providers.emulator.store import Store
+from providers.emulator.soap.metadata import handle_metadata_soap
 
 TOKEN = "00Dxx0000001gPLEAY!emulator"
 Handler = Callable[[bytes], tuple[int, bytes]]

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from providers.emulator import ids
-from providers.emulator.naming import encode_layout_name, layout_full_name, profile_full_name
-from providers.emulator.seed import build_tables
-from providers.emulator.seed_objects import SeedError
+from providers.emulator.org import ids
+from providers.emulator.org.data import SeedError
+from providers.emulator.org.naming import encode_layout_name, layout_full_name, profile_full_name
+from providers.emulator.org.seed import build_tables
+from providers.emulator.org.store import Store
 from providers.emulator.serve import reset
-from providers.emulator.store import Store
 from tests.conftest_emulator import BASIC_SEED
 
 

@@ -7,9 +7,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import ids
 from .meter import Meter
-from .store import Store
+from .org import ids
+from .org.store import Store
 
 BATCH_SIZE = 2000
 MIN_API_VERSION = 50.0

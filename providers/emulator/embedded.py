@@ -20,8 +20,8 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from .context import OrgContext
 from .faults import FaultBook
 from .meter import Meter
+from .org.store import Store
 from .server import EmulatorApp
-from .store import Store
 from .tls import make_tls
 
 API_VERSION = "62.0"

@@ -19,7 +19,7 @@ import threading
 from collections import Counter
 from typing import Any
 
-from .ids import is_well_formed
+from .org.ids import is_well_formed
 
 _VERSIONED = re.compile(r"^/services/data/v\d+\.\d+(?P<rest>/.*)?$")
 _LOCATOR = re.compile(r"^[a-zA-Z0-9]{15,18}-\d+$")

@@ -21,8 +21,8 @@ from typing import Any
 
 from .embedded import start_emulator
 from .faults import FaultRuleError
-from .seed_objects import SeedError
-from .store import Store
+from .org.data import SeedError
+from .org.store import Store
 
 
 def _load_faults(faults_file: Path | None) -> list[dict[str, Any]]:

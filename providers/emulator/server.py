@@ -20,12 +20,12 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from . import soap_dispatch
 from .context import MIN_API_VERSION, OrgContext
 from .faults import FaultBook, FaultRule, FaultRuleError
 from .meter import endpoint_key
-from .rest import route as rest_route
-from .rest import versions
+from .rest.routes import route as rest_route
+from .rest.routes import versions
+from .soap import dispatch as soap_dispatch
 from .wire import JSON_TYPE, ApiRequest, ApiResponse, BadRequest, error, invalid_session, not_found
 
 MAX_URI_BYTES = 16_384

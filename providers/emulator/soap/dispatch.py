@@ -14,21 +14,21 @@ import re
 
 from werkzeug.wrappers import Request
 
-from .context import OrgContext
-from .soap_apex import handle_apex_soap
-from .soap_common import (
+from ..context import OrgContext
+from ..wire import JSON_TYPE
+from .apex import handle_apex_soap
+from .envelope import (
     APEX_NS,
     CONTENT_TYPE,
     METADATA_NS,
     SoapFault,
     fault_response,
     invalid_session_fault,
-    local_name,
     parse_envelope,
     session_id_from_envelope,
 )
-from .soap_metadata import handle_metadata_soap
-from .wire import JSON_TYPE
+from .metadata import handle_metadata_soap
+from .xml import local_name
 
 _METADATA_PATH = re.compile(r"^/services/Soap/m/(?P<version>\d+\.\d+)/?$")
 _APEX_PATH = re.compile(r"^/services/Soap/s/(?P<version>\d+\.\d+)(?:/[a-zA-Z0-9]{15,18})?/?$")

@@ -1,4 +1,4 @@
-"""SOAP plumbing shared by the emulator's Metadata API and Apex endpoints.
+"""SOAP envelopes and faults, shared by the emulator's Metadata API and Apex endpoints.
 
 Contract:
 
@@ -6,20 +6,19 @@ Contract:
   (entity expansion is never attempted). It returns the Header (or None) and the Body's first child,
   which names the operation: dispatch happens on that element, never on the URL path or SOAPAction.
 - Malformed requests raise ``SoapFault``; a handler turns any ``SoapFault`` into ``fault_response``.
-- Responses are built as text with ``text_el`` / ``nil_el`` (every scalar is text, booleans are
-  "true"/"false") and wrapped by ``envelope``.
+- Responses are built as text (see ``xml``) and wrapped by ``envelope``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from xml.etree import ElementTree as ET
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
+
+from .xml import XSI_NS, child, child_text, local_name, namespace_of
 
 SOAPENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 METADATA_NS = "http://soap.sforce.com/2006/04/metadata"
 APEX_NS = "http://soap.sforce.com/2006/08/apex"
 
@@ -51,44 +50,6 @@ class Envelope:
     @property
     def operation_name(self) -> str:
         return local_name(self.operation)
-
-
-def local_name(element: ET.Element) -> str:
-    """The tag of ``element`` without its ``{namespace}``."""
-    return element.tag.rsplit("}", 1)[-1]
-
-
-def namespace_of(element: ET.Element) -> str:
-    """The namespace URI of ``element`` ("" when unqualified)."""
-    return element.tag[1:].split("}", 1)[0] if element.tag.startswith("{") else ""
-
-
-def children(element: ET.Element, name: str) -> Iterator[ET.Element]:
-    """Direct children called ``name`` in any namespace, in document order."""
-    return (child for child in element if local_name(child) == name)
-
-
-def child(element: ET.Element, name: str) -> ET.Element | None:
-    """The first direct child called ``name`` in any namespace, or None."""
-    return next(children(element, name), None)
-
-
-def child_text(element: ET.Element, name: str) -> str | None:
-    """The text of the first child called ``name``; None when absent or xsi:nil, "" when empty."""
-    found = child(element, name)
-    if found is None or is_nil(found):
-        return None
-    return found.text or ""
-
-
-def is_nil(element: ET.Element) -> bool:
-    return element.get(f"{{{XSI_NS}}}nil", "").strip().lower() in {"true", "1"}
-
-
-def xsi_type(element: ET.Element) -> str | None:
-    """The local part of the element's xsi:type ("ns0:Profile" -> "Profile"), or None."""
-    value = element.get(f"{{{XSI_NS}}}type")
-    return value.rsplit(":", 1)[-1].strip() if value else None
 
 
 def parse_envelope(body: bytes) -> Envelope:
@@ -126,34 +87,6 @@ def session_id_from_envelope(body: bytes) -> str | None:
         return session_id_from_header(parse_envelope(body).header)
     except SoapFault:
         return None
-
-
-def xml_text(value: object) -> str:
-    """A scalar as SOAP text: booleans as "true"/"false", everything else through str(), escaped."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return escape(str(value))
-
-
-def xml_attr(value: str) -> str:
-    """An attribute value, quoted and escaped."""
-    return quoteattr(value)
-
-
-def text_el(name: str, value: object) -> str:
-    """``<name>value</name>``; nothing at all when ``value`` is None."""
-    if value is None:
-        return ""
-    return f"<{name}>{xml_text(value)}</{name}>"
-
-
-def nil_el(name: str) -> str:
-    return f'<{name} xsi:nil="true"/>'
-
-
-def text_or_nil_el(name: str, value: object) -> str:
-    """``<name>value</name>``, or ``<name xsi:nil="true"/>`` when ``value`` is None."""
-    return nil_el(name) if value is None else text_el(name, value)
 
 
 def envelope(body_xml: str, *, default_ns: str, header_xml: str = "") -> bytes:

@@ -1,4 +1,4 @@
-"""``query``/``queryAll`` for REST and Tooling: SOQL through the soql module, batches of 2,000 records.
+"""``query``/``queryAll`` for REST and Tooling: SOQL through the soql package, batches of 2,000 records.
 
 A result larger than one batch keeps the rest in a server-side cursor; ``nextRecordsUrl`` is
 ``{base}/query/{locator}-{offset}`` (``{base}/tooling/query/...`` for Tooling), the form Salesforce uses.
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .context import BATCH_SIZE, Cursor, OrgContext
+from ..context import BATCH_SIZE, Cursor, OrgContext
+from ..soql import SoqlError, execute, parse
+from ..wire import ApiRequest, ApiResponse, error
 from .schema import OrgDatabase
-from .soql import SoqlError, execute, parse
-from .wire import ApiRequest, ApiResponse, error
 
 
 def run_query(org: OrgContext, request: ApiRequest, *, tooling: bool) -> ApiResponse:

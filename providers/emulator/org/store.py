@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from . import ids
-from .orgfile import to_document, write_atomically
-from .seed import OrgData, build_tables
+from .data import OrgData
+from .file import to_document, write_atomically
+from .seed import build_tables
 
 Record = dict[str, Any]
 _Undo = tuple[str, str, str, Record | None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from providers.emulator.soql_types import Pos
+from providers.emulator.soql.types import Pos
 
 LiteralValue = str | float | int | bool | dt.date | dt.datetime | None
 

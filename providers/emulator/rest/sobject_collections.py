@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import ids, records
+from ..org import ids
+from ..org.store import Store
+from ..wire import ApiRequest, ApiResponse, BadRequest, error, record_error
+from . import records
 from .records import RecordError
-from .store import Store
-from .wire import ApiRequest, ApiResponse, BadRequest, error, record_error
 
 MAX_RECORDS = 200
 _LIMIT_MESSAGE = "record limit reached. cannot submit more than 200 records into this call"

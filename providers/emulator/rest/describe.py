@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .naming import is_custom
-from .picklists import describe_entries, field_values, standard_field_values
+from ..org.naming import is_custom
+from ..org.picklists import describe_entries, field_values, standard_field_values
+from ..org.store import Store
+from ..soql import FieldInfo
 from .records import writable
 from .schema import OrgDatabase
-from .soql import FieldInfo
-from .store import Store
 
 
 def _urls(base: str, name: str) -> dict[str, str]:

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .store import Store
-from .wire import ApiRequest, ApiResponse, BadRequest, error
+from ..org.store import Store
+from ..wire import ApiRequest, ApiResponse, BadRequest, error
 
 MAX_SUBREQUESTS = 25
 _REFERENCE = re.compile(r"@\{([^}]+)\}")

@@ -15,15 +15,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ..apex import ApexOutcome, analyze
+from ..context import OrgContext
+from ..org.picklists import merge_values
+from ..org.store import Store
+from ..wire import TEXT_TYPE, ApiRequest, ApiResponse, error, not_found
 from . import records
-from .apex import ApexOutcome, analyze
-from .context import OrgContext
-from .picklists import merge_values
 from .queries import next_batch, run_query
 from .records import RecordError
 from .schema import TOOLING_OBJECTS, OrgDatabase
-from .store import Store
-from .wire import TEXT_TYPE, ApiRequest, ApiResponse, error, not_found
 
 PATCHABLE = ("CustomField", "GlobalValueSet")
 

@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from providers.emulator.soql_ast import FieldPath
-from providers.emulator.soql_parse import parse_datetime
-from providers.emulator.soql_types import (
+from providers.emulator.soql.ast import FieldPath
+from providers.emulator.soql.parse import parse_datetime
+from providers.emulator.soql.types import (
     ID_TYPES,
     NUMBER_TYPES,
     TEXT_TYPES,

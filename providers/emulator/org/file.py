@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .data import SCHEMA_VERSION, OrgData
 from .naming import join_namespace, picklist_value, seed_value
-from .seed import SCHEMA_VERSION, OrgData
 from .seed_objects import field_metadata
 
 Record = dict[str, Any]

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .picklists import tooling_field_metadata, tooling_record_type, tooling_value_set_metadata
-from .soql import ChildRel, FieldInfo, ObjectSchema, ParentRel
-from .store import Store
+from ..org.picklists import tooling_field_metadata, tooling_record_type, tooling_value_set_metadata
+from ..org.store import Store
+from ..soql import ChildRel, FieldInfo, ObjectSchema, ParentRel
 
 Row = Mapping[str, Any]
 

@@ -5,30 +5,19 @@ Contract:
 
 - Dispatch is on the Body's first child; only ``executeAnonymous`` in the apex namespace is offered,
   anything else gets the Axis "No operation available" fault.
-- The code in ``apexcode`` goes through ``apex.analyze`` (checked and scanned, never run) with the
-  endpoint's API version; the result's fields are text and the empty ones are ``xsi:nil``. The
-  response carries ``Header/DebuggingInfo/debugLog`` only when the request sent a ``DebuggingHeader``.
+- The code in ``apexcode`` goes through ``providers.emulator.apex.analyze`` (checked and scanned, never
+  run) with the endpoint's API version; the result's fields are text and the empty ones are ``xsi:nil``.
+  The response carries ``Header/DebuggingInfo/debugLog`` only when the request sent a ``DebuggingHeader``.
 - A compile error or an uncaught exception is a normal HTTP 200 answer, never a fault.
 - The server checks the session before calling ``handle_apex_soap``.
 """
 
 from __future__ import annotations
 
-from .apex import ApexOutcome, analyze
-from .soap_common import (
-    APEX_NS,
-    SoapFault,
-    child,
-    child_text,
-    envelope,
-    fault_response,
-    namespace_of,
-    parse_envelope,
-    text_el,
-    text_or_nil_el,
-    unknown_operation,
-)
-from .store import Store
+from ..apex import ApexOutcome, analyze
+from ..org.store import Store
+from .envelope import APEX_NS, SoapFault, envelope, fault_response, parse_envelope, unknown_operation
+from .xml import child, child_text, namespace_of, text_el, text_or_nil_el
 
 
 def handle_apex_soap(store: Store, body: bytes, api_version: str) -> tuple[int, bytes]:

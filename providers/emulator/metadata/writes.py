@@ -19,23 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .metadata_names import (
-    Row,
-    find_by_full_name,
-    find_layout,
-    find_profile,
-    find_record_type,
-    layout_object,
-)
-from .metadata_types import (
-    CUSTOM_FIELD_KEYS,
-    STANDARD_VALUE_EXTRAS,
-    Parsed,
-    as_bool,
-    first,
-    parsed_values,
-)
-from .store import Store
+from ..org.store import Store
+from .names import Row, find_by_full_name, find_layout, find_profile, find_record_type, layout_object
+from .types import CUSTOM_FIELD_KEYS, STANDARD_VALUE_EXTRAS, Parsed, as_bool, first, parsed_values
 
 WRITABLE_TYPES = ("Profile", "CustomField", "GlobalValueSet", "StandardValueSet")
 

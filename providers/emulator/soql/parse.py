@@ -14,7 +14,7 @@ from typing import Any
 from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.exceptions import VisitError
 
-from providers.emulator.soql_ast import (
+from providers.emulator.soql.ast import (
     And,
     Comparison,
     Condition,
@@ -33,7 +33,7 @@ from providers.emulator.soql_ast import (
     SemiJoin,
     Subquery,
 )
-from providers.emulator.soql_types import Pos, SoqlError, positioned_error
+from providers.emulator.soql.types import Pos, SoqlError, positioned_error
 
 MAX_OFFSET = 2000
 

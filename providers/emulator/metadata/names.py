@@ -8,8 +8,8 @@ Encoding rules (wire reference §4, Part 3 §9 and §10):
 - RecordType: ``{object}.{ns__}{DeveloperName}``; CustomField, GlobalValueSet, StandardValueSet: the
   row's ``FullName``.
 
-The encoders live in ``naming``. Lookups compare the decoded forms case-insensitively, so a client may send
-either ``%2E`` or ``.``.
+The encoders live in ``org.naming``. Lookups compare the decoded forms case-insensitively, so a client may
+send either ``%2E`` or ``.``.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from .naming import PROFILE_FULL_NAMES, encode_layout_name
-from .naming import profile_full_name as encoded_profile_name
-from .store import Store
+from ..org.naming import PROFILE_FULL_NAMES, encode_layout_name
+from ..org.naming import profile_full_name as encoded_profile_name
+from ..org.store import Store
 
 Row = dict[str, Any]
 

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from providers.emulator.soql_ast import CountField, FieldPath, OrderItem, Query, Subquery
-from providers.emulator.soql_filter import Predicate, always, compile_condition
-from providers.emulator.soql_resolve import KeyFn, ResolvedPath, Resolver, comparison_key, id15
-from providers.emulator.soql_types import ChildRel, Database, ObjectSchema, QueryResult, SoqlError
+from providers.emulator.soql.ast import CountField, FieldPath, OrderItem, Query, Subquery
+from providers.emulator.soql.filter import Predicate, always, compile_condition
+from providers.emulator.soql.resolve import KeyFn, ResolvedPath, Resolver, comparison_key, id15
+from providers.emulator.soql.types import ChildRel, Database, ObjectSchema, QueryResult, SoqlError
 
 Row = Mapping[str, Any]
 _Node = tuple[dict[str, Any], Row]

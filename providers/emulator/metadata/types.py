@@ -17,7 +17,9 @@ from __future__ import annotations
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from .metadata_names import (
+from ..org.store import Store
+from ..soap.xml import children, is_nil, local_name, text_el, xml_attr
+from .names import (
     STANDARD_PROFILE_NAMES,
     Row,
     find_by_full_name,
@@ -28,8 +30,6 @@ from .metadata_names import (
     profile_full_name,
     record_type_full_name,
 )
-from .soap_common import children, is_nil, local_name, text_el, xml_attr
-from .store import Store
 
 Parsed = dict[str, list[Any]]
 

@@ -17,19 +17,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from providers.emulator.soql_ast import (
-    And,
-    Comparison,
-    Condition,
-    InList,
-    InQuery,
-    Like,
-    Literal,
-    Not,
-    Or,
-)
-from providers.emulator.soql_resolve import ResolvedPath, Resolver, comparison_key
-from providers.emulator.soql_types import ID_TYPES, NUMBER_TYPES, TEXT_TYPES, ObjectSchema
+from providers.emulator.soql.ast import And, Comparison, Condition, InList, InQuery, Like, Literal, Not, Or
+from providers.emulator.soql.resolve import ResolvedPath, Resolver, comparison_key
+from providers.emulator.soql.types import ID_TYPES, NUMBER_TYPES, TEXT_TYPES, ObjectSchema
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 

@@ -11,19 +11,13 @@ Stored shapes (internal keys start with ``_``):
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import ids
+from .data import OrgData, SeedError
 from .naming import is_custom, picklist_value, seed_value, split_custom_name, split_namespace
 
-if TYPE_CHECKING:
-    from .seed import OrgData
-
 Mint = Callable[[str, str, Any], str]
-
-
-class SeedError(ValueError):
-    """The org document is inconsistent (unknown reference, missing name)."""
 
 
 def field_metadata(spec: dict[str, Any], label: str) -> dict[str, Any]:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from . import ids
+from ..org import ids
+from ..org.store import Store
+from ..wire import ApiResponse, error, not_found
 from .schema import OrgDatabase
-from .store import Store
-from .wire import ApiResponse, error, not_found
 
 Record = dict[str, Any]
 

@@ -8,12 +8,12 @@ under ``tooling/``. Any other path answers 404 NOT_FOUND, a wrong method 405 MET
 
 from __future__ import annotations
 
+from ..context import MIN_API_VERSION, OrgContext
+from ..wire import ApiRequest, ApiResponse, error, not_found
 from . import composite, records, sobject_collections, tooling
-from .context import MIN_API_VERSION, OrgContext
 from .describe import global_describe, object_describe
 from .queries import next_batch, run_query
 from .records import RecordError
-from .wire import ApiRequest, ApiResponse, error, not_found
 
 SUPPORTED_VERSIONS = [f"{major}.0" for major in range(int(MIN_API_VERSION), 63)]
 RESOURCES = ("sobjects", "query", "queryAll", "limits", "composite", "tooling")

@@ -5,7 +5,7 @@ Operations, chosen by the Body's first child in the metadata namespace:
 - ``readMetadata``: Profile, CustomField, GlobalValueSet, StandardValueSet, Layout, RecordType; at most
   10 names; an unknown name gives ``<records xsi:nil="true"/>`` in its slot.
 - ``updateMetadata`` / ``upsertMetadata``: Profile, CustomField, GlobalValueSet, StandardValueSet; at
-  most 10 components; each succeeds or fails on its own (see ``metadata_writes``); one commit per call.
+  most 10 components; each succeeds or fails on its own (see ``metadata.writes``); one commit per call.
 - ``listMetadata``: at most 3 queries over the six readable types (StandardValueSet lists nothing, as
   on real orgs; Layout fullNames lose their namespace, as on real orgs).
 - ``describeMetadata``: the top-level types above.
@@ -19,36 +19,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from xml.etree import ElementTree as ET
 
-from .metadata_names import (
-    Row,
-    field_object,
-    layout_full_name,
-    profile_full_name,
-    record_type_full_name,
-)
-from .metadata_types import (
-    READABLE_TYPES,
-    Parsed,
-    component_elements,
-    parse_element,
-    render_record,
-)
-from .metadata_writes import WRITABLE_TYPES, SaveOutcome, save_component
-from .soap_common import (
-    METADATA_NS,
-    SoapFault,
-    child_text,
-    children,
-    envelope,
-    fault_response,
-    namespace_of,
-    nil_el,
-    parse_envelope,
-    text_el,
-    unknown_operation,
-    xsi_type,
-)
-from .store import Store
+from ..metadata.names import Row, field_object, layout_full_name, profile_full_name, record_type_full_name
+from ..metadata.types import READABLE_TYPES, Parsed, component_elements, parse_element, render_record
+from ..metadata.writes import WRITABLE_TYPES, SaveOutcome, save_component
+from ..org.store import Store
+from .envelope import METADATA_NS, SoapFault, envelope, fault_response, parse_envelope, unknown_operation
+from .xml import child_text, children, namespace_of, nil_el, text_el, xsi_type
 
 Operation = Callable[[Store, ET.Element, str], str]
 

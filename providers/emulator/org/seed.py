@@ -10,17 +10,13 @@ real org. Unknown references (a user's profile, an assignment's permission set) 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from . import ids
+from .data import SCHEMA_VERSION, OrgData, Record, SeedError
 from .naming import picklist_value, profile_full_name, split_namespace
-from .seed_objects import ObjectLoader, SeedError
+from .seed_objects import ObjectLoader
 
-Record = dict[str, Any]
-Table = dict[str, Record]
-
-SCHEMA_VERSION = 1
 DEFAULT_DAILY_API_LIMIT = 15000
 LIST_SECTIONS = (
     "profiles", "permission_sets", "permission_set_groups", "users", "global_value_sets", "standard_value_sets",
@@ -31,20 +27,6 @@ CORE_TABLES = (
     "EntityDefinition", "RecordType", "Layout", "ProfileLayout", "CustomField", "GlobalValueSet",
     "StandardValueSet", "ApexLog",
 )
-
-
-@dataclass
-class OrgData:
-    """Tables keyed by object API name, then by 18-character Id; ``deleted`` maps tombstoned ids to types."""
-
-    org_name: str
-    tables: dict[str, Table]
-    deleted: dict[str, str] = field(default_factory=dict)
-
-    def add(self, sobject: str, record: Record) -> str:
-        """Put ``record`` (which carries its Id) in its table and return the Id."""
-        self.tables.setdefault(sobject, {})[record["Id"]] = record
-        return str(record["Id"])
 
 
 class _Builder:

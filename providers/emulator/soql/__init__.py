@@ -14,18 +14,10 @@ MALFORMED_QUERY, as an unknown construct would be.
 
 from __future__ import annotations
 
-from providers.emulator.soql_ast import Query
-from providers.emulator.soql_eval import execute
-from providers.emulator.soql_parse import parse
-from providers.emulator.soql_types import (
-    ChildRel,
-    Database,
-    FieldInfo,
-    ObjectSchema,
-    ParentRel,
-    QueryResult,
-    SoqlError,
-)
+from providers.emulator.soql.ast import Query
+from providers.emulator.soql.eval import execute
+from providers.emulator.soql.parse import parse
+from providers.emulator.soql.types import ChildRel, Database, FieldInfo, ObjectSchema, ParentRel, QueryResult, SoqlError
 
 __all__ = [
     "ChildRel",
