@@ -23,7 +23,7 @@ from providers.salesforce.layouts import Layouts
 from providers.salesforce.lookups import Directory
 from providers.salesforce.picklists import Picklists
 from providers.salesforce.schema import Schema
-from providers.salesforce.session import OrgConnection, OrgSession, open_session
+from providers.salesforce.session import Credentials, OrgConnection, OrgSession, open_session
 from providers.salesforce.transport import Transport
 from reconcile.errors import Problem, ProviderError
 from reconcile.model import Address, ApexScript, Change, ChangeResult, Kind, Resource
@@ -106,7 +106,7 @@ class SalesforceProvider:
         return run_apex(self.transport, self.identity().org_id, script)
 
     def close(self) -> None:
-        """Release the HTTP sessions (and stop the embedded emulator this provider started)."""
+        """Release the HTTP sessions and run the connection's ``on_close`` (see ``connect``)."""
         self.session.close()
 
     def _run_change(self, change: Change) -> ChangeResult:
@@ -123,6 +123,16 @@ class SalesforceProvider:
         )
 
 
-def connect(conn: OrgConnection, *, sleep: Callable[[float], None] = time.sleep) -> SalesforceProvider:
-    """Open a session to the org ``conn`` names and return its provider. ``sleep`` is the backoff wait."""
-    return SalesforceProvider(open_session(conn), sleep=sleep)
+def connect(
+    conn: OrgConnection,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    credentials: Credentials | None = None,
+    on_close: Callable[[], None] | None = None,
+) -> SalesforceProvider:
+    """Open a session to the org ``conn`` names and return its provider. ``sleep`` is the backoff wait.
+
+    ``credentials`` is a session issued elsewhere (an embedded emulator's token), used instead of the
+    sources ``conn`` names; ``on_close`` runs once when the provider is closed (it stops that emulator).
+    """
+    return SalesforceProvider(open_session(conn, credentials=credentials, on_close=on_close), sleep=sleep)
