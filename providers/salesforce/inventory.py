@@ -25,8 +25,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from providers.salesforce.kinds.picklist import Picklists
 from providers.salesforce.names import decode_component, join_namespace, parse_layout_assignment
-from providers.salesforce.picklists import Picklists
 from providers.salesforce.schema import Schema, zeep_list
 from providers.salesforce.transport import Transport
 from reconcile.model import Address, Kind, LayoutAssignment, PermissionSetGrant, Resource

@@ -16,12 +16,12 @@ import time
 from collections.abc import Callable, Collection, Sequence
 
 from providers.base import ApexResult, ApiUsage, OrgIdentity
-from providers.salesforce.apex import run_apex
-from providers.salesforce.grants import Grants
+from providers.salesforce.anonymous_apex import run_apex
 from providers.salesforce.inventory import OrgInventory
-from providers.salesforce.layouts import Layouts
+from providers.salesforce.kinds.layout_assignment import Layouts
+from providers.salesforce.kinds.permission_set_grant import Grants
+from providers.salesforce.kinds.picklist import Picklists
 from providers.salesforce.lookups import Directory
-from providers.salesforce.picklists import Picklists
 from providers.salesforce.schema import Schema
 from providers.salesforce.session import Credentials, OrgConnection, OrgSession, open_session
 from providers.salesforce.transport import Transport

@@ -1,0 +1,1 @@
+"""One module per resource kind: how the Salesforce provider reads, preflights and writes it."""
