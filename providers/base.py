@@ -84,8 +84,12 @@ class ApiUsage:
 
 @runtime_checkable
 class Provider(Protocol):
-    supports: frozenset[Kind]
     usage: ApiUsage
+
+    @property
+    def supports(self) -> frozenset[str]:
+        """The names of the kinds this provider serves (``"picklist"`` ...); a plain attribute will do."""
+        ...
 
     def identity(self) -> OrgIdentity: ...
 

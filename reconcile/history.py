@@ -29,8 +29,7 @@ from pydantic import BaseModel, ConfigDict
 from providers.base import ApexResult
 from reconcile.errors import ReconcileError
 from reconcile.executor import Event
-from reconcile.kinds.apex import ApexScript
-from reconcile.model import Change
+from reconcile.model import Action, Change
 from state.journal import JournalStore
 
 Status = Literal["ok", "failed", "interrupted"]
@@ -140,11 +139,8 @@ class Run(_Frozen):
 # -- writing ------------------------------------------------------------------------------------------
 
 
-def script_fields(script: ApexScript | None = None, *, file: str = "", body: str = "", sha256: str = "",
-                  run: str = "") -> dict[str, Any]:
-    """The ``script`` object of a record, from a configured script or from the given pieces."""
-    if script is not None:
-        file, body, sha256, run = script.file, script.body, script.sha256, script.run
+def script_fields(*, file: str = "", body: str = "", sha256: str = "", run: str = "") -> dict[str, Any]:
+    """The ``script`` object of a record."""
     return {"file": file, "sha256": sha256, "run": run, "chars": len(body), "body": body}
 
 
@@ -176,8 +172,10 @@ def planned_change(change: Change) -> dict[str, Any]:
     """A planned change as ``run_start`` lists it."""
     record: dict[str, Any] = {"address": str(change.address), "action": change.action.value,
                               "reason": change.reason}
-    if isinstance(change.after, ApexScript):
-        record["script"] = script_fields(change.after)
+    if change.action is Action.RUN and change.after is not None:
+        script = change.after.model_dump(mode="json")
+        pieces = {key: str(script.get(key) or "") for key in ("file", "body", "sha256", "run")}
+        record["script"] = script_fields(**pieces)
     return record
 
 

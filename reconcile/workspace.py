@@ -3,16 +3,21 @@
 This is the wiring every command shares (load config → select orgs → expand → connect → plan). It
 does no printing. Connections are opened lazily and closed by ``close()`` (an emulated org's server
 stops with it).
+
+It is the composition root: the one place that knows both the real provider and the emulator. An org
+configured with ``emulator = "seed.json"`` gets the embedded emulator started here, on its live file
+(``emulator_data_path``), and the Salesforce provider connected to it with the token it issues.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from providers.base import ApexResult, ApiUsage, OrgIdentity, Provider
 from reconcile.config.desired import DesiredOrg
@@ -26,6 +31,9 @@ from reconcile.plan import Plan
 from reconcile.planner import build_plan
 from state.base import StateBackend
 from state.factory import backend_for
+
+if TYPE_CHECKING:
+    from providers.salesforce import OrgConnection
 
 
 class UnavailableProvider:
@@ -67,9 +75,9 @@ def emulator_data_path(config: Config, org: str) -> Path:
     return config.root / ".reconcile" / "emulator" / workspace / f"{org}.json"
 
 
-def connection_for(config: Config, org: OrgConfig) -> Any:
+def connection_for(config: Config, org: OrgConfig) -> OrgConnection:
     """The provider-level connection settings of an org (names of secrets only, never values)."""
-    from providers.salesforce.session import OrgConnection
+    from providers.salesforce import OrgConnection
 
     auth: dict[str, str] = {}
     method: str | None = None
@@ -80,8 +88,6 @@ def connection_for(config: Config, org: OrgConfig) -> Any:
     return OrgConnection(
         name=org.name,
         api_version=org.api_version,
-        emulator_seed=(config.root / org.emulator) if org.emulator else None,
-        emulator_data=emulator_data_path(config, org.name) if org.emulator else None,
         sf_alias=org.sf_alias,
         instance_url=org.instance_url,
         auth_method=method,
@@ -91,10 +97,39 @@ def connection_for(config: Config, org: OrgConfig) -> Any:
     )
 
 
-def connect_org(config: Config, org: OrgConfig) -> Provider:
-    from providers.salesforce.session import connect
+def connect_org(config: Config, org: OrgConfig, *, sleep: Callable[[float], None] = time.sleep) -> Provider:
+    """The provider of ``org``; an emulated org is started first. ``sleep`` is the backoff wait."""
+    from providers.salesforce import connect
 
-    provider: Provider = connect(connection_for(config, org))
+    conn = connection_for(config, org)
+    if org.emulator:
+        seed = config.root / org.emulator
+        return connect_emulated(conn, seed=seed, data=emulator_data_path(config, org.name), sleep=sleep)
+    provider: Provider = connect(conn, sleep=sleep)
+    return provider
+
+
+def connect_emulated(
+    conn: OrgConnection, *, seed: Path, data: Path, sleep: Callable[[float], None] = time.sleep
+) -> Provider:
+    """Start the embedded emulator on ``data`` (made from ``seed`` on first use) and connect the provider
+    to it with the token it issues; closing the provider stops the emulator."""
+    from providers.emulator.embedded import start_emulator
+    from providers.salesforce import Credentials, connect
+
+    try:
+        handle = start_emulator(data, seed=seed)
+    except (OSError, ValueError) as exc:  # ValueError: not JSON, or not an org file (SeedError)
+        source = data if data.exists() else seed
+        raise ProviderError(f"cannot start the emulated org from {source}: {exc}", org=conn.name) from None
+    credentials = Credentials(handle.instance_url, handle.access_token, handle.api_version)
+    try:
+        provider: Provider = connect(
+            replace(conn, ca_cert=handle.ca_cert), sleep=sleep, credentials=credentials, on_close=handle.stop
+        )
+    except BaseException:
+        handle.stop()
+        raise
     return provider
 
 

@@ -30,7 +30,6 @@ from typer.testing import CliRunner
 import reconcile.workspace
 from providers.base import Provider
 from providers.emulator.embedded import EmulatorHandle
-from providers.salesforce.session import connect
 from reconcile.cli import app
 from reconcile.config.loader import Config, OrgConfig
 from state.base import OrgState
@@ -64,10 +63,10 @@ def expected(fault: str, stage: str) -> str:
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Every provider the CLI connects records its backoff waits here instead of sleeping."""
     recorded: list[float] = []
+    connect_org = reconcile.workspace.connect_org
 
     def connect_recording(config: Config, org: OrgConfig) -> Provider:
-        provider: Provider = connect(reconcile.workspace.connection_for(config, org), sleep=recorded.append)
-        return provider
+        return connect_org(config, org, sleep=recorded.append)
 
     monkeypatch.setattr(reconcile.workspace, "connect_org", connect_recording)
     return recorded

@@ -12,10 +12,10 @@ import pytest
 
 from providers.base import Provider
 from providers.salesforce import OrgConnection, SalesforceProvider, connect
-from providers.salesforce.session import connect as session_connect
 from reconcile.errors import ProviderError
 from reconcile.kinds.apex import ApexScript
 from reconcile.model import Action, Change
+from reconcile.workspace import connect_emulated
 from tests.test_provider_support import TOKEN_ENV, EmulatedOrg, base_seed, connection_for, emulated
 
 __all__ = ["emulated"]
@@ -26,7 +26,7 @@ def test_an_emulator_seed_starts_an_org_beside_the_state(tmp_path: Path) -> None
     seed.write_text(json.dumps(base_seed()), encoding="utf-8")
     data = tmp_path / ".reconcile" / "emulator" / "dev.json"
     sleeps: list[float] = []
-    provider = session_connect(OrgConnection("dev", emulator_seed=seed, emulator_data=data), sleep=sleeps.append)
+    provider = connect_emulated(OrgConnection("dev"), seed=seed, data=data, sleep=sleeps.append)
     try:
         assert isinstance(provider, SalesforceProvider) and isinstance(provider, Provider)
         identity = provider.identity()

@@ -1,9 +1,12 @@
 """The Salesforce provider: simple-salesforce (REST, Tooling, Metadata SOAP, Apex SOAP) behind the
-Provider protocol. ``connect(OrgConnection(...))`` returns a ``SalesforceProvider``."""
+Provider protocol. ``connect(OrgConnection(...))`` returns a ``SalesforceProvider``; ``Credentials`` are
+for a session issued elsewhere (``connect(..., credentials=...)``). This package never starts an
+emulator: ``reconcile.workspace`` does that for ``emulator = "..."`` orgs and connects with its token.
+"""
 
 from __future__ import annotations
 
 from providers.salesforce.provider import SalesforceProvider, connect
-from providers.salesforce.session import OrgConnection
+from providers.salesforce.session import Credentials, OrgConnection
 
-__all__ = ["OrgConnection", "SalesforceProvider", "connect"]
+__all__ = ["Credentials", "OrgConnection", "SalesforceProvider", "connect"]

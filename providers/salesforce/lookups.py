@@ -1,25 +1,23 @@
-"""What the provider learns about users, permission sets and groups, and the problems it can name.
+"""What the provider learns about users, permission sets and groups of one org.
 
 A ``Directory`` asks the org once per batch of names it has not seen yet (users by ``Username``,
 permission sets by ``Name`` + ``NamespacePrefix``, groups by ``DeveloperName`` + ``NamespacePrefix``)
 and remembers both hits and misses, so read, preflight and apply of the same run share the lookups.
 Names compare case-insensitively; an assignable keeps the spelling it was first asked for.
 
-"Did you mean" hints need the names the org does have; those lists are fetched only when something
-is unknown (one query each) and kept.
+"Did you mean" hints need the names the org does have: ``all_names`` fetches each list only when a
+caller asks (one query each), which preflight does only when something is unknown, and keeps it.
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from providers.salesforce.names import join_namespace, split_namespace
 from providers.salesforce.soql import in_chunks
 from providers.salesforce.transport import Transport
-from reconcile.errors import Problem
-from reconcile.kinds.permission_set_grant import PermissionSetGrant
 
 GROUP = "group:"
 
@@ -46,13 +44,6 @@ class Assignable:
     @property
     def id_key(self) -> str:
         return "permission_set_group" if self.is_group else "permission_set"
-
-
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """``did you mean X?`` for the closest candidate (case-insensitive), else empty."""
-    pool = {c.casefold(): c for c in candidates}
-    close = difflib.get_close_matches(name.casefold(), list(pool), n=1, cutoff=0.6)
-    return f"did you mean {pool[close[0]]}?" if close else ""
 
 
 class Directory:
@@ -102,26 +93,21 @@ class Directory:
         )
         self._missing.update(k.casefold() for k in wanted if k.casefold() not in self._assignables)
 
-    def missing_for(self, grant: PermissionSetGrant) -> str:
-        """Why ``grant`` cannot be created ("" when user and assignable are known)."""
-        if self.user(grant.username) is None:
-            return f"no user {grant.username} in the org"
-        if self.assignable(grant.assignable) is None:
-            return f"no {_what(grant.assignable)} {grant.assignable.removeprefix(GROUP)} in the org"
-        return ""
-
-    def grant_problems(self, grant: PermissionSetGrant) -> list[Problem]:
-        problems: list[Problem] = []
-        address = str(grant.address)
-        if self.user(grant.username) is None:
-            hint = did_you_mean(grant.username, self._every("users"))
-            problems.append(Problem(f"unknown user {grant.username}", hint=hint, address=address))
-        if self.assignable(grant.assignable) is None:
-            group = grant.assignable.startswith(GROUP)
-            name = grant.assignable.removeprefix(GROUP)
-            hint = did_you_mean(name, self._every("groups" if group else "sets"))
-            problems.append(Problem(f"unknown {_what(grant.assignable)} {name}", hint=hint, address=address))
-        return problems
+    def all_names(self, what: Literal["users", "sets", "groups"]) -> list[str]:
+        """The names the org has: usernames of active users, permission sets (not profile-owned) or
+        groups, namespaced as users write them; fetched once, for "did you mean" hints."""
+        if what not in self._all:
+            soql = {
+                "users": ("SELECT Username FROM User WHERE IsActive = true", "Username"),
+                "sets": (
+                    "SELECT Name, NamespacePrefix FROM PermissionSet WHERE IsOwnedByProfile = false",
+                    "Name",
+                ),
+                "groups": ("SELECT DeveloperName, NamespacePrefix FROM PermissionSetGroup", "DeveloperName"),
+            }[what]
+            records = self.transport.query_all(soql[0])
+            self._all[what] = [join_namespace(r.get("NamespacePrefix"), str(r[soql[1]])) for r in records]
+        return self._all[what]
 
     def _known(self, name: str) -> bool:
         key = name.casefold()
@@ -144,22 +130,3 @@ class Directory:
     def _remember(self, assignable: Assignable) -> None:
         self._assignables[assignable.key.casefold()] = assignable
         self._by_id[assignable.record_id[:15]] = assignable
-
-    def _every(self, what: str) -> list[str]:
-        """Every username / permission set / group name of the org (fetched once, for hints)."""
-        if what not in self._all:
-            soql = {
-                "users": ("SELECT Username FROM User WHERE IsActive = true", "Username"),
-                "sets": (
-                    "SELECT Name, NamespacePrefix FROM PermissionSet WHERE IsOwnedByProfile = false",
-                    "Name",
-                ),
-                "groups": ("SELECT DeveloperName, NamespacePrefix FROM PermissionSetGroup", "DeveloperName"),
-            }[what]
-            records = self.transport.query_all(soql[0])
-            self._all[what] = [join_namespace(r.get("NamespacePrefix"), str(r[soql[1]])) for r in records]
-        return self._all[what]
-
-
-def _what(assignable: str) -> str:
-    return "permission set group" if assignable.startswith(GROUP) else "permission set"

@@ -1,9 +1,13 @@
 """``SalesforceProvider``: the Provider protocol (providers/base.py) over simple-salesforce.
 
-One instance serves one org. It ties the kinds together and shares what they learn: ``read`` keeps the
-users, permission sets, groups, profiles, record ids and Metadata records it saw, so ``preflight`` and
-``apply`` of the same run make as few calls as possible. Every call goes through one ``Transport``
-(usage accounting, re-auth, retries); ``usage`` is that transport's ``ApiUsage``.
+One instance serves one org. It names no resource kind: it builds one handler of every kind in the
+registry (``providers.salesforce.kinds``), all sharing one ``KindContext``, and dispatches ``read``,
+``preflight``, ``apply`` and ``inventory`` to the handler of the kind asked for, by its name; ``supports``
+is the registry's kind names. The context shares what the kinds learn: the users, permission sets,
+groups, profiles, record ids and Metadata records that ``read`` saw, so ``preflight`` and ``apply`` of
+the same run make as few calls as possible. Every call goes through one ``Transport`` (usage
+accounting, re-auth, retries); ``usage`` is that transport's ``ApiUsage``. Empty batches are answered
+here, without a call.
 
 simple-salesforce, zeep and requests errors never leave this package: they become ``ProviderError``
 (``ApiLimitError`` for the daily limit) with the org, the address when one is known, Salesforce's
@@ -16,34 +20,28 @@ import time
 from collections.abc import Callable, Collection, Sequence
 
 from providers.base import ApexResult, ApiUsage, OrgIdentity
-from providers.salesforce.apex import run_apex
-from providers.salesforce.grants import Grants
-from providers.salesforce.inventory import OrgInventory
-from providers.salesforce.layouts import Layouts
+from providers.salesforce.anonymous_apex import run_apex
+from providers.salesforce.kinds import KINDS
+from providers.salesforce.kinds.base import KindContext, KindHandler
 from providers.salesforce.lookups import Directory
-from providers.salesforce.picklists import Picklists
 from providers.salesforce.schema import Schema
-from providers.salesforce.session import OrgConnection, OrgSession, open_session
+from providers.salesforce.session import Credentials, OrgConnection, OrgSession, open_session
 from providers.salesforce.transport import Transport
 from reconcile.errors import Problem, ProviderError
-from reconcile.kinds.apex import ApexScript
-from reconcile.model import Address, Change, ChangeResult, Kind, Resource
+from reconcile.model import Address, Change, ChangeResult, Resource
 
 
 class SalesforceProvider:
     """Reads and writes one org (see ``providers.base`` for the contract every method keeps)."""
 
-    supports = frozenset({"picklist", "layout_assignment", "permission_set_grant", "apex"})
+    supports: frozenset[str] = frozenset(KINDS)
 
     def __init__(self, session: OrgSession, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.session = session
         self.usage = ApiUsage()
         self.transport = Transport(session, self.usage, sleep)
-        schema = Schema(self.transport)
-        self.grants = Grants(self.transport, Directory(self.transport))
-        self.layouts = Layouts(self.transport, schema)
-        self.picklists = Picklists(self.transport, schema)
-        self._inventory = OrgInventory(self.transport, schema, self.picklists)
+        context = KindContext(self.transport, Schema(self.transport), Directory(self.transport), self.run_apex)
+        self.kinds: dict[str, KindHandler] = {name: make(context) for name, make in KINDS.items()}
         self._identity: OrgIdentity | None = None
 
     @property
@@ -66,64 +64,49 @@ class SalesforceProvider:
             )
         return self._identity
 
-    def read(self, kind: Kind, keys: Collection[str]) -> dict[Address, Resource]:
+    def read(self, kind: str, keys: Collection[str]) -> dict[Address, Resource]:
         """The live resources among ``keys`` (absent keys are left out); batched per kind."""
-        if not keys or kind == "apex":
-            return {}
-        if kind == "permission_set_grant":
-            return self.grants.read(keys)
-        if kind == "layout_assignment":
-            return self.layouts.read(keys)
-        return self.picklists.read(keys)
+        return self._handler(kind).read(keys) if keys else {}
 
-    def inventory(self, kind: Kind) -> dict[Address, Resource]:
-        """Every live resource of ``kind`` in the org (see ``providers.salesforce.inventory``)."""
-        return self._inventory.inventory(kind)
+    def inventory(self, kind: str) -> dict[Address, Resource]:
+        """Every live resource of ``kind`` in the org (see each kind's module); none of a kind it does
+        not serve."""
+        handler = self.kinds.get(kind)
+        return handler.inventory() if handler is not None else {}
 
-    def preflight(self, kind: Kind, desired: Sequence[Resource]) -> list[Problem]:
+    def preflight(self, kind: str, desired: Sequence[Resource]) -> list[Problem]:
         """What cannot work, one Problem per cause, each with its address and a hint when one helps."""
-        if not desired or kind == "apex":
-            return []
-        if kind == "permission_set_grant":
-            return self.grants.preflight(desired)
-        if kind == "layout_assignment":
-            return self.layouts.preflight(desired)
-        return self.picklists.preflight(desired)
+        return self._handler(kind).preflight(desired) if desired else []
 
-    def apply(self, kind: Kind, changes: Sequence[Change]) -> list[ChangeResult]:
+    def apply(self, kind: str, changes: Sequence[Change]) -> list[ChangeResult]:
         """One result per change, in order; raises only when the org as a whole is unusable."""
-        if not changes:
-            return []
-        if kind == "permission_set_grant":
-            return self.grants.apply(changes)
-        if kind == "layout_assignment":
-            return self.layouts.apply(changes)
-        if kind == "picklist":
-            return self.picklists.apply(changes)
-        return [self._run_change(change) for change in changes]
+        return self._handler(kind).apply(changes) if changes else []
 
     def run_apex(self, script: str) -> ApexResult:
         """Execute anonymous Apex; a compile or runtime failure is returned, not raised."""
         return run_apex(self.transport, self.identity().org_id, script)
 
     def close(self) -> None:
-        """Release the HTTP sessions (and stop the embedded emulator this provider started)."""
+        """Release the HTTP sessions and run the connection's ``on_close`` (see ``connect``)."""
         self.session.close()
 
-    def _run_change(self, change: Change) -> ChangeResult:
-        script = change.after
-        if not isinstance(script, ApexScript) or not script.body:
-            return ChangeResult(address=change.address, ok=False, code="NO_SCRIPT", message="no script body")
-        outcome = self.run_apex(script.body)
-        return ChangeResult(
-            address=change.address,
-            ok=outcome.compiled and outcome.success,
-            code="" if outcome.success else ("COMPILE_ERROR" if not outcome.compiled else "APEX_EXCEPTION"),
-            message=outcome.message,
-            resource=script,
-        )
+    def _handler(self, kind: str) -> KindHandler:
+        handler = self.kinds.get(kind)
+        if handler is None:
+            raise ProviderError(f"the Salesforce provider does not serve {kind!r} resources", org=self.org)
+        return handler
 
 
-def connect(conn: OrgConnection, *, sleep: Callable[[float], None] = time.sleep) -> SalesforceProvider:
-    """Open a session to the org ``conn`` names and return its provider. ``sleep`` is the backoff wait."""
-    return SalesforceProvider(open_session(conn), sleep=sleep)
+def connect(
+    conn: OrgConnection,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    credentials: Credentials | None = None,
+    on_close: Callable[[], None] | None = None,
+) -> SalesforceProvider:
+    """Open a session to the org ``conn`` names and return its provider. ``sleep`` is the backoff wait.
+
+    ``credentials`` is a session issued elsewhere (an embedded emulator's token), used instead of the
+    sources ``conn`` names; ``on_close`` runs once when the provider is closed (it stops that emulator).
+    """
+    return SalesforceProvider(open_session(conn, credentials=credentials, on_close=on_close), sleep=sleep)

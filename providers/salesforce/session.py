@@ -9,8 +9,10 @@ the same response hooks, so API usage is seen on every response.
 
 Sources of a session, first match wins:
 
-- ``emulator_seed``: start the embedded emulator on ``emulator_data`` (made from the seed on first use)
-  and use the token it issues; ``close()`` stops it.
+- ``credentials`` handed to ``open_session``: a session issued elsewhere, used as is (also when the org
+  asks for a new one). The composition root (``reconcile.workspace``) starts an embedded emulator for an
+  ``emulator = "..."`` org and connects with the token it issues, passing ``on_close`` to stop it; this
+  package knows nothing of the emulator.
 - ``sf_alias``: shell out to ``sf org display`` (instance URL, API version) and
   ``sf org auth show-access-token`` (the token; ``org display`` redacts it in current versions).
 - ``instance_url`` + ``auth_method``: ``access_token`` (``token_env``), ``password`` (``username``,
@@ -30,11 +32,10 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlparse
 
 import requests
@@ -44,9 +45,6 @@ from simple_salesforce.login import SalesforceLogin
 from simple_salesforce.metadata import SfdcMetadataApi
 
 from reconcile.errors import ProviderError
-
-if TYPE_CHECKING:
-    from providers.salesforce.provider import SalesforceProvider
 
 ResponseHook = Callable[..., Any]
 
@@ -59,8 +57,6 @@ class OrgConnection:
 
     name: str
     api_version: str = "62.0"
-    emulator_seed: Path | None = None
-    emulator_data: Path | None = None
     sf_alias: str | None = None
     instance_url: str | None = None
     auth_method: str | None = None
@@ -159,7 +155,7 @@ class OrgSession:
             self.sf._mdapi = mdapi
 
     def close(self) -> None:
-        """Close the HTTP sessions and stop the embedded emulator, if this session started one."""
+        """Close the HTTP sessions, then run ``on_close`` once (it stops an embedded emulator, say)."""
         self.http.close()
         if self._mdapi is not None:
             self._mdapi._client.transport.session.close()
@@ -184,43 +180,23 @@ class OrgSession:
         )
 
 
-def open_session(conn: OrgConnection) -> OrgSession:
-    """Authenticate to the org ``conn`` names (see the module docstring for the sources)."""
+def open_session(
+    conn: OrgConnection,
+    *,
+    credentials: Credentials | None = None,
+    on_close: Callable[[], None] | None = None,
+) -> OrgSession:
+    """Authenticate to the org ``conn`` names (see the module docstring for the sources). ``on_close``
+    runs once when the session closes."""
     verify: str | bool = str(conn.ca_cert) if conn.ca_cert else True
-    if conn.emulator_seed is not None or conn.emulator_data is not None:
-        return _emulator_session(conn)
+    if credentials is not None:
+        issued = credentials
+        return OrgSession(conn, lambda _http: issued, verify, on_close=on_close)
     if conn.sf_alias:
-        return OrgSession(conn, lambda _http: _sf_cli_credentials(conn), verify)
+        return OrgSession(conn, lambda _http: _sf_cli_credentials(conn), verify, on_close=on_close)
     if not conn.instance_url and conn.auth_method not in ("password", "jwt", "client_credentials"):
         raise ProviderError("no way to connect: give emulator, sf_alias, or instance_url with auth", org=conn.name)
-    return OrgSession(conn, _direct_authenticator(conn), verify)
-
-
-def connect(conn: OrgConnection, *, sleep: Callable[[float], None] = time.sleep) -> SalesforceProvider:
-    """Open a session to the org and return its provider (the same as ``provider.connect``)."""
-    from providers.salesforce.provider import SalesforceProvider
-
-    return SalesforceProvider(open_session(conn), sleep=sleep)
-
-
-def _emulator_session(conn: OrgConnection) -> OrgSession:
-    from providers.emulator.embedded import start_emulator
-
-    data = conn.emulator_data or Path(".reconcile") / "emulator" / f"{conn.name}.json"
-    try:
-        handle = start_emulator(data, seed=conn.emulator_seed)
-    except (OSError, ValueError) as exc:  # ValueError: not JSON, or not an org file (SeedError)
-        source = data if data.exists() else conn.emulator_seed
-        raise ProviderError(f"cannot start the emulated org from {source}: {exc}", org=conn.name) from None
-
-    def authenticate(_http: requests.Session) -> Credentials:
-        return Credentials(handle.instance_url, handle.access_token, handle.api_version)
-
-    try:
-        return OrgSession(conn, authenticate, str(handle.ca_cert), on_close=handle.stop)
-    except BaseException:
-        handle.stop()
-        raise
+    return OrgSession(conn, _direct_authenticator(conn), verify, on_close=on_close)
 
 
 def _env(conn: OrgConnection, key: str, *, required: bool = True) -> str | None:

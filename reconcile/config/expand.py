@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 
 from reconcile import kinds
 from reconcile.config.desired import DesiredOrg
-from reconcile.config.loader import Config
-from reconcile.config.schema import Entry, OrgConfig
+from reconcile.config.schema import Config, Entry, OrgConfig
 from reconcile.errors import ConfigError, CycleError, Location, Problem, did_you_mean
 from reconcile.graph import check_cycles
 from reconcile.kinds.base import Expansion

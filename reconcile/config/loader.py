@@ -23,11 +23,12 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from reconcile import kinds
-from reconcile.config.schema import AUTH_METHODS, Entry, OrgConfig, SchemaModel
+from reconcile.config.expand import check_expansion
+from reconcile.config.schema import AUTH_METHODS, Config, Entry, OrgConfig, SchemaModel
 from reconcile.config.source import (
     KeyPath,
     SourceFile,
@@ -54,32 +55,6 @@ _ENV_FOR_SECRET = {"token": "token_env", "access_token": "token_env", "secret": 
 
 M = TypeVar("M", bound=SchemaModel | StateSettings)
 Locator = Callable[[KeyPath], Location]
-
-
-class Config(BaseModel):
-    """A loaded, validated configuration. Immutable; expand it per org with ``reconcile.config.expand``.
-
-    ``root`` is the absolute configuration directory; ``files`` the TOML files read, in merge order;
-    ``digest`` a sha256 over every TOML and apex file (by relative name), which changes whenever any
-    input changes. ``entries`` lists every entry in declaration order (files by name, then line).
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
-
-    files: tuple[Path, ...]
-    root: Path
-    digest: str
-    version: int = 1
-    state: StateSettings
-    orgs: dict[str, OrgConfig]
-    entries: tuple[Entry, ...] = ()
-
-    @property
-    def state_path(self) -> Path:
-        return self.state.state_path
-
-    def entries_of(self, kind: type[Entry]) -> tuple[Entry, ...]:
-        return tuple(entry for entry in self.entries if isinstance(entry, kind))
 
 
 def load_config(path: str | Path) -> Config:
@@ -227,8 +202,6 @@ class _Loader:
         complete = complete and len(entries) == len(self.entry_raw)
         config = Config(files=tuple(source.path.resolve() for source in self.sources), root=self.root,
                         digest=self._digest(), state=state, orgs=orgs, entries=entries)
-        from reconcile.config.expand import check_expansion  # expand builds on this module's Config
-
         self.problems += check_expansion(config, check_references=complete)
         return config
 

@@ -15,11 +15,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Protocol
 
-from pydantic import AfterValidator, BeforeValidator, Field, Strict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from reconcile.config.source import KeyPath
 from reconcile.errors import Location, did_you_mean
 from reconcile.model import Address, Frozen
+from state.settings import StateSettings
 
 Finding = tuple[KeyPath, str, str]
 
@@ -300,3 +301,29 @@ def duplicates(items: tuple[str, ...], key: str, what: str) -> list[Finding]:
             found.append(((key, number), f"duplicate {what} '{item}' in `{key}`", "list each once"))
         seen.add(item.casefold())
     return found
+
+
+class Config(BaseModel):
+    """A loaded, validated configuration. Immutable; expand it per org with ``reconcile.config.expand``.
+
+    ``root`` is the absolute configuration directory; ``files`` the TOML files read, in merge order;
+    ``digest`` a sha256 over every TOML and apex file (by relative name), which changes whenever any
+    input changes. ``entries`` lists every entry in declaration order (files by name, then line).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    files: tuple[Path, ...]
+    root: Path
+    digest: str
+    version: int = 1
+    state: StateSettings
+    orgs: dict[str, OrgConfig]
+    entries: tuple[Entry, ...] = ()
+
+    @property
+    def state_path(self) -> Path:
+        return self.state.state_path
+
+    def entries_of(self, kind: type[Entry]) -> tuple[Entry, ...]:
+        return tuple(entry for entry in self.entries if isinstance(entry, kind))

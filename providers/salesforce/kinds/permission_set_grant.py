@@ -1,4 +1,4 @@
-"""Permission set grants: PermissionSetAssignment records, read and written in batches.
+"""The ``permission_set_grant`` kind: PermissionSetAssignment records, read and written in batches.
 
 Reads make a fixed number of queries however many grants are asked for: users by username, permission
 sets by name, groups by developer name (each ``IN`` list split only to keep the URI under 16 KB), then
@@ -19,6 +19,9 @@ Writes: creates go 200 a call through ``POST composite/sobjects`` (PermissionSet
 go 200 a call through ``DELETE composite/sobjects``; ``ENTITY_IS_DELETED`` and
 ``INVALID_CROSS_REFERENCE_KEY`` mean already gone. Expiration changes are ``PATCH composite/sobjects``.
 A create or delete whose answer was lost is never replayed blindly: the assignments are re-read first.
+
+Inventory: every assignment of a permission set that no profile owns, with one paged query. An
+assignment made through a group is keyed by the group (``group:Sales_Bundle/alice@...``).
 """
 
 from __future__ import annotations
@@ -29,9 +32,10 @@ from datetime import date
 from typing import Any
 
 from providers.salesforce.collections import Item, Outcome, outcome_of, run_rounds
-from providers.salesforce.lookups import Assignable, Directory, UserRecord
+from providers.salesforce.kinds.base import KindContext, suggestion
+from providers.salesforce.lookups import GROUP, Assignable, UserRecord
+from providers.salesforce.names import join_namespace
 from providers.salesforce.soql import in_chunks
-from providers.salesforce.transport import Transport
 from reconcile.errors import Problem
 from reconcile.kinds.permission_set_grant import PermissionSetGrant
 from reconcile.model import Action, Address, Change, ChangeResult, Resource
@@ -41,6 +45,12 @@ _GONE = ("ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY")
 _FIELDS = (
     "Id, AssigneeId, Assignee.Username, PermissionSetId, PermissionSet.Name, PermissionSet.NamespacePrefix, "
     "PermissionSetGroupId, PermissionSetGroup.DeveloperName, ExpirationDate"
+)
+_EVERY_ASSIGNMENT = (
+    "SELECT Id, AssigneeId, Assignee.Username, PermissionSetId, PermissionSet.Name, "
+    "PermissionSet.NamespacePrefix, PermissionSetGroupId, PermissionSetGroup.DeveloperName, "
+    "PermissionSetGroup.NamespacePrefix, ExpirationDate FROM PermissionSetAssignment "
+    "WHERE PermissionSet.IsOwnedByProfile = false"
 )
 
 
@@ -61,12 +71,12 @@ def split_key(key: str) -> tuple[str, str]:
     return assignable, username
 
 
-class Grants:
-    """Reads, checks and writes ``permission_set_grant`` resources of one org."""
+class PermissionSetGrantHandler:
+    """Reads, checks, writes and lists ``permission_set_grant`` resources of one org."""
 
-    def __init__(self, transport: Transport, directory: Directory) -> None:
-        self.transport = transport
-        self.directory = directory
+    def __init__(self, context: KindContext) -> None:
+        self.transport = context.transport
+        self.directory = context.directory
         self.assignments: dict[tuple[str, str], Assignment] = {}
 
     def read(self, keys: Collection[str]) -> dict[Address, Resource]:
@@ -88,7 +98,7 @@ class Grants:
         self.directory.lookup_assignables([g.assignable for g in grants])
         problems: list[Problem] = []
         for grant in grants:
-            problems.extend(self.directory.grant_problems(grant))
+            problems.extend(self._problems(grant))
         return problems
 
     def apply(self, changes: Sequence[Change]) -> list[ChangeResult]:
@@ -102,6 +112,14 @@ class Grants:
         outcomes.update(self._delete(items[Action.DELETE], changes))
         outcomes.update(self._update(items[Action.UPDATE], changes))
         return [self._result(change, grants[i], outcomes.get(i)) for i, change in enumerate(changes)]
+
+    def inventory(self) -> dict[Address, Resource]:
+        found: dict[Address, Resource] = {}
+        for record in self.transport.query_all(_EVERY_ASSIGNMENT):
+            grant = _grant_from_row(record)
+            if grant is not None:
+                found.setdefault(grant.address, grant)
+        return dict(sorted(found.items()))
 
     # reads
 
@@ -158,13 +176,36 @@ class Grants:
             )
         return PermissionSetGrant(permission_set=target.name, username=username, expires=found.expires, ids=ids)
 
+    # checks
+
+    def _problems(self, grant: PermissionSetGrant) -> list[Problem]:
+        problems: list[Problem] = []
+        address = str(grant.address)
+        if self.directory.user(grant.username) is None:
+            hint = suggestion(grant.username, self.directory.all_names("users"))
+            problems.append(Problem(f"unknown user {grant.username}", hint=hint, address=address))
+        if self.directory.assignable(grant.assignable) is None:
+            group = grant.assignable.startswith(GROUP)
+            name = grant.assignable.removeprefix(GROUP)
+            hint = suggestion(name, self.directory.all_names("groups" if group else "sets"))
+            problems.append(Problem(f"unknown {_what(grant.assignable)} {name}", hint=hint, address=address))
+        return problems
+
+    def _missing_for(self, grant: PermissionSetGrant) -> str:
+        """Why ``grant`` cannot be created ("" when user and assignable are known)."""
+        if self.directory.user(grant.username) is None:
+            return f"no user {grant.username} in the org"
+        if self.directory.assignable(grant.assignable) is None:
+            return f"no {_what(grant.assignable)} {grant.assignable.removeprefix(GROUP)} in the org"
+        return ""
+
     # writes
 
     def _create(self, items: list[Item[PermissionSetGrant]]) -> dict[int, Outcome]:
         outcomes: dict[int, Outcome] = {}
         ready: list[Item[PermissionSetGrant]] = []
         for item in items:
-            missing = self.directory.missing_for(item.payload)
+            missing = self._missing_for(item.payload)
             if missing:
                 outcomes[item.index] = Outcome(False, code="NOT_FOUND", message=missing)
             else:
@@ -291,6 +332,33 @@ def _grant_of(change: Change) -> PermissionSetGrant:
     if assignable.startswith("group:"):
         return PermissionSetGrant(permission_set_group=assignable[6:], username=username)
     return PermissionSetGrant(permission_set=assignable, username=username)
+
+
+def _grant_from_row(record: dict[str, Any]) -> PermissionSetGrant | None:
+    """A grant from one PermissionSetAssignment row (None for a row without a user or a name)."""
+    username = str((record.get("Assignee") or {}).get("Username") or "")
+    group = record.get("PermissionSetGroup") or {}
+    permission_set = record.get("PermissionSet") or {}
+    expires_text = record.get("ExpirationDate")
+    expires = date.fromisoformat(str(expires_text)[:10]) if expires_text else None
+    ids = {"assignment": str(record["Id"]), "user": str(record.get("AssigneeId") or "")}
+    if not username:
+        return None
+    if record.get("PermissionSetGroupId"):
+        if not group.get("DeveloperName"):
+            return None
+        ids["permission_set_group"] = str(record["PermissionSetGroupId"])
+        name = join_namespace(group.get("NamespacePrefix"), str(group["DeveloperName"]))
+        return PermissionSetGrant(permission_set_group=name, username=username, expires=expires, ids=ids)
+    if not permission_set.get("Name"):
+        return None
+    ids["permission_set"] = str(record.get("PermissionSetId") or "")
+    name = join_namespace(permission_set.get("NamespacePrefix"), str(permission_set["Name"]))
+    return PermissionSetGrant(permission_set=name, username=username, expires=expires, ids=ids)
+
+
+def _what(assignable: str) -> str:
+    return "permission set group" if assignable.startswith(GROUP) else "permission set"
 
 
 def _gone_is_success(answer: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Layout assignments: ``Profile.layoutAssignments`` through the Metadata API.
+"""The ``layout_assignment`` kind: ``Profile.layoutAssignments`` through the Metadata API.
 
 Read: the profiles named by the keys (one SOQL query, one ``listMetadata`` to learn their fullNames),
 then ``readMetadata(Profile)`` for at most 10 profiles a call. readMetadata returns the profile's whole
@@ -14,6 +14,10 @@ Write: ``updateMetadata`` of ``Profile(fullName, layoutAssignments=[...])``, at 
 Profile deploys overlay: only the listed (object, record type) pairs are repointed, so repeating the call
 is harmless. Every SaveResult maps back to the changes of its profile. Salesforce cannot remove an
 assignment (only repoint it): ``forget`` touches nothing and ``delete`` is refused.
+
+Inventory: every assignment of every profile. One query for the profile names, one for their ids
+(``Schema.lookup_profiles``: the fullName comes from ``listMetadata(Profile)``), then
+``readMetadata(Profile)``, 10 profiles a call. Names keep the org's spelling.
 """
 
 from __future__ import annotations
@@ -21,15 +25,14 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from providers.salesforce.lookups import did_you_mean
+from providers.salesforce.kinds.base import KindContext, suggestion
 from providers.salesforce.names import (
     decode_component,
     layout_full_name,
     parse_layout_assignment,
     record_type_full_name,
 )
-from providers.salesforce.schema import Schema, zeep_list
-from providers.salesforce.transport import Transport
+from providers.salesforce.schema import zeep_list
 from reconcile.errors import Problem
 from reconcile.kinds.layout_assignment import LayoutAssignment
 from reconcile.model import Action, Address, Change, ChangeResult, Resource
@@ -49,12 +52,12 @@ def key_readings(key: str) -> list[tuple[str, str, str]]:
     return readings
 
 
-class Layouts:
-    """Reads, checks and writes ``layout_assignment`` resources of one org."""
+class LayoutAssignmentHandler:
+    """Reads, checks, writes and lists ``layout_assignment`` resources of one org."""
 
-    def __init__(self, transport: Transport, schema: Schema) -> None:
-        self.transport = transport
-        self.schema = schema
+    def __init__(self, context: KindContext) -> None:
+        self.transport = context.transport
+        self.schema = context.schema
         self.assigned: dict[Slot, str] = {}
         self._read_profiles: set[str] = set()
 
@@ -78,7 +81,7 @@ class Layouts:
                     layout=layout,
                     ids={"profile": profile.record_id},
                 )
-                result[Address("layout_assignment", key)] = found
+                result[Address(found.address.kind, key)] = found  # keyed as asked
         return result
 
     def preflight(self, desired: Sequence[Resource]) -> list[Problem]:
@@ -117,6 +120,27 @@ class Layouts:
             chunk = full_names[start : start + BATCH]
             results.update(self._write(chunk, by_profile, changes))
         return [results[i] for i in range(len(changes))]
+
+    def inventory(self) -> dict[Address, Resource]:
+        names = [str(r["Name"]) for r in self.transport.query_all("SELECT Name FROM Profile")]
+        self.schema.lookup_profiles(names)
+        profiles = {p.full_name: p for p in (self.schema.profile(n) for n in names) if p is not None}
+        by_decoded = {decode_component(full).casefold(): p for full, p in profiles.items()}
+        found: dict[Address, Resource] = {}
+        full_names = sorted(profiles)
+        for start in range(0, len(full_names), BATCH):
+            answer = self.transport.metadata("readMetadata", "Profile", full_names[start : start + BATCH])
+            for record in _records(answer):
+                profile = by_decoded.get(decode_component(str(record.fullName)).casefold())
+                if profile is None:
+                    continue
+                for item in zeep_list(getattr(record, "layoutAssignments", None)):
+                    ref = parse_layout_assignment(str(item.layout), item.recordType)
+                    assignment = LayoutAssignment(profile=profile.name, object=ref.object,
+                                                  record_type=ref.record_type, layout=ref.layout,
+                                                  ids={"profile": profile.record_id})
+                    found[assignment.address] = assignment
+        return dict(sorted(found.items()))
 
     def _read_profiles_of(self, names: list[str]) -> None:
         profiles = [p for p in (self.schema.profile(n) for n in dict.fromkeys(names)) if p is not None]
@@ -178,16 +202,16 @@ class Layouts:
         """``object_exists`` is None when the slot was read from the org (object and record type exist)."""
         address = str(item.address)
         if self.schema.profile(item.profile) is None:
-            hint = did_you_mean(item.profile, self.schema.all_profile_names())
+            hint = suggestion(item.profile, self.schema.all_profile_names())
             return [Problem(f"unknown profile {item.profile}", hint=hint, address=address)]
         if object_exists is False:
             objects = {name.partition("-")[0] for name in layouts.values()}
-            return [Problem(f"unknown object {item.object}", hint=did_you_mean(item.object, objects), address=address)]
+            return [Problem(f"unknown object {item.object}", hint=suggestion(item.object, objects), address=address)]
         problems = []
         if object_exists is not None and item.record_type and item.record_type.casefold() not in {
             r.casefold() for r in self.schema.record_types(item.object)
         }:
-            hint = did_you_mean(item.record_type, self.schema.record_types(item.object))
+            hint = suggestion(item.record_type, self.schema.record_types(item.object))
             problems.append(
                 Problem(f"unknown record type {item.object}.{item.record_type}", hint=hint, address=address)
             )
@@ -195,7 +219,7 @@ class Layouts:
         if decode_component(full_name).casefold() not in layouts:
             prefix = f"{item.object}-".casefold()
             same_object = [decode_component(n).split("-", 1)[1] for k, n in layouts.items() if k.startswith(prefix)]
-            hint = did_you_mean(item.layout, same_object)
+            hint = suggestion(item.layout, same_object)
             problems.append(Problem(f"unknown layout {item.layout} for {item.object}", hint=hint, address=address))
         return problems
 

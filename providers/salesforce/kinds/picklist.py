@@ -1,4 +1,5 @@
-"""Picklists: custom-field value sets, global value sets and standard value sets via the Metadata API.
+"""The ``picklist`` kind: custom-field value sets, global value sets and standard value sets via the
+Metadata API.
 
 Why the Metadata API: ``readMetadata`` lists every value, inactive ones with ``isActive=false``. The
 Tooling API (``CustomField.Metadata``, ``GlobalValueSet.Metadata``) shows only active values, each with
@@ -16,6 +17,15 @@ Write: ``updateMetadata`` with the complete value list of ``change.after`` (valu
 with ``isActive`` false; live values the list omits are sent inactive too, never dropped), 10 components
 a call, one SaveResult per component. A global value set that does not exist yet is created with
 ``upsertMetadata``. Sending the same full list twice leaves the org unchanged, so retries are safe.
+
+Inventory: every custom picklist field and every global value set. ``listMetadata`` of CustomField and
+GlobalValueSet (shared with preflight, fetched once) names them with their namespace, already as
+``Object.Field__c``; their values come from ``readMetadata``, 10 a call. A field that is not a picklist,
+or takes its values from a global value set, is left out (the global value set is listed instead).
+Tooling ``CustomField`` would need a second query to turn the ``TableEnumOrId`` of custom objects (an
+01I id) into a name, so listMetadata is used. Standard value sets are not listed:
+``listMetadata(StandardValueSet)`` answers nothing on real orgs and there are hundreds of them. Callers
+read the ones they know by name with ``read``.
 """
 
 from __future__ import annotations
@@ -24,9 +34,8 @@ import copy
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from providers.salesforce.lookups import did_you_mean
-from providers.salesforce.schema import Schema, zeep_list
-from providers.salesforce.transport import Transport
+from providers.salesforce.kinds.base import KindContext, suggestion
+from providers.salesforce.schema import zeep_list
 from reconcile.errors import Problem
 from reconcile.kinds.picklist_values import Picklist, PicklistValue
 from reconcile.model import Address, Change, ChangeResult, Resource
@@ -59,12 +68,12 @@ def target_of(key: str) -> tuple[str, str]:
     return TYPES[target.target_type], target.target_name
 
 
-class Picklists:
-    """Reads, checks and writes ``picklist`` resources of one org."""
+class PicklistHandler:
+    """Reads, checks, writes and lists ``picklist`` resources of one org."""
 
-    def __init__(self, transport: Transport, schema: Schema) -> None:
-        self.transport = transport
-        self.schema = schema
+    def __init__(self, context: KindContext) -> None:
+        self.transport = context.transport
+        self.schema = context.schema
         self.records: dict[tuple[str, str], Any] = {}
         self.bound: dict[str, str] = {}
         self.not_picklist: set[str] = set()
@@ -77,7 +86,7 @@ class Picklists:
             record = self.records.get(_norm(*target_of(key)))
             picklist = _picklist(key, target_of(key)[0], record) if record is not None else None
             if picklist is not None:
-                result[Address("picklist", key)] = picklist
+                result[picklist.address] = picklist
         return result
 
     def preflight(self, desired: Sequence[Resource]) -> list[Problem]:
@@ -110,6 +119,12 @@ class Picklists:
             for start in range(0, len(items), BATCH):
                 results.update(self._save(operation, items[start : start + BATCH], changes))
         return [results[i] for i in range(len(changes))]
+
+    def inventory(self) -> dict[Address, Resource]:
+        fields = [name for _, name in self.schema.listed("CustomField", "GlobalValueSet")]
+        value_sets = [f"gvs:{name}" for _, name in self.schema.listed("GlobalValueSet")]
+        found = self.read([*fields, *value_sets])
+        return dict(sorted(found.items()))
 
     def _fetch(self, targets: list[tuple[str, str]]) -> None:
         by_type: dict[str, list[str]] = {}
@@ -201,9 +216,9 @@ class Picklists:
         object_name = name.partition(".")[0]
         if not self.schema.objects_exist([object_name])[object_name]:
             objects = {n.partition(".")[0] for _, n in self.schema.listed("CustomField")}
-            return Problem(f"unknown object {object_name}", hint=did_you_mean(object_name, objects), address=address)
+            return Problem(f"unknown object {object_name}", hint=suggestion(object_name, objects), address=address)
         fields = [n for _, n in self.schema.listed("CustomField")]
-        return Problem(f"unknown field {name}", hint=did_you_mean(name, fields), address=address)
+        return Problem(f"unknown field {name}", hint=suggestion(name, fields), address=address)
 
 
 def _norm(type_name: str, name: str) -> tuple[str, str]:

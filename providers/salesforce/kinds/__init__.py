@@ -1,0 +1,26 @@
+"""The resource kinds the Salesforce provider serves: a registry from kind name to handler class.
+
+``SalesforceProvider`` builds one handler of every kind listed in ``KINDS`` for each org it connects to
+(each from the org's shared ``KindContext``), dispatches ``read``, ``preflight``, ``apply`` and
+``inventory`` to it by the kind's name, and supports exactly these kinds. Names are plain strings, as
+addresses spell them. ``kinds/base.py`` states what a handler must and must not do.
+
+Adding a kind: one module in this folder with its handler class, and one line in ``KINDS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from providers.salesforce.kinds.apex import ApexHandler
+from providers.salesforce.kinds.base import HandlerFactory
+from providers.salesforce.kinds.layout_assignment import LayoutAssignmentHandler
+from providers.salesforce.kinds.permission_set_grant import PermissionSetGrantHandler
+from providers.salesforce.kinds.picklist import PicklistHandler
+
+KINDS: Mapping[str, HandlerFactory] = {
+    "picklist": PicklistHandler,
+    "layout_assignment": LayoutAssignmentHandler,
+    "permission_set_grant": PermissionSetGrantHandler,
+    "apex": ApexHandler,
+}
