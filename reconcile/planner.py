@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import networkx as nx
@@ -23,7 +24,7 @@ import networkx as nx
 from providers.base import OrgIdentity, Provider
 from reconcile import kinds
 from reconcile.config.desired import DesiredOrg
-from reconcile.errors import ReconcileError, StalePlanError, StateError
+from reconcile.errors import Problem, ReconcileError, StalePlanError, StateError
 from reconcile.graph import add_recorded_dependencies, build_graph, dependencies, nearest_in, order
 from reconcile.kinds.base import PlanContext
 from reconcile.model import Action, Address, Change, Kind, Resource, live_fingerprint
@@ -176,21 +177,39 @@ def _read_current(provider: Provider, desired: DesiredOrg, prior: OrgState) -> d
     return current
 
 
-def _preflight(provider: Provider, desired: DesiredOrg) -> list[str]:
+def _preflight(provider: Provider, desired: DesiredOrg) -> list[Problem]:
+    """What the provider says cannot work, each problem placed at the entry that declared its address."""
     by_kind: dict[Kind, list[Resource]] = {}
     for address in sorted(desired.resources):
         by_kind.setdefault(address.kind, []).append(desired.resources[address])
-    errors: list[str] = []
+    problems: list[Problem] = []
     for kind, resources in by_kind.items():
         if kind not in provider.supports:
-            errors.append(f"this org's provider does not support {kind}")
+            problems.append(Problem(f"this org's provider does not support {kind}"))
         else:
-            errors.extend(str(problem) for problem in provider.preflight(kind, resources))
-    return errors
+            problems.extend(_placed(problem, desired) for problem in provider.preflight(kind, resources))
+    return problems
+
+
+def _placed(problem: Problem, desired: DesiredOrg) -> Problem:
+    if problem.location is not None or not problem.address:
+        return problem
+    try:
+        location = desired.locations.get(Address.parse(problem.address))
+    except ValueError:
+        return problem
+    return replace(problem, location=location)
+
+
+def _without_failing(changes: list[Change], problems: list[Problem]) -> list[Change]:
+    """The changes minus those of addresses a problem names (they cannot be applied: not changes)."""
+    failing = {problem.address for problem in problems if problem.address}
+    return [change for change in changes if str(change.address) not in failing]
 
 
 def _plan_one_org(
-    desired: DesiredOrg, prior: OrgState, provider: Provider | None, targets: Collection[Address], allow: bool
+    desired: DesiredOrg, prior: OrgState, provider: Provider | None, targets: Collection[Address] | None,
+    allow: bool,
 ) -> OrgPlan:
     if provider is None:
         return OrgPlan(org=desired.org, errors=("no provider configured for this org",))
@@ -199,8 +218,12 @@ def _plan_one_org(
         identity = provider.identity()
         _check_org_id(prior, identity, allow)
         current = _read_current(provider, desired, prior)
-        errors = _preflight(provider, desired)
-        changes, unchanged = plan_org(desired, current, prior, identity, targets=targets)
+        problems = _preflight(provider, desired)
+        changes, unchanged = plan_org(desired, current, prior, identity, targets=targets or ())
+        if targets is not None and not targets:
+            changes = []  # --target named nothing in this org
+        changes = _without_failing(changes, problems)
+        errors = [str(problem) for problem in problems]
     except ReconcileError as exc:
         changes, unchanged, errors = [], 0, [str(exc)]
     return OrgPlan(
@@ -222,7 +245,7 @@ def build_plan(
     desired: Mapping[str, DesiredOrg],
     state: State,
     providers: Mapping[str, Provider],
-    targets: Collection[Address] = (),
+    targets: Mapping[str, Collection[Address]] | None = None,
     parallelism: int = 8,
     allow_org_change: bool = False,
 ) -> Plan:
@@ -235,7 +258,8 @@ def build_plan(
 
     def plan_one(name: str) -> OrgPlan:
         prior = state.orgs.get(name) or OrgState()
-        return _plan_one_org(desired[name], prior, providers.get(name), targets, allow_org_change)
+        chosen = None if targets is None else targets.get(name, frozenset())
+        return _plan_one_org(desired[name], prior, providers.get(name), chosen, allow_org_change)
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         orgs = tuple(pool.map(plan_one, sorted(desired)))

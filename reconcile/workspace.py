@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING
 
 from providers.base import ApexResult, ApiUsage, OrgIdentity, Provider
 from reconcile.config.desired import DesiredOrg
-from reconcile.config.expand import expand
+from reconcile.config.expand import expand, resolve_targets
 from reconcile.config.loader import Config, OrgConfig, load_config, select_orgs
 from reconcile.errors import Problem, ProviderError, ReconcileError
 from reconcile.fleet.sharding import shard_orgs
 from reconcile.graph import check_cycles
 from reconcile.model import Address, Change, ChangeResult, Kind, Resource
 from reconcile.plan import Plan
-from reconcile.planner import build_plan
+from reconcile.planner import build_plan, prior_entries
 from state.base import StateBackend
 from state.factory import backend_for
 
@@ -180,19 +180,25 @@ class Workspace:
         self,
         orgs: Sequence[str],
         *,
-        targets: Collection[Address] = (),
+        targets: Sequence[str | Address] = (),
         parallelism: int = 8,
         allow_org_change: bool = False,
     ) -> Plan:
+        """Plan ``orgs``; ``targets`` (``--target``) are read like ``after`` references and one that names
+        nothing in these orgs is a ``ConfigError`` before any org is contacted."""
         desired = self.desired(orgs)
         state = self.backend.read()
+        chosen = None
+        if targets:
+            managed = {org: prior_entries(state.orgs[org]).keys() for org in orgs if org in state.orgs}
+            chosen = resolve_targets(self.config, desired, managed, [str(target) for target in targets])
         providers = self.connect(orgs, parallelism)
         return build_plan(
             config_digest=self.config.digest,
             desired=desired,
             state=state,
             providers=providers,
-            targets=targets,
+            targets=chosen,
             parallelism=parallelism,
             allow_org_change=allow_org_change,
         )

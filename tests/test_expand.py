@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from reconcile.config.desired import DesiredOrg
-from reconcile.config.expand import expand
+from reconcile.config.expand import expand, resolve_targets
 from reconcile.config.loader import Config, load_config
 from reconcile.errors import ConfigError, Location
 from reconcile.kinds.apex import ApexScript
@@ -264,3 +264,45 @@ def test_expanding_an_unknown_org_suggests_a_name(every_key: Config) -> None:
         expand(every_key, "prdo")
 
     assert caught.value.problems[0].message == "unknown org 'prdo'; did you mean 'prod'?"
+
+
+# -- --target ----------------------------------------------------------------------------------------
+
+QUICKSTART = Path(__file__).resolve().parents[1] / "examples" / "quickstart"
+
+
+def _quickstart_targets(*texts: str, managed: dict[str, set[Address]] | None = None) -> dict[str, frozenset[Address]]:
+    config = load_config(QUICKSTART)
+    desired = {org: expand(config, org) for org in ("dev", "uat")}
+    return resolve_targets(config, desired, managed or {}, list(texts))
+
+
+def test_a_target_is_read_like_an_after_reference_in_each_org() -> None:
+    chosen = _quickstart_targets("permission_set_grant:Sales_Ops/alice@acme.com",
+                                 "permission_set_grant:group:Sales_Bundle")
+    assert chosen["dev"] == {
+        Address("permission_set_grant", "Sales_Ops/alice@acme.com"),
+        Address("permission_set_grant", "group:Sales_Bundle/alice@acme.com"),
+        Address("permission_set_grant", "group:Sales_Bundle/dave@acme.com"),
+    }
+    assert Address("permission_set_grant", "Sales_Ops/alice@acme.com.uat") in chosen["uat"]  # the org's suffix
+
+
+def test_a_target_that_names_nothing_is_an_error_with_a_suggestion() -> None:
+    with pytest.raises(ConfigError) as caught:
+        _quickstart_targets("picklist:Account.Tire__c")
+    assert "--target picklist:Account.Tire__c names nothing in the selected orgs (dev, uat)" in str(caught.value)
+    assert "did you mean 'picklist:Account.Tier__c'?" in str(caught.value)
+
+
+def test_a_target_managed_only_in_state_and_an_exclusive_member_are_accepted() -> None:
+    removed = Address("layout_assignment", "Admin/Account")
+    chosen = _quickstart_targets(str(removed), "permission_set_grant:Sales_Ops/carol@acme.com.uat",
+                                 managed={"uat": {removed}})
+    assert chosen["uat"] == {removed, Address("permission_set_grant", "Sales_Ops/carol@acme.com.uat")}
+    assert chosen["dev"] == {Address("permission_set_grant", "Sales_Ops/carol@acme.com.uat")}
+
+
+def test_a_malformed_target_is_an_error() -> None:
+    with pytest.raises(ConfigError, match="--target nonsense: not an address"):
+        _quickstart_targets("nonsense")

@@ -16,6 +16,7 @@ any org the entry applies to, and dependency cycles.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from reconcile import kinds
@@ -26,7 +27,7 @@ from reconcile.graph import check_cycles
 from reconcile.kinds.base import Expansion
 from reconcile.model import Address, Resource
 
-__all__ = ["check_expansion", "expand"]
+__all__ = ["check_expansion", "expand", "resolve_targets"]
 
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _VARIABLE = re.compile(r"^var\.([A-Za-z0-9_-]+)$")
@@ -59,6 +60,57 @@ def check_expansion(config: Config, *, check_references: bool = True) -> list[Pr
                 cycles.update((problem.message, problem) for problem in error.problems)
     found = report.problems(check_references) + list(cycles.values())
     return sorted(found, key=lambda problem: _order_key(problem.location))
+
+
+def resolve_targets(
+    config: Config,
+    desired: Mapping[str, DesiredOrg],
+    managed: Mapping[str, Collection[Address]],
+    texts: Sequence[str],
+) -> dict[str, frozenset[Address]]:
+    """The addresses ``--target`` names in each org of ``desired``, read like ``after`` references: an
+    exact address (declared, or managed in state: ``managed``), or what its kind resolves it to (a
+    permission set names every grant of it; a username without the org's suffix). An address of a kind
+    with an exclusive group in the org is kept as written (the plan may revoke it once the org is read).
+    A target that names nothing in any of these orgs is a ``ConfigError`` with a suggestion."""
+    problems: list[Problem] = []
+    chosen: dict[str, set[Address]] = {org: set() for org in desired}
+    for text in texts:
+        try:
+            address = Address.parse(text)
+        except ValueError as exc:
+            problems.append(Problem(f"--target {text}: {exc}"))
+            continue
+        found = False
+        for org, want in desired.items():
+            hits = _target_hits(address, want, managed.get(org, ()), config.orgs[org])
+            chosen[org].update(hits)
+            found = found or bool(hits)
+        if not found:
+            problems.append(_unmatched_target(text, desired, managed))
+    if problems:
+        raise ConfigError(problems)
+    return {org: frozenset(addresses) for org, addresses in chosen.items()}
+
+
+def _target_hits(address: Address, want: DesiredOrg, managed: Collection[Address], org: OrgConfig) -> list[Address]:
+    if address in want.resources or address in managed:
+        return [address]
+    hits = kinds.of(address).resolve_reference(address.key, want.resources, org)
+    if not hits and any(group.kind == address.kind for group in want.exclusive):
+        return [address]
+    return hits
+
+
+def _unmatched_target(
+    text: str, desired: Mapping[str, DesiredOrg], managed: Mapping[str, Collection[Address]]
+) -> Problem:
+    known = {str(address) for want in desired.values() for address in want.resources}
+    known |= {str(address) for addresses in managed.values() for address in addresses}
+    orgs = ", ".join(sorted(desired)) or "(none)"
+    return Problem(f"--target {text} names nothing in the selected orgs ({orgs}){did_you_mean(text, known)}",
+                   hint="targets are addresses as the plan prints them (kind:key), or a permission set "
+                        "for all its grants")
 
 
 class _Substitution:
