@@ -10,11 +10,12 @@ import functools
 import signal
 import sys
 from collections.abc import Callable
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from reconcile import __version__
 from reconcile.errors import ReconcileError
@@ -22,7 +23,34 @@ from reconcile.errors import ReconcileError
 P = ParamSpec("P")
 R = TypeVar("R")
 
+def _usage_error(exc: Exception) -> bool:
+    """Whether ``exc`` is the command-line parser's usage error (a wrong option, command or argument)."""
+    return any(cls.__name__ == "UsageError" for cls in type(exc).__mro__)
+
+
+class _ReconcileGroup(TyperGroup):
+    """The app's command group: a usage error exits 1 like every other error, because ``--detailed-exitcode``
+    gives 2 the meaning "changes present" (a typo'd option in a nightly drift job must not read as drift)."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except Exception as exc:
+            if _usage_error(exc):
+                setattr(exc, "exit_code", 1)  # noqa: B010 (set on the instance, whatever its class)
+            raise
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            if _usage_error(exc):
+                setattr(exc, "exit_code", 1)  # noqa: B010 (set on the instance, whatever its class)
+            raise
+
+
 app = typer.Typer(
+    cls=_ReconcileGroup,
     name="reconcile",
     help="Declarative configuration for Salesforce orgs: validate, plan, apply.",
     no_args_is_help=True,
