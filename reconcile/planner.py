@@ -262,7 +262,7 @@ def build_plan(
         return _plan_one_org(desired[name], prior, providers.get(name), chosen, allow_org_change)
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        orgs = tuple(pool.map(plan_one, sorted(desired)))
+        orgs = _one_org_once(tuple(pool.map(plan_one, sorted(desired))))
     return Plan(
         created_at=datetime.now(UTC),
         config_digest=config_digest,
@@ -270,6 +270,29 @@ def build_plan(
         state_serial=state.serial,
         orgs=orgs,
     )
+
+
+def _one_org_once(orgs: tuple[OrgPlan, ...]) -> tuple[OrgPlan, ...]:
+    """Orgs of the configuration that are the same Salesforce org (one Organization Id) get an error each:
+    applying both would change that org twice, from two different expansions."""
+    by_id: dict[str, list[str]] = {}
+    for org in orgs:
+        if org.org_id:
+            by_id.setdefault(org.org_id, []).append(org.org)
+    shared = {org_id: names for org_id, names in by_id.items() if len(names) > 1}
+    if not shared:
+        return orgs
+
+    def flagged(org: OrgPlan) -> OrgPlan:
+        names = shared.get(org.org_id)
+        if names is None:
+            return org
+        others = " and ".join(name for name in names if name != org.org)
+        error = (f"this is the same Salesforce org as {others} (Organization Id {org.org_id}): applying both would "
+                 "change it twice; remove one of them from the configuration, or plan one with --org")
+        return org.model_copy(update={"errors": (*org.errors, error)})
+
+    return tuple(flagged(org) for org in orgs)
 
 
 def _moved_addresses(org_plan: OrgPlan, provider: Provider) -> list[Address]:

@@ -315,7 +315,7 @@ def test_the_good_config_loads_every_entry_key(every_key: Config) -> None:
     assert (admin_layout.profile_names, admin_layout.tags) == (("System Administrator",), ("eu",))
     grant, group = every_key.entries_of(PermissionSetGrantEntry)
     assert isinstance(grant, PermissionSetGrantEntry) and isinstance(group, PermissionSetGrantEntry)
-    assert (grant.assignable, grant.exclusive, grant.expires) == ("Sales_Ops", True, date(2026, 6, 30))
+    assert (grant.assignable, grant.exclusive, grant.expires) == ("Sales_Ops", True, date(2099, 6, 30))
     assert (group.assignable, group.users) == ("group:Sales_Bundle", ("${var.admin}",))
     assert group.tags == ("sandbox",)
 
@@ -450,3 +450,16 @@ def test_a_file_that_does_not_parse_hides_no_other_problem_and_adds_none(tmp_pat
 def test_the_config_is_frozen(every_key: Config) -> None:
     with pytest.raises(ValueError, match="frozen"):
         every_key.orgs["dev"].protected = True
+
+
+def test_an_expiry_date_in_the_past_is_refused_where_it_is_written(tmp_path: Path) -> None:
+    (tmp_path / "orgs").mkdir()
+    (tmp_path / "orgs" / "dev.json").write_text("{}\n")
+    (tmp_path / "reconcile.toml").write_text(
+        'version = 1\n[orgs.dev]\nemulator = "orgs/dev.json"\n\n[[permission_set_grant]]\n'
+        'permission_set = "Sales_Ops"\nusers = ["alice@acme.com"]\nexpires = 2001-01-31\n')
+    problems = problems_of(tmp_path)
+    assert [(p.location.line if p.location else 0, p.message) for p in problems] == [
+        (8, "[[permission_set_grant]] #1: expires 2001-01-31 is in the past: Salesforce does not accept an "
+            "assignment that has already expired")]
+    assert problems[0].hint == "set a future date, or remove `expires`"

@@ -70,7 +70,7 @@ def test_grants_carry_the_org_suffix_and_expiry(every_key: Config) -> None:
 
     grant = uat.resources[addr("permission_set_grant:Sales_Ops/alice@acme.com.uat")]
     assert grant == PermissionSetGrant(permission_set="Sales_Ops", username="alice@acme.com.uat",
-                                       expires=date(2026, 6, 30))
+                                       expires=date(2099, 6, 30))
     assert addr("permission_set_grant:Sales_Ops/alice@acme.com") in prod.resources
 
 

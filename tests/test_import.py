@@ -110,7 +110,7 @@ def test_unknown_kinds_and_apex_are_refused(tmp_path: Path) -> None:
     apex = fleet.invoke("import", "--org", "alpha", "--kind", "apex")
     assert apex.exit_code == 1 and "apex scripts are not read from orgs" in apex.output
     typo = fleet.invoke("import", "--org", "alpha", "--kind", "picklists")
-    assert typo.exit_code == 1 and "unknown kind 'picklists'" in typo.output
+    assert typo.exit_code == 1 and "unknown kind 'picklists'; did you mean 'picklist'?" in typo.output
 
 
 def test_what_entries_cannot_express_is_left_out_with_a_reason() -> None:

@@ -342,6 +342,32 @@ def test_preflight_problems_become_org_errors() -> None:
     assert plan.org("dev").errors == ("picklist:Account.Tier__c: no such picklist in the org",)
 
 
+def test_preflight_problems_carry_the_entry_location_and_their_changes_are_not_counted() -> None:
+    from reconcile.errors import Location
+
+    want = desired(tier(pv("Gold")), grant("a@x"))
+    where = Location("reconcile.toml", 12, 1)
+    want = DesiredOrg(org="dev", resources=want.resources, locations={tier().address: where})
+    provider = FakeProvider()
+    plan = build_plan(config_digest="d", desired={"dev": want}, state=State(), providers={"dev": provider})
+    org = plan.org("dev")
+    assert org.errors == ("reconcile.toml:12:1: picklist:Account.Tier__c: no such picklist in the org",)
+    assert [str(change.address) for change in org.changes] == ["permission_set_grant:Sales_Ops/a@x"]
+
+
+def test_two_orgs_of_the_configuration_that_are_one_salesforce_org_are_errors() -> None:
+    same = "00D000000000042AAA"
+    plan = build_plan(
+        config_digest="d",
+        desired={name: desired(grant("a@x"), org=name) for name in ("dev", "dev2", "uat")},
+        state=State(),
+        providers={"dev": FakeProvider(org_id=same), "dev2": FakeProvider(org_id=same), "uat": FakeProvider()},
+    )
+    assert "same Salesforce org as dev2 (Organization Id 00D000000000042AAA)" in plan.org("dev").errors[0]
+    assert "same Salesforce org as dev " in plan.org("dev2").errors[0]
+    assert plan.org("uat").errors == ()
+
+
 def test_an_org_id_change_is_an_error_unless_allowed() -> None:
     state = State(orgs={"dev": OrgState(org_id="00DOLD")})
     providers: dict[str, Provider] = {"dev": FakeProvider()}

@@ -29,7 +29,7 @@ from reconcile import kinds
 from reconcile.config.expand import expand
 from reconcile.config.loader import Config
 from reconcile.config.schema import PLACEHOLDER
-from reconcile.errors import ConfigError, ProviderError
+from reconcile.errors import ConfigError, ProviderError, did_you_mean
 from reconcile.kinds.base import Skipped
 from reconcile.model import Address, Kind, Resource, canonical_json
 
@@ -75,7 +75,7 @@ def parse_kinds(names: Iterable[str]) -> tuple[Kind, ...]:
     readable = importable()
     for name in names:
         if name not in kinds.names():
-            raise ConfigError(f"unknown kind '{name}' (kinds: {', '.join(readable)})")
+            raise ConfigError(f"unknown kind '{name}'{did_you_mean(name, readable)} (kinds: {', '.join(readable)})")
         if name not in readable:
             noun = kinds.get(name).noun or f"{name} resources"
             raise ConfigError(f"{noun} are not read from orgs: choose {_choices(readable)}")

@@ -37,7 +37,7 @@ class PermissionSetGrantEntry(Entry):
     }
     EXAMPLES = {
         "permission_set": "Sales_Ops", "permission_set_group": "Sales_Bundle",
-        "users": ["alice@acme.com", "bob@acme.com"], "exclusive": True, "expires": "2026-06-30",
+        "users": ["alice@acme.com", "bob@acme.com"], "exclusive": True, "expires": "2030-06-30",
     }
     EXACTLY_ONE = ("permission_set", "permission_set_group")
 
@@ -55,8 +55,11 @@ class PermissionSetGrantEntry(Entry):
         return self.permission_set or ""
 
     def findings(self) -> list[Finding]:
-        return (one_of(self, ("permission_set", "permission_set_group"))
-                + duplicates(self.users, "users", "user"))
+        found = one_of(self, ("permission_set", "permission_set_group")) + duplicates(self.users, "users", "user")
+        if self.expires is not None and self.expires < date.today():
+            found.append((("expires",), f"expires {self.expires} is in the past: Salesforce does not accept an "
+                          "assignment that has already expired", "set a future date, or remove `expires`"))
+        return found
 
 
 class PermissionSetGrant(Resource):
