@@ -29,12 +29,15 @@ class Summary(Frozen):
 
 
 class OrgPlan(Frozen):
-    """One org's part of a plan. ``errors`` non-empty means this org must not be applied."""
+    """One org's part of a plan. ``errors`` non-empty means this org must not be applied. ``is_sandbox`` is
+    None when the org could not be read (its identity is unknown); ``protected`` orgs are applied only
+    when named with ``--org``."""
 
     org: str
     org_id: str = ""
     org_name: str = ""
-    is_sandbox: bool = False
+    is_sandbox: bool | None = None
+    protected: bool = False
     changes: tuple[Change, ...] = ()
     unchanged: int = 0
     warnings: tuple[str, ...] = ()

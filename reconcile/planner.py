@@ -230,7 +230,7 @@ def _plan_one_org(
         org=desired.org,
         org_id=identity.org_id if identity else "",
         org_name=identity.name if identity else "",
-        is_sandbox=identity.is_sandbox if identity else False,
+        is_sandbox=identity.is_sandbox if identity else None,
         changes=tuple(changes),
         unchanged=unchanged,
         errors=tuple(errors),

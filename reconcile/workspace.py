@@ -193,7 +193,7 @@ class Workspace:
             managed = {org: prior_entries(state.orgs[org]).keys() for org in orgs if org in state.orgs}
             chosen = resolve_targets(self.config, desired, managed, [str(target) for target in targets])
         providers = self.connect(orgs, parallelism)
-        return build_plan(
+        plan = build_plan(
             config_digest=self.config.digest,
             desired=desired,
             state=state,
@@ -202,6 +202,8 @@ class Workspace:
             parallelism=parallelism,
             allow_org_change=allow_org_change,
         )
+        marked = tuple(org.model_copy(update={"protected": self.config.orgs[org.org].protected}) for org in plan.orgs)
+        return plan.model_copy(update={"orgs": marked})
 
     def close(self) -> None:
         for provider in self.providers.values():

@@ -150,7 +150,8 @@ def test_apex_runs_one_at_a_time_and_every_run_joins_the_ledger() -> None:
 
 def test_a_provider_error_stops_that_org_and_the_others_go_on() -> None:
     broken = FakeProvider(
-        raise_on_apply=ApiLimitError("daily API limit spent", org="prod", code="REQUEST_LIMIT_EXCEEDED")
+        raise_on_apply=ApiLimitError("daily API limit spent", org="prod", code="REQUEST_LIMIT_EXCEEDED"),
+        org_id="00D000000000002AAA",
     )
     healthy = FakeProvider()
     orgs: dict[str, tuple[DesiredOrg, Provider]] = {
@@ -196,8 +197,8 @@ def test_stop_finishes_the_batch_in_flight_persists_and_skips_the_rest() -> None
 class BarrierProvider(FakeProvider):
     """Applies only once another org's apply is in flight at the same time."""
 
-    def __init__(self, barrier: threading.Barrier) -> None:
-        super().__init__()
+    def __init__(self, barrier: threading.Barrier, org_id: str) -> None:
+        super().__init__(org_id=org_id)
         self.barrier = barrier
 
     def apply(self, kind: Kind, changes: Sequence[Change]) -> list[ChangeResult]:
@@ -207,7 +208,8 @@ class BarrierProvider(FakeProvider):
 
 def test_orgs_are_applied_in_parallel_and_state_writes_are_serialised() -> None:
     barrier = threading.Barrier(2)
-    providers: dict[str, Provider] = {"dev": BarrierProvider(barrier), "uat": BarrierProvider(barrier)}
+    providers: dict[str, Provider] = {"dev": BarrierProvider(barrier, "00D000000000001AAA"),
+                                         "uat": BarrierProvider(barrier, "00D000000000002AAA")}
     orgs = {name: (desired(layout(), org=name), provider) for name, provider in providers.items()}
     state = State()
     backend = MemoryStateBackend(state)

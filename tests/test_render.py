@@ -225,7 +225,37 @@ def test_picklist_create_lists_its_values() -> None:
     empty = Plan.model_validate(
         {"created_at": "2025-01-01T00:00:00Z", "config_digest": "d", "state_lineage": "l", "state_serial": 0}
     )
-    assert plan_total_line(empty) == "No changes. Your orgs match the configuration."
+    assert plan_total_line(empty) == "Nothing was planned: no org is selected."
+
+
+def test_the_closing_line_says_what_no_changes_means() -> None:
+    from reconcile.plan import OrgPlan
+
+    def plan_of(*orgs: OrgPlan) -> Plan:
+        return Plan.model_validate({"created_at": "2025-01-01T00:00:00Z", "config_digest": "d",
+                                    "state_lineage": "l", "state_serial": 0, "orgs": orgs})
+
+    fine = OrgPlan(org="dev", org_id="00D1", is_sandbox=True)
+    broken = OrgPlan(org="prod", errors=("org prod: cannot log in",))
+    assert plan_total_line(plan_of(fine)) == "No changes. Your orgs match the configuration."
+    assert plan_total_line(plan_of(fine, broken)) == (
+        "No changes in the 1 org that could be planned; 1 org could not be planned (prod).")
+    assert plan_total_line(plan_of(broken)) == "Nothing was checked: 1 org could not be planned (prod)."
+
+
+def test_an_org_that_could_not_be_read_is_shown_as_unknown_and_protected_orgs_are_marked() -> None:
+    from reconcile.plan import OrgPlan
+    from reconcile.render.markdown import render_plan_markdown
+    from reconcile.render.text import render_plan_text
+
+    broken = OrgPlan(org="prod", errors=("org prod: cannot log in",), protected=True)
+    plan = Plan.model_validate({"created_at": "2025-01-01T00:00:00Z", "config_digest": "d", "state_lineage": "l",
+                                "state_serial": 0, "orgs": [broken]})
+    text = render_plan_text(plan)
+    assert "prod (identity unknown, protected: applied only when named with --org)" in text
+    assert "production" not in text
+    assert "| prod (protected) |" in render_plan_markdown(plan)
+    assert json.loads(render_plan_json(plan))["orgs"][0]["is_sandbox"] is None
 
 
 def test_a_plan_made_before_any_state_says_so() -> None:

@@ -137,6 +137,6 @@ def test_report_command_writes_the_latest_run_or_the_one_asked_for(tmp_path: Pat
 
 def test_report_needs_a_format_and_a_known_run(tmp_path: Path) -> None:
     project = make_project(tmp_path, ["dev"])
-    assert project.invoke("report").exit_code == 2
+    assert project.invoke("report").exit_code == 1  # a usage error, like every other error
     empty = project.invoke("report", "--format", "html")
     assert empty.exit_code == 1 and "the history is empty" in empty.output

@@ -83,8 +83,8 @@ class FlagProvider:
         self.usage = ApiUsage(limit_used=0, limit_max=1000)
 
     def identity(self) -> OrgIdentity:
-        return OrgIdentity(org_id=f"00D00000000000{len(self.name):01d}AAA", name=self.name, is_sandbox=True,
-                           api_version="62.0")
+        org_id = {"dev": "00D000000000001AAA", "uat": "00D000000000002AAA"}[self.name]
+        return OrgIdentity(org_id=org_id, name=self.name, is_sandbox=True, api_version="62.0")
 
     def read(self, kind: Kind, keys: Collection[str]) -> dict[Address, Resource]:
         self.usage.count("read")

@@ -114,7 +114,8 @@ def _kinds_in_error(errors: tuple[str, ...], reported: tuple[Kind, ...]) -> set[
     """The kinds the errors concern: an error naming an address concerns its kind, any other all."""
     broken: set[Kind] = set()
     for error in errors:
-        named = [kind for kind in kinds.names() if error.startswith(f"{kind}:")]
+        # "picklist:Account.Tier__c: ...", or placed at its entry: "reconcile.toml:12:1: picklist:..."
+        named = [kind for kind in kinds.names() if error.startswith(f"{kind}:") or f": {kind}:" in error]
         broken.update(named or reported)
     return broken
 

@@ -3,7 +3,7 @@
 Shape::
 
     {"format_version", "created_at", "config_digest", "state_lineage", "state_serial",
-     "orgs": [{"org", "org_id", "org_name", "is_sandbox", "unchanged", "warnings", "errors",
+     "orgs": [{"org", "org_id", "org_name", "is_sandbox", "protected", "unchanged", "warnings", "errors",
                "api_calls", "api_remaining",
                "summary": {"create", "update", "delete", "forget", "run", "unchanged", "changes"},
                "changes": [{"address", "action", "symbol", "reason", "before", "after", "details",
@@ -51,6 +51,7 @@ def _org_data(org: OrgPlan) -> dict[str, Any]:
         "org_id": org.org_id,
         "org_name": org.org_name,
         "is_sandbox": org.is_sandbox,
+        "protected": org.protected,
         "unchanged": org.unchanged,
         "warnings": list(org.warnings),
         "errors": list(org.errors),

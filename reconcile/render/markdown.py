@@ -73,7 +73,8 @@ def _summary_table(plan: Plan) -> str:
     for org in plan.orgs:
         s = org.summary
         counts = (s.create, s.update, s.delete, s.forget, s.run, s.unchanged, len(org.errors))
-        rows.append(f"| {_escape(org.org)} | " + " | ".join(str(n) for n in counts) + " |")
+        name = _escape(org.org) + (" (protected)" if org.protected else "")
+        rows.append(f"| {name} | " + " | ".join(str(n) for n in counts) + " |")
     return "\n".join(rows) + "\n\n"
 
 

@@ -65,9 +65,19 @@ def render_plan_text(plan: Plan, *, width: int = 100, color: bool = False) -> st
 
 
 def plan_total_line(plan: Plan) -> str:
-    """``Plan: 3 to create, 1 to update, ... across 2 orgs.``, or the no-change sentence."""
-    if not plan.has_changes:
+    """``Plan: 3 to create, 1 to update, ... across 2 orgs.``, or what "no changes" means: that every org
+    was read and matches, or that nothing could be checked (no org selected, orgs that failed)."""
+    failed = [org.org for org in plan.orgs if org.errors]
+    if not plan.orgs:
+        return "Nothing was planned: no org is selected."
+    if not plan.has_changes and not failed:
         return "No changes. Your orgs match the configuration."
+    if not plan.has_changes:
+        checked = len(plan.orgs) - len(failed)
+        could_not = f"{_count_orgs(len(failed))} could not be planned ({', '.join(failed)})"
+        if not checked:
+            return f"Nothing was checked: {could_not}."
+        return f"No changes in the {_count_orgs(checked)} that could be planned; {could_not}."
     total = total_summary(plan)
     parts = [
         f"{total.create} to create",
@@ -78,6 +88,10 @@ def plan_total_line(plan: Plan) -> str:
     ]
     orgs = len(plan.orgs)
     return f"Plan: {', '.join(parts)}, across {orgs} org{'' if orgs == 1 else 's'}."
+
+
+def _count_orgs(count: int) -> str:
+    return f"{count} org{'' if count == 1 else 's'}"
 
 
 def errors_line(plan: Plan) -> list[str]:
@@ -115,7 +129,7 @@ def summary_table(plan: Plan) -> Table:
         table.add_column(header, footer=footer, justify="right")
     for org in plan.orgs:
         style = "red" if org.errors else ""
-        sandbox = "yes" if org.is_sandbox else "no"
+        sandbox = "?" if org.is_sandbox is None else "yes" if org.is_sandbox else "no"
         table.add_row(org.org, org.org_id, sandbox, *_counts(org.summary, len(org.errors)), style=style)
     return table
 
@@ -170,8 +184,9 @@ def _print_header(console: Console, plan: Plan) -> None:
 
 def _print_org(console: Console, org: OrgPlan) -> None:
     console.print()
-    kind = "sandbox" if org.is_sandbox else "production"
-    identity = ", ".join(part for part in (org.org_name, org.org_id, kind) if part)
+    kind = "identity unknown" if org.is_sandbox is None else "sandbox" if org.is_sandbox else "production"
+    protected = "protected: applied only when named with --org" if org.protected else ""
+    identity = ", ".join(part for part in (org.org_name, org.org_id, kind, protected) if part)
     console.print(Text(f"{org.org} ({identity})", style="bold"), soft_wrap=True)
     usage = api_usage_line(org)
     if usage:

@@ -2,7 +2,9 @@
 
 Contract: ``build_tables(document)`` never mutates ``document``. An entry carrying an ``id`` keeps it;
 an entry without one gets a deterministic id from (org name, object type, natural key), so loading the
-same seed twice gives the same ids. Every profile gets its profile-owned PermissionSet, every permission
+same seed twice gives the same ids. The Organization's own id also takes the ``instance`` the document is
+loaded for (the live org file's name): two live orgs made from one seed are two orgs, as two sandboxes
+are, and must not share an Organization Id. Every profile gets its profile-owned PermissionSet, every permission
 set group its aggregate PermissionSet, every user an assignment to the profile's permission set, and every
 (profile, object, record type) without a declared layout assignment the object's first layout, as in a
 real org. Unknown references (a user's profile, an assignment's permission set) raise ``SeedError``.
@@ -32,9 +34,10 @@ CORE_TABLES = (
 class _Builder:
     """One pass over a document; keeps name -> id maps for resolving references."""
 
-    def __init__(self, document: dict[str, Any]) -> None:
+    def __init__(self, document: dict[str, Any], instance: str = "") -> None:
         org = document.get("organization") or {}
         self.doc = document
+        self.instance = instance
         self.org_name = str(org.get("name") or "Emulated Org")
         self.data = OrgData(self.org_name, {name: {} for name in CORE_TABLES})
         self.profiles: dict[str, str] = {}
@@ -72,7 +75,7 @@ class _Builder:
 
     def organization(self, spec: dict[str, Any]) -> None:
         self.data.add("Organization", {
-            "Id": self.mint("Organization", self.org_name, spec.get("id")),
+            "Id": self.mint("Organization", "/".join(filter(None, (self.org_name, self.instance))), spec.get("id")),
             "Name": self.org_name,
             "IsSandbox": bool(spec.get("is_sandbox", False)),
             "OrganizationType": spec.get("organization_type", "Developer Edition"),
@@ -200,8 +203,9 @@ def _assignment(psa_id: str, user_id: str, ps_id: str, group_id: str | None, exp
     }
 
 
-def build_tables(document: Any) -> OrgData:
-    """The org's tables from a seed or live org document (see the module docstring). A document of the
+def build_tables(document: Any, instance: str = "") -> OrgData:
+    """The org's tables from a seed or live org document for ``instance`` (see the module docstring). A
+    document of the
     wrong shape (not an object, a section that is not a list of entries, an entry that is not an object
     where one is expected) raises ``SeedError`` too."""
     if not isinstance(document, dict):
@@ -213,7 +217,7 @@ def build_tables(document: Any) -> OrgData:
         if not isinstance(document.get(section, []), list):
             raise SeedError(f"`{section}` must be a list, not {_json_type(document[section])}")
     try:
-        return _Builder(document).build()
+        return _Builder(document, instance).build()
     except (AttributeError, TypeError, KeyError) as exc:
         raise SeedError(f"an entry does not have the documented shape ({exc})") from exc
 

@@ -70,9 +70,10 @@ class Store:
 
     @classmethod
     def create(cls, seed: Path, data: Path) -> Store:
-        """Make the live org file ``data`` from ``seed`` (replacing it) and return its store."""
+        """Make the live org file ``data`` from ``seed`` (replacing it) and return its store. Each live file
+        is its own org: its Organization Id takes the file's name unless the seed gives one."""
         document = json.loads(seed.read_text(encoding="utf-8"))
-        store = cls(data, build_tables(document))
+        store = cls(data, build_tables(document, instance=data.stem))
         store.commit()
         return store
 
