@@ -14,10 +14,11 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from providers.base import ApexResult, Provider
+from reconcile.adhoc_apex import OrgScriptRun, run_everywhere
 from reconcile.cli import app
-from reconcile.cli.apex import OrgScriptRun, end_record, run_everywhere
 from reconcile.config.loader import APEX_MAX_CHARS
 from reconcile.errors import ProviderError
+from reconcile.history.writer import script_end_fields
 from reconcile.model import sha256_hex
 from reconcile.workspace import UnavailableProvider
 from state.journal import Journal
@@ -245,6 +246,6 @@ def test_an_org_that_cannot_be_used_fails_alone_and_the_others_run() -> None:
     assert (by_org["broken"].ok, by_org["broken"].outcome) == (False, None)
     assert "cannot log in to broken" in by_org["broken"].message
     assert by_org["thrower"].message == "runtime exception at line 1, column 1: E: x"
-    end = end_record("r", runs)
+    end = script_end_fields(runs)
     assert end["ok"] is False and end["orgs"]["ok"]["applied"] == 1
     assert end["orgs"]["broken"]["failed"] == 1 and "cannot log in" in end["orgs"]["broken"]["error"]

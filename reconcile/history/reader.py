@@ -1,38 +1,27 @@
-"""The execution history: what ``apply`` and ``apex run`` did, written to and read back from the journal.
+"""Reading the execution history back: the journal's records grouped into runs, newest first.
 
-The journal (``<state dir>/history.jsonl``, see ``state.journal``) holds one JSON object per line. Every
-record has ``run_id``, ``type`` and ``at`` (ISO-8601, UTC). The records of one run:
-
-- ``run_start``: ``operation`` ("apply" or "apex"), ``user`` and ``host`` (who ran it), ``orgs`` (names),
-  and for apply ``plan_file`` ("" for a fresh plan) and ``changes``: ``{org: [planned change]}``, for
-  apex ``script``. A planned change is ``{address, action, reason}``, plus ``script`` for an apex run.
-  A ``script`` is ``{file, sha256, run, chars, body}`` (``run`` is the policy, "" for an ad-hoc script).
-- ``result``: ``org``, ``address``, ``action``, ``ok``, ``message``; an apex run adds ``apex`` (see
-  ``apex_fields``: the outcome and its debug log) and ``seconds``; an ad-hoc run also ``api_calls``.
-- ``skipped``: ``org``, ``address``, ``action``, ``ok`` (false) and ``message`` (why it was not attempted).
-- ``run_end``: ``ok`` and ``orgs``: ``{org: {applied, failed, skipped, api_calls, seconds, error}}``.
-
-Reading groups records by run id. A run with a ``run_start`` and no ``run_end`` was killed: it is shown
-as "interrupted", and so is a run stopped on request (an org error "interrupted"). A planned change with
-neither a result nor a skip record was never reached: its status is "not run". Credentials never enter
-these records; the debug logs are what the org returned.
+Reading groups records by run id (record shapes in ``reconcile.history``). A run with a ``run_start`` and
+no ``run_end`` was killed: it is shown as "interrupted", and so is a run stopped on request (an org error
+"interrupted"). A planned change with neither a result nor a skip record was never reached: its status
+is "not run". A field a record lacks reads as its default (an ``apex`` object without ``compiled`` or
+``success`` as false), so a journal written by an earlier release reads as it did then.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import TypeAdapter
 
 from providers.base import ApexResult
 from reconcile.errors import ReconcileError
-from reconcile.executor import Event
-from reconcile.model import ApexScript, Change
+from reconcile.history.records import ChangeEntry, ChangeStatus, OrgRun, Run, ScriptInfo, Status
 
-Status = Literal["ok", "failed", "interrupted"]
-ChangeStatus = Literal["ok", "failed", "skipped", "not run"]
+#: An ``apex`` object as the journal holds it; ``compiled`` and ``success`` read as false when absent.
+_APEX = TypeAdapter(ApexResult)
+_APEX_DEFAULTS = {"compiled": False, "success": False}
 
 
 class JournalLike(Protocol):
@@ -44,153 +33,6 @@ class JournalLike(Protocol):
     def append(self, record: Mapping[str, Any]) -> None: ...
 
     def read(self, limit: int | None = None, run_id: str | None = None) -> list[dict[str, Any]]: ...
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-
-class ScriptInfo(_Frozen):
-    """The script a run executed: file (as given), sha256 of the body, run policy ("" when ad hoc)."""
-
-    file: str = ""
-    sha256: str = ""
-    run: str = ""
-    chars: int = 0
-    body: str = ""
-
-
-class ScriptOutcome(_Frozen):
-    """What executeAnonymous answered. ``line``/``column`` are -1 when the org gave no position."""
-
-    compiled: bool = False
-    success: bool = False
-    line: int = -1
-    column: int = -1
-    compile_problem: str = ""
-    exception_message: str = ""
-    exception_stack_trace: str = ""
-    debug_log: str = ""
-
-    @property
-    def position(self) -> str:
-        """``line:column``, or "" when the org gave no position."""
-        return f"{self.line}:{self.column}" if self.line > 0 else ""
-
-    @property
-    def problem(self) -> str:
-        """The compile problem or the exception message ("" on success)."""
-        if not self.compiled:
-            return self.compile_problem
-        return "" if self.success else self.exception_message
-
-
-class ChangeEntry(_Frozen):
-    """One planned change (or one org's ad-hoc script run) and what became of it."""
-
-    org: str
-    address: str
-    action: str = ""
-    reason: str = ""
-    status: ChangeStatus = "not run"
-    message: str = ""
-    at: datetime | None = None
-    script: ScriptInfo | None = None
-    apex: ScriptOutcome | None = None
-    seconds: float | None = None
-    api_calls: int | None = None
-
-
-class OrgRun(_Frozen):
-    """One org's part of a run: its changes in plan order, counts, API calls, time and org-level error."""
-
-    org: str
-    status: Status
-    applied: int = 0
-    failed: int = 0
-    skipped: int = 0
-    api_calls: int | None = None
-    seconds: float | None = None
-    error: str = ""
-    changes: tuple[ChangeEntry, ...] = ()
-
-
-class Run(_Frozen):
-    """One ``apply`` or ``apex run`` as the journal recorded it."""
-
-    run_id: str
-    operation: str
-    status: Status
-    user: str = ""
-    host: str = ""
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    plan_file: str = ""
-    script: ScriptInfo | None = None
-    orgs: tuple[OrgRun, ...] = ()
-
-    @property
-    def seconds(self) -> float | None:
-        """Wall time from start to finish (None while unfinished)."""
-        if self.started_at is None or self.finished_at is None:
-            return None
-        return (self.finished_at - self.started_at).total_seconds()
-
-    @property
-    def api_calls(self) -> int:
-        return sum(org.api_calls or 0 for org in self.orgs)
-
-    @property
-    def scripts(self) -> list[ChangeEntry]:
-        """Every script run (or planned) in this run, org by org."""
-        return [change for org in self.orgs for change in org.changes if change.script or change.apex]
-
-
-# -- writing ------------------------------------------------------------------------------------------
-
-
-def script_fields(script: ApexScript | None = None, *, file: str = "", body: str = "", sha256: str = "",
-                  run: str = "") -> dict[str, Any]:
-    """The ``script`` object of a record, from a configured script or from the given pieces."""
-    if script is not None:
-        file, body, sha256, run = script.file, script.body, script.sha256, script.run
-    return {"file": file, "sha256": sha256, "run": run, "chars": len(body), "body": body}
-
-
-def apex_fields(outcome: ApexResult) -> dict[str, Any]:
-    """The ``apex`` object of a result record: the whole executeAnonymous outcome, debug log included."""
-    return {
-        "compiled": outcome.compiled,
-        "success": outcome.success,
-        "line": outcome.line,
-        "column": outcome.column,
-        "compile_problem": outcome.compile_problem,
-        "exception_message": outcome.exception_message,
-        "exception_stack_trace": outcome.exception_stack_trace,
-        "debug_log": outcome.debug_log,
-    }
-
-
-def event_fields(event: Event, action: str) -> dict[str, Any]:
-    """The fields of the ``result``/``skipped`` record of an apply event (``action`` from the plan)."""
-    fields: dict[str, Any] = {"org": event.org, "address": str(event.address), "action": action,
-                              "ok": bool(event.ok), "message": event.message}
-    if event.apex is not None:
-        fields["apex"] = apex_fields(event.apex)
-        fields["seconds"] = round(event.seconds or 0.0, 3)
-    return fields
-
-
-def planned_change(change: Change) -> dict[str, Any]:
-    """A planned change as ``run_start`` lists it."""
-    record: dict[str, Any] = {"address": str(change.address), "action": change.action.value,
-                              "reason": change.reason}
-    if isinstance(change.after, ApexScript):
-        record["script"] = script_fields(change.after)
-    return record
-
-
-# -- reading ------------------------------------------------------------------------------------------
 
 
 def read_runs(journal: JournalLike) -> list[Run]:
@@ -305,7 +147,7 @@ def _change(org: str, planned: Mapping[str, Any], outcome: Mapping[str, Any] | N
         message=str(outcome.get("message", "")) if outcome else "",
         at=_time(outcome.get("at")) if outcome else None,
         script=ScriptInfo.model_validate(script) if isinstance(script, dict) else None,
-        apex=ScriptOutcome.model_validate(apex) if isinstance(apex, dict) else None,
+        apex=_APEX.validate_python({**_APEX_DEFAULTS, **apex}) if isinstance(apex, dict) else None,
         seconds=_float_or_none(outcome.get("seconds")) if outcome else None,
         api_calls=_int_or_none(outcome.get("api_calls")) if outcome else None,
     )
