@@ -39,4 +39,4 @@ def golden(request: pytest.FixtureRequest) -> Golden:
     return Golden(bool(request.config.getoption("--update-golden")))
 
 
-pytest_plugins = ["tests.conftest_emulator"]
+pytest_plugins = ["tests.support.emulator"]

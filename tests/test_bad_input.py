@@ -28,7 +28,7 @@ from providers.emulator.serve import reset
 from reconcile.cli import app
 from state.base import State
 from state.local import LocalStateBackend
-from tests.reliability_support import scenario_seed, snapshot
+from tests.support.scenario import scenario_seed, snapshot
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 CONFIG_CASES = sorted(p.name for p in (CORPUS / "config").iterdir() if p.is_dir())

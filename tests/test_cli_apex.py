@@ -22,8 +22,8 @@ from reconcile.history.writer import script_end_fields
 from reconcile.model import sha256_hex
 from reconcile.workspace import UnavailableProvider
 from state.journal import Journal
-from tests.conftest_emulator import BASIC_SEED
-from tests.fakes import FakeProvider
+from tests.support.emulator import BASIC_SEED
+from tests.support.fakes import FakeProvider
 
 GOOD = "System.debug('tiers backfilled');\n"
 COMPILE_ERROR = "Integer x = 1;\nif (x == 1) {\n    System.debug('open');\n"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from state.local import LocalStateBackend
-from tests.reliability_support import (
+from tests.support.scenario import (
     OrgSpec,
     ServedOrg,
     invoke_cli,

@@ -37,7 +37,7 @@ import pytest
 
 from state.base import State
 from state.local import LocalStateBackend
-from tests.reliability_support import (
+from tests.support.scenario import (
     OrgSpec,
     ServedOrg,
     invoke_cli,

@@ -13,7 +13,7 @@ from providers.emulator.seed import build_tables
 from providers.emulator.seed_objects import SeedError
 from providers.emulator.serve import reset
 from providers.emulator.store import Store
-from tests.conftest_emulator import BASIC_SEED
+from tests.support.emulator import BASIC_SEED
 
 
 @pytest.fixture

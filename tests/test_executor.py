@@ -14,7 +14,7 @@ from reconcile.plan import Plan
 from reconcile.planner import build_plan
 from state.base import ApexRun, OrgState, State, StateEntry
 from state.local import LocalStateBackend
-from tests.fakes import FakeProvider, MemoryBackend
+from tests.support.fakes import FakeProvider, MemoryBackend
 from tests.test_planner import TIER, desired, entry, grant, layout, pv, script, tier
 
 BACKFILL = script().address

@@ -35,8 +35,8 @@ from reconcile.cli import app
 from reconcile.config.loader import Config, OrgConfig
 from state.base import OrgState
 from state.local import LocalStateBackend
-from tests.conftest_emulator import StartOrg, trusted_session
-from tests.reliability_support import (
+from tests.support.emulator import StartOrg, trusted_session
+from tests.support.scenario import (
     OrgSpec,
     journal,
     pending_now,

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from reconcile.cli import app
-from tests.reliability_support import snapshot
+from tests.support.scenario import snapshot
 
 WORDS = ["dev", "uat", "prod", "sandbox", "Account.Tier__c", "Case.Severity__c", "Regions", "Industry",
          "Sales_Ops", "Sales_Bundle", "Sales User", "Account Layout", "Account", "Enterprise",

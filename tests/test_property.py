@@ -20,7 +20,7 @@ from reconcile.model import (
 )
 from reconcile.planner import build_plan
 from state.base import OrgState, State, StateEntry
-from tests.fakes import FakeProvider, MemoryBackend
+from tests.support.fakes import FakeProvider, MemoryBackend
 
 TARGETS = ("Account.Tier__c", "gvs:Regions")
 NAMES = ("A", "B", "C", "D", "E")

@@ -15,8 +15,8 @@ import pytest
 
 from providers.emulator.embedded import EmulatorHandle
 from state.local import LocalStateBackend
-from tests.conftest_emulator import StartOrg
-from tests.reliability_support import (
+from tests.support.emulator import StartOrg
+from tests.support.scenario import (
     CLI,
     SCENARIO_ENTRIES,
     OrgSpec,

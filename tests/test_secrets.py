@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 from providers.emulator.embedded import EmulatorHandle
 from providers.salesforce.transport import redact
 from reconcile.cli import app
-from tests.conftest_emulator import StartOrg
-from tests.reliability_support import OrgSpec, run_cli, scenario_seed, token_env, write_config
+from tests.support.emulator import StartOrg
+from tests.support.scenario import OrgSpec, run_cli, scenario_seed, token_env, write_config
 
 PASSWORD = "Pw-9f3kZ!hunter2-secret"
 SECURITY_TOKEN = "SecTok-4c81d0a7e2b95f36"

@@ -27,8 +27,8 @@ from state.factory import backend_for, dsn_from_env, journal_for, lock_orgs, wor
 from state.pg_journal import PgJournal
 from state.pg_schema import SCHEMA_VERSION, forget_migrated, redact_dsn, schema_version
 from state.postgres import PostgresStateBackend
-from tests.fakes import FakeProvider
 from tests.pg.server import DSN_VARIABLE, fresh_database, new_workspace, server_dsn, wait_until_released, with_params
+from tests.support.fakes import FakeProvider
 from tests.test_planner import desired, grant, pv, tier
 
 ROOT = Path(__file__).resolve().parents[1]
