@@ -22,12 +22,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from providers.emulator.serve import reset
-from reconcile.cli import app
 from state.base import State
 from state.local import LocalStateBackend
+from tests.support.cli import invoke
 from tests.support.scenario import scenario_seed, snapshot
 
 CORPUS = Path(__file__).parent / "bad_inputs"
@@ -36,10 +36,6 @@ STATE_CASES = sorted(p.stem for p in (CORPUS / "state").glob("*.json"))
 PLAN_CASES = sorted(p.stem for p in (CORPUS / "plan").glob("*.json"))
 SEED_CASES = sorted(p.stem for p in (CORPUS / "seed").glob("*.json"))
 TWENTY_MB = 20 * 1024 * 1024
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200", "NO_COLOR": "1"})
 
 
 def assert_clean_failure(result: Result, expect: Sequence[str], *, in_plan: bool = False) -> None:

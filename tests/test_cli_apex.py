@@ -11,17 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from providers.base import ApexResult, Provider
 from reconcile.adhoc_apex import OrgScriptRun, run_everywhere
-from reconcile.cli import app
 from reconcile.config.loader import APEX_MAX_CHARS
 from reconcile.errors import ProviderError
 from reconcile.history.writer import script_end_fields
 from reconcile.model import sha256_hex
 from reconcile.workspace import UnavailableProvider
 from state.journal import Journal
+from tests.support.cli import invoke
 from tests.support.emulator import BASIC_SEED
 from tests.support.fakes import FakeProvider
 
@@ -43,7 +43,7 @@ class Project:
         return path
 
     def invoke(self, *args: str) -> Result:
-        return CliRunner().invoke(app, [*args, "-c", str(self.root)], env={"COLUMNS": "200"})
+        return invoke(*args, "-c", str(self.root))
 
     def apply(self) -> Result:
         return self.invoke("apply", "--auto-approve")
@@ -198,8 +198,7 @@ def test_apex_run_asks_and_runs_after_yes(tmp_path: Path, monkeypatch: pytest.Mo
     script = project.write_script("adhoc.apex", GOOD)
     monkeypatch.setattr("reconcile.cli.apex.stdin_is_terminal", lambda: True)
 
-    result = CliRunner().invoke(app, ["apex", "run", str(script), "--org", "dev", "-c", str(tmp_path)],
-                                input="yes\n", env={"COLUMNS": "200"})
+    result = invoke("apex", "run", str(script), "--org", "dev", "-c", str(tmp_path), input="yes\n")
 
     assert result.exit_code == 0, result.output
     assert f"Run {script} on dev?" in result.output

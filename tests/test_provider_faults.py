@@ -9,9 +9,7 @@ import pytest
 
 from reconcile.errors import ApiLimitError, ProviderError
 from reconcile.model import Action, Change, Kind, PermissionSetGrant, Picklist, PicklistValue
-from tests.test_provider_support import EmulatedOrg, emulated, live, narrow
-
-__all__ = ["emulated"]
+from tests.support.emulator import EmulatedOrg, live, narrow
 
 GRANT = Kind.PERMISSION_SET_GRANT
 COLLECTION = "composite/sobjects"

@@ -6,9 +6,7 @@ from collections.abc import Callable
 from datetime import date
 
 from reconcile.model import Action, Address, Change, Kind, PermissionSetGrant
-from tests.test_provider_support import EmulatedOrg, base_seed, emulated, live, narrow
-
-__all__ = ["emulated"]
+from tests.support.emulator import EmulatedOrg, live, narrow, provider_seed
 
 GRANT = Kind.PERMISSION_SET_GRANT
 
@@ -64,7 +62,7 @@ def test_read_apply_read_reaches_the_desired_grants(emulated: Callable[..., Emul
 
 
 def test_wildcards_spelling_and_namespaces(emulated: Callable[..., EmulatedOrg]) -> None:
-    seed = base_seed()
+    seed = provider_seed()
     seed["permission_set_assignments"].append({"username": "alice@acme.com", "permission_set": "acme__Billing_Admin"})
     org = emulated(seed)
     found = org.provider.read(GRANT, ["Sales_Ops/*", "group:sales_bundle/*", "ACME__billing_admin/Alice@Acme.com"])
@@ -140,7 +138,7 @@ def test_preflight_names_unknowns_with_hints(emulated: Callable[..., EmulatedOrg
 
 
 def big_seed(users: int) -> dict[str, object]:
-    seed = base_seed()
+    seed = provider_seed()
     seed["users"] = [{"username": f"user{n:04d}@acme.com", "profile": "Sales User"} for n in range(users)]
     seed["permission_set_assignments"] = []
     return seed

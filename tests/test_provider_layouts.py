@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from reconcile.model import Action, Address, Change, Kind, LayoutAssignment
-from tests.test_provider_support import EmulatedOrg, base_seed, emulated, live, narrow
-
-__all__ = ["emulated"]
+from tests.support.emulator import EmulatedOrg, live, narrow, provider_seed
 
 LAYOUT = Kind.LAYOUT_ASSIGNMENT
 
@@ -77,7 +75,7 @@ def test_forget_touches_nothing_and_delete_is_refused(emulated: Callable[..., Em
 
 
 def test_ten_profiles_a_metadata_call(emulated: Callable[..., EmulatedOrg]) -> None:
-    seed = base_seed()
+    seed = provider_seed()
     seed["profiles"] += [{"name": f"Team {n:02d}"} for n in range(25)]
     org = emulated(seed)
     keys = [f"Team {n:02d}/Account" for n in range(25)]

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from reconcile.model import Action, Address, Change, Kind, Picklist, PicklistValue
-from tests.test_provider_support import EmulatedOrg, base_seed, emulated, live, narrow
-
-__all__ = ["emulated"]
+from tests.support.emulator import EmulatedOrg, live, narrow, provider_seed
 
 PICK = Kind.PICKLIST
 
@@ -85,7 +83,7 @@ def test_values_the_list_omits_are_deactivated_not_dropped(emulated: Callable[..
 
 
 def test_fifty_fields_read_and_written_ten_a_call(emulated: Callable[..., EmulatedOrg]) -> None:
-    seed = base_seed()
+    seed = provider_seed()
     fields = [{"name": f"Pick{n:02d}__c", "type": "Picklist", "values": ["A", "B"]} for n in range(50)]
     seed["objects"].append({"name": "Invoice__c", "layouts": ["Invoice Layout"], "fields": fields})
     org = emulated(seed)

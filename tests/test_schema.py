@@ -15,14 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from reconcile.cli import app
 from reconcile.config.json_schema import DIALECT, EXAMPLES, MODELS, config_schema, schema_json
 from reconcile.config.loader import load_config
 from reconcile.config.schema import ENTRY_TYPES
 from reconcile.errors import ConfigError
 from scripts.docs_reference import REFRESH
+from tests.support.cli import invoke
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = Path(__file__).parent / "configs"
@@ -227,7 +226,7 @@ def test_the_schema_rejects_structural_mistakes(scenario: str) -> None:
 
 
 def test_schema_command_prints_the_schema() -> None:
-    result = CliRunner().invoke(app, ["schema"])
+    result = invoke("schema")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == SCHEMA
     assert result.stdout == schema_json()
@@ -235,13 +234,13 @@ def test_schema_command_prints_the_schema() -> None:
 
 def test_schema_command_writes_a_file(tmp_path: Path) -> None:
     out = tmp_path / "reconcile.schema.json"
-    result = CliRunner().invoke(app, ["schema", "--out", str(out)])
+    result = invoke("schema", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8") == schema_json()
 
 
 def test_schema_command_reports_an_unwritable_file(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["schema", "--out", str(tmp_path / "missing" / "schema.json")])
+    result = invoke("schema", "--out", str(tmp_path / "missing" / "schema.json"))
     assert result.exit_code == 1
     assert "cannot write" in result.output
     assert "Traceback" not in result.output

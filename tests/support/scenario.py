@@ -1,107 +1,37 @@
-"""Shared pieces of the reliability tests (no tests here).
+"""The reliability scenario, and what a test observes of a run (no tests here).
 
 - ``scenario_seed()``: an org whose convergence touches every kind (picklists on a field, a global and a
-  standard value set; layout assignments; grant creates and exclusive revokes; Apex scripts).
-- ``ServedOrg``: an org served by a separate ``reconcile emulator serve`` process, so it outlives any
-  CLI process a test kills; its REST API answers SOQL queries and its admin paths stats and faults.
+  standard value set; layout assignments; grant creates and exclusive revokes; Apex scripts), from
+  ``tests/emulator_seeds/scenario.json``; ``make_org_file`` makes a live org file from it.
+- ``SCENARIO_ENTRIES`` and ``SCRIPTS``: the configuration converging it.
 - ``write_config``: a configuration whose orgs point at served orgs (``instance_url`` + an access token
   read from an environment variable + the emulator's CA), or at embedded emulated orgs.
-- ``run_cli`` / ``start_cli``: the real command line in a child process; ``invoke_cli`` the same app in
-  this process, for commands that need no process of their own.
 - ``snapshot``: every file under a directory with its digest, to prove a command wrote nothing.
 - ``wait_for``: poll a real condition (a count in the emulator's stats, a file) until it holds.
+- ``plan_json``, ``pending``, ``pending_now``, ``journal``: what a plan still holds, what the journal says.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
-import requests
-from typer.testing import CliRunner
 
 from providers.emulator.serve import reset
-from reconcile.cli import app
 from reconcile.workspace import Workspace
+from tests.support.cli import run_cli
+from tests.support.emulator import SEEDS
 
-API_VERSION = "62.0"
-CLI = [sys.executable, "-c", "from reconcile.cli import main; main()"]
-#: Every CLI child gets these, so output is wide, plain and deterministic.
-CLI_ENV = {"COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb", "PYTHONUNBUFFERED": "1"}
+SCENARIO_SEED = SEEDS / "scenario.json"
 
-SCENARIO_SEED: dict[str, Any] = {
-    "schema_version": 1,
-    "organization": {"name": "Acme Reliability", "is_sandbox": True, "daily_api_limit": 100000},
-    "profiles": [
-        {"name": "System Administrator", "full_name": "Admin"},
-        {"name": "Sales User"},
-        {"name": "Sales Manager"},
-        {"name": "Support User"},
-    ],
-    "users": [
-        {"username": "admin@acme.com", "profile": "System Administrator"},
-        {"username": "alice@acme.com", "profile": "Sales User"},
-        {"username": "bob@acme.com", "profile": "Sales Manager"},
-        {"username": "carol@acme.com", "profile": "Sales User"},
-        {"username": "dave@acme.com", "profile": "Support User"},
-        {"username": "erin@acme.com", "profile": "Support User"},
-        {"username": "frank@acme.com", "profile": "Sales User"},
-        {"username": "zed@acme.com", "profile": "Sales User"},
-    ],
-    "permission_sets": [
-        {"name": "Sales_Ops", "label": "Sales Ops"},
-        {"name": "Service_Desk", "label": "Service Desk"},
-        {"name": "Analytics", "label": "Analytics"},
-    ],
-    "permission_set_groups": [{"developer_name": "Sales_Bundle", "label": "Sales Bundle"}],
-    "objects": [
-        {
-            "name": "Account",
-            "record_types": ["Enterprise", "SMB"],
-            "layouts": ["Account Layout", "Account Enterprise Layout", "Account SMB Layout"],
-            "fields": [
-                {"name": "Tier__c", "type": "Picklist", "values": ["Gold", {"name": "Silver", "default": True},
-                                                                    "Tin"]},
-                {"name": "Region__c", "type": "Picklist", "global_value_set": "Regions"},
-                {"name": "Industry", "type": "Picklist", "standard_value_set": "Industry"},
-            ],
-            "records": [{"Name": "Globex", "Tier__c": "Gold"}],
-        },
-        {
-            "name": "Case",
-            "record_types": ["Support"],
-            "layouts": ["Case Layout", "Case Support Layout"],
-            "fields": [{"name": "Severity__c", "type": "Picklist", "values": ["Low", "High"]}],
-        },
-    ],
-    "global_value_sets": [{"name": "Regions", "values": ["EMEA", "AMER"]}],
-    "standard_value_sets": [{"name": "Industry", "values": ["Banking", "Energy"]}],
-    "layout_assignments": [
-        {"profile": "Sales User", "object": "Account", "layout": "Account Layout"},
-        {"profile": "Sales Manager", "object": "Account", "layout": "Account Layout"},
-        {"profile": "Support User", "object": "Case", "layout": "Case Layout"},
-    ],
-    "permission_set_assignments": [
-        {"username": "alice@acme.com", "permission_set": "Sales_Ops"},
-        {"username": "zed@acme.com", "permission_set": "Sales_Ops"},
-        {"username": "frank@acme.com", "permission_set": "Sales_Ops"},
-    ],
-}
-
-#: Entries converging SCENARIO_SEED: creates, updates and deletes of every kind, and two scripts.
+#: Entries converging the scenario org: creates, updates and deletes of every kind, and two scripts.
 SCENARIO_ENTRIES = """
 [[picklist]]
 field = "Account.Tier__c"
@@ -178,134 +108,18 @@ SCRIPTS = {
 
 def scenario_seed() -> dict[str, Any]:
     """A fresh copy of the scenario org's seed."""
-    return copy.deepcopy(SCENARIO_SEED)
+    seed: dict[str, Any] = json.loads(SCENARIO_SEED.read_text(encoding="utf-8"))
+    return seed
 
 
 def make_org_file(directory: Path, name: str, seed: Mapping[str, Any] | None = None) -> Path:
     """Create the live org file ``<directory>/<name>.json`` from ``seed`` (the scenario by default)."""
     directory.mkdir(parents=True, exist_ok=True)
     seed_path = directory / f"{name}.seed.json"
-    seed_path.write_text(json.dumps(seed if seed is not None else SCENARIO_SEED), encoding="utf-8")
+    seed_path.write_text(json.dumps(seed if seed is not None else scenario_seed()), encoding="utf-8")
     data = directory / f"{name}.json"
     reset(seed_path, data)
     return data
-
-
-class ServedOrg:
-    """An org served by ``reconcile emulator serve`` in a child process (the org file survives it).
-
-    ``start`` returns once the server printed its ready line. Queries and admin calls go over HTTPS with
-    the emulator's token and CA, and do not count towards anything the CLI under test sees except the
-    org's API usage (admin paths are not counted at all).
-    """
-
-    def __init__(self, data: Path, *, faults: Sequence[Mapping[str, Any]] = (), latency_ms: int = 0) -> None:
-        self.data = data
-        args = [*CLI, "emulator", "serve", "--data", str(data)]
-        if faults:
-            faults_file = data.with_name(data.stem + ".faults.json")
-            faults_file.write_text(json.dumps(list(faults)), encoding="utf-8")
-            args += ["--faults", str(faults_file)]
-        if latency_ms:
-            args += ["--latency-ms", str(latency_ms)]
-        self._stderr = open(data.with_name(data.stem + ".serve.log"), "w", encoding="utf-8")  # noqa: SIM115
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._stderr, text=True,
-                                        env={**os.environ, **CLI_ENV})
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line:
-            self.stop()
-            raise RuntimeError(f"emulator did not start: {data.with_name(data.stem + '.serve.log').read_text()}")
-        ready = json.loads(line)
-        self.instance_url: str = ready["instance_url"]
-        self.access_token: str = ready["access_token"]
-        self.ca_cert = Path(ready["ca_cert"])
-        self.org_id: str = ready["org_id"]
-        self.http = requests.Session()
-        self.http.verify = str(self.ca_cert)
-        self.http.trust_env = False
-        self.http.headers["Authorization"] = f"Bearer {self.access_token}"
-
-    def stats(self) -> dict[str, Any]:
-        """``GET /__emulator/stats``."""
-        response = self.http.get(f"{self.instance_url}/__emulator/stats", timeout=30)
-        response.raise_for_status()
-        stats: dict[str, Any] = response.json()
-        return stats
-
-    def requests_seen(self) -> int:
-        """Salesforce API requests received so far (counted on arrival, before latency and faults)."""
-        return sum(self.stats()["requests"].values())
-
-    def add_faults(self, rules: Sequence[Mapping[str, Any]]) -> None:
-        """``POST /__emulator/faults``."""
-        response = self.http.post(f"{self.instance_url}/__emulator/faults", json=list(rules), timeout=30)
-        response.raise_for_status()
-
-    def clear_faults(self) -> None:
-        response = self.http.delete(f"{self.instance_url}/__emulator/faults", timeout=30)
-        response.raise_for_status()
-
-    def query(self, soql: str, *, tooling: bool = False) -> list[dict[str, Any]]:
-        """Every record of a SOQL query (REST or Tooling)."""
-        base = f"{self.instance_url}/services/data/v{API_VERSION}/" + ("tooling/" if tooling else "")
-        response = self.http.get(base + "query", params={"q": soql}, timeout=30)
-        response.raise_for_status()
-        page = response.json()
-        records: list[dict[str, Any]] = page["records"]
-        while not page.get("done", True):
-            response = self.http.get(self.instance_url + page["nextRecordsUrl"], timeout=30)
-            response.raise_for_status()
-            page = response.json()
-            records += page["records"]
-        return records
-
-    def grants(self) -> Counter[tuple[str, str]]:
-        """(username, permission set or group name) -> how many assignments hold it."""
-        users = {r["Id"]: r["Username"] for r in self.query("SELECT Id, Username FROM User")}
-        sets = {r["Id"]: r["Name"] for r in self.query("SELECT Id, Name FROM PermissionSet")}
-        groups = {r["Id"]: r["DeveloperName"] for r in self.query("SELECT Id, DeveloperName FROM PermissionSetGroup")}
-        counted: Counter[tuple[str, str]] = Counter()
-        rows = self.query("SELECT AssigneeId, PermissionSetId, PermissionSetGroupId FROM PermissionSetAssignment")
-        for row in rows:
-            group = row.get("PermissionSetGroupId")
-            target = f"group:{groups[group]}" if group else sets[row["PermissionSetId"]]
-            counted[(users[row["AssigneeId"]], target)] += 1
-        return counted
-
-    def grant(self, username: str, permission_set: str) -> str:
-        """Assign a permission set by hand, as an admin would in Setup; returns the assignment id."""
-        user = self.query(f"SELECT Id FROM User WHERE Username = '{username}'")[0]["Id"]
-        pset = self.query(f"SELECT Id FROM PermissionSet WHERE Name = '{permission_set}'")[0]["Id"]
-        url = f"{self.instance_url}/services/data/v{API_VERSION}/sobjects/PermissionSetAssignment"
-        response = self.http.post(url, json={"AssigneeId": user, "PermissionSetId": pset}, timeout=30)
-        response.raise_for_status()
-        return str(response.json()["id"])
-
-    def revoke(self, username: str, permission_set: str) -> None:
-        """Remove a permission set assignment by hand."""
-        user = self.query(f"SELECT Id FROM User WHERE Username = '{username}'")[0]["Id"]
-        rows = self.query("SELECT Id FROM PermissionSetAssignment WHERE AssigneeId = "
-                          f"'{user}' AND PermissionSet.Name = '{permission_set}'")
-        for row in rows:
-            url = f"{self.instance_url}/services/data/v{API_VERSION}/sobjects/PermissionSetAssignment/{row['Id']}"
-            self.http.delete(url, timeout=30).raise_for_status()
-
-    def stop(self) -> None:
-        """SIGTERM the server and wait for it (it writes nothing after that)."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=30)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        self._stderr.close()
-        self.http.close()
-
-    def __enter__(self) -> ServedOrg:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 class Reachable(Protocol):
@@ -364,47 +178,6 @@ class HasToken(Protocol):
 def token_env(orgs: Mapping[str, HasToken]) -> dict[str, str]:
     """The environment variables holding the served orgs' tokens, as ``write_config`` names them."""
     return {token_env_for(name): org.access_token for name, org in orgs.items()}
-
-
-@dataclass(frozen=True)
-class CliResult:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-def cli_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("SF_TOKEN_")}
-    return {**env, **CLI_ENV, **(extra or {})}
-
-
-def run_cli(*args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None,
-            stdin: str | None = None, timeout: float = 180) -> CliResult:
-    """Run ``reconcile ARGS`` in a child process and wait for it."""
-    proc = subprocess.run([*CLI, *args], capture_output=True, text=True, env=cli_env(env), cwd=cwd,
-                          input=stdin if stdin is not None else "", timeout=timeout, check=False)
-    return CliResult(proc.returncode, proc.stdout, proc.stderr)
-
-
-def invoke_cli(*args: str, env: Mapping[str, str] | None = None) -> CliResult:
-    """Run ``reconcile ARGS`` in this process (the same Typer app, no interpreter start-up): for commands
-    that need no process of their own. An exception other than the app's exit is re-raised."""
-    result = CliRunner().invoke(app, list(args), env={**CLI_ENV, **(env or {})})
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return CliResult(result.exit_code, result.stdout, result.stderr)
-
-
-def start_cli(*args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None,
-              log: Path) -> subprocess.Popen[bytes]:
-    """Start ``reconcile ARGS`` in a child process writing stdout and stderr to ``log``."""
-    with open(log, "wb") as out:
-        return subprocess.Popen([*CLI, *args], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=cli_env(env), cwd=cwd)
 
 
 def wait_for(condition: Callable[[], bool], *, timeout: float = 60, what: str = "a condition") -> None:
