@@ -14,6 +14,7 @@ from state.base import OrgState, State, StateEntry
 from state.local import LocalStateBackend
 from tests.plans import sample_plan
 from tests.support.cli import invoke
+from tests.support.corpus import BAD_CONFIGS
 
 CONFIGS = Path(__file__).parent / "configs"
 
@@ -24,9 +25,11 @@ def test_validate_accepts_a_good_config() -> None:
     assert "The configuration is valid" in result.output
 
 
-@pytest.mark.parametrize("scenario", ["unknown-key", "toml-syntax-error", "literal-secret", "dangling-after"])
+@pytest.mark.parametrize(
+    "scenario", ["unknown-key-in-entry", "toml-syntax-error", "literal-password", "misspelt-after-address"]
+)
 def test_validate_reports_location_without_traceback(scenario: str) -> None:
-    result = invoke("validate", "-c", str(CONFIGS / scenario))
+    result = invoke("validate", "-c", str(BAD_CONFIGS / scenario))
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert "reconcile.toml:" in result.output

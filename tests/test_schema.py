@@ -22,6 +22,7 @@ from reconcile.config.schema import ENTRY_TYPES
 from reconcile.errors import ConfigError
 from scripts.docs_reference import REFRESH
 from tests.support.cli import invoke
+from tests.support.corpus import BAD_CONFIGS
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = Path(__file__).parent / "configs"
@@ -190,37 +191,38 @@ def test_quickstart_is_valid() -> None:
 
 
 def test_an_unknown_key_is_flagged_and_absent_from_the_schema() -> None:
-    data = tomllib.loads((CONFIGS / "unknown-key" / "reconcile.toml").read_text(encoding="utf-8"))
+    data = tomllib.loads((BAD_CONFIGS / "unknown-key-in-entry" / "reconcile.toml").read_text(encoding="utf-8"))
     errors = check(data, SCHEMA)
     assert "$.picklist[1]: unknown key 'valuse'" in errors
     assert "valuse" not in schema_json()
 
 
-def _scenarios() -> list[str]:
-    return sorted(path.name for path in CONFIGS.iterdir() if path.is_dir())
+def _scenarios() -> list[Path]:
+    """Every configuration of the tests: the good ones and every broken case."""
+    return [path for corpus in (CONFIGS, BAD_CONFIGS) for path in sorted(corpus.iterdir()) if path.is_dir()]
 
 
-@pytest.mark.parametrize("scenario", _scenarios())
-def test_the_schema_never_rejects_a_config_the_loader_accepts(scenario: str) -> None:
+@pytest.mark.parametrize("scenario", _scenarios(), ids=lambda path: path.name)
+def test_the_schema_never_rejects_a_config_the_loader_accepts(scenario: Path) -> None:
     try:
-        load_config(CONFIGS / scenario)
+        load_config(scenario)
     except ConfigError:
         return
-    for path in toml_files(CONFIGS / scenario):
+    for path in toml_files(scenario):
         assert check(tomllib.loads(path.read_text(encoding="utf-8")), SCHEMA) == [], path
 
 
 #: Broken configs whose mistake lies within one file's structure: the schema sees it too.
-STRUCTURAL = ["unknown-key", "wrong-type", "two-org-sources", "profile-and-profiles", "bad-run-policy",
-              "unknown-auth-method", "instance-url-without-auth", "missing-required-key", "unsupported-version",
-              "literal-secret", "env-name-holds-secret", "expires-with-time", "unknown-kind"]
+STRUCTURAL = ["unknown-key-in-entry", "wrong-type-in-entry", "two-org-sources", "profile-and-profiles",
+              "bad-run-policy", "misspelt-auth-method", "instance-url-without-auth", "missing-required-key",
+              "unsupported-version", "literal-password", "env-name-holds-secret", "expires-with-time", "unknown-kind"]
 
 
 @pytest.mark.parametrize("scenario", STRUCTURAL)
 def test_the_schema_rejects_structural_mistakes(scenario: str) -> None:
     with pytest.raises(ConfigError):
-        load_config(CONFIGS / scenario)
-    errors = [error for path in toml_files(CONFIGS / scenario)
+        load_config(BAD_CONFIGS / scenario)
+    errors = [error for path in toml_files(BAD_CONFIGS / scenario)
               for error in check(tomllib.loads(path.read_text(encoding="utf-8")), SCHEMA)]
     assert errors
 

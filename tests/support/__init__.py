@@ -7,4 +7,5 @@
 - ``scenario``: an org whose convergence touches every kind, configurations pointing at orgs, and what a
   test observes of a run (files written, the journal, what a plan still holds).
 - ``fakes``: in-memory doubles of a provider and a state backend.
+- ``corpus``: the broken configurations of ``tests/bad_inputs/config/`` and what each must produce.
 """
