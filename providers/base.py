@@ -44,6 +44,9 @@ class OrgIdentity:
 
 @dataclass(frozen=True)
 class ApexResult:
+    """What executeAnonymous answered, debug log included. ``line``/``column`` are -1 when the org gave
+    no position. The execution history records it whole (the ``apex`` object of a journal record)."""
+
     compiled: bool
     success: bool
     line: int = -1
@@ -60,6 +63,18 @@ class ApexResult:
         if not self.success:
             return f"runtime exception: {self.exception_message}"
         return "ok"
+
+    @property
+    def position(self) -> str:
+        """``line:column``, or "" when the org gave no position."""
+        return f"{self.line}:{self.column}" if self.line > 0 else ""
+
+    @property
+    def problem(self) -> str:
+        """The compile problem or the exception message ("" on success)."""
+        if not self.compiled:
+            return self.compile_problem
+        return "" if self.success else self.exception_message
 
 
 @dataclass

@@ -5,6 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests check behaviour, not speed: no per-example deadline (a loaded CI machine is slow, not wrong).
+settings.register_profile("reconcile", deadline=None)
+settings.load_profile("reconcile")
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 
@@ -39,4 +44,4 @@ def golden(request: pytest.FixtureRequest) -> Golden:
     return Golden(bool(request.config.getoption("--update-golden")))
 
 
-pytest_plugins = ["tests.conftest_emulator"]
+pytest_plugins = ["tests.support.emulator"]

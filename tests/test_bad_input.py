@@ -2,9 +2,9 @@
 
 The corpus lives in ``tests/bad_inputs``:
 
-- ``config/<case>/``: a configuration (``reconcile.toml`` or several ``*.toml``) and ``expect.txt``, the
-  strings the message must hold (the location first). Each goes through ``validate``, ``plan`` and
-  ``apply``.
+- ``config/<case>/``: a configuration (``reconcile.toml`` or several ``*.toml``) and ``expect.json``, what
+  the message must hold (see ``tests.support.corpus``; ``tests/test_config.py`` loads the same cases).
+  Each goes through ``validate``, ``plan`` and ``apply``.
 - ``state/<case>.json``: a damaged state file and ``<case>.expect``; it goes through ``plan``, ``apply`` and
   ``state list``.
 - ``plan/<case>.json``: a damaged plan file and ``<case>.expect``; it goes through ``show`` and ``apply``.
@@ -22,24 +22,20 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from providers.emulator.serve import reset
-from reconcile.cli import app
 from state.base import State
 from state.local import LocalStateBackend
-from tests.reliability_support import scenario_seed, snapshot
+from tests.support.cli import invoke
+from tests.support.corpus import EXPECT, BrokenConfig, broken_configs
+from tests.support.scenario import scenario_seed, snapshot
 
 CORPUS = Path(__file__).parent / "bad_inputs"
-CONFIG_CASES = sorted(p.name for p in (CORPUS / "config").iterdir() if p.is_dir())
 STATE_CASES = sorted(p.stem for p in (CORPUS / "state").glob("*.json"))
 PLAN_CASES = sorted(p.stem for p in (CORPUS / "plan").glob("*.json"))
 SEED_CASES = sorted(p.stem for p in (CORPUS / "seed").glob("*.json"))
 TWENTY_MB = 20 * 1024 * 1024
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200", "NO_COLOR": "1"})
 
 
 def assert_clean_failure(result: Result, expect: Sequence[str], *, in_plan: bool = False) -> None:
@@ -58,12 +54,11 @@ def expectations(path: Path) -> list[str]:
     return [line for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-@pytest.mark.parametrize("case", CONFIG_CASES)
-def test_broken_config(tmp_path: Path, case: str) -> None:
-    config = tmp_path / case
-    shutil.copytree(CORPUS / "config" / case, config)
-    expect = expectations(config / "expect.txt")
-    (config / "expect.txt").unlink()
+@pytest.mark.parametrize("case", broken_configs(), ids=lambda case: case.name)
+def test_broken_config(tmp_path: Path, case: BrokenConfig) -> None:
+    config = tmp_path / case.name
+    shutil.copytree(case.directory, config, ignore=shutil.ignore_patterns(EXPECT))
+    expect = case.printed(config)
     before = snapshot(tmp_path)
     for command in (["validate"], ["plan"], ["apply", "--auto-approve"]):
         assert_clean_failure(invoke(*command, "-c", str(config)), expect)

@@ -7,73 +7,65 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from reconcile.cli import app
 from reconcile.config.loader import load_config
 from reconcile.planfile import save_plan
 from state.base import OrgState, State, StateEntry
 from state.local import LocalStateBackend
 from tests.plans import sample_plan
+from tests.support.cli import invoke
+from tests.support.corpus import BAD_CONFIGS
 
 CONFIGS = Path(__file__).parent / "configs"
 
 
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
+def test_validate_accepts_a_good_config() -> None:
+    result = invoke("validate", "-c", str(CONFIGS / "split-directory"))
+    assert result.exit_code == 0, result.output
+    assert "The configuration is valid" in result.output
 
 
-def invoke(runner: CliRunner, *args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args), env={"COLUMNS": "200", "NO_COLOR": "1"})
-    return result.exit_code, result.output
+@pytest.mark.parametrize(
+    "scenario", ["unknown-key-in-entry", "toml-syntax-error", "literal-password", "misspelt-after-address"]
+)
+def test_validate_reports_location_without_traceback(scenario: str) -> None:
+    result = invoke("validate", "-c", str(BAD_CONFIGS / scenario))
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "reconcile.toml:" in result.output
+    assert "Error:" in result.output
 
 
-def test_validate_accepts_a_good_config(runner: CliRunner) -> None:
-    code, out = invoke(runner, "validate", "-c", str(CONFIGS / "split-directory"))
-    assert code == 0, out
-    assert "The configuration is valid" in out
+def test_validate_missing_config_is_a_clear_error(tmp_path: Path) -> None:
+    result = invoke("validate", "-c", str(tmp_path / "nope.toml"))
+    assert result.exit_code == 1
+    assert "nope.toml" in result.output
+    assert "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("scenario", ["unknown-key", "toml-syntax-error", "literal-secret", "dangling-after"])
-def test_validate_reports_location_without_traceback(runner: CliRunner, scenario: str) -> None:
-    code, out = invoke(runner, "validate", "-c", str(CONFIGS / scenario))
-    assert code == 1
-    assert "Traceback" not in out
-    assert "reconcile.toml:" in out
-    assert "Error:" in out
-
-
-def test_validate_missing_config_is_a_clear_error(runner: CliRunner, tmp_path: Path) -> None:
-    code, out = invoke(runner, "validate", "-c", str(tmp_path / "nope.toml"))
-    assert code == 1
-    assert "nope.toml" in out
-    assert "Traceback" not in out
-
-
-def test_show_renders_a_saved_plan_in_every_format(runner: CliRunner, tmp_path: Path) -> None:
+def test_show_renders_a_saved_plan_in_every_format(tmp_path: Path) -> None:
     path = tmp_path / "plan.json"
     save_plan(sample_plan(), path)
-    code, text = invoke(runner, "show", str(path))
-    assert code == 0, text
-    assert "Deletes in this plan:" in text
-    code, md = invoke(runner, "show", str(path), "--format", "markdown")
-    assert code == 0 and "| org |" in md.replace("|  org", "| org")
-    code, js = invoke(runner, "show", str(path), "--format", "json")
-    assert code == 0
-    assert json.loads(js)["format_version"] == 1
+    result = invoke("show", str(path))
+    assert result.exit_code == 0, result.output
+    assert "Deletes in this plan:" in result.output
+    result = invoke("show", str(path), "--format", "markdown")
+    assert result.exit_code == 0 and "| org |" in result.output.replace("|  org", "| org")
+    result = invoke("show", str(path), "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.output)["format_version"] == 1
 
 
-def test_show_refuses_a_tampered_plan(runner: CliRunner, tmp_path: Path) -> None:
+def test_show_refuses_a_tampered_plan(tmp_path: Path) -> None:
     path = tmp_path / "plan.json"
     save_plan(sample_plan(), path)
     data = json.loads(path.read_text())
     data["plan"]["config_digest"] = "0" * 64
     path.write_text(json.dumps(data))
-    code, out = invoke(runner, "show", str(path))
-    assert code == 1
-    assert "checksum" in out
-    assert "Traceback" not in out
+    result = invoke("show", str(path))
+    assert result.exit_code == 1
+    assert "checksum" in result.output
+    assert "Traceback" not in result.output
 
 
 def make_state_config(tmp_path: Path) -> tuple[Path, LocalStateBackend]:
@@ -97,43 +89,43 @@ def seed_state(backend: LocalStateBackend) -> None:
     backend.write(state)
 
 
-def test_state_list_show_rm(runner: CliRunner, tmp_path: Path) -> None:
+def test_state_list_show_rm(tmp_path: Path) -> None:
     config, backend = make_state_config(tmp_path)
     seed_state(backend)
 
-    code, out = invoke(runner, "state", "list", "-c", str(config))
-    assert code == 0, out
-    assert out.splitlines() == ["dev::apex:hello", "dev::picklist:Account.Tier__c"]
+    result = invoke("state", "list", "-c", str(config))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["dev::apex:hello", "dev::picklist:Account.Tier__c"]
 
-    code, out = invoke(runner, "state", "list", "-c", str(config), "--format", "json")
-    assert code == 0, out
-    assert [(row["org"], row["address"], row["kind"]) for row in json.loads(out)] == [
+    result = invoke("state", "list", "-c", str(config), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert [(row["org"], row["address"], row["kind"]) for row in json.loads(result.output)] == [
         ("dev", "apex:hello", "apex"),
         ("dev", "picklist:Account.Tier__c", "picklist"),
     ]
 
-    code, out = invoke(runner, "state", "show", "picklist:Account.Tier__c", "-c", str(config))
-    assert code == 0, out
-    assert json.loads(out)["attributes"] == {"target": "Account.Tier__c"}
+    result = invoke("state", "show", "picklist:Account.Tier__c", "-c", str(config))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["attributes"] == {"target": "Account.Tier__c"}
 
-    code, out = invoke(runner, "state", "rm", "dev::apex:hello", "-c", str(config))
-    assert code == 0, out
+    result = invoke("state", "rm", "dev::apex:hello", "-c", str(config))
+    assert result.exit_code == 0, result.output
     assert list(backend.read().orgs["dev"].resources) == ["picklist:Account.Tier__c"]
     assert backend.read().serial == 2
 
-    code, out = invoke(runner, "state", "show", "apex:hello", "-c", str(config))
-    assert code == 1
-    assert "no org" in out
+    result = invoke("state", "show", "apex:hello", "-c", str(config))
+    assert result.exit_code == 1
+    assert "no org" in result.output
 
 
-def test_state_unlock_unknown_id_names_the_problem(runner: CliRunner, tmp_path: Path) -> None:
+def test_state_unlock_unknown_id_names_the_problem(tmp_path: Path) -> None:
     config, _ = make_state_config(tmp_path)
-    code, out = invoke(runner, "state", "unlock", "deadbeef", "-c", str(config))
-    assert code == 1
-    assert "Traceback" not in out
+    result = invoke("state", "unlock", "deadbeef", "-c", str(config))
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
 
 
-def test_version(runner: CliRunner) -> None:
-    code, out = invoke(runner, "--version")
-    assert code == 0
-    assert out.startswith("reconcile ")
+def test_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.output.startswith("reconcile ")

@@ -11,17 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from providers.base import APEX_MAX_CHARS, ApexResult, Provider
-from reconcile.cli import app
-from reconcile.cli.apex import OrgScriptRun, end_record, run_everywhere
+from reconcile.adhoc_apex import OrgScriptRun, run_everywhere
 from reconcile.errors import ProviderError
+from reconcile.history.writer import script_end_fields
 from reconcile.model import sha256_hex
 from reconcile.workspace import UnavailableProvider
 from state.journal import Journal
-from tests.conftest_emulator import BASIC_SEED
-from tests.fakes import FakeProvider
+from tests.support.cli import invoke
+from tests.support.emulator import BASIC_SEED
+from tests.support.fakes import FakeProvider
 
 GOOD = "System.debug('tiers backfilled');\n"
 COMPILE_ERROR = "Integer x = 1;\nif (x == 1) {\n    System.debug('open');\n"
@@ -41,7 +42,7 @@ class Project:
         return path
 
     def invoke(self, *args: str) -> Result:
-        return CliRunner().invoke(app, [*args, "-c", str(self.root)], env={"COLUMNS": "200"})
+        return invoke(*args, "-c", str(self.root))
 
     def apply(self) -> Result:
         return self.invoke("apply", "--auto-approve")
@@ -196,8 +197,7 @@ def test_apex_run_asks_and_runs_after_yes(tmp_path: Path, monkeypatch: pytest.Mo
     script = project.write_script("adhoc.apex", GOOD)
     monkeypatch.setattr("reconcile.cli.apex.stdin_is_terminal", lambda: True)
 
-    result = CliRunner().invoke(app, ["apex", "run", str(script), "--org", "dev", "-c", str(tmp_path)],
-                                input="yes\n", env={"COLUMNS": "200"})
+    result = invoke("apex", "run", str(script), "--org", "dev", "-c", str(tmp_path), input="yes\n")
 
     assert result.exit_code == 0, result.output
     assert f"Run {script} on dev?" in result.output
@@ -244,6 +244,6 @@ def test_an_org_that_cannot_be_used_fails_alone_and_the_others_run() -> None:
     assert (by_org["broken"].ok, by_org["broken"].outcome) == (False, None)
     assert "cannot log in to broken" in by_org["broken"].message
     assert by_org["thrower"].message == "runtime exception at line 1, column 1: E: x"
-    end = end_record("r", runs)
+    end = script_end_fields(runs)
     assert end["ok"] is False and end["orgs"]["ok"]["applied"] == 1
     assert end["orgs"]["broken"]["failed"] == 1 and "cannot log in" in end["orgs"]["broken"]["error"]

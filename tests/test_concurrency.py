@@ -17,14 +17,13 @@ from pathlib import Path
 import pytest
 
 from state.local import LocalStateBackend
-from tests.reliability_support import (
+from tests.support.cli import invoke, start_cli
+from tests.support.emulator import ServedOrg
+from tests.support.scenario import (
     OrgSpec,
-    ServedOrg,
-    invoke_cli,
     journal,
     make_org_file,
     scenario_seed,
-    start_cli,
     token_env,
     wait_for,
     write_config,
@@ -80,17 +79,17 @@ def test_a_second_apply_fails_naming_the_holder_or_waits_for_it(pair: Pair) -> N
     holder = hold_lock_frozen(pair)
     try:
         seen = pair.a.requests_seen()
-        refused = invoke_cli("apply", "--auto-approve", "--org", "a", "-c", str(pair.config), env=pair.env)
-        assert refused.code == 1, refused.output
+        refused = invoke("apply", "--auto-approve", "--org", "a", "-c", str(pair.config), env=pair.env)
+        assert refused.exit_code == 1, refused.output
         assert "Traceback" not in refused.output
         assert f"pid {holder.pid}" in refused.stderr and "operation 'apply'" in refused.stderr
         assert "reconcile state unlock" in refused.stderr
         assert pair.a.requests_seen() == seen, "the refused apply must not touch the org"
 
         started = time.monotonic()
-        timed_out = invoke_cli("apply", "--auto-approve", "--org", "a", "--lock-timeout", "1", "-c",
+        timed_out = invoke("apply", "--auto-approve", "--org", "a", "--lock-timeout", "1", "-c",
                                str(pair.config), env=pair.env)
-        assert timed_out.code == 1 and f"pid {holder.pid}" in timed_out.stderr, timed_out.output
+        assert timed_out.exit_code == 1 and f"pid {holder.pid}" in timed_out.stderr, timed_out.output
         assert time.monotonic() - started >= 1.0, "--lock-timeout 1 must wait a second before giving up"
 
         waiter = start_cli("apply", "--auto-approve", "--org", "a", "--lock-timeout", "120", "-c",
@@ -110,33 +109,33 @@ def test_state_unlock_refuses_a_live_holder_and_clears_a_dead_one(pair: Pair) ->
     info = pair.backend.lock_info()
     assert info is not None
     try:
-        live = invoke_cli("state", "unlock", info.id, "-c", str(pair.config))
-        assert live.code == 1 and "live process" in live.stderr, live.output
-        wrong = invoke_cli("state", "unlock", "not-the-id", "-c", str(pair.config))
-        assert wrong.code == 1 and "does not match" in wrong.stderr, wrong.output
+        live = invoke("state", "unlock", info.id, "-c", str(pair.config))
+        assert live.exit_code == 1 and "live process" in live.stderr, live.output
+        wrong = invoke("state", "unlock", "not-the-id", "-c", str(pair.config))
+        assert wrong.exit_code == 1 and "does not match" in wrong.stderr, wrong.output
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait(timeout=30)
     assert pair.backend.is_stale(info)
-    cleared = invoke_cli("state", "unlock", info.id, "-c", str(pair.config))
-    assert cleared.code == 0, cleared.output
+    cleared = invoke("state", "unlock", info.id, "-c", str(pair.config))
+    assert cleared.exit_code == 0, cleared.output
     assert pair.backend.lock_info() is None
-    again = invoke_cli("apply", "--auto-approve", "--org", "a", "-c", str(pair.config), env=pair.env)
-    assert again.code == 0, again.output
+    again = invoke("apply", "--auto-approve", "--org", "a", "-c", str(pair.config), env=pair.env)
+    assert again.exit_code == 0, again.output
 
 
 def test_a_saved_plan_is_stale_once_another_apply_changed_the_state(pair: Pair) -> None:
     planfile = pair.tmp / "a.plan.json"
-    saved = invoke_cli("plan", "--org", "a", "--out", str(planfile), "-c", str(pair.config), env=pair.env)
-    assert saved.code == 0, saved.output
-    other = invoke_cli("apply", "--auto-approve", "--org", "b", "-c", str(pair.config), env=pair.env)
-    assert other.code == 0, other.output
+    saved = invoke("plan", "--org", "a", "--out", str(planfile), "-c", str(pair.config), env=pair.env)
+    assert saved.exit_code == 0, saved.output
+    other = invoke("apply", "--auto-approve", "--org", "b", "-c", str(pair.config), env=pair.env)
+    assert other.exit_code == 0, other.output
     serial = pair.backend.read().serial
     seen = pair.a.requests_seen()
     grants = pair.a.grants()
 
-    stale = invoke_cli("apply", "--auto-approve", str(planfile), "-c", str(pair.config), env=pair.env)
-    assert stale.code == 1, stale.output
+    stale = invoke("apply", "--auto-approve", str(planfile), "-c", str(pair.config), env=pair.env)
+    assert stale.exit_code == 1, stale.output
     assert "plan is stale" in stale.stderr and "state" in stale.stderr
     assert "Traceback" not in stale.output
     assert pair.backend.read().serial == serial, "a refused plan writes no state"
@@ -145,29 +144,29 @@ def test_a_saved_plan_is_stale_once_another_apply_changed_the_state(pair: Pair) 
                    for key in pair.a.stats()["requests"]), "a refused plan writes nothing to the org"
     assert pair.a.requests_seen() >= seen
 
-    fresh = invoke_cli("plan", "--org", "a", "--out", str(planfile), "-c", str(pair.config), env=pair.env)
-    assert fresh.code == 0, fresh.output
-    applied = invoke_cli("apply", "--auto-approve", str(planfile), "-c", str(pair.config), env=pair.env)
-    assert applied.code == 0, applied.output
+    fresh = invoke("plan", "--org", "a", "--out", str(planfile), "-c", str(pair.config), env=pair.env)
+    assert fresh.exit_code == 0, fresh.output
+    applied = invoke("apply", "--auto-approve", str(planfile), "-c", str(pair.config), env=pair.env)
+    assert applied.exit_code == 0, applied.output
 
 
 def test_a_saved_plan_is_stale_once_another_apply_changed_the_org(pair: Pair) -> None:
-    first = invoke_cli("apply", "--auto-approve", "--org", "a", "-c", str(pair.config), env=pair.env)
-    assert first.code == 0, first.output
+    first = invoke("apply", "--auto-approve", "--org", "a", "-c", str(pair.config), env=pair.env)
+    assert first.exit_code == 0, first.output
     pair.a.revoke("carol@acme.com", "Analytics")
     planfile = pair.tmp / "a.plan.json"
-    saved = invoke_cli("plan", "--org", "a", "--out", str(planfile), "-c", str(pair.config), env=pair.env)
-    assert saved.code == 0 and "permission_set_grant:Analytics/carol@acme.com" in saved.stdout, saved.output
+    saved = invoke("plan", "--org", "a", "--out", str(planfile), "-c", str(pair.config), env=pair.env)
+    assert saved.exit_code == 0 and "permission_set_grant:Analytics/carol@acme.com" in saved.stdout, saved.output
 
     # Another apply, from another checkout with its own state, grants it in the meantime.
     elsewhere = pair.tmp / "elsewhere"
     other_config = write_config(elsewhere, {"a": OrgSpec(served=pair.a)})
-    other = invoke_cli("apply", "--auto-approve", "-c", str(other_config), env=pair.env)
-    assert other.code == 0, other.output
+    other = invoke("apply", "--auto-approve", "-c", str(other_config), env=pair.env)
+    assert other.exit_code == 0, other.output
     serial = pair.backend.read().serial
 
-    stale = invoke_cli("apply", "--auto-approve", str(planfile), "-c", str(pair.config), env=pair.env)
-    assert stale.code == 1, stale.output
+    stale = invoke("apply", "--auto-approve", str(planfile), "-c", str(pair.config), env=pair.env)
+    assert stale.exit_code == 1, stale.output
     assert "plan is stale" in stale.stderr
     assert "permission_set_grant:Analytics/carol@acme.com" in stale.stderr
     assert "Traceback" not in stale.output

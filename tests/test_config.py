@@ -14,6 +14,7 @@ from reconcile.kinds.apex import ApexEntry
 from reconcile.kinds.layout_assignment import LayoutAssignmentEntry
 from reconcile.kinds.permission_set_grant import PermissionSetGrantEntry
 from reconcile.kinds.picklist import PicklistEntry
+from tests.support.corpus import BAD_CONFIGS, BrokenConfig, broken_configs
 
 CONFIGS = Path(__file__).parent / "configs"
 TOML = "reconcile.toml"
@@ -32,98 +33,21 @@ def write(directory: Path, text: str, name: str = TOML) -> Path:
     return target
 
 
-# folder, file, line, col, message fragment, hint fragment
-SCENARIOS = [
-    ("unknown-key", TOML, 12, 1,
-     "unknown key 'valuse' in [[picklist]] #2; did you mean 'values'?", "allowed keys: after, default, field"),
-    ("unknown-kind", TOML, 4, 1,
-     "unknown section [[picklists]]; did you mean [[picklist]]?", "[[apex]]"),
-    ("wrong-type", TOML, 6, 1,
-     "`users`: expected a list of strings, got an integer", ""),
-    ("duplicate-address-two-files", "20-more.toml", 3, 1,
-     "`permission_set_grant:Sales_Ops/alice@acme.com` is declared twice: "
-     "at {dir}/10-orgs.toml:6:1 and at {dir}/20-more.toml:3:1 (for org dev)",
-     "declare each address once per org"),
-    ("duplicate-org-two-files", "b.toml", 3, 1,
-     "org 'dev' is declared twice: at {dir}/a.toml:1:1 and at {dir}/b.toml:3:1", "declare each org once"),
-    ("toml-syntax-error", TOML, 7, 8,
-     "TOML syntax error: invalid value", "fix the TOML syntax"),
-    ("literal-secret", TOML, 3, 57,
-     "literal secret in `password`: secrets never go in TOML; "
-     "set an environment variable and name it with `password_env`",
-     "remove `auth.password` from [orgs.ci]"),
-    ("env-name-holds-secret", TOML, 3, 35,
-     "`token_env`: must name an environment variable", ""),
-    ("dangling-after", TOML, 8, 1,
-     "[[apex]] #1: `after` names `picklist:Account.Tier__x`, which is declared for none of the orgs "
-     "this entry applies to (dev); did you mean 'picklist:Account.Tier__c'?",
-     "declare it"),
-    ("malformed-address", TOML, 8, 10,
-     "unknown kind 'picklists' in address 'picklists:Account.Tier__c'", ""),
-    ("bad-org-reference", TOML, 10, 16,
-     "unknown org 'prdo'; did you mean 'prod'?", "orgs: dev, prod"),
-    ("unknown-tag", TOML, 9, 9,
-     "no org has the tag 'sandbx'; did you mean 'sandbox'?", "tags carried by orgs"),
-    ("path-traversal", TOML, 6, 1,
-     "path escapes the configuration directory", "keep apex scripts inside"),
-    ("missing-apex-file", TOML, 6, 1,
-     "apex file not found: scripts/missing.apex", "create it or fix the path"),
-    ("missing-emulator-seed", TOML, 2, 1,
-     "[orgs.dev]: emulator seed file not found: orgs/dev.json", "paths are relative to"),
-    ("unknown-variable", TOML, 8, 1,
-     "[[picklist]] #1: unknown variable `${var.region}` for org uat", "define region in [orgs.uat.vars]"),
-    ("picklist-default-not-in-values", TOML, 7, 1,
-     "[[picklist]] #1: default 'Silvre' is not one of the values; did you mean 'Silver'?",
-     "add it to `values`"),
-    ("two-defaults", TOML, 7, 1,
-     "at most one default; this one has 'Gold' and 'Silver'", "keep one default"),
-    ("duplicate-picklist-value", TOML, 9, 3,
-     "duplicate value 'banking' in `values`", "list each once"),
-    ("two-org-sources", TOML, 3, 1,
-     "[orgs.dev]: sets both `emulator` and `sf_alias`", "set exactly one of"),
-    ("instance-url-without-auth", TOML, 2, 1,
-     "[orgs.prod]: `instance_url` needs `auth`", "token_env"),
-    ("unknown-auth-method", TOML, 3, 10,
-     "auth of [orgs.prod] has an unknown method 'jtw'; did you mean 'jwt'?",
-     "methods: access_token, password, jwt, client_credentials"),
-    ("unsupported-version", TOML, 1, 1,
-     "unsupported config version 2", "version = 1"),
-    ("not-a-custom-field", TOML, 5, 1,
-     "'Account.Industry' is not a custom field", ""),
-    ("bad-username", TOML, 6, 28,
-     "`users #2`: 'bob' is not a username", ""),
-    ("bad-run-policy", TOML, 7, 1,
-     "`run` must be one of 'once', 'on_change', 'always', got 'onchange'; did you mean 'on_change'?", ""),
-    ("expires-with-time", TOML, 7, 1,
-     "`expires`: must be a TOML date such as 2025-12-31", ""),
-    ("duplicate-address-one-org", TOML, 12, 1,
-     "`layout_assignment:Sales Manager/Account` is declared twice: "
-     "at {dir}/reconcile.toml:7:1 and at {dir}/reconcile.toml:12:1 (for org uat)",
-     "limit them with `orgs`"),
-    ("profile-and-profiles", TOML, 5, 1,
-     "[[layout_assignment]] #1: sets both `profiles` and `profile`", ""),
-    ("missing-required-key", TOML, 4, 1,
-     "[[layout_assignment]] #1: missing required key `layout`", "add `layout"),
-]
-
-
-@pytest.mark.parametrize(("folder", "file", "line", "col", "message", "hint"), SCENARIOS,
-                         ids=[scenario[0] for scenario in SCENARIOS])
-def test_each_broken_scenario_names_its_position(
-    folder: str, file: str, line: int, col: int, message: str, hint: str
-) -> None:
-    directory = CONFIGS / folder
-    problems = problems_of(directory)
+@pytest.mark.parametrize("case", [case for case in broken_configs() if case.problem], ids=lambda case: case.name)
+def test_each_broken_scenario_names_its_position(case: BrokenConfig) -> None:
+    assert case.problem is not None
+    problems = problems_of(case.directory)
 
     assert len(problems) == 1, problems
     problem = problems[0]
-    assert str(problem.location) == f"{directory / file}:{line}:{col}"
-    assert message.replace("{dir}", str(directory)) in problem.message
-    assert hint in problem.hint
+    location, message = case.problem.located_in(case.directory)
+    assert str(problem.location) == location
+    assert message in problem.message
+    assert case.problem.hint in problem.hint
 
 
 def test_the_error_text_lists_file_line_col_message_and_hint() -> None:
-    directory = CONFIGS / "unknown-key"
+    directory = BAD_CONFIGS / "unknown-key-in-entry"
     with pytest.raises(ConfigError) as caught:
         load_config(directory)
 
@@ -134,9 +58,9 @@ def test_the_error_text_lists_file_line_col_message_and_hint() -> None:
 
 
 def test_a_literal_secret_is_never_repeated() -> None:
-    for folder in ("literal-secret", "env-name-holds-secret"):
+    for folder in ("literal-password", "env-name-holds-secret"):
         with pytest.raises(ConfigError) as caught:
-            load_config(CONFIGS / folder)
+            load_config(BAD_CONFIGS / folder)
         assert "hunter2" not in str(caught.value)
         assert "FakeToken" not in str(caught.value)
 
@@ -231,7 +155,7 @@ def test_a_missing_path_and_an_empty_directory_are_errors(tmp_path: Path) -> Non
 
 
 def test_no_orgs_is_an_error(tmp_path: Path) -> None:
-    [problem] = problems_of(CONFIGS / "no-orgs")
+    [problem] = problems_of(BAD_CONFIGS / "no-orgs")
 
     assert problem.message == "no orgs declared"
     assert "[orgs.dev]" in problem.hint

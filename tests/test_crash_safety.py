@@ -37,14 +37,13 @@ import pytest
 
 from state.base import State
 from state.local import LocalStateBackend
-from tests.reliability_support import (
+from tests.support.cli import invoke, start_cli
+from tests.support.emulator import ServedOrg
+from tests.support.scenario import (
     OrgSpec,
-    ServedOrg,
-    invoke_cli,
     journal,
     make_org_file,
     pending_now,
-    start_cli,
     token_env,
     wait_for,
     write_config,
@@ -87,8 +86,8 @@ def calibration(tmp_path_factory: pytest.TempPathFactory) -> Calibration:
         pending_now(config, env)
         reads = org.requests_seen() - start
         start = org.requests_seen()
-        result = invoke_cli("apply", "--auto-approve", "-c", str(config), env=env)
-        assert result.code == 0, result.output
+        result = invoke("apply", "--auto-approve", "-c", str(config), env=env)
+        assert result.exit_code == 0, result.output
         total = org.requests_seen() - start
     assert total > reads, (reads, total)
     return Calibration(reads, total)
@@ -143,15 +142,15 @@ def assert_recoverable(scene: Scene, dead_pid: int) -> State:
     records = journal(scene.config.parent / ".reconcile")
     assert records and records[0]["type"] == "run_start"
     assert not any(r["type"] == "run_end" for r in records)
-    history = invoke_cli("history", "-c", str(scene.config))
-    assert history.code == 0 and "interrupted" in history.stdout, history.stdout
+    history = invoke("history", "-c", str(scene.config))
+    assert history.exit_code == 0 and "interrupted" in history.stdout, history.stdout
     return state
 
 
 def assert_converges(scene: Scene, before: State, *, stale_lock: bool = True) -> None:
     """A re-run (taking over the stale lock, if any) converges; afterwards the org, state and plan agree."""
-    rerun = invoke_cli("apply", "--auto-approve", "-c", str(scene.config), env=scene.env)
-    assert rerun.code == 0, rerun.output
+    rerun = invoke("apply", "--auto-approve", "-c", str(scene.config), env=scene.env)
+    assert rerun.exit_code == 0, rerun.output
     assert "Traceback" not in rerun.output
     took_over = "took over the lock" in rerun.stderr
     assert took_over == stale_lock, "taking over a dead holder's lock is said, not silent"

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 import typer.main
-from typer.testing import CliRunner
 
 from reconcile import __version__
 from reconcile.cli import app
 from reconcile.config.json_schema import config_schema, examples, models
 from scripts.docs_reference import BEGIN, END, REFRESH, main, render_reference, splice, stale_files, toml_value
+from tests.support.cli import invoke
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -91,20 +91,19 @@ def test_check_mode_finds_and_refresh_fixes_a_stale_reference(tmp_path: Path) ->
 
 
 def test_version() -> None:
-    result = CliRunner().invoke(app, ["--version"])
+    result = invoke("--version")
     assert result.exit_code == 0, result.output
     assert result.output == f"reconcile {__version__}\n"
 
 
 def test_show_completion_prints_a_script() -> None:
-    result = CliRunner().invoke(app, ["--show-completion", "bash"], prog_name="reconcile")
+    result = invoke("--show-completion", "bash")
     assert result.exit_code == 0, result.output
     assert "_RECONCILE_COMPLETE=complete_bash" in result.output
 
 
 def test_install_completion_writes_into_home(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["--install-completion", "bash"], prog_name="reconcile",
-                                env={"HOME": str(tmp_path)})
+    result = invoke("--install-completion", "bash", env={"HOME": str(tmp_path)})
     assert result.exit_code == 0, result.output
     assert "_RECONCILE_COMPLETE" in (tmp_path / ".bash_completions" / "reconcile.sh").read_text(encoding="utf-8")
     assert "reconcile.sh" in (tmp_path / ".bashrc").read_text(encoding="utf-8")
@@ -114,13 +113,13 @@ def test_install_completion_writes_into_home(tmp_path: Path) -> None:
                                                  ("reconcile state u", "unlock")])
 def test_completion_completes_commands_and_options(words: str, expected: str) -> None:
     env = {"_RECONCILE_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
-    result = CliRunner().invoke(app, [], prog_name="reconcile", env=env)
+    result = invoke(env=env)
     assert result.exit_code == 0, result.output
     assert expected in result.output.split()
 
 
 def test_every_command_in_help_has_a_help_text_and_is_documented() -> None:
-    result = CliRunner().invoke(app, ["--help"], env=ENV)
+    result = invoke("--help", env=ENV)
     assert result.exit_code == 0, result.output
     commands = command_paths()
     top = [path for path in commands if " " not in path]

@@ -21,7 +21,7 @@ from reconcile.model import Action, Address, Change
 from reconcile.plan import OrgPlan, Plan
 from reconcile.render.drift import render_drift_markdown, render_drift_text
 from state.base import OrgState, State, StateEntry
-from tests.conftest_emulator import client_for
+from tests.support.emulator import client_for
 from tests.test_multi_org import FLEET_ENTRIES, Fleet, make_fleet
 
 APPLIED = datetime(2025, 3, 1, 10, 15, tzinfo=UTC)

@@ -23,7 +23,7 @@ from simple_salesforce.exceptions import (
 from providers.emulator.embedded import EmulatorHandle
 from providers.emulator.faults import FaultRuleError
 from providers.emulator.serve import reset
-from tests.conftest_emulator import BASIC_SEED, StartOrg, client_for, trusted_session
+from tests.support.emulator import BASIC_SEED, StartOrg, client_for, trusted_session
 
 ORG_QUERY = "SELECT Id FROM Organization"
 READ_ADMIN = (

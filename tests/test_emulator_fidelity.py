@@ -23,7 +23,7 @@ import pytest
 from lxml import etree
 
 from providers.emulator.embedded import EmulatorHandle, start_emulator
-from tests.conftest_emulator import trusted_session
+from tests.support.emulator import trusted_session
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "recorded"
 CASSETTES = FIXTURES / "cumulusci"

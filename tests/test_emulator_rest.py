@@ -19,7 +19,7 @@ from simple_salesforce.exceptions import (
 
 from providers.emulator.embedded import EmulatorHandle
 from providers.emulator.org.ids import to_18
-from tests.conftest_emulator import BASIC_SEED, StartOrg, client_for, trusted_session
+from tests.support.emulator import BASIC_SEED, StartOrg, client_for, trusted_session
 
 PSA_FILTER = "WHERE PermissionSet.IsOwnedByProfile = false"
 NEVER_EXISTED = to_18("0PaEm0000000000")

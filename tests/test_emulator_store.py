@@ -13,7 +13,7 @@ from providers.emulator.org.naming import encode_layout_name, layout_full_name, 
 from providers.emulator.org.seed import build_tables
 from providers.emulator.org.store import Store
 from providers.emulator.serve import reset
-from tests.conftest_emulator import BASIC_SEED
+from tests.support.emulator import BASIC_SEED
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from reconcile.planner import build_plan
 from state.base import ApexRun, OrgState, State, StateEntry
 from state.local import LocalStateBackend
 from state.memory import MemoryStateBackend
-from tests.fakes import FakeProvider
+from tests.support.fakes import FakeProvider
 from tests.test_planner import TIER, desired, entry, grant, layout, pv, script, tier
 
 BACKFILL = script().address

@@ -25,17 +25,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 import reconcile.workspace
 from providers.base import Provider
 from providers.emulator.embedded import EmulatorHandle
-from reconcile.cli import app
 from reconcile.config.loader import Config, OrgConfig
 from state.base import OrgState
 from state.local import LocalStateBackend
-from tests.conftest_emulator import StartOrg, trusted_session
-from tests.reliability_support import (
+from tests.support.cli import invoke
+from tests.support.emulator import StartOrg, trusted_session
+from tests.support.scenario import (
     OrgSpec,
     journal,
     pending_now,
@@ -78,11 +77,9 @@ class Campaign:
     config: Path
     env: dict[str, str]
     backend: LocalStateBackend
-    runner: CliRunner
 
     def cli(self, *args: str) -> tuple[int, str]:
-        result = self.runner.invoke(app, [*args, "-c", str(self.config)],
-                                    env={**self.env, "COLUMNS": "200", "NO_COLOR": "1"})
+        result = invoke(*args, "-c", str(self.config), env=self.env)
         return result.exit_code, result.output
 
     def rules_fired(self) -> list[int]:
@@ -111,7 +108,7 @@ def campaign(tmp_path: Path, start_org: StartOrg, waits: list[float]) -> Callabl
             orgs["h"] = OrgSpec(emulator="orgs/h.json")
         config = write_config(cfg, orgs)
         backend = LocalStateBackend(cfg / ".reconcile" / "state.json")
-        return Campaign(handle, config, token_env({"f": handle}), backend, CliRunner())
+        return Campaign(handle, config, token_env({"f": handle}), backend)
 
     return make
 

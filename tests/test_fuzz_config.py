@@ -16,10 +16,9 @@ from typing import Any
 import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from reconcile.cli import app
-from tests.reliability_support import snapshot
+from tests.support.cli import invoke
+from tests.support.scenario import snapshot
 
 WORDS = ["dev", "uat", "prod", "sandbox", "Account.Tier__c", "Case.Severity__c", "Regions", "Industry",
          "Sales_Ops", "Sales_Bundle", "Sales User", "Account Layout", "Account", "Enterprise",
@@ -100,7 +99,7 @@ def check_validate(raw: bytes) -> None:
         (root / "scripts" / "hello.apex").write_text("System.debug('hello');\n", encoding="utf-8")
         (root / "reconcile.toml").write_bytes(raw)
         before = snapshot(root)
-        result = CliRunner().invoke(app, ["validate", "-c", str(root)], env={"COLUMNS": "200", "NO_COLOR": "1"})
+        result = invoke("validate", "-c", str(root))
         assert result.exit_code in (0, 1), result.output
         assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
         assert "Traceback" not in result.output
@@ -143,5 +142,5 @@ def test_a_valid_document_passes() -> None:
         (root / "scripts").mkdir()
         (root / "scripts" / "hello.apex").write_text("System.debug('hello');\n", encoding="utf-8")
         (root / "reconcile.toml").write_bytes(raw)
-        result = CliRunner().invoke(app, ["validate", "-c", str(root)])
+        result = invoke("validate", "-c", str(root))
         assert result.exit_code == 0, result.output

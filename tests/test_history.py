@@ -4,6 +4,7 @@ against what real applies and ``apex run`` wrote."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,10 @@ import pytest
 from reconcile.errors import ReconcileError
 from reconcile.history import build_run, find_run, read_runs, select_runs
 from state.journal import Journal
+from tests.conftest import Golden
 from tests.test_cli_apex import GOOD, RUNTIME_ERROR, Project, make_project
+
+PREVIOUS_RELEASE = Path(__file__).parent / "fixtures" / "history" / "previous-release.jsonl"
 
 
 def record(run_id: str, kind: str, at: str = "2030-01-01T10:00:00+00:00", **fields: Any) -> dict[str, Any]:
@@ -178,3 +182,19 @@ def test_history_of_an_empty_journal_and_an_unknown_run(tmp_path: Path) -> None:
 def test_run_times_are_read_as_utc() -> None:
     run = build_run("r5", [start("r5", ["dev"])])
     assert run.started_at == datetime(2030, 1, 1, 10, tzinfo=UTC)
+
+
+def test_a_journal_written_by_the_previous_release_reads_the_same(tmp_path: Path, golden: Golden) -> None:
+    """An apply (a runtime exception, a skip, a compile error) and an ad-hoc run over two orgs, as the
+    previous release wrote them: read back, listed and shown exactly as that release did."""
+    project = make_project(tmp_path, ["dev"])
+    (tmp_path / ".reconcile").mkdir(exist_ok=True)
+    shutil.copyfile(PREVIOUS_RELEASE, tmp_path / ".reconcile" / "history.jsonl")
+    runs = read_runs(Journal(tmp_path / ".reconcile" / "history.jsonl"))
+    assert [(run.operation, run.status) for run in runs] == [("apex", "ok"), ("apply", "failed")]
+    golden.check("history-previous-release.json",
+                 json.dumps([run.model_dump(mode="json") for run in runs], indent=2, ensure_ascii=False) + "\n")
+    shown = [project.invoke("history"), *(project.invoke("history", "show", run.run_id) for run in runs),
+             project.invoke("history", "--format", "json")]
+    assert all(result.exit_code == 0 for result in shown), [result.output for result in shown]
+    golden.check("history-previous-release.txt", "".join(result.output for result in shown))

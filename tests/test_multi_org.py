@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from reconcile.cli import app
 from state.base import State
 from state.local import LocalStateBackend
+from tests.support.cli import invoke
 
 SEEDS = Path(__file__).parent / "emulator_seeds"
 SUFFIXES = {"alpha": "", "beta": ".beta", "gamma": ".gamma", "broken": ".broken"}
@@ -63,8 +63,7 @@ class Fleet:
 
     def invoke(self, *args: str) -> Result:
         """``reconcile ARGS -c ROOT`` (the config option is appended) with a wide, colourless terminal."""
-        runner = CliRunner()
-        return runner.invoke(app, [*args, "-c", str(self.root)], env={"COLUMNS": "200", "NO_COLOR": "1"})
+        return invoke(*args, "-c", str(self.root))
 
     def live_file(self, org: str) -> Path:
         """Where the emulated org's live copy is kept (beside the state)."""

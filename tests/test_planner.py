@@ -14,7 +14,7 @@ from reconcile.kinds.picklist_values import Picklist, PicklistValue
 from reconcile.model import Action, Address, Change, Resource, ValueChange
 from reconcile.planner import build_plan, plan_org, read_keys, verify_fresh
 from state.base import ApexRun, OrgState, State, StateEntry
-from tests.fakes import FakeProvider
+from tests.support.fakes import FakeProvider
 
 IDENTITY = OrgIdentity("00D000000000001AAA", "Fake Org", True, "62.0")
 TIER = Address("picklist", "Account.Tier__c")

@@ -17,7 +17,7 @@ from reconcile.model import Address, Resource
 from reconcile.planner import build_plan
 from state.base import OrgState, State, StateEntry
 from state.memory import MemoryStateBackend
-from tests.fakes import FakeProvider
+from tests.support.fakes import FakeProvider
 
 TARGETS = ("Account.Tier__c", "gvs:Regions")
 NAMES = ("A", "B", "C", "D", "E")

@@ -15,13 +15,11 @@ import pytest
 
 from providers.emulator.embedded import EmulatorHandle
 from state.local import LocalStateBackend
-from tests.conftest_emulator import StartOrg
-from tests.reliability_support import (
-    CLI,
+from tests.support.cli import CLI, cli_env, invoke
+from tests.support.emulator import StartOrg
+from tests.support.scenario import (
     SCENARIO_ENTRIES,
     OrgSpec,
-    cli_env,
-    invoke_cli,
     scenario_seed,
     token_env,
     write_config,
@@ -39,9 +37,9 @@ class Orgs:
     backend: LocalStateBackend
 
     def apply(self, *args: str) -> tuple[int, str]:
-        result = invoke_cli("apply", "-c", str(self.config), *args, env=self.env)
+        result = invoke("apply", "-c", str(self.config), *args, env=self.env)
         assert "Traceback" not in result.output
-        return result.code, result.output
+        return result.exit_code, result.output
 
 
 def grants(org: EmulatorHandle) -> int:
@@ -132,8 +130,8 @@ def test_naming_a_protected_org_asks_for_confirmation(orgs: Orgs) -> None:
 
 def test_a_saved_plan_touching_a_protected_org_needs_it_named(orgs: Orgs, tmp_path: Path) -> None:
     planfile = tmp_path / "all.plan.json"
-    saved = invoke_cli("plan", "-c", str(orgs.config), "--out", str(planfile), env=orgs.env)
-    assert saved.code == 0, saved.output
+    saved = invoke("plan", "-c", str(orgs.config), "--out", str(planfile), env=orgs.env)
+    assert saved.exit_code == 0, saved.output
     code, out = orgs.apply("--auto-approve", str(planfile))
     assert code == 1 and "protected org prod" in out and "--org prod" in out, out
     assert not writes(orgs.prod) and not writes(orgs.dev)
@@ -169,5 +167,5 @@ def test_deleting_more_than_30_percent_needs_force(orgs: Orgs) -> None:
     assert grants(orgs.dev) == before - deletes
     state = orgs.backend.read()
     assert not [a for a in state.orgs["dev"].resources if "Analytics" in a or "Service_Desk" in a]
-    replan = invoke_cli("plan", "-c", str(orgs.config), "--format", "json", env=orgs.env)
+    replan = invoke("plan", "-c", str(orgs.config), "--format", "json", env=orgs.env)
     assert json.loads(replan.stdout)["orgs"][0]["changes"] == []

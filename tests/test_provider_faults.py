@@ -11,9 +11,7 @@ from reconcile.errors import ApiLimitError, ProviderError
 from reconcile.kinds.permission_set_grant import PermissionSetGrant
 from reconcile.kinds.picklist_values import Picklist, PicklistValue
 from reconcile.model import Action, Change
-from tests.test_provider_support import EmulatedOrg, emulated, live, narrow
-
-__all__ = ["emulated"]
+from tests.support.emulator import EmulatedOrg, live, narrow
 
 GRANT = "permission_set_grant"
 COLLECTION = "composite/sobjects"

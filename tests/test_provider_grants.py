@@ -7,9 +7,7 @@ from datetime import date
 
 from reconcile.kinds.permission_set_grant import PermissionSetGrant
 from reconcile.model import Action, Address, Change
-from tests.test_provider_support import EmulatedOrg, base_seed, emulated, live, narrow
-
-__all__ = ["emulated"]
+from tests.support.emulator import EmulatedOrg, live, narrow, provider_seed
 
 GRANT = "permission_set_grant"
 
@@ -65,7 +63,7 @@ def test_read_apply_read_reaches_the_desired_grants(emulated: Callable[..., Emul
 
 
 def test_wildcards_spelling_and_namespaces(emulated: Callable[..., EmulatedOrg]) -> None:
-    seed = base_seed()
+    seed = provider_seed()
     seed["permission_set_assignments"].append({"username": "alice@acme.com", "permission_set": "acme__Billing_Admin"})
     org = emulated(seed)
     found = org.provider.read(GRANT, ["Sales_Ops/*", "group:sales_bundle/*", "ACME__billing_admin/Alice@Acme.com"])
@@ -141,7 +139,7 @@ def test_preflight_names_unknowns_with_hints(emulated: Callable[..., EmulatedOrg
 
 
 def big_seed(users: int) -> dict[str, object]:
-    seed = base_seed()
+    seed = provider_seed()
     seed["users"] = [{"username": f"user{n:04d}@acme.com", "profile": "Sales User"} for n in range(users)]
     seed["permission_set_assignments"] = []
     return seed

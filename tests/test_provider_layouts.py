@@ -6,9 +6,7 @@ from collections.abc import Callable
 
 from reconcile.kinds.layout_assignment import LayoutAssignment
 from reconcile.model import Action, Address, Change
-from tests.test_provider_support import EmulatedOrg, base_seed, emulated, live, narrow
-
-__all__ = ["emulated"]
+from tests.support.emulator import EmulatedOrg, live, narrow, provider_seed
 
 LAYOUT = "layout_assignment"
 
@@ -78,7 +76,7 @@ def test_forget_touches_nothing_and_delete_is_refused(emulated: Callable[..., Em
 
 
 def test_ten_profiles_a_metadata_call(emulated: Callable[..., EmulatedOrg]) -> None:
-    seed = base_seed()
+    seed = provider_seed()
     seed["profiles"] += [{"name": f"Team {n:02d}"} for n in range(25)]
     org = emulated(seed)
     keys = [f"Team {n:02d}/Account" for n in range(25)]

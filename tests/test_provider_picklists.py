@@ -6,9 +6,7 @@ from collections.abc import Callable
 
 from reconcile.kinds.picklist_values import Picklist, PicklistValue
 from reconcile.model import Action, Address, Change
-from tests.test_provider_support import EmulatedOrg, base_seed, emulated, live, narrow
-
-__all__ = ["emulated"]
+from tests.support.emulator import EmulatedOrg, live, narrow, provider_seed
 
 PICK = "picklist"
 
@@ -86,7 +84,7 @@ def test_values_the_list_omits_are_deactivated_not_dropped(emulated: Callable[..
 
 
 def test_fifty_fields_read_and_written_ten_a_call(emulated: Callable[..., EmulatedOrg]) -> None:
-    seed = base_seed()
+    seed = provider_seed()
     fields = [{"name": f"Pick{n:02d}__c", "type": "Picklist", "values": ["A", "B"]} for n in range(50)]
     seed["objects"].append({"name": "Invoice__c", "layouts": ["Invoice Layout"], "fields": fields})
     org = emulated(seed)

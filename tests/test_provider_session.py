@@ -16,14 +16,12 @@ from reconcile.errors import ProviderError
 from reconcile.kinds.apex import ApexScript
 from reconcile.model import Action, Change
 from reconcile.workspace import connect_emulated
-from tests.test_provider_support import TOKEN_ENV, EmulatedOrg, base_seed, connection_for, emulated
-
-__all__ = ["emulated"]
+from tests.support.emulator import TOKEN_ENV, EmulatedOrg, connection_for, provider_seed
 
 
 def test_an_emulator_seed_starts_an_org_beside_the_state(tmp_path: Path) -> None:
     seed = tmp_path / "dev.json"
-    seed.write_text(json.dumps(base_seed()), encoding="utf-8")
+    seed.write_text(json.dumps(provider_seed()), encoding="utf-8")
     data = tmp_path / ".reconcile" / "emulator" / "dev.json"
     sleeps: list[float] = []
     provider = connect_emulated(OrgConnection("dev"), seed=seed, data=data, sleep=sleeps.append)

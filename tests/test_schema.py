@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from reconcile import kinds
-from reconcile.cli import app
 from reconcile.config.json_schema import DIALECT, config_schema, examples, models, schema_json
 from reconcile.config.loader import load_config
 from reconcile.errors import ConfigError
 from scripts.docs_reference import REFRESH
+from tests.support.cli import invoke
+from tests.support.corpus import BAD_CONFIGS
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = Path(__file__).parent / "configs"
@@ -191,43 +191,44 @@ def test_quickstart_is_valid() -> None:
 
 
 def test_an_unknown_key_is_flagged_and_absent_from_the_schema() -> None:
-    data = tomllib.loads((CONFIGS / "unknown-key" / "reconcile.toml").read_text(encoding="utf-8"))
+    data = tomllib.loads((BAD_CONFIGS / "unknown-key-in-entry" / "reconcile.toml").read_text(encoding="utf-8"))
     errors = check(data, SCHEMA)
     assert "$.picklist[1]: unknown key 'valuse'" in errors
     assert "valuse" not in schema_json()
 
 
-def _scenarios() -> list[str]:
-    return sorted(path.name for path in CONFIGS.iterdir() if path.is_dir())
+def _scenarios() -> list[Path]:
+    """Every configuration of the tests: the good ones and every broken case."""
+    return [path for corpus in (CONFIGS, BAD_CONFIGS) for path in sorted(corpus.iterdir()) if path.is_dir()]
 
 
-@pytest.mark.parametrize("scenario", _scenarios())
-def test_the_schema_never_rejects_a_config_the_loader_accepts(scenario: str) -> None:
+@pytest.mark.parametrize("scenario", _scenarios(), ids=lambda path: path.name)
+def test_the_schema_never_rejects_a_config_the_loader_accepts(scenario: Path) -> None:
     try:
-        load_config(CONFIGS / scenario)
+        load_config(scenario)
     except ConfigError:
         return
-    for path in toml_files(CONFIGS / scenario):
+    for path in toml_files(scenario):
         assert check(tomllib.loads(path.read_text(encoding="utf-8")), SCHEMA) == [], path
 
 
 #: Broken configs whose mistake lies within one file's structure: the schema sees it too.
-STRUCTURAL = ["unknown-key", "wrong-type", "two-org-sources", "profile-and-profiles", "bad-run-policy",
-              "unknown-auth-method", "instance-url-without-auth", "missing-required-key", "unsupported-version",
-              "literal-secret", "env-name-holds-secret", "expires-with-time", "unknown-kind"]
+STRUCTURAL = ["unknown-key-in-entry", "wrong-type-in-entry", "two-org-sources", "profile-and-profiles",
+              "bad-run-policy", "misspelt-auth-method", "instance-url-without-auth", "missing-required-key",
+              "unsupported-version", "literal-password", "env-name-holds-secret", "expires-with-time", "unknown-kind"]
 
 
 @pytest.mark.parametrize("scenario", STRUCTURAL)
 def test_the_schema_rejects_structural_mistakes(scenario: str) -> None:
     with pytest.raises(ConfigError):
-        load_config(CONFIGS / scenario)
-    errors = [error for path in toml_files(CONFIGS / scenario)
+        load_config(BAD_CONFIGS / scenario)
+    errors = [error for path in toml_files(BAD_CONFIGS / scenario)
               for error in check(tomllib.loads(path.read_text(encoding="utf-8")), SCHEMA)]
     assert errors
 
 
 def test_schema_command_prints_the_schema() -> None:
-    result = CliRunner().invoke(app, ["schema"])
+    result = invoke("schema")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == SCHEMA
     assert result.stdout == schema_json()
@@ -235,13 +236,13 @@ def test_schema_command_prints_the_schema() -> None:
 
 def test_schema_command_writes_a_file(tmp_path: Path) -> None:
     out = tmp_path / "reconcile.schema.json"
-    result = CliRunner().invoke(app, ["schema", "--out", str(out)])
+    result = invoke("schema", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8") == schema_json()
 
 
 def test_schema_command_reports_an_unwritable_file(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["schema", "--out", str(tmp_path / "missing" / "schema.json")])
+    result = invoke("schema", "--out", str(tmp_path / "missing" / "schema.json"))
     assert result.exit_code == 1
     assert "cannot write" in result.output
     assert "Traceback" not in result.output

@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from providers.emulator.embedded import EmulatorHandle
 from providers.salesforce.transport import redact
-from reconcile.cli import app
-from tests.conftest_emulator import StartOrg
-from tests.reliability_support import OrgSpec, run_cli, scenario_seed, token_env, write_config
+from tests.support.cli import invoke, run_cli
+from tests.support.emulator import StartOrg
+from tests.support.scenario import OrgSpec, scenario_seed, token_env, write_config
 
 PASSWORD = "Pw-9f3kZ!hunter2-secret"
 SECURITY_TOKEN = "SecTok-4c81d0a7e2b95f36"
@@ -46,7 +45,7 @@ class Setup:
 
     def cli(self, *args: str) -> int:
         """Run a command in this process; keep its output for the final scan."""
-        result = CliRunner().invoke(app, [*args], env={**self.env, "COLUMNS": "200", "NO_COLOR": "1"})
+        result = invoke(*args, env=self.env)
         assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.exception)
         assert "Traceback" not in result.output, (args, result.output)
         self.outputs.append(f"$ reconcile {' '.join(args)}\n{result.output}")

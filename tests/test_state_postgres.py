@@ -27,8 +27,8 @@ from state.postgres.backend import PostgresStateBackend
 from state.postgres.journal import PgJournal
 from state.postgres.schema import SCHEMA_VERSION, forget_migrated, redact_dsn, schema_version
 from state.settings import StateSettings
-from tests.fakes import FakeProvider
 from tests.pg.server import DSN_VARIABLE, fresh_database, new_workspace, server_dsn, wait_until_released, with_params
+from tests.support.fakes import FakeProvider
 from tests.test_planner import desired, grant, pv, tier
 
 ROOT = Path(__file__).resolve().parents[1]

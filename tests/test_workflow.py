@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import typer.main
 import yaml
-from typer.testing import CliRunner
 
 from reconcile.cli import app
+from tests.support.cli import invoke
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / "examples" / "github-actions" / "reconcile.yml"
@@ -132,11 +132,6 @@ def test_the_plan_line_is_the_documented_one(workflow: dict[str, Any]) -> None:
     assert "--format markdown --out plan.json > plan.md" in line
 
 
-def run_cli(words: list[str]) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, words, env={"COLUMNS": "200", "NO_COLOR": "1"})
-    return result.exit_code, result.stdout, result.stderr
-
-
 @pytest.fixture
 def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workflow: dict[str, Any]) -> dict[str, str]:
     """A checkout holding the quickstart as its configuration; returns the workflow env for it."""
@@ -150,36 +145,37 @@ def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workflow: dict[s
 
 def test_pull_request_then_merge_on_emulated_orgs(workflow: dict[str, Any], repository: dict[str, str]) -> None:
     plan_job, apply_job = reconcile_commands(workflow, "plan"), reconcile_commands(workflow, "apply")
-    code, out, err = run_cli(expand(plan_job["Validate the configuration"], repository))
-    assert code == 0, out + err
-    code, markdown, err = run_cli(expand(plan_job["Plan"], repository))
-    assert code == 0, markdown + err
+    validated = invoke(*expand(plan_job["Validate the configuration"], repository))
+    assert validated.exit_code == 0, validated.output
+    planned = invoke(*expand(plan_job["Plan"], repository))
+    markdown = planned.stdout
+    assert planned.exit_code == 0, planned.output
     assert markdown.startswith("## Reconcile plan"), "stdout is exactly the Markdown that becomes the comment"
     assert "uat" in markdown and "| dev |" not in markdown
     assert Path("plan.json").is_file()
-    code, out, err = run_cli(expand(apply_job["Apply"], repository))
-    assert code == 0, out + err
+    applied = invoke(*expand(apply_job["Apply"], repository))
+    assert applied.exit_code == 0, applied.output
     state_dir = Path(repository["RECONCILE_STATE_DIR"])
     assert (state_dir / "state.json").is_file() and (state_dir / "history.jsonl").is_file(), \
         "the files the workflow commits are where apply wrote them"
-    code, out, err = run_cli(["plan", "-c", repository["RECONCILE_CONFIG"], "--org", "uat", "--detailed-exitcode"])
-    assert code == 0, out + err
+    replanned = invoke("plan", "-c", repository["RECONCILE_CONFIG"], "--org", "uat", "--detailed-exitcode")
+    assert replanned.exit_code == 0, replanned.output
 
 
 def test_merge_without_a_reviewed_plan_plans_again(workflow: dict[str, Any], repository: dict[str, str]) -> None:
     apply_job = reconcile_commands(workflow, "apply")
-    code, out, err = run_cli(expand(apply_job["Plan again (no reviewed plan)"], repository))
-    assert code == 0, out + err
-    code, out, err = run_cli(expand(apply_job["Apply"], repository))
-    assert code == 0, out + err
+    planned = invoke(*expand(apply_job["Plan again (no reviewed plan)"], repository))
+    assert planned.exit_code == 0, planned.output
+    applied = invoke(*expand(apply_job["Apply"], repository))
+    assert applied.exit_code == 0, applied.output
 
 
 def test_a_stale_plan_is_refused(workflow: dict[str, Any], repository: dict[str, str]) -> None:
     plan_job, apply_job = reconcile_commands(workflow, "plan"), reconcile_commands(workflow, "apply")
-    code, out, err = run_cli(expand(plan_job["Plan"], repository))
-    assert code == 0, out + err
+    planned = invoke(*expand(plan_job["Plan"], repository))
+    assert planned.exit_code == 0, planned.output
     config = Path(repository["RECONCILE_CONFIG"])
     config.write_text(config.read_text(encoding="utf-8").replace('"APAC"]', '"APAC", "LATAM"]'), encoding="utf-8")
-    code, out, err = run_cli(expand(apply_job["Apply"], repository))
-    assert code == 1
-    assert "plan is stale" in out + err
+    applied = invoke(*expand(apply_job["Apply"], repository))
+    assert applied.exit_code == 1
+    assert "plan is stale" in applied.output

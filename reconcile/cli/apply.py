@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import getpass
 import signal
-import socket
 import threading
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -30,7 +26,7 @@ from reconcile.cli.options import (
 from reconcile.cli.plan import print_rendered, render
 from reconcile.errors import ReconcileError
 from reconcile.executor import ApplyReport, Event, apply_plan
-from reconcile.history import event_fields, planned_change
+from reconcile.history import ApplyJournal
 from reconcile.plan import Plan
 from reconcile.planfile import load_plan
 from reconcile.planner import verify_fresh
@@ -77,10 +73,6 @@ def journal_for(workspace: Workspace) -> JournalStore:
     return state_journal_for(workspace.config.state, workspace.config.root)
 
 
-def run_record(run_id: str, kind: str, **fields: Any) -> dict[str, Any]:
-    return {"run_id": run_id, "type": kind, "at": datetime.now(UTC).isoformat(), **fields}
-
-
 def selected_orgs(workspace: Workspace, saved: Plan | None, org: list[str], tag: list[str],
                   shard: str | None) -> list[str]:
     """The orgs this apply touches: the selection (protected orgs only when named), or a saved plan's."""
@@ -117,41 +109,27 @@ def report_backend_warnings(workspace: Workspace) -> None:
 
 
 def execute(workspace: Workspace, plan: Plan, parallelism: int, planfile: Path | None) -> ApplyReport:
-    """Apply ``plan``, journalling the run (start with the planned changes, every result and skip with
-    apex outcomes and debug logs, end with per-org totals) and printing failures as they happen."""
-    journal = journal_for(workspace)
-    run_id = uuid.uuid4().hex[:12]
-    orgs = [o.org for o in plan.orgs]
-    actions = {(o.org, str(c.address)): c.action.value for o in plan.orgs for c in o.changes}
-    journal.append(run_record(run_id, "run_start", operation="apply", user=getpass.getuser(),
-                              host=socket.gethostname(), orgs=orgs, plan_file=str(planfile or ""),
-                              changes={o.org: [planned_change(c) for c in o.changes] for o in plan.orgs}))
-    lock = threading.Lock()
+    """Apply ``plan``, journalling the run (``reconcile.history.ApplyJournal``) and showing progress
+    (failures as they happen)."""
+    journal = ApplyJournal.start(journal_for(workspace), plan, planfile)
     console = out_console()
     progress = ApplyProgress(plan, console, live=console.is_terminal)
 
     def on_event(event: Event) -> None:
-        with lock:
-            if event.type in ("result", "skipped"):
-                action = actions.get((event.org, str(event.address)), "")
-                journal.append(run_record(run_id, event.type, **event_fields(event, action)))
+        journal.record(event)
         progress.handle(event)
 
     with stop_on_signals() as stop, progress:
         report = apply_plan(
             plan,
-            providers=workspace.connect(orgs, parallelism),
+            providers=workspace.connect([o.org for o in plan.orgs], parallelism),
             backend=workspace.backend,
             state=workspace.backend.read(),
             parallelism=parallelism,
             on_event=on_event,
             stop=stop,
         )
-    journal.append(run_record(run_id, "run_end", ok=report.ok, orgs={
-        o.org: {"applied": o.applied, "failed": o.failed, "skipped": o.skipped,
-                "api_calls": o.api_calls, "seconds": round(o.seconds, 3), "error": o.error}
-        for o in report.orgs
-    }))
+    journal.finish(report)
     return report
 
 

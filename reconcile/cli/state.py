@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from typing import Annotated
 
@@ -12,6 +11,7 @@ from reconcile.cli.application import app, handle_errors, out_console
 from reconcile.cli.options import DEFAULT_CONFIG, ConfigOpt, LockTimeoutOpt, OrgOpt
 from reconcile.errors import ReconcileError, StateError
 from reconcile.model import Address
+from reconcile.render.state import render_entries_json, render_entries_text, render_entry_json
 from reconcile.workspace import Workspace
 from state.base import State, iter_entries
 from state.factory import backend_for, journal_for
@@ -59,15 +59,9 @@ def list_(
     """List every managed resource as ORG::ADDRESS (JSON: org, address, kind, applied_at)."""
     state = Workspace.open(config).backend.read()
     rows = [(name, address, entry) for name, address, entry in iter_entries(state) if not org or name in org]
-    if format is ListFormat.json:
-        typer.echo(json.dumps([
-            {"org": name, "address": address, "kind": entry.kind,
-             "applied_at": entry.applied_at.isoformat() if entry.applied_at else None}
-            for name, address, entry in rows
-        ], indent=2))
-        return
-    for name, address, _entry in rows:
-        typer.echo(f"{name}::{address}")
+    text = render_entries_json(rows) if format is ListFormat.json else render_entries_text(rows)
+    if text:
+        typer.echo(text)
 
 
 @state_app.command("show")
@@ -76,8 +70,7 @@ def show(address: AddressArg, config: ConfigOpt = DEFAULT_CONFIG, org: OrgOpt = 
     """Show what the state records for one resource."""
     state = Workspace.open(config).backend.read()
     org_name, key = split_org(address, org, state)
-    entry = state.orgs[org_name].resources[key]
-    typer.echo(json.dumps({"org": org_name, "address": key, **entry.model_dump(mode="json")}, indent=2))
+    typer.echo(render_entry_json(org_name, key, state.orgs[org_name].resources[key]))
 
 
 @state_app.command("rm")

@@ -16,8 +16,9 @@ import re
 from datetime import datetime
 from html import escape
 
+from providers.base import ApexResult
 from reconcile import __version__
-from reconcile.history import ChangeEntry, OrgRun, Run, ScriptInfo, ScriptOutcome
+from reconcile.history import ChangeEntry, OrgRun, Run, ScriptInfo
 
 _CSS = """
 :root { --ok: #1a7f37; --failed: #cf222e; --interrupted: #9a6700; --skipped: #6e7781; --line: #d0d7de; }
@@ -87,7 +88,7 @@ def _org_counts(org: OrgRun) -> str:
             f"{_calls(org.api_calls)} API calls, {_seconds(org.seconds)}")
 
 
-def _script_facts(info: ScriptInfo | None, outcome: ScriptOutcome | None, seconds: float | None
+def _script_facts(info: ScriptInfo | None, outcome: ApexResult | None, seconds: float | None
                   ) -> list[tuple[str, str]]:
     facts: list[tuple[str, str]] = []
     if info is not None:

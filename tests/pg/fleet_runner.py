@@ -19,7 +19,7 @@ from reconcile.planner import build_plan
 from state.factory import lock_orgs
 from state.postgres.backend import PostgresStateBackend
 from state.postgres.journal import PgJournal
-from tests.fakes import FakeProvider
+from tests.support.fakes import FakeProvider
 from tests.test_planner import desired, grant, pv, tier
 
 

@@ -8,9 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from reconcile.cli import app
 from reconcile.errors import StateError
 from state.base import ApexRun, OrgState, State, StateEntry
 from state.journal import Journal
@@ -19,6 +17,7 @@ from state.migrate import migrate_state
 from state.postgres.backend import PostgresStateBackend
 from state.postgres.journal import PgJournal
 from tests.pg.server import new_workspace, server_dsn
+from tests.support.cli import invoke
 
 
 @pytest.fixture(scope="module")
@@ -101,11 +100,6 @@ def write_config(directory: Path, backend: str, state_path: str) -> Path:
     return directory
 
 
-def invoke(dsn: str, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "200", "NO_COLOR": "1", "TEST_STATE_DSN": dsn})
-    return result.exit_code, result.output
-
-
 def test_the_cli_migrates_both_ways_and_the_state_commands_use_the_configured_backend(
     dsn: str, tmp_path: Path
 ) -> None:
@@ -113,28 +107,29 @@ def test_the_cli_migrates_both_ways_and_the_state_commands_use_the_configured_ba
     config = write_config(tmp_path / "cfg", "local", state_path)
     local = LocalStateBackend(config / state_path)
     local.write(sample(local.read()))
+    env = {"TEST_STATE_DSN": dsn}
 
-    code, out = invoke(dsn, "state", "migrate", "--to", "local", "-c", str(config))
-    assert code == 1 and "already lives in the local backend" in out
-    code, out = invoke(dsn, "state", "migrate", "--to", "postgres", "-c", str(config))
-    assert code == 0, out
-    assert "Copied 2 org(s) and 1 resource(s)" in out and 'backend = "postgres"' in out
-    assert dsn.split("@")[0].split(":")[-1] not in out  # the password
+    refused = invoke("state", "migrate", "--to", "local", "-c", str(config), env=env)
+    assert refused.exit_code == 1 and "already lives in the local backend" in refused.output
+    moved = invoke("state", "migrate", "--to", "postgres", "-c", str(config), env=env)
+    assert moved.exit_code == 0, moved.output
+    assert "Copied 2 org(s) and 1 resource(s)" in moved.output and 'backend = "postgres"' in moved.output
+    assert dsn.split("@")[0].split(":")[-1] not in moved.output  # the password
 
     (config / state_path).unlink()
     write_config(config, "postgres", state_path)
-    code, out = invoke(dsn, "state", "list", "-c", str(config))
-    assert (code, out.splitlines()) == (0, ["dev::picklist:Account.Tier__c"])
-    code, out = invoke(dsn, "state", "rm", "dev::picklist:Account.Tier__c", "-c", str(config))
-    assert code == 0, out
-    code, out = invoke(dsn, "state", "migrate", "--to", "local", "-c", str(config))
-    assert code == 0, out
+    listed = invoke("state", "list", "-c", str(config), env=env)
+    assert (listed.exit_code, listed.output.splitlines()) == (0, ["dev::picklist:Account.Tier__c"])
+    removed = invoke("state", "rm", "dev::picklist:Account.Tier__c", "-c", str(config), env=env)
+    assert removed.exit_code == 0, removed.output
+    back = invoke("state", "migrate", "--to", "local", "-c", str(config), env=env)
+    assert back.exit_code == 0, back.output
     assert set(local.read().orgs) == {"dev", "uat"} and local.read().orgs["dev"].resources == {}
 
 
 def test_a_missing_dsn_variable_is_a_clear_cli_error(tmp_path: Path) -> None:
     config = write_config(tmp_path / "cfg", "postgres", "state/x.json")
-    result = CliRunner().invoke(app, ["state", "list", "-c", str(config)], env={"TEST_STATE_DSN": ""})
+    result = invoke("state", "list", "-c", str(config), env={"TEST_STATE_DSN": ""})
     assert result.exit_code == 1
     assert "environment variable TEST_STATE_DSN, which is not set" in result.output
     assert "Traceback" not in result.output

@@ -1,0 +1,93 @@
+"""The execution history as data: runs, each org's part of a run, and each change with its outcome.
+
+These are what reading the journal builds (``reconcile.history.reader``) and what the renderers show
+(``reconcile.render.history``, ``reconcile.render.report``). A script's outcome is the provider's
+``ApexResult``, the same object the provider returned and the writer recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from providers.base import ApexResult
+
+Status = Literal["ok", "failed", "interrupted"]
+ChangeStatus = Literal["ok", "failed", "skipped", "not run"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class ScriptInfo(_Frozen):
+    """The script a run executed: file (as given), sha256 of the body, run policy ("" when ad hoc)."""
+
+    file: str = ""
+    sha256: str = ""
+    run: str = ""
+    chars: int = 0
+    body: str = ""
+
+
+class ChangeEntry(_Frozen):
+    """One planned change (or one org's ad-hoc script run) and what became of it."""
+
+    org: str
+    address: str
+    action: str = ""
+    reason: str = ""
+    status: ChangeStatus = "not run"
+    message: str = ""
+    at: datetime | None = None
+    script: ScriptInfo | None = None
+    apex: ApexResult | None = None
+    seconds: float | None = None
+    api_calls: int | None = None
+
+
+class OrgRun(_Frozen):
+    """One org's part of a run: its changes in plan order, counts, API calls, time and org-level error."""
+
+    org: str
+    status: Status
+    applied: int = 0
+    failed: int = 0
+    skipped: int = 0
+    api_calls: int | None = None
+    seconds: float | None = None
+    error: str = ""
+    changes: tuple[ChangeEntry, ...] = ()
+
+
+class Run(_Frozen):
+    """One ``apply`` or ``apex run`` as the journal recorded it."""
+
+    run_id: str
+    operation: str
+    status: Status
+    user: str = ""
+    host: str = ""
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    plan_file: str = ""
+    script: ScriptInfo | None = None
+    orgs: tuple[OrgRun, ...] = ()
+
+    @property
+    def seconds(self) -> float | None:
+        """Wall time from start to finish (None while unfinished)."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def api_calls(self) -> int:
+        return sum(org.api_calls or 0 for org in self.orgs)
+
+    @property
+    def scripts(self) -> list[ChangeEntry]:
+        """Every script run (or planned) in this run, org by org."""
+        return [change for org in self.orgs for change in org.changes if change.script or change.apex]
