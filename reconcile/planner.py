@@ -90,10 +90,17 @@ def _ordered(graph: nx.DiGraph, changes: Mapping[Address, Change]) -> list[Chang
     return result
 
 
+def _group(change: Change) -> Address | None:
+    """The exclusive group a change's resource belongs to (``permission_set_grant:Sales_Ops``), if any."""
+    resource = change.before or change.after
+    group = kinds.of(change.address).group_of(resource) if resource is not None else None
+    return Address(change.address.kind, group) if group is not None else None
+
+
 def _select_targets(graph: nx.DiGraph, changes: list[Change], targets: Collection[Address]) -> list[Change]:
     by_address = {change.address: change for change in changes}
     keep: set[Address] = set()
-    stack = list(targets)
+    stack = list(targets) + [change.address for change in changes if _group(change) in targets]
     while stack:
         address = stack.pop()
         if address in keep:

@@ -22,6 +22,7 @@ from reconcile.cli.options import (
     ParallelismOpt,
     ShardOpt,
     TagOpt,
+    TargetOpt,
 )
 from reconcile.cli.plan import print_rendered, render
 from reconcile.errors import ReconcileError
@@ -75,24 +76,32 @@ def journal_for(workspace: Workspace) -> JournalStore:
 
 def selected_orgs(workspace: Workspace, saved: Plan | None, org: list[str], tag: list[str],
                   shard: str | None) -> list[str]:
-    """The orgs this apply touches: the selection (protected orgs only when named), or a saved plan's."""
+    """The orgs this apply touches: the selection (protected orgs only when named), or a saved plan's,
+    narrowed by ``--org`` and ``--tag`` exactly as a fresh plan is (a name the plan does not cover is an
+    error)."""
     if saved is None:
         return workspace.select(org, tag, for_apply=True, shard=shard)
-    if tag or shard:
-        raise ReconcileError("a saved plan applies to the orgs it was made for: --tag and --shard cannot be "
-                             "combined with it")
+    if shard:
+        raise ReconcileError("a saved plan applies to the orgs it was made for: --shard cannot be combined with it")
     names = [o.org for o in saved.orgs]
     strangers = sorted(set(org) - set(names))
     if strangers:
         raise ReconcileError(f"the saved plan does not cover {', '.join(strangers)} (it covers {', '.join(names)})")
-    return names
+    if not org and not tag:
+        return names
+    chosen = set(workspace.select(org, tag, for_apply=False))
+    return [name for name in names if name in chosen]
 
 
 def make_plan(workspace: Workspace, saved: Plan | None, names: list[str], parallelism: int,
-              allow_org_change: bool) -> Plan:
-    """A fresh plan of ``names``, or the saved plan once it is proven not stale."""
+              allow_org_change: bool, targets: list[str]) -> Plan:
+    """A fresh plan of ``names``, or the saved plan narrowed to ``names`` once it is proven not stale."""
     if saved is None:
-        return workspace.plan(names, parallelism=parallelism, allow_org_change=allow_org_change)
+        return workspace.plan(names, targets=targets, parallelism=parallelism, allow_org_change=allow_org_change)
+    if targets:
+        raise ReconcileError("--target narrows a fresh plan; a saved plan applies as it was made: plan again with "
+                             "--target and --out")
+    saved = saved.model_copy(update={"orgs": tuple(o for o in saved.orgs if o.org in names)})
     verify_fresh(
         saved,
         config_digest=workspace.config.digest,
@@ -150,6 +159,7 @@ def apply(
         bool, typer.Option("--allow-org-change", help="Adopt an org whose Organization Id changed.")
     ] = False,
     shard: ShardOpt = None,
+    target: TargetOpt = None,
 ) -> None:
     """Converge the orgs to the configuration (or apply a saved plan), recording what was done."""
     with Workspace.open(config) as workspace:
@@ -162,7 +172,7 @@ def apply(
             report_backend_warnings(workspace)
             report = converge(workspace, saved, names, org or [], planfile,
                               auto_approve=auto_approve, force=force, parallelism=parallelism,
-                              allow_org_change=allow_org_change)
+                              allow_org_change=allow_org_change, targets=target or [])
     if report is None:
         return
     print_rendered(render_apply_report(report, width=max(out_console().width, 80)))
@@ -172,9 +182,9 @@ def apply(
 
 def converge(workspace: Workspace, saved: Plan | None, names: list[str], named: list[str],
              planfile: Path | None, *, auto_approve: bool, force: bool, parallelism: int,
-             allow_org_change: bool) -> ApplyReport | None:
+             allow_org_change: bool, targets: list[str]) -> ApplyReport | None:
     """Plan (or verify the saved plan), check safety, confirm, apply; None when there was nothing to do."""
-    plan = make_plan(workspace, saved, names, parallelism, allow_org_change)
+    plan = make_plan(workspace, saved, names, parallelism, allow_org_change, targets)
     protected = {name for name, cfg in workspace.config.orgs.items() if cfg.protected}
     protected_orgs_ok(plan, protected, set(named))
     check_plan_safety(plan, workspace.backend.read(), force=force)

@@ -47,3 +47,8 @@ class Format(StrEnum):
 
 
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
+TargetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--target", help="Only this address and what it depends on (repeatable): an address as the plan "
+                 "prints it, or a permission set for all its grants, as `after` reads it.", show_default=False),
+]

@@ -18,20 +18,14 @@ from reconcile.cli.options import (
     ParallelismOpt,
     ShardOpt,
     TagOpt,
+    TargetOpt,
 )
-from reconcile.errors import ReconcileError
-from reconcile.model import Address
 from reconcile.plan import Plan
 from reconcile.planfile import load_plan, save_plan
 from reconcile.render.json import render_plan_json
 from reconcile.render.markdown import render_plan_markdown
 from reconcile.render.text import render_plan_text
 from reconcile.workspace import Workspace
-
-TargetOpt = Annotated[
-    list[str] | None,
-    typer.Option("--target", help="Only this address and what it depends on (repeatable).", show_default=False),
-]
 
 
 def render(plan: Plan, fmt: Format) -> str:
@@ -41,16 +35,6 @@ def render(plan: Plan, fmt: Format) -> str:
         return render_plan_markdown(plan)
     console = out_console()
     return render_plan_text(plan, width=max(console.width, 80), color=console.is_terminal)
-
-
-def parse_targets(targets: list[str] | None) -> list[Address]:
-    parsed = []
-    for text in targets or []:
-        try:
-            parsed.append(Address.parse(text))
-        except ValueError as exc:
-            raise ReconcileError(f"--target {text}: {exc}") from None
-    return parsed
 
 
 def print_rendered(text: str) -> None:
@@ -80,7 +64,7 @@ def plan(
         orgs = workspace.select(org or [], tag or [], for_apply=False, shard=shard)
         result = workspace.plan(
             orgs,
-            targets=parse_targets(target),
+            targets=target or [],
             parallelism=parallelism,
             allow_org_change=allow_org_change,
         )

@@ -97,7 +97,9 @@ def _target_hits(address: Address, want: DesiredOrg, managed: Collection[Address
     if address in want.resources or address in managed:
         return [address]
     hits = kinds.of(address).resolve_reference(address.key, want.resources, org)
-    if not hits and any(group.kind == address.kind for group in want.exclusive):
+    if address in want.exclusive:
+        hits.append(address)  # the group itself: its undeclared members the plan revokes
+    elif not hits and any(group.kind == address.kind for group in want.exclusive):
         return [address]
     return hits
 
