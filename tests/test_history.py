@@ -15,6 +15,7 @@ from reconcile.errors import ReconcileError
 from reconcile.history import build_run, find_run, read_runs, select_runs
 from state.journal import Journal
 from tests.conftest import Golden
+from tests.support.cli import invoke
 from tests.test_cli_apex import GOOD, RUNTIME_ERROR, Project, make_project
 
 PREVIOUS_RELEASE = Path(__file__).parent / "fixtures" / "history" / "previous-release.jsonl"
@@ -198,3 +199,10 @@ def test_a_journal_written_by_the_previous_release_reads_the_same(tmp_path: Path
              project.invoke("history", "--format", "json")]
     assert all(result.exit_code == 0 for result in shown), [result.output for result in shown]
     golden.check("history-previous-release.txt", "".join(result.output for result in shown))
+
+
+def test_history_show_reads_the_configuration_given_before_the_subcommand(tmp_path: Path) -> None:
+    project, apply_id, _ = _failed_apply_and_apex_run(tmp_path)
+    shown = invoke("history", "-c", str(project.root), "show", apply_id[:6])  # no -c after `show`
+    assert shown.exit_code == 0, shown.output
+    assert f"Run {apply_id} (apply) failed" in shown.output

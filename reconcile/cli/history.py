@@ -60,6 +60,7 @@ def history(
     format: HistoryFormatOpt = HistoryFormat.text,
 ) -> None:
     """List the recorded runs, newest first (`history show RUN` shows one in full)."""
+    ctx.obj = config  # `history -c DIR show RUN`: the subcommand reads the configuration given here
     if ctx.invoked_subcommand is not None:
         return
     runs = select_runs(load_history(config), org or [], limit)
@@ -76,11 +77,14 @@ def history(
 @history_app.command("show")
 @handle_errors
 def show(
+    ctx: typer.Context,
     run: Annotated[str, typer.Argument(help="A run id (or an unambiguous prefix of one).", show_default=False)],
     config: ConfigOpt = DEFAULT_CONFIG,
     format: HistoryFormatOpt = HistoryFormat.text,
 ) -> None:
     """Show one run in full: every change with its result, every script with its debug log."""
+    if config == DEFAULT_CONFIG and isinstance(ctx.obj, Path):
+        config = ctx.obj  # given before the subcommand: `history -c DIR show RUN`
     found = find_run(load_history(config), run)
     if format is HistoryFormat.json:
         typer.echo(render_run_json(found))
