@@ -82,6 +82,12 @@ class OrgReport:
     api_remaining: int | None = None
     seconds: float = 0.0
     error: str = ""
+    plan_errors: tuple[str, ...] = ()
+
+    @property
+    def detailed_error(self) -> str:
+        """``error`` with the plan errors it stands for (what the journal keeps)."""
+        return f"{self.error}: {'; '.join(self.plan_errors)}" if self.plan_errors else self.error
 
     @property
     def ok(self) -> bool:
@@ -320,7 +326,7 @@ def _report(org: str, outcomes: Sequence[ChangeOutcome], calls: int, seconds: fl
 def _not_applied(org_plan: OrgPlan, error: str, emit: Callable[[Event], None]) -> OrgReport:
     outcomes = [ChangeOutcome(c.address, c.action, False, error, skipped=True) for c in org_plan.changes]
     emit(Event(org_plan.org, "org_done", ok=False, message=error))
-    return _report(org_plan.org, outcomes, 0, 0.0, error)
+    return replace(_report(org_plan.org, outcomes, 0, 0.0, error), plan_errors=org_plan.errors)
 
 
 def _apply_org(
@@ -331,7 +337,9 @@ def _apply_org(
     stop: threading.Event,
 ) -> OrgReport:
     if org_plan.errors:
-        return _not_applied(org_plan, "not applied: " + "; ".join(org_plan.errors), emit)
+        count = len(org_plan.errors)
+        message = f"not applied: the plan has {count} error{'' if count == 1 else 's'} for this org (listed with it)"
+        return _not_applied(org_plan, message, emit)
     if provider is None:
         return _not_applied(org_plan, "not applied: no provider configured for this org", emit)
     started, calls_before = time.monotonic(), provider.usage.calls

@@ -4,6 +4,7 @@ is contacted."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.test_multi_org import Fleet, make_fleet
@@ -73,3 +74,20 @@ def test_a_saved_plan_with_target_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "--target narrows a fresh plan" in result.output
     assert fleet.state().orgs == {}
+
+
+def test_apply_prints_each_plan_error_once_and_the_journal_keeps_them(tmp_path: Path) -> None:
+    fleet = make_fleet(tmp_path, orgs=("alpha", "broken"))
+    result = fleet.invoke("apply", "--auto-approve")
+    assert result.exit_code == 1
+    error = "permission_set_grant:Sales_Ops/alice@acme.com.broken: unknown permission set Sales_Ops"
+    assert result.output.count(error) == 1, result.output
+    assert "broken: not applied: the plan has 2 errors for this org (listed with it)" in result.output
+    shown = fleet.invoke("history", "show", "--format", "json", _last_run(fleet))
+    broken = next(org for org in json.loads(shown.output)["orgs"] if org["org"] == "broken")
+    assert error in broken["error"]
+
+
+def _last_run(fleet: Fleet) -> str:
+    runs = json.loads(fleet.invoke("history", "--format", "json").output)
+    return str(runs[0]["run_id"])

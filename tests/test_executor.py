@@ -225,7 +225,9 @@ def test_orgs_whose_plan_has_errors_are_not_applied() -> None:
     assert plan.org("dev").errors
     report = _apply(plan, {"dev": provider}, State())
     org = report.org("dev")
-    assert org.error.startswith("not applied: picklist:Account.Tier__c: no such picklist")
+    assert org.error == "not applied: the plan has 1 error for this org (listed with it)"
+    assert org.plan_errors == plan.org("dev").errors
+    assert org.detailed_error.startswith(f"{org.error}: picklist:Account.Tier__c: no such picklist")
     assert (org.applied, org.failed, org.skipped) == (0, 0, 1) and not report.ok
     assert provider.calls["apply"] == 0
 

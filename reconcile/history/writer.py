@@ -125,7 +125,7 @@ class ApplyJournal:
     def finish(self, report: ApplyReport) -> None:
         self._writer.append("run_end", ok=report.ok, orgs={
             o.org: org_totals(applied=o.applied, failed=o.failed, skipped=o.skipped, api_calls=o.api_calls,
-                              seconds=o.seconds, error=o.error)
+                              seconds=o.seconds, error=o.detailed_error)
             for o in report.orgs
         })
 
