@@ -125,10 +125,11 @@ def _counts(summary: Summary, errors: int) -> list[str]:
     return [*(str(n) for n in numbers), str(summary.unchanged), str(errors)]
 
 
-def change_headline(change: Change) -> str:
-    """``<symbol> <address>  (<reason>)``; the reason part is left out when empty."""
+def change_headline(change: Change, symbol: str = "") -> str:
+    """``<symbol> <address>  (<reason>)``; the reason part is left out when empty. ``symbol`` is the
+    action's own (``Action.symbol``) unless another is given (Markdown's ``diff`` blocks)."""
     reason = f"  ({change.reason})" if change.reason else ""
-    return f"{change.action.symbol} {change.address}{reason}"
+    return f"{symbol or change.action.symbol} {change.address}{reason}"
 
 
 def change_detail_lines(change: Change) -> list[DetailLine]:
