@@ -8,6 +8,7 @@ matrix, the notes and the exit codes say so.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -221,3 +222,20 @@ def test_an_org_that_cannot_be_planned_is_an_error_cell_and_exit_1(tmp_path: Pat
     assert orgs["broken"]["cells"]["picklist"] == {"state": "drifted", "drifted": 2}
     assert any("unknown permission set Sales_Ops" in error for error in orgs["broken"]["errors"])
     assert orgs["alpha"]["errors"] == []
+
+
+def test_outside_a_terminal_the_matrix_prints_whole_at_any_width() -> None:
+    names = ("customer-success-production-emea", "customer-success-sandbox-full-copy-apac")
+    grant = PermissionSetGrant(permission_set="Sales_Ops", username="x@acme.com.uat")
+    change = Change(address=grant.address, action=Action.CREATE, after=grant)
+    plan = Plan(created_at=APPLIED, config_digest="c", state_lineage="l", state_serial=1,
+                orgs=tuple(OrgPlan(org=name, changes=(change,)) for name in names))
+    report = drift_report(plan, State())
+    text = render_drift_text(report, width=80)
+    assert "…" not in text
+    assert " org " in text and "picklist" in text and "layout_assignment" in text
+    assert "permission_set_grant" in text
+    for name in names:
+        assert re.search(rf"^ {name} +in sync +in sync +1 drifted$", text, re.M), name
+    fitted = render_drift_text(report, width=80, terminal=True)
+    assert all(len(line) <= 80 for line in fitted.splitlines())

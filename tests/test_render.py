@@ -267,3 +267,24 @@ def test_a_plan_made_before_any_state_says_so() -> None:
     plan = sample_plan().model_copy(update={"state_lineage": "", "state_serial": 0})
     header = render_plan_text(plan).splitlines()[1]
     assert header.endswith("no state yet")
+
+
+LONG_ORG_NAMES = ("customer-success-production-emea", "customer-success-sandbox-full-copy-apac")
+
+
+def test_outside_a_terminal_the_summary_table_prints_whole_at_any_width() -> None:
+    plan = sample_plan()
+    plan = plan.model_copy(update={"orgs": tuple(org.model_copy(update={"org": name})
+                                                 for org, name in zip(plan.orgs, LONG_ORG_NAMES, strict=True))})
+    text = render_plan_text(plan, width=80)
+    assert "…" not in text
+    header = next(line for line in text.splitlines() if line.startswith("org "))
+    assert header.split() == ["org", "org", "id", "sandbox", "+", "create", "~", "update", "-", "delete", "forget",
+                              ">", "run", "unchanged", "errors"]
+    for name in LONG_ORG_NAMES:
+        assert re.search(rf"^{name} +00D", text, re.M), name
+    fitted = render_plan_text(plan, width=80, terminal=True)
+    lines = fitted.splitlines()
+    table = lines[next(i for i, line in enumerate(lines) if line.startswith("org")):]
+    table = table[: next(i for i, line in enumerate(table) if line.startswith("total")) + 1]
+    assert len(table) > 4 and all(len(line) <= 80 for line in table)
