@@ -8,6 +8,7 @@ matrix, the notes and the exit codes say so.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -179,8 +180,37 @@ def test_drift_names_a_hand_change_and_a_config_change(tmp_path: Path) -> None:
     text = fleet.invoke("drift")
     assert text.exit_code == 0
     assert "gamma   1 drifted   2 drifted           1 drifted" in text.stdout
-    assert ("  ~ picklist:Account.Tier__c  (1 value relabelled)\n"
+    assert ("  ~ picklist:Account.Tier__c  (value Gold relabelled)\n"
             "      changed outside reconcile since the last apply (applied ") in text.stdout
+
+
+def _add_values(fleet: Fleet, org: str, names: list[str]) -> None:
+    """Add active values to Account.Tier__c by hand, through the org's Tooling API."""
+    with start_emulator(fleet.live_file(org)) as handle:
+        sf = client_for(handle)
+        found = sf.toolingexecute("query/?q=SELECT+Id+FROM+CustomField+WHERE+DeveloperName='Tier'")
+        field_id = found["records"][0]["Id"]
+        metadata = sf.toolingexecute(f"sobjects/CustomField/{field_id}")["Metadata"]
+        values = metadata["valueSet"]["valueSetDefinition"]["value"]
+        values += [{"valueName": name, "label": name, "default": False} for name in names]
+        sf.toolingexecute(f"sobjects/CustomField/{field_id}", method="PATCH", data={"Metadata": metadata})
+
+
+def test_values_added_by_hand_are_named_wherever_the_drift_is_shown(tmp_path: Path) -> None:
+    fleet = make_fleet(tmp_path, orgs=("gamma",))
+    assert fleet.invoke("apply", "--auto-approve").exit_code == 0
+    _add_values(fleet, "gamma", ["Platinum"])
+    text = fleet.invoke("drift").stdout
+    assert "  ~ picklist:Account.Tier__c  (value Platinum deactivated)\n" in text
+    _add_values(fleet, "gamma", ["Iron", "Tin", "Lead", "Zinc"])
+    reason = "values Platinum, Iron, Tin and 2 more deactivated"
+    assert f"  ~ picklist:Account.Tier__c  ({reason})\n" in fleet.invoke("drift").stdout
+    markdown = fleet.invoke("drift", "--format", "markdown").stdout
+    assert f"- `~ picklist:Account.Tier__c` ({reason}): changed outside reconcile" in markdown
+    plan = fleet.invoke("plan").stdout
+    assert f"  ~ picklist:Account.Tier__c  ({reason})\n" in plan
+    assert "      - value Zinc (deactivate)\n" in plan
+    assert f"! picklist:Account.Tier__c  ({reason})\n" in fleet.invoke("plan", "--format", "markdown").stdout
 
 
 def test_an_org_that_cannot_be_planned_is_an_error_cell_and_exit_1(tmp_path: Path) -> None:
@@ -192,3 +222,20 @@ def test_an_org_that_cannot_be_planned_is_an_error_cell_and_exit_1(tmp_path: Pat
     assert orgs["broken"]["cells"]["picklist"] == {"state": "drifted", "drifted": 2}
     assert any("unknown permission set Sales_Ops" in error for error in orgs["broken"]["errors"])
     assert orgs["alpha"]["errors"] == []
+
+
+def test_outside_a_terminal_the_matrix_prints_whole_at_any_width() -> None:
+    names = ("customer-success-production-emea", "customer-success-sandbox-full-copy-apac")
+    grant = PermissionSetGrant(permission_set="Sales_Ops", username="x@acme.com.uat")
+    change = Change(address=grant.address, action=Action.CREATE, after=grant)
+    plan = Plan(created_at=APPLIED, config_digest="c", state_lineage="l", state_serial=1,
+                orgs=tuple(OrgPlan(org=name, changes=(change,)) for name in names))
+    report = drift_report(plan, State())
+    text = render_drift_text(report, width=80)
+    assert "…" not in text
+    assert " org " in text and "picklist" in text and "layout_assignment" in text
+    assert "permission_set_grant" in text
+    for name in names:
+        assert re.search(rf"^ {name} +in sync +in sync +1 drifted$", text, re.M), name
+    fitted = render_drift_text(report, width=80, terminal=True)
+    assert all(len(line) <= 80 for line in fitted.splitlines())

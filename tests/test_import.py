@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tomli_w
+from hypothesis import given
+from hypothesis import strategies as st
 
 from providers.salesforce import OrgConnection, connect
-from reconcile.fleet.importer import build_entries
+from reconcile.fleet.importer import LINE_WIDTH, Entries, build_entries, join_short_arrays
 from reconcile.kinds.base import strip_suffix
 from reconcile.kinds.layout_assignment import LayoutAssignment
 from reconcile.kinds.permission_set_grant import PermissionSetGrant
@@ -103,6 +106,66 @@ def test_import_to_stdout_is_stable_and_skips_what_the_config_declares(tmp_path:
     assert "standard_value_set" not in first.stdout
     assert "left out picklist:svs:Industry: already declared for gamma by the configuration" in first.stderr
     assert "[[apex]]" not in first.stdout
+
+
+def test_short_arrays_of_scalars_are_written_on_one_line_and_long_ones_one_item_per_line() -> None:
+    users = [f"user{n:02d}@acme-corporation.example.com" for n in range(4)]
+    grants = [PermissionSetGrant(permission_set="Sales_Ops", username=user) for user in users]
+    layouts = [LayoutAssignment(profile=profile, object="Account", layout="Account Layout")
+               for profile in ("Sales User", "Sales Manager")]
+    tier = Picklist(target="Account.Tier__c", values=(PicklistValue(name="Gold"), PicklistValue(name="Silver")))
+    regions = Picklist(target="gvs:Regions",
+                       values=(PicklistValue(name="EMEA"), PicklistValue(name="APAC", label="Asia")))
+    entries = build_entries([*grants, *layouts, tier, regions], "qa", "")
+    assert entries.toml() == (
+        "[[picklist]]\n"
+        'field = "Account.Tier__c"\n'
+        'values = ["Gold", "Silver"]\n'
+        'orgs = ["qa"]\n'
+        "\n"
+        "[[picklist]]\n"
+        'global_value_set = "Regions"\n'
+        "values = [\n"
+        '    "EMEA",\n'
+        '    { name = "APAC", label = "Asia" },\n'
+        "]\n"
+        'orgs = ["qa"]\n'
+        "\n"
+        "[[layout_assignment]]\n"
+        'profiles = ["Sales Manager", "Sales User"]\n'
+        'object = "Account"\n'
+        'layout = "Account Layout"\n'
+        'orgs = ["qa"]\n'
+        "\n"
+        "[[permission_set_grant]]\n"
+        'permission_set = "Sales_Ops"\n'
+        "users = [\n" + "".join(f'    "{user}",\n' for user in users) + "]\n"
+        'orgs = ["qa"]\n'
+    )
+
+
+def test_an_imported_file_holds_no_one_item_array_over_three_lines(tmp_path: Path) -> None:
+    fleet = make_fleet(tmp_path, entries=NAMES_INDUSTRY)
+    result = fleet.invoke("import", "--org", "alpha")
+    assert result.exit_code == 0, result.output
+    assert 'orgs = ["alpha"]\n' in result.stdout
+    assert "[\n    \"alpha\",\n]" not in result.stdout
+    assert all(len(line) <= LINE_WIDTH for line in result.stdout.splitlines() if not line.startswith("#"))
+
+
+SCALARS = st.one_of(st.text(), st.integers(), st.booleans(), st.dates(),
+                    st.sampled_from(['a", "b', "x,\n]", "[", "{", "  ", "\\", "é", "#", "= ["]))
+VALUES = st.one_of(SCALARS, st.lists(SCALARS, max_size=6),
+                   st.lists(st.one_of(SCALARS, st.dictionaries(st.sampled_from(["name", "label"]), SCALARS)),
+                            max_size=4))
+
+
+@given(st.lists(st.dictionaries(st.text(min_size=1), VALUES, min_size=1), min_size=1, max_size=3))
+def test_joining_arrays_keeps_the_toml_meaning(entries: list[dict[str, Any]]) -> None:
+    written = tomli_w.dumps({"picklist": entries})
+    joined = join_short_arrays(written)
+    assert tomllib.loads(joined) == tomllib.loads(written)
+    assert Entries({"picklist": entries}).toml() == joined
 
 
 def test_unknown_kinds_and_apex_are_refused(tmp_path: Path) -> None:

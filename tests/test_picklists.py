@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from reconcile.kinds.picklist_values import Picklist, PicklistValue, merge_values, owned_after_apply
+from reconcile.kinds.picklist_values import (
+    Picklist,
+    PicklistValue,
+    describe_details,
+    merge_values,
+    owned_after_apply,
+)
+from reconcile.model import ValueChange
 
 
 def picklist(*values: PicklistValue, mode: str = "additive") -> Picklist:
@@ -39,3 +46,21 @@ def test_a_moved_default_names_the_old_default() -> None:
     _, details = merge_values(desired, live, set())
     moved = [d for d in details if d.change == "default"]
     assert [(d.value, d.before) for d in moved] == [("Silver", "Gold")]
+
+
+def test_a_summary_names_the_values_and_counts_past_a_few() -> None:
+    def deactivated(*names: str) -> list[ValueChange]:
+        return [ValueChange(value=name, change="deactivate") for name in names]
+
+    assert describe_details(deactivated("Platinum")) == "value Platinum deactivated"
+    assert describe_details(deactivated("Platinum", "Iron")) == "values Platinum, Iron deactivated"
+    assert describe_details(deactivated("A", "B", "C")) == "values A, B, C deactivated"
+    assert describe_details(deactivated("A", "B", "C", "D", "E")) == "values A, B, C and 2 more deactivated"
+    mixed = [ValueChange(value="Bronze", change="add", after="Bronze"), *deactivated("Copper"),
+             ValueChange(value="Gold", change="relabel", before="Gold", after="Gold tier"),
+             ValueChange(value="Gold", change="default", before="Silver"),
+             ValueChange(value="Silver", change="undefault"), ValueChange(value="Iron", change="reactivate")]
+    assert describe_details(mixed) == ("value Bronze added, value Copper deactivated, value Gold relabelled, "
+                                       "value Gold made default, value Silver no longer default, "
+                                       "value Iron reactivated")
+    assert describe_details([]) == ""

@@ -98,7 +98,8 @@ def test_picklist_merge_keeps_org_order_relabels_reactivates_adds_and_moves_defa
         ValueChange(value="Copper", change="reactivate"),
         ValueChange(value="Bronze", change="add", after="Bronze tier"),
     }
-    assert "1 value added" in change.reason
+    assert change.reason == ("value Gold relabelled, value Gold made default, value Silver no longer default, "
+                             "value Copper reactivated, value Bronze added")
 
 
 def test_picklist_matching_the_org_is_unchanged() -> None:

@@ -160,6 +160,39 @@ def test_markdown_keeps_problems_outside_collapsed_sections() -> None:
     assert "<summary>prod — 2 changes</summary>" in markdown
 
 
+def _diff_lines(markdown: str) -> list[str]:
+    return [line for block in re.findall(r"```diff\n(.*?)\n```", markdown, re.S) for line in block.splitlines()]
+
+
+def test_markdown_diff_blocks_use_the_symbols_github_colours() -> None:
+    markdown = render_plan_markdown(sample_plan())
+    lines = _diff_lines(markdown)
+    # GitHub colours + and > green, - red, ! orange, # grey; a line starting with a space is plain
+    assert lines and all(line[0] in "+-!# " for line in lines), lines
+    assert "! picklist:Account.Tier__c  (picklist values differ)" in lines
+    assert '!     value Gold: label "Gold" -> "Gold tier"' in lines
+    assert "!     default: Silver -> Gold" in lines
+    assert any(line.startswith("# layout_assignment:Sales Manager/Account  (no longer in") for line in lines)
+    assert "! apex:backfill-tiers  (never run in this org)" in lines
+    assert any(line.startswith("- permission_set_grant:Sales_Ops/carol@acme.com.uat  (") for line in lines)
+    legend = next(line for line in markdown.splitlines() if line.startswith("Legend:"))
+    for said in ("`+` create", "`!` update", "`-` delete", "`#` forget", "`!` run", "GitHub colours"):
+        assert said in legend
+    assert markdown.index(legend) < markdown.index("<details>")
+
+
+def test_text_keeps_its_own_symbols() -> None:
+    text = render_plan_text(sample_plan())
+    for line in ("  ~ picklist:Account.Tier__c  (picklist values differ)", "      ~ default: Silver -> Gold",
+                 "  / layout_assignment:Sales Manager/Account  (", "  > apex:backfill-tiers  (never run in this org)"):
+        assert line in text
+    assert not re.search(r"^ *[!#] ", text, re.M)
+
+
+def test_a_plan_without_changes_prints_no_legend() -> None:
+    assert "Legend" not in render_plan_markdown(empty_plan())
+
+
 def test_markdown_escapes_text_outside_code() -> None:
     org = OrgPlan(org="dev", errors=("bad <script> | *value*",))
     plan = sample_plan().model_copy(update={"orgs": (org,)})
@@ -264,3 +297,24 @@ def test_a_plan_made_before_any_state_says_so() -> None:
     plan = sample_plan().model_copy(update={"state_lineage": "", "state_serial": 0})
     header = render_plan_text(plan).splitlines()[1]
     assert header.endswith("no state yet")
+
+
+LONG_ORG_NAMES = ("customer-success-production-emea", "customer-success-sandbox-full-copy-apac")
+
+
+def test_outside_a_terminal_the_summary_table_prints_whole_at_any_width() -> None:
+    plan = sample_plan()
+    plan = plan.model_copy(update={"orgs": tuple(org.model_copy(update={"org": name})
+                                                 for org, name in zip(plan.orgs, LONG_ORG_NAMES, strict=True))})
+    text = render_plan_text(plan, width=80)
+    assert "…" not in text
+    header = next(line for line in text.splitlines() if line.startswith("org "))
+    assert header.split() == ["org", "org", "id", "sandbox", "+", "create", "~", "update", "-", "delete", "forget",
+                              ">", "run", "unchanged", "errors"]
+    for name in LONG_ORG_NAMES:
+        assert re.search(rf"^{name} +00D", text, re.M), name
+    fitted = render_plan_text(plan, width=80, terminal=True)
+    lines = fitted.splitlines()
+    table = lines[next(i for i, line in enumerate(lines) if line.startswith("org")):]
+    table = table[: next(i for i, line in enumerate(table) if line.startswith("total")) + 1]
+    assert len(table) > 4 and all(len(line) <= 80 for line in table)

@@ -6,9 +6,10 @@ from io import StringIO
 
 from rich.console import Console
 
-from reconcile.executor import Event
+from reconcile.executor import ApplyReport, Event, OrgReport
 from reconcile.model import Address
-from reconcile.render.apply import ApplyProgress, event_line
+from reconcile.render.apply import ApplyProgress, event_line, render_apply_report
+from state.base import State
 from tests.plans import sample_plan
 
 GRANT = Address("permission_set_grant", "Sales_Ops/alice@acme.com.uat")
@@ -47,3 +48,18 @@ def test_live_progress_counts_results_per_org() -> None:
 def test_event_line_for_skips_names_the_reason() -> None:
     line = event_line(Event(org="dev", type="skipped", address=GRANT, message="upstream failed: apex:x"))
     assert line == f"dev::{GRANT}: skipped (upstream failed: apex:x)"
+
+
+def test_outside_a_terminal_the_apply_summary_prints_whole_at_any_width() -> None:
+    names = ("customer-success-production-emea", "customer-success-sandbox-full-copy-apac")
+    report = ApplyReport(orgs=tuple(OrgReport(org=name, applied=12, api_calls=1234, api_remaining=14321, seconds=1.5)
+                                    for name in names), state=State())
+    text = render_apply_report(report, width=80)
+    assert "…" not in text
+    header = next(line for line in text.splitlines() if line.lstrip().startswith("org "))
+    assert [cell.strip() for cell in header.split("┃")] == ["org", "status", "applied", "failed", "skipped",
+                                                            "API calls", "limit left", "time"]
+    for name in names:
+        assert f" {name} " in text
+    fitted = render_apply_report(report, width=80, terminal=True)
+    assert all(len(line) <= 80 for line in fitted.splitlines())

@@ -14,10 +14,15 @@ for that org. Everything left out is reported with its reason, never silently dr
 
 What an org cannot list (standard value sets: ``ResourceKind.unlisted_keys``) is read by name when any
 entry of the configuration, for any org, declares it, and imported with the rest.
+
+The TOML is tomli-w's, laid out for people: an array of scalars that fits on one line of ``LINE_WIDTH``
+characters is written on it (``orgs = ["qa"]``, ``profiles = ["A", "B"]``); longer arrays, and arrays
+holding inline tables (picklist values with labels), keep tomli-w's one item per line.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +37,25 @@ from reconcile.config.schema import PLACEHOLDER
 from reconcile.errors import ConfigError, ProviderError, did_you_mean
 from reconcile.kinds.base import Skipped
 from reconcile.model import Address, Kind, Resource, canonical_json
+
+#: The longest line an array of scalars is joined onto.
+LINE_WIDTH = 100
+#: An array tomli-w wrote at the top level of a table, one item per line, whose items are all scalars: the
+#: key line ends in ``= [``, each item is indented once and is no nested array or inline table (those
+#: start with ``[`` or ``{``; a string never spans lines), and ``]`` closes it at the start of a line.
+_SCALAR_ARRAY = re.compile(r"^(?P<key>.+ = )\[\n(?P<items>(?:    [^\s\[{].*,\n)+)\]$", re.MULTILINE)
+
+
+def join_short_arrays(toml: str) -> str:
+    """``toml`` (as tomli-w writes it) with every array of scalars that fits in ``LINE_WIDTH`` on one line."""
+
+    def join(match: re.Match[str]) -> str:
+        # split on newlines only: a string may hold other line separators (U+0085, U+2028) as they are
+        items = (line.removeprefix("    ").removesuffix(",") for line in match["items"].rstrip("\n").split("\n"))
+        line = f"{match['key']}[{', '.join(items)}]"
+        return line if len(line) <= LINE_WIDTH else match[0]
+
+    return _SCALAR_ARRAY.sub(join, toml)
 
 
 def importable() -> tuple[Kind, ...]:
@@ -51,9 +75,9 @@ class Entries:
         return sum(len(entries) for entries in self.sections.values())
 
     def toml(self, header: Sequence[str] = ()) -> str:
-        """The entries as TOML (tomli-w), after ``header`` lines written as comments."""
+        """The entries as TOML (see the module docstring), after ``header`` lines written as comments."""
         comments = "".join(f"# {line}\n" for line in header)
-        body = tomli_w.dumps({name: entries for name, entries in self.sections.items() if entries})
+        body = join_short_arrays(tomli_w.dumps({name: entries for name, entries in self.sections.items() if entries}))
         return comments + ("\n" if comments and body else "") + body
 
 

@@ -173,12 +173,22 @@ def owned_after_apply(after: Picklist, details: Iterable[ValueChange], previousl
     return [value.name for value in after.values if value.active and value.name in owned]
 
 
+#: How many values a summary names for one kind of change before it counts the rest.
+NAMED_VALUES = 3
+
+
 def describe_details(details: Iterable[ValueChange]) -> str:
-    """A short summary such as ``1 value added, 2 values deactivated``."""
-    counts: dict[str, int] = {}
+    """A short summary naming the values, one part per kind of change in the order they come, such as
+    ``value Bronze added, values Copper, Iron deactivated``; past ``NAMED_VALUES`` names a part counts the
+    rest (``values A, B, C and 2 more deactivated``)."""
+    names: dict[str, list[str]] = {}
     for detail in details:
-        counts[detail.change] = counts.get(detail.change, 0) + 1
-    return ", ".join(
-        f"{count} {'value' if count == 1 else 'values'} {_PAST[kind]}" for kind, count in counts.items()
-    )
+        names.setdefault(detail.change, []).append(detail.value)
+    return ", ".join(f"{_named(values)} {_PAST[change]}" for change, values in names.items())
+
+
+def _named(values: list[str]) -> str:
+    noun = "value" if len(values) == 1 else "values"
+    more = len(values) - NAMED_VALUES
+    return f"{noun} {', '.join(values[:NAMED_VALUES])}" + (f" and {more} more" if more > 0 else "")
 

@@ -1,4 +1,8 @@
-"""Rendering of apply progress events and the per-org apply report (text only; the CLI prints)."""
+"""Rendering of apply progress events and the per-org apply report (text only; the CLI prints).
+
+The report's table is fitted to the given width only for a terminal; otherwise it prints whole, however
+wide (``render.tables``), so a CI log never shows a cut heading or org name.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from rich.table import Table
 
 from reconcile.executor import ApplyReport, Event
 from reconcile.plan import Plan
+from reconcile.render.tables import print_table
 
 
 def event_line(event: Event) -> str | None:
@@ -29,9 +34,10 @@ def event_line(event: Event) -> str | None:
     return None
 
 
-def render_apply_report(report: ApplyReport, *, width: int = 100) -> str:
+def render_apply_report(report: ApplyReport, *, width: int = 100, terminal: bool = False) -> str:
     """The closing per-org table: status, applied, failed, skipped, API calls, what is left of the daily
-    API limit, time; then every error."""
+    API limit, time; then every error. The table is fitted to ``width`` when the text goes to a
+    ``terminal``, otherwise printed whole."""
     table = Table(title="Apply summary", title_justify="left", show_edge=False)
     for column in ("org", "status", "applied", "failed", "skipped", "API calls", "limit left", "time"):
         table.add_column(column, justify="right" if column not in ("org", "status") else "left")
@@ -57,7 +63,7 @@ def render_apply_report(report: ApplyReport, *, width: int = 100) -> str:
         )
     buffer = StringIO()
     console = Console(file=buffer, width=width, color_system=None, force_terminal=False, _environ={})
-    console.print(table)
+    print_table(console, table, terminal=terminal)
     for line in errors:
         console.print(f"error: {line}", markup=False, highlight=False)
     verdict = "Apply complete." if report.ok else "Apply finished with failures."

@@ -20,6 +20,8 @@ different, ``-`` only in the target) with the plan's value-level detail lines. J
      "differences": [{"address", "action", "symbol", "reason", "from", "to", "details"}]}
 
 Text output is deterministic: a fixed width, no colour, trailing spaces stripped; JSON keys are sorted.
+The drift matrix is fitted to that width only for a terminal; otherwise it prints whole, however wide
+(``render.tables``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from rich.table import Table
 from reconcile.fleet.diff import OrgDiff
 from reconcile.fleet.drift import DriftItem, DriftReport, OrgDrift
 from reconcile.model import Action, Change, Resource
+from reconcile.render.tables import print_table
 from reconcile.render.text import change_detail_lines, change_headline
 
 FORMAT_VERSION = 1
@@ -60,8 +63,9 @@ def drift_total_line(report: DriftReport) -> str:
             f"({counts['orgs']} {noun}).")
 
 
-def render_drift_text(report: DriftReport, *, width: int = 100) -> str:
-    """The drift matrix and its details as plain text, ``width`` columns wide."""
+def render_drift_text(report: DriftReport, *, width: int = 100, terminal: bool = False) -> str:
+    """The drift matrix and its details as plain text, ``width`` columns wide; the matrix is fitted to
+    ``width`` when the text goes to a ``terminal``, otherwise printed whole."""
     buffer = StringIO()
     console = _console(buffer, width)
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, title="Drift", title_justify="left")
@@ -70,7 +74,7 @@ def render_drift_text(report: DriftReport, *, width: int = 100) -> str:
         table.add_column(kind)
     for org in report.orgs:
         table.add_row(org.org, *(org.cells[kind].text for kind in report.kinds))
-    console.print(table)
+    print_table(console, table, terminal=terminal)
     for org in report.orgs:
         if not org.in_sync:
             _print_org_details(console, org)

@@ -1,8 +1,15 @@
 """The Markdown form of a plan, for a pull-request comment.
 
 What is always shown, complete: the title, the one-line total, the per-org summary table, every org's
-errors and warnings, and every delete. Then one collapsed ``<details>`` section per org with a fenced
-``diff`` block of its changes (``+``/``-``/``~`` lines, value detail indented under each change).
+errors and warnings, every delete, and a legend of the symbols. Then one collapsed ``<details>`` section
+per org with a fenced ``diff`` block of its changes (value detail indented under each change).
+
+The symbols in a ``diff`` block are the ones GitHub colours there (its highlighting is the TextMate
+``source.diff`` grammar): a line starting with ``+`` is green, ``-`` red, ``!`` orange ("changed"), ``#``
+grey (a comment), and one starting with a space, ``~`` or ``/`` is not coloured, while ``>`` is green like
+``+``. So, as Terraform's pull-request tools do, an update is ``!`` (``~`` in the terminal); a forget,
+which leaves the org untouched, is a grey ``#`` (``/``); a run, which changes the org, is ``!`` (``>``,
+which GitHub would show as a creation). Value detail follows the same rule (``~`` becomes ``!``).
 
 Comment hosts cap a comment's size (GitHub: 65,536 characters). When the whole document would be longer
 than ``max_chars``, the per-org sections are cut at a change boundary, in plan order, and a last line
@@ -23,6 +30,20 @@ from reconcile.render.text import change_detail_lines, change_headline, errors_l
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 #: Room kept for the truncation note; it holds a count and the artifact hint.
 _NOTE_RESERVE = 160
+#: How a ``diff`` block marks each action: symbols GitHub colours (see the module docstring).
+DIFF_SYMBOLS: dict[Action, str] = {
+    Action.CREATE: "+",
+    Action.UPDATE: "!",
+    Action.DELETE: "-",
+    Action.FORGET: "#",
+    Action.RUN: "!",
+}
+#: Detail markers (``+ - ~`` or a space) as a ``diff`` block writes them.
+_DETAIL_MARKERS = {"~": "!"}
+LEGEND = (
+    "Legend: `+` create, `!` update (`~` in the terminal), `-` delete, `#` forget (`/` in the terminal; "
+    "the org keeps it), `!` run (`>` in the terminal): the symbols GitHub colours in a `diff` block."
+)
 
 
 @dataclass(frozen=True)
@@ -61,13 +82,14 @@ def _head(plan: Plan) -> str:
         _summary_table(plan),
         _problems(plan),
         _deletes(plan),
+        f"{LEGEND}\n\n" if plan.has_changes else "",
     ]
     return "".join(parts)
 
 
 def _summary_table(plan: Plan) -> str:
     rows = [
-        "| org | + | ~ | - | forget | > | unchanged | errors |",
+        "| org | + create | ! update | - delete | # forget | ! run | unchanged | errors |",
         "|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for org in plan.orgs:
@@ -108,8 +130,8 @@ def _deletes(plan: Plan) -> str:
 
 
 def _change_block(change: Change) -> tuple[str, ...]:
-    details = (f"{marker}     {text}" for marker, text in change_detail_lines(change))
-    return (change_headline(change), *details)
+    details = (f"{_DETAIL_MARKERS.get(marker, marker)}     {text}" for marker, text in change_detail_lines(change))
+    return (change_headline(change, DIFF_SYMBOLS[change.action]), *details)
 
 
 def _fit_sections(sections: list[_Section], budget: int) -> tuple[str, int]:

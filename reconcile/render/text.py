@@ -7,7 +7,8 @@ the plan listed again, and a one-line total.
 
 Output is deterministic: the console writes to a buffer at a fixed width, ignores the caller's
 environment (``NO_COLOR``, ``COLUMNS``, ``TERM``), never highlights or interprets markup, and trailing
-spaces are stripped. With ``color=False`` it holds no escape codes.
+spaces are stripped. With ``color=False`` it holds no escape codes. The summary table is fitted to that
+width only for a terminal; otherwise it prints whole, however wide (``render.tables``).
 
 The plain pieces (``plan_total_line``, ``change_headline``, ``change_detail_lines``) are shared with
 the Markdown renderer so both say the same thing in the same words.
@@ -26,6 +27,7 @@ from reconcile import kinds
 from reconcile.kinds.base import DetailLine, value_added
 from reconcile.model import Action, Change, ValueChange
 from reconcile.plan import OrgPlan, Plan, Summary
+from reconcile.render.tables import print_table
 
 ACTION_STYLES: dict[Action, str] = {
     Action.CREATE: "green",
@@ -39,8 +41,9 @@ _DETAIL_STYLES: dict[str, str] = {"+": "green", "-": "red", "~": "yellow", " ": 
 #: One line of detail under a change: a one-character marker (``+ - ~`` or space) and its text.
 
 
-def render_plan_text(plan: Plan, *, width: int = 100, color: bool = False) -> str:
-    """The plan as terminal text, ``width`` columns wide; ANSI colours only when ``color`` is true."""
+def render_plan_text(plan: Plan, *, width: int = 100, color: bool = False, terminal: bool = False) -> str:
+    """The plan as terminal text, ``width`` columns wide; ANSI colours only when ``color`` is true. The
+    summary table is fitted to ``width`` when the text goes to a ``terminal``, otherwise printed whole."""
     buffer = StringIO()
     console = Console(
         file=buffer,
@@ -54,7 +57,7 @@ def render_plan_text(plan: Plan, *, width: int = 100, color: bool = False) -> st
         _environ={},  # the caller's NO_COLOR/COLUMNS/TERM must not change the output
     )
     _print_header(console, plan)
-    console.print(summary_table(plan))
+    print_table(console, summary_table(plan), terminal=terminal)
     for org in plan.orgs:
         _print_org(console, org)
     _print_deletes(console, plan)
@@ -139,10 +142,11 @@ def _counts(summary: Summary, errors: int) -> list[str]:
     return [*(str(n) for n in numbers), str(summary.unchanged), str(errors)]
 
 
-def change_headline(change: Change) -> str:
-    """``<symbol> <address>  (<reason>)``; the reason part is left out when empty."""
+def change_headline(change: Change, symbol: str = "") -> str:
+    """``<symbol> <address>  (<reason>)``; the reason part is left out when empty. ``symbol`` is the
+    action's own (``Action.symbol``) unless another is given (Markdown's ``diff`` blocks)."""
     reason = f"  ({change.reason})" if change.reason else ""
-    return f"{change.action.symbol} {change.address}{reason}"
+    return f"{symbol or change.action.symbol} {change.address}{reason}"
 
 
 def change_detail_lines(change: Change) -> list[DetailLine]:
