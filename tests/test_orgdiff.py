@@ -160,3 +160,17 @@ def test_diff_refuses_one_org_twice_and_unknown_orgs(tmp_path: Path) -> None:
     assert unknown.exit_code == 1 and "unknown org 'betta'" in unknown.output
     apex = fleet.invoke("diff", "--from", "alpha", "--to", "beta", "--kind", "apex")
     assert apex.exit_code == 1 and "apex scripts are not read from orgs" in apex.output
+
+
+def test_diff_renders_markdown_for_a_pull_request(tmp_path: Path) -> None:
+    fleet = make_fleet(tmp_path)
+    result = fleet.invoke("diff", "--from", "alpha", "--to", "beta", "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert text.startswith("### Diff: what would make `beta` like `alpha`\n")
+    block = text.split("```diff\n", 1)[1].split("\n```", 1)[0].splitlines()
+    headlines = [line for line in block if not line.startswith(("+ ", "- ", "! ", "#  "))]
+    assert headlines == [], headlines  # every line starts with a symbol GitHub colours
+    assert any(line.startswith("! picklist:Account.Tier__c") for line in block)
+    assert "Diff: 2 only in alpha, 4 different, 1 only in beta." in text
+    assert "Legend:" in text

@@ -175,7 +175,7 @@ def apply(
                               allow_org_change=allow_org_change, targets=target or [])
     if report is None:
         return
-    print_rendered(render_apply_report(report, width=max(out_console().width, 80)))
+    print_rendered(render_apply_report(report, width=max(out_console().width, 80), terminal=out_console().is_terminal))
     if not report.ok:
         raise typer.Exit(1)
 

@@ -9,10 +9,10 @@ import typer
 
 from reconcile.cli.application import app, err_console, handle_errors, out_console
 from reconcile.cli.options import DEFAULT_CONFIG, ConfigOpt, Format
-from reconcile.errors import ConfigError
 from reconcile.fleet.diff import OrgDiff, diff_entries, diff_orgs
 from reconcile.fleet.importer import Entries, parse_kinds
 from reconcile.render.drift import render_diff_json, render_diff_text
+from reconcile.render.markdown import render_diff_markdown
 from reconcile.workspace import Workspace
 
 KindOpt = Annotated[
@@ -50,11 +50,9 @@ def diff(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the differences as entries for the --to org (TOML).")
     ] = None,
-    format: Annotated[Format, typer.Option("--format", help="Output format: text or json.")] = Format.text,
+    format: Annotated[Format, typer.Option("--format", help="Output format: text, markdown or json.")] = Format.text,
 ) -> None:
     """Compare two orgs' live configuration, printed as what would make --to like --from."""
-    if format is Format.markdown:
-        raise ConfigError("diff prints text or json")
     with Workspace.open(config) as workspace:
         names = workspace.select([source, target], [], for_apply=False)
         providers = workspace.connect(names)
@@ -70,4 +68,6 @@ def diff(
 def _render(result: OrgDiff, fmt: Format) -> str:
     if fmt is Format.json:
         return render_diff_json(result)
+    if fmt is Format.markdown:
+        return render_diff_markdown(result)
     return render_diff_text(result, width=max(out_console().width, 80))

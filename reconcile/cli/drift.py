@@ -28,7 +28,7 @@ def render_drift(report: DriftReport, fmt: Format) -> str:
         return render_drift_json(report)
     if fmt is Format.markdown:
         return render_drift_markdown(report)
-    return render_drift_text(report, width=max(out_console().width, 80))
+    return render_drift_text(report, width=max(out_console().width, 80), terminal=out_console().is_terminal)
 
 
 @app.command()

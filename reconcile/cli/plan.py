@@ -34,7 +34,7 @@ def render(plan: Plan, fmt: Format) -> str:
     if fmt is Format.markdown:
         return render_plan_markdown(plan)
     console = out_console()
-    return render_plan_text(plan, width=max(console.width, 80), color=console.is_terminal)
+    return render_plan_text(plan, width=max(console.width, 80), color=console.is_terminal, terminal=console.is_terminal)
 
 
 def print_rendered(text: str) -> None:

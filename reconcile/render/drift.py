@@ -168,7 +168,8 @@ def _item_data(item: DriftItem) -> dict[str, Any]:
 # -- diff --------------------------------------------------------------------------------------------
 
 
-def _scope_text(diff: OrgDiff) -> str:
+def diff_scope_text(diff: OrgDiff) -> str:
+    """What a diff compared: the managed keys, or everything readable of some kinds."""
     if diff.scope == "everything":
         return "everything readable of " + ", ".join(kind for kind in diff.kinds)
     return "the keys the configuration manages"
@@ -187,7 +188,7 @@ def render_diff_text(diff: OrgDiff, *, width: int = 100) -> str:
     """The differences as a plan of making the target like the source."""
     buffer = StringIO()
     console = _console(buffer, width)
-    console.print(f"Diff: what would make {diff.target} like {diff.source} ({_scope_text(diff)}; "
+    console.print(f"Diff: what would make {diff.target} like {diff.source} ({diff_scope_text(diff)}; "
                   f"{diff.compared} compared)", soft_wrap=True)
     console.print()
     for change in diff.changes:

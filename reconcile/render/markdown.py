@@ -23,8 +23,10 @@ import html
 import re
 from dataclasses import dataclass
 
+from reconcile.fleet.diff import OrgDiff
 from reconcile.model import Action, Change
 from reconcile.plan import OrgPlan, Plan
+from reconcile.render.drift import diff_scope_text, diff_total_line
 from reconcile.render.text import change_detail_lines, change_headline, errors_line, plan_total_line
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
@@ -189,3 +191,17 @@ def _inline_code(text: str) -> str:
 def _escape(text: str) -> str:
     """``text`` with the characters Markdown or HTML would interpret backslash-escaped."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def render_diff_markdown(diff: OrgDiff) -> str:
+    """An org-to-org diff for a pull request or a change ticket: what would make the target like the
+    source, as one ``diff`` block with the plan's symbols, then the totals and the legend."""
+    head = (f"### Diff: what would make {_inline_code(diff.target)} like {_inline_code(diff.source)}\n\n"
+            f"{_escape(diff_scope_text(diff))}; {diff.compared} compared.\n\n")
+    lines = [line for change in diff.changes for line in _change_block(change)]
+    body = ""
+    if lines:
+        text = "\n".join(lines)
+        fence = _fence(text)
+        body = f"{fence}diff\n{text}\n{fence}\n\n"
+    return head + body + f"{_escape(diff_total_line(diff))}\n\n{LEGEND}\n"
