@@ -112,9 +112,7 @@ def _salesforce_login(conn: OrgConnection, method: str, http: requests.Session,
             session=http, sf_version=conn.api_version, domain=_login_domain(conn), **arguments
         )
     except SalesforceAuthenticationFailed as exc:
-        said = _quote(f"{exc.message}", secrets)
-        raise ProviderError(f"login failed: {conn.login_url} refused the {method} login ({said}); "
-                            f"{_what_to_check(conn, method)}", org=conn.name, code=str(exc.code)) from None
+        raise _refused(conn, method, exc, secrets) from None
     except requests.exceptions.SSLError:
         raise ProviderError(f"login failed: the TLS certificate of {conn.login_url} is not trusted; set ca_cert "
                             "on the org, or REQUESTS_CA_BUNDLE, to a bundle holding its CA (a proxy that "
@@ -123,9 +121,25 @@ def _salesforce_login(conn: OrgConnection, method: str, http: requests.Session,
         raise ProviderError(f"login failed: cannot reach {conn.login_url} ({type(exc).__name__}); check the "
                             "network, the proxy settings (HTTPS_PROXY) and login_url", org=conn.name) from None
     except (ExpatError, AttributeError):  # a 200 answer without a session: not a Salesforce login
-        raise ProviderError(f"login failed: {conn.login_url} answered with something that is not a Salesforce "
-                            "login response; check login_url (and any proxy in between)", org=conn.name) from None
+        raise _not_a_login_answer(conn, "") from None
     return str(session_id), str(instance)
+
+
+def _refused(conn: OrgConnection, method: str, exc: SalesforceAuthenticationFailed,
+             secrets: Iterable[str]) -> ProviderError:
+    """The server answered the login with an error: quote it and say which settings to check. An answer
+    simple-salesforce could not read (its code is then the HTTP status, or UNKNOWN_EXCEPTION_CODE) means
+    ``login_url`` is not a Salesforce login endpoint."""
+    if isinstance(exc.code, int) or exc.code == "UNKNOWN_EXCEPTION_CODE":
+        return _not_a_login_answer(conn, f" (HTTP {exc.code})" if isinstance(exc.code, int) else "")
+    said = _quote(exc.auth_message, secrets)
+    return ProviderError(f"login failed: {conn.login_url} refused the {method} login ({said}); "
+                         f"{_what_to_check(conn, method)}", org=conn.name, code=str(exc.code or "LOGIN_REFUSED"))
+
+
+def _not_a_login_answer(conn: OrgConnection, status: str) -> ProviderError:
+    return ProviderError(f"login failed: {conn.login_url} answered{status} with something that is not a Salesforce "
+                         "login response; check login_url (and any proxy in between)", org=conn.name)
 
 
 def _what_to_check(conn: OrgConnection, method: str) -> str:

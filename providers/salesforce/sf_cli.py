@@ -22,7 +22,7 @@ from providers.salesforce.connection import Credentials, OrgConnection
 from reconcile.errors import ProviderError
 
 TIMEOUT_SECONDS = 120
-INSTALL = "install it with `npm install --global @salesforce/cli`"
+INSTALL = "`npm install --global @salesforce/cli`"
 #: ``name`` values ``sf`` gives an alias or username it holds no login for.
 _UNKNOWN_ALIAS = frozenset({"NamedOrgNotFoundError", "NamedOrgNotFound", "NoAuthInfoFound", "NoOrgFound"})
 
@@ -47,7 +47,7 @@ def _run_sf(conn: OrgConnection, args: list[str]) -> dict[str, Any]:
     executable = shutil.which("sf")
     if executable is None:
         raise _error(conn, "the Salesforce CLI `sf` is not installed or not on PATH",
-                     f"{INSTALL} (or add its folder to PATH), then log in with `{_login_command(conn)}`; "
+                     f"install it with {INSTALL} (or add its folder to PATH), then log in with `{_login_command(conn)}`; "
                      "or connect this org another way (instance_url with auth)")
     try:
         proc = subprocess.run([executable, *args], capture_output=True, text=True, errors="replace",
@@ -57,7 +57,7 @@ def _run_sf(conn: OrgConnection, args: list[str]) -> dict[str, Any]:
                      f"run `{command}` yourself to see what it waits for") from None
     except OSError as exc:
         raise _error(conn, f"cannot run the Salesforce CLI at {executable} ({exc.strerror or type(exc).__name__})",
-                     f"reinstall it ({INSTALL}) or fix PATH") from None
+                     f"reinstall it with {INSTALL}, or fix PATH") from None
     payload = _json_object(proc.stdout) or _json_object(proc.stderr)
     if not payload:
         raise _not_json(conn, command, proc.returncode)
