@@ -47,8 +47,8 @@ def _run_sf(conn: OrgConnection, args: list[str]) -> dict[str, Any]:
     executable = shutil.which("sf")
     if executable is None:
         raise _error(conn, "the Salesforce CLI `sf` is not installed or not on PATH",
-                     f"install it with {INSTALL} (or add its folder to PATH), then log in with `{_login_command(conn)}`; "
-                     "or connect this org another way (instance_url with auth)")
+                     f"install it with {INSTALL} (or add its folder to PATH), then log in with "
+                     f"`{_login_command(conn)}`; or connect this org another way (instance_url with auth)")
     try:
         proc = subprocess.run([executable, *args], capture_output=True, text=True, errors="replace",
                               timeout=TIMEOUT_SECONDS, check=False)
