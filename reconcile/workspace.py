@@ -162,6 +162,12 @@ class Workspace:
         return result
 
     def connect(self, orgs: Sequence[str], parallelism: int = 8) -> Mapping[str, Provider]:
+        """The provider of each org in ``orgs``, connecting those not connected yet, in parallel.
+
+        An org that cannot be connected (its login fails, its key file is unreadable, its emulated org
+        cannot start: any ``ProviderError``) gets an ``UnavailableProvider``, so planning and applying
+        record the error as that org's and go on with the others. Anything else raised while connecting
+        is a bug and propagates, after every org that did connect is kept for ``close()``."""
         missing = [name for name in orgs if name not in self.providers]
 
         def open_one(name: str) -> Provider:
@@ -172,8 +178,11 @@ class Workspace:
 
         if missing:
             with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(missing)))) as pool:
-                for name, provider in zip(missing, pool.map(open_one, missing), strict=True):
-                    self.providers[name] = provider
+                futures = {name: pool.submit(open_one, name) for name in missing}
+            self.providers.update({name: f.result() for name, f in futures.items() if f.exception() is None})
+            for future in futures.values():
+                if future.exception() is not None:
+                    future.result()  # raises it
         return {name: self.providers[name] for name in orgs}
 
     def plan(

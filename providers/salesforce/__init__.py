@@ -6,7 +6,7 @@ emulator: ``reconcile.workspace`` does that for ``emulator = "..."`` orgs and co
 
 from __future__ import annotations
 
+from providers.salesforce.connection import Credentials, OrgConnection
 from providers.salesforce.provider import SalesforceProvider, connect
-from providers.salesforce.session import Credentials, OrgConnection
 
 __all__ = ["Credentials", "OrgConnection", "SalesforceProvider", "connect"]

@@ -21,11 +21,13 @@ from collections.abc import Callable, Collection, Sequence
 
 from providers.base import ApexResult, ApiUsage, OrgIdentity
 from providers.salesforce.anonymous_apex import run_apex
+from providers.salesforce.connection import Credentials, OrgConnection
 from providers.salesforce.kinds import KINDS
 from providers.salesforce.kinds.base import KindContext, KindHandler
+from providers.salesforce.login import open_session
 from providers.salesforce.lookups import Directory
 from providers.salesforce.schema import Schema
-from providers.salesforce.session import Credentials, OrgConnection, OrgSession, open_session
+from providers.salesforce.session import OrgSession
 from providers.salesforce.transport import Transport
 from reconcile.errors import Problem, ProviderError
 from reconcile.model import Address, Change, ChangeResult, Resource

@@ -204,6 +204,10 @@ class OrgConfig(SchemaModel):
         jwt = self.auth if isinstance(self.auth, JwtAuth) else None
         if jwt is not None and (jwt.key_file is None) == (jwt.key_file_env is None):
             found.append((("auth",), "jwt auth needs exactly one of `key_file` and `key_file_env`", ""))
+        if jwt is not None and jwt.key_file is not None and not (root / jwt.key_file).is_file():
+            found.append((("auth", "key_file"), f"jwt key file not found: {jwt.key_file}",
+                          f"fix the path (relative to {root}); a key that exists only where the org is connected "
+                          "(a CI secret) is named with `key_file_env` instead"))
         if self.emulator is not None and not (root / self.emulator).is_file():
             found.append((("emulator",), f"emulator seed file not found: {self.emulator}",
                           f"create it or fix the path; paths are relative to {root}"))
