@@ -24,7 +24,7 @@ import networkx as nx
 from providers.base import OrgIdentity, Provider
 from reconcile import kinds
 from reconcile.config.desired import DesiredOrg
-from reconcile.errors import Problem, ReconcileError, StalePlanError, StateError
+from reconcile.errors import Problem, ProviderError, ReconcileError, StalePlanError, StateError
 from reconcile.graph import add_recorded_dependencies, build_graph, dependencies, nearest_in, order
 from reconcile.kinds.base import PlanContext
 from reconcile.model import Action, Address, Change, Kind, Resource, live_fingerprint
@@ -322,7 +322,8 @@ def _describe_moved(org: str, moved: list[Address]) -> str:
 def verify_fresh(plan: Plan, *, config_digest: str, state: State, providers: Mapping[str, Provider]) -> None:
     """Raise ``StalePlanError`` naming everything that moved since ``plan`` was made: the config digest,
     the state lineage or serial, and per org the touched resources whose live fingerprint changed.
-    Orgs whose plan has errors are not checked (they are not applied)."""
+    Orgs whose plan has errors are not checked (they are not applied), nor orgs that cannot be read now
+    (applying them fails that org alone)."""
     moved: list[str] = []
     if plan.config_digest != config_digest:
         moved.append("the configuration changed since the plan was made")
@@ -339,7 +340,10 @@ def verify_fresh(plan: Plan, *, config_digest: str, state: State, providers: Map
         if provider is None:
             moved.append(f"org {org_plan.org}: no provider configured")
             continue
-        addresses = _moved_addresses(org_plan, provider)
+        try:
+            addresses = _moved_addresses(org_plan, provider)
+        except ProviderError:
+            continue  # the org cannot be read: applying it fails that org alone, the others go on
         if addresses:
             moved.append(_describe_moved(org_plan.org, addresses))
     if moved:

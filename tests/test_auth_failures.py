@@ -80,7 +80,8 @@ def test_a_key_file_that_is_not_a_key_fails_that_org_and_the_others_are_planned_
 
     applied = reconcile(root, "apply", "--auto-approve")
     assert applied.exit_code == 1, applied.output
-    assert "prod: not applied: org prod: auth.key_file:" in applied.output
+    assert "prod: not applied: the plan has 1 error for this org (listed with it)" in applied.output
+    assert applied.output.count("org prod: auth.key_file:") == 1  # shown once, with the plan
     end = next(record for record in history(root) if record["type"] == "run_end")
     assert end["ok"] is False
     assert "auth.key_file" in end["orgs"]["prod"]["error"] and end["orgs"]["prod"]["applied"] == 0
@@ -121,3 +122,13 @@ def test_every_login_failure_is_one_orgs_error(tmp_path: Path, prod: str, env: d
     assert plan.exit_code == 1, plan.output
     assert f"org prod: {expected}" in plan.output
     assert "dev (Acme Dev, 00D" in plan.output and "Sales_Bundle/dave@acme.com" in plan.output
+
+
+def test_a_missing_key_file_fails_validate_but_plan_goes_on_for_the_other_orgs(tmp_path: Path) -> None:
+    root = workspace(tmp_path / "cfg", PROD + JWT + 'key_file = "certs/missing.key" }\n')
+    plan = reconcile(root, "plan")
+    assert plan.exit_code == 1, plan.output
+    assert "dev (Acme Dev, 00D" in plan.output and "uat (Acme UAT, 00D" in plan.output
+    assert "prod has errors" in plan.output
+    only_dev = reconcile(root, "plan", "--org", "dev")
+    assert only_dev.exit_code == 0, only_dev.output

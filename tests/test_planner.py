@@ -419,6 +419,19 @@ def test_verify_fresh_accepts_an_unchanged_world() -> None:
     verify_fresh(plan, config_digest="d", state=state, providers={"dev": provider})
 
 
+def test_verify_fresh_leaves_an_org_that_cannot_be_read_to_fail_alone() -> None:
+    healthy, locked_out = FakeProvider([layout(name="Old")]), FakeProvider([layout(name="Old")], org_id="00D2")
+    state = State()
+    plan = build_plan(config_digest="d", desired={"dev": desired(layout()), "prod": desired(layout(), org="prod")},
+                      state=state, providers={"dev": healthy, "prod": locked_out})
+
+    def refuse(kind: str, keys: object) -> dict[Address, Resource]:
+        raise ProviderError("login failed", org="prod")
+
+    locked_out.read = refuse  # type: ignore[method-assign]
+    verify_fresh(plan, config_digest="d", state=state, providers={"dev": healthy, "prod": locked_out})
+
+
 def test_verify_fresh_names_everything_that_moved() -> None:
     layouts = [layout(profile=f"P{i:02d}", name="Old") for i in range(12)]
     provider = FakeProvider(layouts)

@@ -1,9 +1,11 @@
-"""``reconcile validate``: offline checks of the configuration (schema, references, cycles)."""
+"""``reconcile validate``: offline checks of the configuration (schema, references, cycles), and the files
+an org needs to connect (which ``plan`` and ``apply`` report as that org's failure instead)."""
 
 from __future__ import annotations
 
 from reconcile.cli.application import app, handle_errors, out_console
 from reconcile.cli.options import DEFAULT_CONFIG, ConfigOpt
+from reconcile.errors import ConfigError
 from reconcile.workspace import Workspace
 
 
@@ -12,6 +14,8 @@ from reconcile.workspace import Workspace
 def validate(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     """Check the configuration offline: schema, references and dependency cycles."""
     workspace = Workspace.open(config)
+    if workspace.config.connection_problems:
+        raise ConfigError(list(workspace.config.connection_problems))
     orgs = sorted(workspace.config.orgs)
     desired = workspace.desired(orgs)
     resources = sum(len(d.resources) for d in desired.values())

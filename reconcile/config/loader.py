@@ -102,6 +102,7 @@ class _Loader:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.problems: list[Problem] = []
+        self.connection_problems: list[Problem] = []
         self.sources: list[SourceFile] = []
         self.state_raw: dict[str, tuple[Any, SourceFile]] = {}
         self.org_raw: dict[str, tuple[dict[str, Any], SourceFile]] = {}
@@ -201,7 +202,8 @@ class _Loader:
         entries = self._build_entries()
         complete = complete and len(entries) == len(self.entry_raw)
         config = Config(files=tuple(source.path.resolve() for source in self.sources), root=self.root,
-                        digest=self._digest(), state=state, orgs=orgs, entries=entries)
+                        digest=self._digest(), state=state, orgs=orgs, entries=entries,
+                        connection_problems=tuple(self.connection_problems))
         self.problems += check_expansion(config, check_references=complete)
         return config
 
@@ -273,6 +275,8 @@ class _Loader:
         findings = org.findings(self.root, has_auth="auth" in raw)
         label = f"[orgs.{name}]"
         self.problems += [Problem(f"{label}: {message}", at(path), hint) for path, message, hint in findings]
+        self.connection_problems += [Problem(f"{label}: {message}", at(path), hint)
+                                     for path, message, hint in org.connection_findings(self.root)]
         return org.resolved(self.root) if not findings else None
 
     def _build_auth(self, raw: Any, at: Locator, org: str) -> SchemaModel | None:

@@ -18,7 +18,7 @@ from typing import Annotated, Any, ClassVar, Literal, Protocol
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from reconcile.config.source import KeyPath
-from reconcile.errors import Location, did_you_mean
+from reconcile.errors import Location, Problem, did_you_mean
 from reconcile.model import Address, Frozen
 from state.settings import StateSettings
 
@@ -204,14 +204,20 @@ class OrgConfig(SchemaModel):
         jwt = self.auth if isinstance(self.auth, JwtAuth) else None
         if jwt is not None and (jwt.key_file is None) == (jwt.key_file_env is None):
             found.append((("auth",), "jwt auth needs exactly one of `key_file` and `key_file_env`", ""))
-        if jwt is not None and jwt.key_file is not None and not (root / jwt.key_file).is_file():
-            found.append((("auth", "key_file"), f"jwt key file not found: {jwt.key_file}",
-                          f"fix the path (relative to {root}); a key that exists only where the org is connected "
-                          "(a CI secret) is named with `key_file_env` instead"))
         if self.emulator is not None and not (root / self.emulator).is_file():
             found.append((("emulator",), f"emulator seed file not found: {self.emulator}",
                           f"create it or fix the path; paths are relative to {root}"))
         return found
+
+    def connection_findings(self, root: Path) -> list[Finding]:
+        """Files this org needs only to connect (a JWT key). ``validate`` reports them; ``plan`` and
+        ``apply`` go on without this org, which fails alone when it connects."""
+        jwt = self.auth if isinstance(self.auth, JwtAuth) else None
+        if jwt is not None and jwt.key_file is not None and not (root / jwt.key_file).is_file():
+            return [(("auth", "key_file"), f"jwt key file not found: {jwt.key_file}",
+                     f"fix the path (relative to {root}); a key that exists only where the org is connected "
+                     "(a CI secret) is named with `key_file_env` instead")]
+        return []
 
     def resolved(self, root: Path) -> OrgConfig:
         """This org with every path made absolute against ``root``."""
@@ -324,6 +330,8 @@ class Config(BaseModel):
     state: StateSettings
     orgs: dict[str, OrgConfig]
     entries: tuple[Entry, ...] = ()
+    #: Problems that stop only one org from connecting (a missing JWT key file): ``validate`` reports them.
+    connection_problems: tuple[Problem, ...] = ()
 
     @property
     def state_path(self) -> Path:
