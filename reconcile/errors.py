@@ -7,8 +7,9 @@ exits 1 without a traceback (``--debug`` shows it). Subclasses only say which la
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -108,3 +109,45 @@ def did_you_mean(word: str, choices: Collection[str], *, quote: bool = True) -> 
     if match is None:
         return ""
     return f"; did you mean '{match}'?" if quote else f"; did you mean {match}?"
+
+
+#: Plain words for the validation failures a hand-edited or damaged file meets (pydantic's error types).
+_PLAIN: dict[str, str] = {
+    "missing": "is missing",
+    "extra_forbidden": "is not a field this file may hold",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "string_type": "must be text",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
+    "datetime_parsing": "must be a date and time (ISO 8601)",
+    "datetime_type": "must be a date and time (ISO 8601)",
+    "datetime_from_date_parsing": "must be a date and time (ISO 8601)",
+    "date_parsing": "must be a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",
+    "date_type": "must be a date (YYYY-MM-DD)",
+}
+
+
+def plain_validation_problem(detail: Mapping[str, Any], top: str = "the file") -> str:
+    """One validation failure of a file's contents (a pydantic error detail: ``loc``, ``type``, ``msg``,
+    ``input``, ``ctx``) in words: ``orgs.dev.serial must be a whole number, got 'seven'``."""
+    where = ".".join(str(part) for part in detail.get("loc", ())) or top
+    kind = str(detail.get("type", ""))
+    value = detail.get("input")
+    if kind == "literal_error":
+        expected = str(detail.get("ctx", {}).get("expected", "")).replace("'", "")
+        return f"{where} must be one of {expected}, got {value!r}"
+    if kind in _PLAIN:
+        got = "" if kind in ("missing", "extra_forbidden") or isinstance(value, dict | list) else f", got {value!r}"
+        return f"{where} {_PLAIN[kind]}{got}"
+    message = str(detail.get("msg", "is not valid"))
+    message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return f"{where}: {message[:1].lower()}{message[1:]}"

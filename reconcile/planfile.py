@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reconcile.errors import ReconcileError
+from reconcile.errors import ReconcileError, plain_validation_problem
 from reconcile.model import canonical_json, sha256_hex
 from reconcile.plan import FORMAT_VERSION, Plan
 
@@ -95,9 +95,7 @@ def _read_document(path: Path) -> dict[str, Any]:
 
 
 def _first_problem(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"]) or "plan"
-    return f"{where}: {error['msg']}"
+    return plain_validation_problem(exc.errors()[0], "plan")
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -29,7 +29,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
-from reconcile.errors import StateError, StateLockError
+from reconcile.errors import StateError, StateLockError, plain_validation_problem
 from state.base import STATE_VERSION, HeldLock, LockInfo, State, describe_holder, new_lock_info
 
 _REQUIRED_KEYS = ("version", "lineage", "serial")
@@ -299,9 +299,7 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _summarise(exc: ValidationError) -> str:
-    shown = [
-        f"{'.'.join(str(part) for part in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()[:3]
-    ]
+    shown = [plain_validation_problem(err, "the state") for err in exc.errors()[:3]]
     more = exc.error_count() - len(shown)
     return "; ".join(shown) + (f" (and {more} more)" if more > 0 else "")
 
