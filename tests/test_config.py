@@ -387,3 +387,14 @@ def test_an_expiry_date_in_the_past_is_refused_where_it_is_written(tmp_path: Pat
         (8, "[[permission_set_grant]] #1: expires 2001-01-31 is in the past: Salesforce does not accept an "
             "assignment that has already expired")]
     assert problems[0].hint == "set a future date, or remove `expires`"
+
+
+def test_an_address_declared_twice_is_reported_with_an_unknown_org_in_the_same_run(tmp_path: Path) -> None:
+    (tmp_path / "orgs").mkdir()
+    (tmp_path / "orgs" / "dev.json").write_text("{}\n")
+    grant = '\n[[permission_set_grant]]\npermission_set = "Sales_Ops"\nusers = ["alice@acme.com"]\n'
+    (tmp_path / "reconcile.toml").write_text(
+        'version = 1\n[orgs.dev]\nemulator = "orgs/dev.json"\n' + grant + grant + 'orgs = ["dev", "prd"]\n')
+    messages = [problem.message for problem in problems_of(tmp_path)]
+    assert any("declared twice" in message for message in messages), messages
+    assert any("unknown org 'prd'" in message for message in messages), messages

@@ -318,8 +318,12 @@ class _Loader:
         entry = self._validate(model, raw, at, title, location=source.at(base), title=title)
         if entry is None:
             return None
-        findings = entry.findings() + (entry.target_findings(org_tags) if not self.unreadable else [])
-        self.problems += [Problem(f"{title}: {message}", at(path), hint) for path, message, hint in findings]
+        findings = entry.findings()
+        # an unknown org or tag is reported, but the entry is kept (it applies to no such org), so what only
+        # expansion sees (an address declared twice) is reported in the same run: every mistake at once
+        targets = entry.target_findings(org_tags) if not self.unreadable else []
+        self.problems += [Problem(f"{title}: {message}", at(path), hint)
+                          for path, message, hint in findings + targets]
         return entry.load_files(_EntryFiles(self, at)) if not findings else None
 
     def read_file(self, path: str, where: Location) -> tuple[str, str] | None:
