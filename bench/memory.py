@@ -72,4 +72,3 @@ class MemoryOrg:
 
     def close(self) -> None:
         return None
-

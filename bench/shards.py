@@ -66,16 +66,27 @@ def seed(name: str) -> dict[str, object]:
         "organization": {"name": f"Fleet {name}", "is_sandbox": True, "daily_api_limit": 15000},
         "profiles": [{"name": "System Administrator", "full_name": "Admin"}, {"name": "Sales User"}],
         "users": [
-            {"username": "admin@acme.com", "profile": "System Administrator", "first_name": "Ada",
-             "last_name": "Admin"},
+            {
+                "username": "admin@acme.com",
+                "profile": "System Administrator",
+                "first_name": "Ada",
+                "last_name": "Admin",
+            },
             {"username": "alice@acme.com", "profile": "Sales User", "first_name": "Alice", "last_name": "Archer"},
             {"username": "bob@acme.com", "profile": "Sales User", "first_name": "Bob", "last_name": "Baker"},
         ],
-        "permission_sets": [{"name": "Sales_Ops", "label": "Sales Ops"},
-                            {"name": "Service_Desk", "label": "Service Desk"}],
-        "objects": [{"name": "Account", "fields": [
-            {"name": "Tier__c", "type": "Picklist", "values": ["Gold", {"name": "Silver", "default": True}]},
-        ]}],
+        "permission_sets": [
+            {"name": "Sales_Ops", "label": "Sales Ops"},
+            {"name": "Service_Desk", "label": "Service Desk"},
+        ],
+        "objects": [
+            {
+                "name": "Account",
+                "fields": [
+                    {"name": "Tier__c", "type": "Picklist", "values": ["Gold", {"name": "Silver", "default": True}]},
+                ],
+            }
+        ],
         "permission_set_assignments": [{"username": "alice@acme.com", "permission_set": "Sales_Ops"}],
     }
 
@@ -102,8 +113,9 @@ def run_apply(config: Path, shards: Sequence[str | None], env: Mapping[str, str]
         command = [RECONCILE, "apply", "--auto-approve", "-c", str(config)]
         if shard is not None:
             command += ["--shard", shard]
-        runners.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                        env=dict(env)))
+        runners.append(
+            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(env))
+        )
     outputs = [runner.communicate(timeout=900) for runner in runners]
     seconds = time.perf_counter() - started
     for shard, runner, (_out, err) in zip(shards, runners, outputs, strict=True):

@@ -51,9 +51,7 @@ class Event:
 def apex_message(outcome: ApexResult) -> str:
     """One line for an apex outcome: where it failed (line, column) and why, or "ok"."""
     if outcome.compiled and not outcome.success and outcome.line > 0:
-        return (
-            f"runtime exception at line {outcome.line}, column {outcome.column}: {outcome.exception_message}"
-        )
+        return f"runtime exception at line {outcome.line}, column {outcome.column}: {outcome.exception_message}"
     return outcome.message
 
 
@@ -153,9 +151,7 @@ class _StateWriter:
             return org_state.org_id if org_state else ""
 
 
-def _state_entry(
-    change: Change, result: ChangeResult, previous: StateEntry | None, now: datetime
-) -> StateEntry:
+def _state_entry(change: Change, result: ChangeResult, previous: StateEntry | None, now: datetime) -> StateEntry:
     after = change.after
     if after is None:
         raise ValueError(f"{change.address}: a {change.action.value} change needs an after resource")

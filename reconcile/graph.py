@@ -43,9 +43,7 @@ def check_cycles(desired: DesiredOrg) -> None:
     cycle: list[Address] = [edge[0] for edge in cycle_edges]
     path = " -> ".join(str(address) for address in [*cycle, cycle[0]])
     where = "; ".join(
-        f"{address} declared at {desired.locations[address]}"
-        for address in cycle
-        if address in desired.locations
+        f"{address} declared at {desired.locations[address]}" for address in cycle if address in desired.locations
     )
     raise CycleError(
         Problem(
@@ -63,9 +61,7 @@ def order(graph: nx.DiGraph, addresses: Collection[Address]) -> list[Address]:
     sorted by kind and text.
     """
     wanted = set(addresses)
-    ordered = [
-        address for address in nx.lexicographical_topological_sort(graph, key=_sort_key) if address in wanted
-    ]
+    ordered = [address for address in nx.lexicographical_topological_sort(graph, key=_sort_key) if address in wanted]
     missing = sorted(wanted.difference(ordered), key=_sort_key)
     return ordered + missing
 

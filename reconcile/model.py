@@ -59,9 +59,7 @@ class Address:
                 return cls.parse(value)
             raise ValueError("an address must be a string kind:key")
 
-        return core_schema.no_info_plain_validator_function(
-            validate, serialization=core_schema.to_string_ser_schema()
-        )
+        return core_schema.no_info_plain_validator_function(validate, serialization=core_schema.to_string_ser_schema())
 
 
 def canonical_json(data: Any) -> str:

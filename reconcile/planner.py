@@ -56,17 +56,16 @@ def _exclusive_removals(desired: DesiredOrg, current: Mapping[Address, Resource]
             continue
         group = kinds.of(address).group_of(live)
         if group is not None and Address(address.kind, group) in desired.exclusive:
-            changes.append(Change(address=address, action=Action.DELETE, before=live,
-                                  reason="exclusive = true: not declared"))
+            changes.append(
+                Change(address=address, action=Action.DELETE, before=live, reason="exclusive = true: not declared")
+            )
     return changes
 
 
 # -- ordering ----------------------------------------------------------------------------------------
 
 
-def _change_graph(
-    desired: DesiredOrg, entries: Mapping[Address, StateEntry], changed: Iterable[Address]
-) -> nx.DiGraph:
+def _change_graph(desired: DesiredOrg, entries: Mapping[Address, StateEntry], changed: Iterable[Address]) -> nx.DiGraph:
     graph = build_graph(desired, extra=changed)
     for address, entry in entries.items():
         if address not in desired.resources:
@@ -215,7 +214,10 @@ def _without_failing(changes: list[Change], problems: list[Problem]) -> list[Cha
 
 
 def _plan_one_org(
-    desired: DesiredOrg, prior: OrgState, provider: Provider | None, targets: Collection[Address] | None,
+    desired: DesiredOrg,
+    prior: OrgState,
+    provider: Provider | None,
+    targets: Collection[Address] | None,
     allow: bool,
 ) -> OrgPlan:
     if provider is None:
@@ -295,8 +297,10 @@ def _one_org_once(orgs: tuple[OrgPlan, ...]) -> tuple[OrgPlan, ...]:
         if names is None:
             return org
         others = " and ".join(name for name in names if name != org.org)
-        error = (f"this is the same Salesforce org as {others} (Organization Id {org.org_id}): applying both would "
-                 "change it twice; remove one of them from the configuration, or plan one with --org")
+        error = (
+            f"this is the same Salesforce org as {others} (Organization Id {org.org_id}): applying both would "
+            "change it twice; remove one of them from the configuration, or plan one with --org"
+        )
         return org.model_copy(update={"errors": (*org.errors, error)})
 
     return tuple(flagged(org) for org in orgs)

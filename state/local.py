@@ -121,8 +121,7 @@ class LocalStateBackend:
                 self._last_written = (self._signature(), written.lineage, written.serial)
             except OSError as exc:
                 raise StateError(
-                    f"could not write state at {self.path}: {exc.strerror or exc}; the previous version "
-                    "is intact"
+                    f"could not write state at {self.path}: {exc.strerror or exc}; the previous version is intact"
                 ) from exc
             return written
 
@@ -218,8 +217,7 @@ class LocalStateBackend:
         held = HeldLock(**new_lock_info(operation).model_dump(), replaced=previous)
         if previous is not None:
             self.warnings.append(
-                f"took over the lock on {self.path} left by {describe_holder(previous)}, "
-                "whose process is gone"
+                f"took over the lock on {self.path} left by {describe_holder(previous)}, whose process is gone"
             )
         _write_atomic(self.info_path, LockInfo(**held.model_dump(exclude={"replaced"})).model_dump_json())
         return held
@@ -276,8 +274,7 @@ class LocalStateBackend:
             raise StateLockError(f"state at {self.path} is not locked: nothing to unlock")
         if info.id != lock_id:
             raise StateLockError(
-                f"lock id {lock_id} does not match the lock on {self.path}, which is held by "
-                f"{describe_holder(info)}"
+                f"lock id {lock_id} does not match the lock on {self.path}, which is held by {describe_holder(info)}"
             )
         if not self._os_lock_free():
             raise StateLockError(

@@ -81,8 +81,7 @@ class MemoryStateBackend:
             return
         if self.stored.lineage != state.lineage:
             raise StateError(
-                f"{WHERE} belongs to lineage {self.stored.lineage}, this run has {state.lineage}: "
-                "refusing to overwrite"
+                f"{WHERE} belongs to lineage {self.stored.lineage}, this run has {state.lineage}: refusing to overwrite"
             )
         if self.stored.serial != state.serial:
             raise StateError(
@@ -132,6 +131,5 @@ class MemoryStateBackend:
                 f"lock id {lock_id} does not match the lock on {WHERE}, which is held by {describe_holder(info)}"
             )
         raise StateLockError(
-            f"refusing to unlock {WHERE}: it is held by a live process ({describe_holder(info)}); "
-            "wait for it to finish"
+            f"refusing to unlock {WHERE}: it is held by a live process ({describe_holder(info)}); wait for it to finish"
         )

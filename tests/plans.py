@@ -83,9 +83,7 @@ def _layout_changes() -> list[Change]:
 
 
 def _grant_changes() -> list[Change]:
-    new = PermissionSetGrant(
-        permission_set="Sales_Ops", username="alice@acme.com.uat", expires=date(2025, 12, 31)
-    )
+    new = PermissionSetGrant(permission_set="Sales_Ops", username="alice@acme.com.uat", expires=date(2025, 12, 31))
     old = PermissionSetGrant(
         permission_set="Sales_Ops",
         username="carol@acme.com.uat",
@@ -149,9 +147,7 @@ def _prod() -> OrgPlan:
         is_sandbox=False,
         changes=(
             Change(address=regions.address, action=Action.CREATE, after=regions, reason="not in the org"),
-            Change(
-                address=group_grant.address, action=Action.CREATE, after=group_grant, reason="not granted yet"
-            ),
+            Change(address=group_grant.address, action=Action.CREATE, after=group_grant, reason="not granted yet"),
         ),
         unchanged=4,
         errors=("picklist:Account.Tier__c: field Account.Tier__c does not exist in this org",),
@@ -192,13 +188,9 @@ def large_plan(count: int, *, deletes: int = 3) -> Plan:
     for index in range(count):
         grant = PermissionSetGrant(permission_set="Sales_Ops", username=f"user{index:05d}@acme.com")
         if index < deletes:
-            changes.append(
-                Change(address=grant.address, action=Action.DELETE, before=grant, reason="revoked")
-            )
+            changes.append(Change(address=grant.address, action=Action.DELETE, before=grant, reason="revoked"))
         else:
-            changes.append(
-                Change(address=grant.address, action=Action.CREATE, after=grant, reason="not granted")
-            )
+            changes.append(Change(address=grant.address, action=Action.CREATE, after=grant, reason="not granted"))
     org = OrgPlan(org="uat", org_id="00D7Q000001AbCdUAK", is_sandbox=True, changes=tuple(changes))
     return Plan(
         created_at=CREATED_AT,

@@ -57,9 +57,13 @@ def test_apply_takes_target_read_like_after(tmp_path: Path) -> None:
 def test_a_target_that_names_nothing_is_refused_with_a_suggestion(tmp_path: Path) -> None:
     fleet = make_fleet(tmp_path)
     for command in ("plan", "apply"):
-        result = fleet.invoke(command, "--target", "picklist:Account.Tire__c", "--auto-approve"
-                              if command == "apply" else "--org", *(["--org", "alpha"] if command == "apply"
-                                                                    else ["alpha"]))
+        result = fleet.invoke(
+            command,
+            "--target",
+            "picklist:Account.Tire__c",
+            "--auto-approve" if command == "apply" else "--org",
+            *(["--org", "alpha"] if command == "apply" else ["alpha"]),
+        )
         assert result.exit_code == 1, result.output
         assert "--target picklist:Account.Tire__c names nothing in the selected orgs (alpha)" in result.output
         assert "did you mean 'picklist:Account.Tier__c'?" in result.output

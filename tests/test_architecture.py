@@ -60,8 +60,7 @@ def _imports(name: str, path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             candidates = [[alias.name] for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            candidates = [_resolve(node.module or "", alias.name, node.level, name, is_package)
-                          for alias in node.names]
+            candidates = [_resolve(node.module or "", alias.name, node.level, name, is_package) for alias in node.names]
         for options in candidates:
             target = next((option for option in options if option in SOURCES), None)
             if target is None:
@@ -116,14 +115,18 @@ def test_the_vocabulary_imports_nothing_of_ours(module: str) -> None:
 
 
 def test_the_emulator_imports_nothing_of_the_engine_state_or_real_provider() -> None:
-    bad = sorted((a, b) for a, b in GRAPH.edges
-                 if _within(a, "providers.emulator") and not _within(b, "providers.emulator"))
+    bad = sorted(
+        (a, b) for a, b in GRAPH.edges if _within(a, "providers.emulator") and not _within(b, "providers.emulator")
+    )
     assert not bad, bad
 
 
 def test_only_the_salesforce_provider_imports_simple_salesforce() -> None:
-    bad = sorted(name for name, path in SOURCES.items()
-                 if "simple_salesforce" in _third_party(path) and not _within(name, "providers.salesforce"))
+    bad = sorted(
+        name
+        for name, path in SOURCES.items()
+        if "simple_salesforce" in _third_party(path) and not _within(name, "providers.salesforce")
+    )
     assert not bad, bad
 
 
@@ -140,8 +143,12 @@ def _prints(path: Path) -> list[str]:
             func = node.func
             if isinstance(func, ast.Name) and func.id == "print":
                 found.append(f"print() at line {node.lineno}")
-            elif isinstance(func, ast.Attribute) and func.attr in ("echo", "secho") and \
-                    isinstance(func.value, ast.Name) and func.value.id == "typer":
+            elif (
+                isinstance(func, ast.Attribute)
+                and func.attr in ("echo", "secho")
+                and isinstance(func.value, ast.Name)
+                and func.value.id == "typer"
+            ):
                 found.append(f"typer.{func.attr}() at line {node.lineno}")
             elif isinstance(func, ast.Name) and func.id == "Console":
                 found.append(f"rich Console() at line {node.lineno}")
@@ -153,16 +160,23 @@ PRINTING_ALLOWED = ("reconcile.cli", "reconcile.render", "providers.emulator.ser
 
 
 def test_only_the_cli_and_the_renderers_print() -> None:
-    bad = {name: found for name, path in SOURCES.items()
-           if not any(_within(name, prefix) for prefix in PRINTING_ALLOWED) and (found := _prints(path))}
+    bad = {
+        name: found
+        for name, path in SOURCES.items()
+        if not any(_within(name, prefix) for prefix in PRINTING_ALLOWED) and (found := _prints(path))
+    }
     assert not bad, bad
 
 
 def test_the_engine_names_no_resource_kind() -> None:
     """Outside reconcile/kinds/ (and the real provider's kinds/), no module imports a kind module."""
-    kind_modules = {name for name in SOURCES if _within(name, "reconcile.kinds") and name != "reconcile.kinds"
-                    and not name.endswith(".base")}
+    kind_modules = {
+        name
+        for name in SOURCES
+        if _within(name, "reconcile.kinds") and name != "reconcile.kinds" and not name.endswith(".base")
+    }
     allowed = ("reconcile.kinds", "providers.salesforce.kinds")
-    bad = sorted((a, b) for a, b in GRAPH.edges
-                 if b in kind_modules and not any(_within(a, prefix) for prefix in allowed))
+    bad = sorted(
+        (a, b) for a, b in GRAPH.edges if b in kind_modules and not any(_within(a, prefix) for prefix in allowed)
+    )
     assert not bad, bad

@@ -22,9 +22,16 @@ from reconcile.cli import app
 
 QUICKSTART = Path(__file__).resolve().parents[1] / "examples" / "quickstart"
 CLIENT_ID = "3MVG9-client-id-value"
-ENV = {"COLUMNS": "200", "NO_COLOR": "1", "SF_CLIENT_ID": CLIENT_ID, "SF_CLIENT_SECRET": "cs-secret-value",
-       "HTTPS_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
-       "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+ENV = {
+    "COLUMNS": "200",
+    "NO_COLOR": "1",
+    "SF_CLIENT_ID": CLIENT_ID,
+    "SF_CLIENT_SECRET": "cs-secret-value",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "https_proxy": "http://127.0.0.1:9",
+    "NO_PROXY": "127.0.0.1,localhost",
+    "no_proxy": "127.0.0.1,localhost",
+}
 PROD = 'instance_url = "https://acme.my.salesforce.com"\n'
 JWT = 'auth = { method = "jwt", username = "deploy@acme.com", client_id_env = "SF_CLIENT_ID", '
 
@@ -58,8 +65,12 @@ def test_validate_reports_a_key_file_that_does_not_exist_with_file_and_line(tmp_
     result = reconcile(root, "validate")
     assert result.exit_code == 1, result.output
     config = root / "reconcile.toml"
-    line = config.read_text(encoding="utf-8").splitlines().index(
-        next(text for text in config.read_text(encoding="utf-8").splitlines() if "missing.key" in text)) + 1
+    line = (
+        config.read_text(encoding="utf-8")
+        .splitlines()
+        .index(next(text for text in config.read_text(encoding="utf-8").splitlines() if "missing.key" in text))
+        + 1
+    )
     assert f"{config}:{line}:" in result.output
     assert "[orgs.prod]: jwt key file not found: certs/missing.key" in result.output
     assert "key_file_env" in result.output
@@ -96,26 +107,53 @@ def test_a_key_file_that_is_not_a_key_fails_that_org_and_the_others_are_planned_
     assert again.exit_code == 0, again.output
 
 
-@pytest.mark.parametrize(("prod", "env", "expected"), [
-    (PROD + 'auth = { method = "access_token", token_env = "SF_UNSET_TOKEN" }',
-     {}, "auth.token_env: environment variable SF_UNSET_TOKEN is not set"),
-    (PROD + 'auth = { method = "password", username = "deploy@acme.com", password_env = "SF_UNSET_PW" }',
-     {}, "auth.password_env: environment variable SF_UNSET_PW is not set"),
-    (PROD + 'auth = { method = "password", username = "deploy@acme.com", password_env = "SF_CLIENT_SECRET" }',
-     {}, "login failed: cannot reach https://login.salesforce.com (ProxyError)"),
-    (PROD + JWT + 'key_file_env = "SF_UNSET_KEY" }',
-     {}, "auth.key_file_env: environment variable SF_UNSET_KEY is not set"),
-    (PROD + JWT + 'key_file_env = "SF_JWT_KEY" }',
-     {"SF_JWT_KEY": "/nowhere/jwt.key"}, "auth.key_file_env: the private key file /nowhere/jwt.key (the path in "
-                                         "SF_JWT_KEY) does not exist"),
-    (PROD + 'auth = { method = "client_credentials", client_id_env = "SF_CLIENT_ID", '
+@pytest.mark.parametrize(
+    ("prod", "env", "expected"),
+    [
+        (
+            PROD + 'auth = { method = "access_token", token_env = "SF_UNSET_TOKEN" }',
+            {},
+            "auth.token_env: environment variable SF_UNSET_TOKEN is not set",
+        ),
+        (
+            PROD + 'auth = { method = "password", username = "deploy@acme.com", password_env = "SF_UNSET_PW" }',
+            {},
+            "auth.password_env: environment variable SF_UNSET_PW is not set",
+        ),
+        (
+            PROD + 'auth = { method = "password", username = "deploy@acme.com", password_env = "SF_CLIENT_SECRET" }',
+            {},
+            "login failed: cannot reach https://login.salesforce.com (ProxyError)",
+        ),
+        (
+            PROD + JWT + 'key_file_env = "SF_UNSET_KEY" }',
+            {},
+            "auth.key_file_env: environment variable SF_UNSET_KEY is not set",
+        ),
+        (
+            PROD + JWT + 'key_file_env = "SF_JWT_KEY" }',
+            {"SF_JWT_KEY": "/nowhere/jwt.key"},
+            "auth.key_file_env: the private key file /nowhere/jwt.key (the path in SF_JWT_KEY) does not exist",
+        ),
+        (
+            PROD + 'auth = { method = "client_credentials", client_id_env = "SF_CLIENT_ID", '
             'client_secret_env = "SF_UNSET_SECRET" }',
-     {}, "auth.client_secret_env: environment variable SF_UNSET_SECRET is not set"),
-    (PROD + 'auth = { method = "client_credentials", client_id_env = "SF_CLIENT_ID", '
+            {},
+            "auth.client_secret_env: environment variable SF_UNSET_SECRET is not set",
+        ),
+        (
+            PROD + 'auth = { method = "client_credentials", client_id_env = "SF_CLIENT_ID", '
             'client_secret_env = "SF_CLIENT_SECRET" }',
-     {}, "login_url: the client credentials flow logs in only at the org's My Domain"),
-    ('sf_alias = "acme-prod"', {"PATH": "/nowhere"}, "sf_alias 'acme-prod': the Salesforce CLI `sf` is not installed"),
-])
+            {},
+            "login_url: the client credentials flow logs in only at the org's My Domain",
+        ),
+        (
+            'sf_alias = "acme-prod"',
+            {"PATH": "/nowhere"},
+            "sf_alias 'acme-prod': the Salesforce CLI `sf` is not installed",
+        ),
+    ],
+)
 def test_every_login_failure_is_one_orgs_error(tmp_path: Path, prod: str, env: dict[str, str], expected: str) -> None:
     root = workspace(tmp_path / "cfg", prod + "\n")
     plan = reconcile(root, "plan", "--org", "dev", "--org", "prod", **env)

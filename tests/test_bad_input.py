@@ -80,8 +80,7 @@ def test_a_huge_config_is_refused_unread(tmp_path: Path) -> None:
 
 
 def test_a_huge_apex_script_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "reconcile.toml").write_text(ORG + '\n[[apex]]\nname = "big"\nfile = "big.apex"\n',
-                                             encoding="utf-8")
+    (tmp_path / "reconcile.toml").write_text(ORG + '\n[[apex]]\nname = "big"\nfile = "big.apex"\n', encoding="utf-8")
     (tmp_path / "big.apex").write_text("System.debug('x');\n" * (TWENTY_MB // 19), encoding="utf-8")
     before = snapshot(tmp_path)
     assert_clean_failure(invoke("validate", "-c", str(tmp_path)), ["reconcile.toml:8:1", "at most 32,000"])
@@ -93,11 +92,11 @@ def test_an_apex_symlink_leading_outside_is_refused(tmp_path: Path) -> None:
     config.mkdir()
     (tmp_path / "outside.apex").write_text("System.debug('outside');\n", encoding="utf-8")
     (config / "inside.apex").symlink_to(tmp_path / "outside.apex")
-    (config / "reconcile.toml").write_text(ORG + '\n[[apex]]\nname = "link"\nfile = "inside.apex"\n',
-                                           encoding="utf-8")
+    (config / "reconcile.toml").write_text(ORG + '\n[[apex]]\nname = "link"\nfile = "inside.apex"\n', encoding="utf-8")
     before = snapshot(tmp_path)
-    assert_clean_failure(invoke("validate", "-c", str(config)),
-                         ["reconcile.toml:8:1", "escapes the configuration directory"])
+    assert_clean_failure(
+        invoke("validate", "-c", str(config)), ["reconcile.toml:8:1", "escapes the configuration directory"]
+    )
     assert snapshot(tmp_path) == before
 
 
@@ -110,7 +109,9 @@ def workspace(tmp_path: Path) -> Path:
     (config / "orgs" / "dev.json").write_text(json.dumps(scenario_seed()), encoding="utf-8")
     (config / "reconcile.toml").write_text(
         'version = 1\n\n[orgs.dev]\nemulator = "orgs/dev.json"\n\n[[permission_set_grant]]\n'
-        'permission_set = "Analytics"\nusers = ["alice@acme.com"]\n', encoding="utf-8")
+        'permission_set = "Analytics"\nusers = ["alice@acme.com"]\n',
+        encoding="utf-8",
+    )
     state_dir = config / ".reconcile"
     reset(config / "orgs" / "dev.json", state_dir / "emulator" / "dev.json")
     (state_dir / "state.json.lock").touch()
@@ -154,8 +155,10 @@ def test_a_plan_from_another_lineage_or_config_is_refused(workspace: Path) -> No
     state["lineage"] = "7e3c1a52-0000-4000-8000-000000000000"
     backend.path.write_text(json.dumps(state), encoding="utf-8")
     before = snapshot(workspace)
-    assert_clean_failure(invoke("apply", "--auto-approve", str(planfile), "-c", str(workspace)),
-                         ["plan is stale", f"lineage changed from {lineage}"])
+    assert_clean_failure(
+        invoke("apply", "--auto-approve", str(planfile), "-c", str(workspace)),
+        ["plan is stale", f"lineage changed from {lineage}"],
+    )
     assert snapshot(workspace) == before
 
     state["lineage"] = lineage
@@ -163,8 +166,10 @@ def test_a_plan_from_another_lineage_or_config_is_refused(workspace: Path) -> No
     with (workspace / "reconcile.toml").open("a", encoding="utf-8") as config:
         config.write("# edited after the plan was saved\n")
     before = snapshot(workspace)
-    assert_clean_failure(invoke("apply", "--auto-approve", str(planfile), "-c", str(workspace)),
-                         ["plan is stale", "configuration changed"])
+    assert_clean_failure(
+        invoke("apply", "--auto-approve", str(planfile), "-c", str(workspace)),
+        ["plan is stale", "configuration changed"],
+    )
     assert snapshot(workspace) == before
 
 
@@ -176,6 +181,9 @@ def test_broken_emulator_seed(tmp_path: Path, case: str) -> None:
     (tmp_path / ".reconcile" / "state.json.lock").touch()  # apply locks before it meets the org
     before = snapshot(tmp_path)
     for command in (["plan"], ["apply", "--auto-approve"]):
-        assert_clean_failure(invoke(*command, "-c", str(tmp_path)),
-                             ["org dev: cannot start the emulated org from", "dev.json"], in_plan=True)
+        assert_clean_failure(
+            invoke(*command, "-c", str(tmp_path)),
+            ["org dev: cannot start the emulated org from", "dev.json"],
+            in_plan=True,
+        )
     assert snapshot(tmp_path) == before

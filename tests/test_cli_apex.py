@@ -76,11 +76,15 @@ def ran(project: Project) -> list[str]:
 
 
 def test_run_policies_once_on_change_and_always_across_repeated_applies(tmp_path: Path) -> None:
-    project = make_project(tmp_path, ["dev"], [
-        {"name": "seed", "file": "scripts/seed.apex", "run": "once"},
-        {"name": "sync", "file": "scripts/sync.apex", "run": "on_change"},
-        {"name": "ping", "file": "scripts/ping.apex", "run": "always"},
-    ])
+    project = make_project(
+        tmp_path,
+        ["dev"],
+        [
+            {"name": "seed", "file": "scripts/seed.apex", "run": "once"},
+            {"name": "sync", "file": "scripts/sync.apex", "run": "on_change"},
+            {"name": "ping", "file": "scripts/ping.apex", "run": "always"},
+        ],
+    )
     for name in ("seed", "sync", "ping"):
         project.write_script(f"{name}.apex", f"System.debug('{name}');\n")
 
@@ -115,13 +119,17 @@ def test_the_plan_shows_the_scripts_sha256_and_first_lines(tmp_path: Path) -> No
 
 
 def test_compile_and_runtime_failures_show_their_position_and_skip_dependents(tmp_path: Path) -> None:
-    project = make_project(tmp_path, ["dev"], [
-        {"name": "broken", "file": "scripts/broken.apex", "run": "always"},
-        {"name": "after-broken", "file": "scripts/good.apex", "run": "always", "after": ["apex:broken"]},
-        {"name": "thrower", "file": "scripts/thrower.apex", "run": "always"},
-        {"name": "after-thrower", "file": "scripts/good.apex", "run": "always", "after": ["apex:thrower"]},
-        {"name": "independent", "file": "scripts/good.apex", "run": "always"},
-    ])
+    project = make_project(
+        tmp_path,
+        ["dev"],
+        [
+            {"name": "broken", "file": "scripts/broken.apex", "run": "always"},
+            {"name": "after-broken", "file": "scripts/good.apex", "run": "always", "after": ["apex:broken"]},
+            {"name": "thrower", "file": "scripts/thrower.apex", "run": "always"},
+            {"name": "after-thrower", "file": "scripts/good.apex", "run": "always", "after": ["apex:thrower"]},
+            {"name": "independent", "file": "scripts/good.apex", "run": "always"},
+        ],
+    )
     project.write_script("broken.apex", COMPILE_ERROR)
     project.write_script("thrower.apex", RUNTIME_ERROR)
     project.write_script("good.apex", GOOD)
@@ -130,8 +138,9 @@ def test_compile_and_runtime_failures_show_their_position_and_skip_dependents(tm
 
     assert result.exit_code == 1, result.output
     assert "dev::apex:broken: FAILED compile error at line 3, column 26: Missing '}' at '<EOF>'" in result.output
-    assert ("dev::apex:thrower: FAILED runtime exception at line 2, column 1: "
-            "TierException: no tier for <Globex> & co") in result.output
+    assert (
+        "dev::apex:thrower: FAILED runtime exception at line 2, column 1: TierException: no tier for <Globex> & co"
+    ) in result.output
     assert "dev::apex:after-broken: skipped (upstream failed: apex:broken)" in result.output
     assert "dev::apex:after-thrower: skipped (upstream failed: apex:thrower)" in result.output
     outcomes = {r["address"]: r for r in results(project)}

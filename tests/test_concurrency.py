@@ -57,8 +57,9 @@ def pair(tmp_path: Path) -> Iterator[Pair]:
 
 def hold_lock_frozen(pair: Pair) -> subprocess.Popen[bytes]:
     """Start an apply of org a and freeze it (SIGSTOP) as soon as its lock record appears."""
-    holder = start_cli("apply", "--auto-approve", "--org", "a", "-c", str(pair.config), env=pair.env,
-                       log=pair.tmp / "holder.log")
+    holder = start_cli(
+        "apply", "--auto-approve", "--org", "a", "-c", str(pair.config), env=pair.env, log=pair.tmp / "holder.log"
+    )
 
     def holding() -> bool:
         info = pair.backend.lock_info()
@@ -87,13 +88,24 @@ def test_a_second_apply_fails_naming_the_holder_or_waits_for_it(pair: Pair) -> N
         assert pair.a.requests_seen() == seen, "the refused apply must not touch the org"
 
         started = time.monotonic()
-        timed_out = invoke("apply", "--auto-approve", "--org", "a", "--lock-timeout", "1", "-c",
-                               str(pair.config), env=pair.env)
+        timed_out = invoke(
+            "apply", "--auto-approve", "--org", "a", "--lock-timeout", "1", "-c", str(pair.config), env=pair.env
+        )
         assert timed_out.exit_code == 1 and f"pid {holder.pid}" in timed_out.stderr, timed_out.output
         assert time.monotonic() - started >= 1.0, "--lock-timeout 1 must wait a second before giving up"
 
-        waiter = start_cli("apply", "--auto-approve", "--org", "a", "--lock-timeout", "120", "-c",
-                           str(pair.config), env=pair.env, log=pair.tmp / "waiter.log")
+        waiter = start_cli(
+            "apply",
+            "--auto-approve",
+            "--org",
+            "a",
+            "--lock-timeout",
+            "120",
+            "-c",
+            str(pair.config),
+            env=pair.env,
+            log=pair.tmp / "waiter.log",
+        )
     finally:
         resume(holder, pair)
     assert waiter.wait(timeout=120) == 0, (pair.tmp / "waiter.log").read_text()
@@ -140,8 +152,9 @@ def test_a_saved_plan_is_stale_once_another_apply_changed_the_state(pair: Pair) 
     assert "Traceback" not in stale.output
     assert pair.backend.read().serial == serial, "a refused plan writes no state"
     assert pair.a.grants() == grants
-    assert not any(key.startswith("POST composite") or "updateMetadata" in key
-                   for key in pair.a.stats()["requests"]), "a refused plan writes nothing to the org"
+    assert not any(key.startswith("POST composite") or "updateMetadata" in key for key in pair.a.stats()["requests"]), (
+        "a refused plan writes nothing to the org"
+    )
     assert pair.a.requests_seen() >= seen
 
     fresh = invoke("plan", "--org", "a", "--out", str(planfile), "-c", str(pair.config), env=pair.env)

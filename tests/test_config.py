@@ -66,7 +66,9 @@ def test_a_literal_secret_is_never_repeated() -> None:
 
 
 def test_every_mistake_in_a_file_is_reported_at_once(tmp_path: Path) -> None:
-    write(tmp_path, """\
+    write(
+        tmp_path,
+        """\
 [orgs.dev]
 sf_alias = "acme-dev"
 protected = "yes"
@@ -79,7 +81,8 @@ mode = "exakt"
 [[permission_set_grant]]
 permission_set = "Sales_Ops"
 usres = ["alice@acme.com"]
-""")
+""",
+    )
     problems = problems_of(tmp_path)
 
     assert [(p.location.line if p.location else 0) for p in problems] == [3, 8, 12]
@@ -162,7 +165,9 @@ def test_no_orgs_is_an_error(tmp_path: Path) -> None:
 
 
 def test_a_reference_to_an_invalid_entry_is_not_also_reported_as_dangling(tmp_path: Path) -> None:
-    write(tmp_path, """\
+    write(
+        tmp_path,
+        """\
 [orgs.dev]
 sf_alias = "acme-dev"
 
@@ -174,7 +179,8 @@ values = "Gold"
 permission_set = "Sales_Ops"
 users = ["alice@acme.com"]
 after = ["picklist:Account.Tier__c"]
-""")
+""",
+    )
     [problem] = problems_of(tmp_path)
 
     assert "`values`" in problem.message
@@ -203,25 +209,32 @@ def test_the_good_config_loads_every_org_setting(every_key: Config) -> None:
     assert (dev.name, dev.source, dev.emulator, dev.auth) == ("dev", "emulator", root / "orgs/dev.json", None)
     assert dev.vars == {"region": "EMEA", "admin": "dev-admin@acme.com"}
     assert dev.location == Location(str(CONFIGS / "every-key" / TOML), 9, 1)
-    assert (uat.source, uat.sf_alias, uat.username_suffix, uat.tags) == ("sf_alias", "acme-uat", ".uat",
-                                                                         ("sandbox", "eu"))
+    assert (uat.source, uat.sf_alias, uat.username_suffix, uat.tags) == (
+        "sf_alias",
+        "acme-uat",
+        ".uat",
+        ("sandbox", "eu"),
+    )
     assert (uat.api_version, uat.vars["region"], uat.protected) == ("61.0", "AMER", False)
-    assert (prod.source, prod.instance_url, prod.protected) == ("instance_url", "https://acme.my.salesforce.com",
-                                                                True)
-    assert (prod.login_url, prod.ca_cert, prod.api_version) == ("https://test.salesforce.com",
-                                                                 root / "certs/ca.pem", "62.0")
-    assert prod.auth == JwtAuth(method="jwt", username="deploy@acme.com", client_id_env="SF_CLIENT_ID",
-                                key_file=root / "certs/jwt.key")
+    assert (prod.source, prod.instance_url, prod.protected) == ("instance_url", "https://acme.my.salesforce.com", True)
+    assert (prod.login_url, prod.ca_cert, prod.api_version) == (
+        "https://test.salesforce.com",
+        root / "certs/ca.pem",
+        "62.0",
+    )
+    assert prod.auth == JwtAuth(
+        method="jwt", username="deploy@acme.com", client_id_env="SF_CLIENT_ID", key_file=root / "certs/jwt.key"
+    )
 
 
 def test_the_good_config_loads_every_auth_method(every_key: Config) -> None:
     assert every_key.orgs["ci"].auth == AccessTokenAuth(method="access_token", token_env="SF_ACCESS_TOKEN")
-    assert every_key.orgs["qa"].auth == PasswordAuth(method="password", username="qa@acme.com",
-                                                     password_env="SF_PASSWORD",
-                                                     security_token_env="SF_SECURITY_TOKEN")
-    assert every_key.orgs["perf"].auth == ClientCredentialsAuth(method="client_credentials",
-                                                                client_id_env="SF_CLIENT_ID",
-                                                                client_secret_env="SF_CLIENT_SECRET")
+    assert every_key.orgs["qa"].auth == PasswordAuth(
+        method="password", username="qa@acme.com", password_env="SF_PASSWORD", security_token_env="SF_SECURITY_TOKEN"
+    )
+    assert every_key.orgs["perf"].auth == ClientCredentialsAuth(
+        method="client_credentials", client_id_env="SF_CLIENT_ID", client_secret_env="SF_CLIENT_SECRET"
+    )
 
 
 def test_the_good_config_loads_every_entry_key(every_key: Config) -> None:
@@ -229,13 +242,15 @@ def test_the_good_config_loads_every_entry_key(every_key: Config) -> None:
     assert isinstance(tier, PicklistEntry) and isinstance(regions, PicklistEntry)
     assert isinstance(industry, PicklistEntry)
     assert (tier.target, tier.default, tier.sorted, tier.mode) == ("Account.Tier__c", "Silver", True, "exact")
-    assert tier.values[2].model_dump() == {"name": "Bronze", "label": "Bronze tier", "default": False,
-                                           "active": False}
+    assert tier.values[2].model_dump() == {"name": "Bronze", "label": "Bronze tier", "default": False, "active": False}
     assert (regions.target, industry.target, industry.orgs) == ("gvs:Regions", "svs:Industry", ("dev",))
     layout, admin_layout = every_key.entries_of(LayoutAssignmentEntry)
     assert isinstance(layout, LayoutAssignmentEntry) and isinstance(admin_layout, LayoutAssignmentEntry)
     assert (layout.profile_names, layout.record_type, layout.after) == (
-        ("Sales User", "Sales Manager"), "Enterprise", ("picklist:Account.Tier__c",))
+        ("Sales User", "Sales Manager"),
+        "Enterprise",
+        ("picklist:Account.Tier__c",),
+    )
     assert (admin_layout.profile_names, admin_layout.tags) == (("System Administrator",), ("eu",))
     grant, group = every_key.entries_of(PermissionSetGrantEntry)
     assert isinstance(grant, PermissionSetGrantEntry) and isinstance(group, PermissionSetGrantEntry)
@@ -247,8 +262,11 @@ def test_the_good_config_loads_every_entry_key(every_key: Config) -> None:
 def test_the_good_config_loads_apex_scripts(every_key: Config) -> None:
     backfill, hello = every_key.entries_of(ApexEntry)
     assert isinstance(backfill, ApexEntry) and isinstance(hello, ApexEntry)
-    assert (backfill.name, backfill.file, backfill.run) == ("backfill-tiers", "scripts/backfill_tiers.apex",
-                                                            "on_change")
+    assert (backfill.name, backfill.file, backfill.run) == (
+        "backfill-tiers",
+        "scripts/backfill_tiers.apex",
+        "on_change",
+    )
     assert backfill.before == ("permission_set_grant:Sales_Ops/alice@acme.com",)
     assert backfill.body == "Account a = new Account(Name = 'x');\n"
     assert len(backfill.sha256) == 64
@@ -263,7 +281,10 @@ def test_a_directory_is_merged_in_file_name_order() -> None:
     assert sorted(config.orgs) == ["dev", "uat"]
     assert (config.state.path, config.state.backend) == ("state/reconcile.json", "local")
     assert [(Path(e.location.file).name, e.location.line) for e in config.entries] == [
-        ("20-picklists.toml", 5), ("30-grants.toml", 4), ("30-grants.toml", 9)]
+        ("20-picklists.toml", 5),
+        ("30-grants.toml", 4),
+        ("30-grants.toml", 9),
+    ]
 
 
 def test_a_state_key_set_in_two_files_names_both(tmp_path: Path) -> None:
@@ -292,8 +313,7 @@ def test_the_digest_covers_toml_and_apex_files(tmp_path: Path) -> None:
 
 
 def test_defaults_apply_when_keys_are_omitted(tmp_path: Path) -> None:
-    write(tmp_path, '[orgs.dev]\nsf_alias = "x"\n\n[[permission_set_grant]]\npermission_set = "P"\n'
-                    'users = ["a@b.c"]\n')
+    write(tmp_path, '[orgs.dev]\nsf_alias = "x"\n\n[[permission_set_grant]]\npermission_set = "P"\nusers = ["a@b.c"]\n')
     config = load_config(tmp_path)
     org = config.orgs["dev"]
     [grant] = config.entries
@@ -322,8 +342,10 @@ def test_select_orgs_rejects_unknown_names_and_tags_with_suggestions(every_key: 
         select_orgs(every_key, ["prdo"], ["sandbx"], for_apply=False)
 
     messages = [problem.message for problem in caught.value.problems]
-    assert messages == ["unknown org 'prdo'; did you mean 'prod'?",
-                        "no org has the tag 'sandbx'; did you mean 'sandbox'?"]
+    assert messages == [
+        "unknown org 'prdo'; did you mean 'prod'?",
+        "no org has the tag 'sandbx'; did you mean 'sandbox'?",
+    ]
 
 
 def test_the_index_finds_keys_in_headers_inline_tables_and_multiline_values() -> None:
@@ -363,8 +385,12 @@ values = [
 
 def test_a_file_that_does_not_parse_hides_no_other_problem_and_adds_none(tmp_path: Path) -> None:
     write(tmp_path, '[orgs.dev]\nsf_alias = "acme\n', "a.toml")
-    write(tmp_path, '[[picklist]]\nfield = "Account.Tier__c"\nvalues = ["Gold"]\norgs = ["dev"]\ntags = ["eu"]\n'
-                    'after = ["apex:missing"]\n\n[[apex]]\nname = "x"\nfile = "x.apex"\nrun = "never"\n', "b.toml")
+    write(
+        tmp_path,
+        '[[picklist]]\nfield = "Account.Tier__c"\nvalues = ["Gold"]\norgs = ["dev"]\ntags = ["eu"]\n'
+        'after = ["apex:missing"]\n\n[[apex]]\nname = "x"\nfile = "x.apex"\nrun = "never"\n',
+        "b.toml",
+    )
 
     problems = problems_of(tmp_path)
 
@@ -381,11 +407,16 @@ def test_an_expiry_date_in_the_past_is_refused_where_it_is_written(tmp_path: Pat
     (tmp_path / "orgs" / "dev.json").write_text("{}\n")
     (tmp_path / "reconcile.toml").write_text(
         'version = 1\n[orgs.dev]\nemulator = "orgs/dev.json"\n\n[[permission_set_grant]]\n'
-        'permission_set = "Sales_Ops"\nusers = ["alice@acme.com"]\nexpires = 2001-01-31\n')
+        'permission_set = "Sales_Ops"\nusers = ["alice@acme.com"]\nexpires = 2001-01-31\n'
+    )
     problems = problems_of(tmp_path)
     assert [(p.location.line if p.location else 0, p.message) for p in problems] == [
-        (8, "[[permission_set_grant]] #1: expires 2001-01-31 is in the past: Salesforce does not accept an "
-            "assignment that has already expired")]
+        (
+            8,
+            "[[permission_set_grant]] #1: expires 2001-01-31 is in the past: Salesforce does not accept an "
+            "assignment that has already expired",
+        )
+    ]
     assert problems[0].hint == "set a future date, or remove `expires`"
 
 
@@ -394,7 +425,8 @@ def test_an_address_declared_twice_is_reported_with_an_unknown_org_in_the_same_r
     (tmp_path / "orgs" / "dev.json").write_text("{}\n")
     grant = '\n[[permission_set_grant]]\npermission_set = "Sales_Ops"\nusers = ["alice@acme.com"]\n'
     (tmp_path / "reconcile.toml").write_text(
-        'version = 1\n[orgs.dev]\nemulator = "orgs/dev.json"\n' + grant + grant + 'orgs = ["dev", "prd"]\n')
+        'version = 1\n[orgs.dev]\nemulator = "orgs/dev.json"\n' + grant + grant + 'orgs = ["dev", "prd"]\n'
+    )
     messages = [problem.message for problem in problems_of(tmp_path)]
     assert any("declared twice" in message for message in messages), messages
     assert any("unknown org 'prd'" in message for message in messages), messages

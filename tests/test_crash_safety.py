@@ -54,10 +54,14 @@ SEED = int(os.environ.get("RELIABILITY_SEED", "20240611"))
 KILLS = int(os.environ.get("RELIABILITY_KILLS", "3"))
 
 DESIRED_GRANTS = {
-    ("alice@acme.com", "Sales_Ops"), ("bob@acme.com", "Sales_Ops"), ("carol@acme.com", "Sales_Ops"),
-    ("dave@acme.com", "Service_Desk"), ("erin@acme.com", "Service_Desk"),
+    ("alice@acme.com", "Sales_Ops"),
+    ("bob@acme.com", "Sales_Ops"),
+    ("carol@acme.com", "Sales_Ops"),
+    ("dave@acme.com", "Service_Desk"),
+    ("erin@acme.com", "Service_Desk"),
     *{(f"{user}@acme.com", "Analytics") for user in ("alice", "bob", "carol", "dave", "erin", "frank")},
-    ("bob@acme.com", "group:Sales_Bundle"), ("frank@acme.com", "group:Sales_Bundle"),
+    ("bob@acme.com", "group:Sales_Bundle"),
+    ("frank@acme.com", "group:Sales_Bundle"),
 }
 REVOKED_GRANTS = {("zed@acme.com", "Sales_Ops"), ("frank@acme.com", "Sales_Ops")}
 
@@ -179,8 +183,10 @@ def test_sigkill_during_an_api_call_is_recoverable(scene: Scene, calibration: Ca
     n = points[slot % len(points)]
     base = scene.org.requests_seen()
     process = start_apply(scene)
-    wait_for(lambda: scene.org.requests_seen() >= base + n or process.poll() is not None,
-             what=f"API request {n} of the apply")
+    wait_for(
+        lambda: scene.org.requests_seen() >= base + n or process.poll() is not None,
+        what=f"API request {n} of the apply",
+    )
     kill(process)
     before = assert_recoverable(scene, process.pid)
     assert_converges(scene, before)
@@ -189,8 +195,7 @@ def test_sigkill_during_an_api_call_is_recoverable(scene: Scene, calibration: Ca
 @pytest.mark.parametrize("serial", [2])
 def test_sigkill_right_after_a_state_write_is_recoverable(scene: Scene, serial: int) -> None:
     process = start_apply(scene)
-    wait_for(lambda: state_serial(scene.backend) >= serial or process.poll() is not None,
-             what=f"state serial {serial}")
+    wait_for(lambda: state_serial(scene.backend) >= serial or process.poll() is not None, what=f"state serial {serial}")
     kill(process)
     before = assert_recoverable(scene, process.pid)
     assert before.serial >= serial
@@ -204,8 +209,10 @@ def test_a_stop_signal_finishes_the_batch_and_releases_the_lock(
     base = scene.org.requests_seen()
     process = start_apply(scene)
     first_write = calibration.reads + 1
-    wait_for(lambda: scene.org.requests_seen() >= base + first_write or process.poll() is not None,
-             what="the first write of the apply")
+    wait_for(
+        lambda: scene.org.requests_seen() >= base + first_write or process.poll() is not None,
+        what="the first write of the apply",
+    )
     process.send_signal(signum)
     code = process.wait(timeout=60)
     output = scene.log.read_text(encoding="utf-8")
@@ -226,8 +233,9 @@ def test_a_stop_signal_finishes_the_batch_and_releases_the_lock(
 def test_a_stop_signal_while_reading_the_org_changes_nothing(scene: Scene, signum: signal.Signals) -> None:
     base = scene.org.requests_seen()
     process = start_apply(scene)
-    wait_for(lambda: scene.org.requests_seen() >= base + 2 or process.poll() is not None,
-             what="the apply reading the org")
+    wait_for(
+        lambda: scene.org.requests_seen() >= base + 2 or process.poll() is not None, what="the apply reading the org"
+    )
     process.send_signal(signum)
     code = process.wait(timeout=60)
     output = scene.log.read_text(encoding="utf-8")

@@ -19,8 +19,14 @@ from tests.support.cli import invoke
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-OWN_DOCS = ["configuration.md", "getting-started.md", "ownership.md", "authentication.md", "ci.md",
-            "troubleshooting.md"]
+OWN_DOCS = [
+    "configuration.md",
+    "getting-started.md",
+    "ownership.md",
+    "authentication.md",
+    "ci.md",
+    "troubleshooting.md",
+]
 OWN_PAGES = [DOCS / name for name in OWN_DOCS] + [ROOT / "examples" / "github-actions" / "README.md"]
 ENV = {"COLUMNS": "200", "NO_COLOR": "1"}
 
@@ -49,8 +55,16 @@ def test_the_reference_lists_every_key_of_every_table() -> None:
     for name, model in models().items():
         for key in model.user_keys():
             assert f"| `{key}` |" in reference, f"{name}.{key} is missing from the reference"
-    for heading in ("### `version`", "### `[state]`", "### `[orgs.NAME]`", "#### `auth`", "### `[[picklist]]`",
-                    "### `[[layout_assignment]]`", "### `[[permission_set_grant]]`", "### `[[apex]]`"):
+    for heading in (
+        "### `version`",
+        "### `[state]`",
+        "### `[orgs.NAME]`",
+        "#### `auth`",
+        "### `[[picklist]]`",
+        "### `[[layout_assignment]]`",
+        "### `[[permission_set_grant]]`",
+        "### `[[apex]]`",
+    ):
         assert heading in reference
 
 
@@ -109,8 +123,10 @@ def test_install_completion_writes_into_home(tmp_path: Path) -> None:
     assert "reconcile.sh" in (tmp_path / ".bashrc").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(("words", "expected"), [("reconcile pl", "plan"), ("reconcile plan --fo", "--format"),
-                                                 ("reconcile state u", "unlock")])
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [("reconcile pl", "plan"), ("reconcile plan --fo", "--format"), ("reconcile state u", "unlock")],
+)
 def test_completion_completes_commands_and_options(words: str, expected: str) -> None:
     env = {"_RECONCILE_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
     result = invoke(env=env)

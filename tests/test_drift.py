@@ -33,19 +33,24 @@ def _layout(layout: str) -> LayoutAssignment:
 
 
 def _entry(resource: Picklist | LayoutAssignment | PermissionSetGrant, **extra: Any) -> StateEntry:
-    return StateEntry(kind=resource.address.kind, attributes={**resource.attributes(), **extra},
-                      applied_at=APPLIED)
+    return StateEntry(kind=resource.address.kind, attributes={**resource.attributes(), **extra}, applied_at=APPLIED)
 
 
 def _plan(changes: list[Change], errors: tuple[str, ...] = ()) -> Plan:
-    return Plan(created_at=APPLIED, config_digest="c", state_lineage="l", state_serial=1,
-                orgs=(OrgPlan(org="uat", changes=tuple(changes), errors=errors), OrgPlan(org="dev")))
+    return Plan(
+        created_at=APPLIED,
+        config_digest="c",
+        state_lineage="l",
+        state_serial=1,
+        orgs=(OrgPlan(org="uat", changes=tuple(changes), errors=errors), OrgPlan(org="dev")),
+    )
 
 
 def test_each_drifted_item_says_where_the_difference_comes_from() -> None:
     tier = Picklist(target="Account.Tier__c", values=(PicklistValue(name="Gold"), PicklistValue(name="Silver")))
-    hand_edited = tier.model_copy(update={"values": (PicklistValue(name="Gold", label="Gold!"),
-                                                     PicklistValue(name="Silver"))})
+    hand_edited = tier.model_copy(
+        update={"values": (PicklistValue(name="Gold", label="Gold!"), PicklistValue(name="Silver"))}
+    )
     layout = _layout("Account Layout")
     revoked = PermissionSetGrant(permission_set="Sales_Ops", username="alice@acme.com.uat")
     stray = PermissionSetGrant(permission_set="Sales_Ops", username="carol@acme.com.uat")
@@ -59,12 +64,18 @@ def test_each_drifted_item_says_where_the_difference_comes_from() -> None:
         Change(address=old.address, action=Action.DELETE, before=old),
         Change(address=Address("apex", "hello"), action=Action.RUN),
     ]
-    state = State(orgs={"uat": OrgState(resources={
-        str(tier.address): _entry(tier, managed_values=["Gold"]),
-        str(layout.address): _entry(layout),
-        str(revoked.address): _entry(revoked),
-        str(old.address): _entry(old),
-    })})
+    state = State(
+        orgs={
+            "uat": OrgState(
+                resources={
+                    str(tier.address): _entry(tier, managed_values=["Gold"]),
+                    str(layout.address): _entry(layout),
+                    str(revoked.address): _entry(revoked),
+                    str(old.address): _entry(old),
+                }
+            )
+        }
+    )
 
     report = drift_report(_plan(changes), state)
 
@@ -80,7 +91,8 @@ def test_each_drifted_item_says_where_the_difference_comes_from() -> None:
     }
     notes = {str(item.address): item.note for item in uat.items}
     assert notes["picklist:Account.Tier__c"] == (
-        "changed outside reconcile since the last apply (applied 2025-03-01 10:15:00 UTC)")
+        "changed outside reconcile since the last apply (applied 2025-03-01 10:15:00 UTC)"
+    )
     assert notes["permission_set_grant:Sales_Ops/alice@acme.com.uat"].endswith("it is no longer in the org")
     assert notes["permission_set_grant:Sales_Ops/dave@acme.com.uat"] == "not yet applied"
     assert [uat.cells[kind].text for kind in report.kinds] == ["1 drifted", "1 drifted", "4 drifted"]
@@ -136,8 +148,10 @@ def _hand_change(fleet: Fleet, org: str) -> None:
             if value["valueName"] == "Gold":
                 value["label"] = "Gold (by hand)"
         sf.toolingexecute(f"sobjects/CustomField/{field_id}", method="PATCH", data={"Metadata": metadata})
-        assignment = sf.query("SELECT Id FROM PermissionSetAssignment WHERE PermissionSet.Name = 'Sales_Ops' "
-                              f"AND Assignee.Username = 'alice@acme.com{suffix}'")
+        assignment = sf.query(
+            "SELECT Id FROM PermissionSetAssignment WHERE PermissionSet.Name = 'Sales_Ops' "
+            f"AND Assignee.Username = 'alice@acme.com{suffix}'"
+        )
         sf.restful(f"sobjects/PermissionSetAssignment/{assignment['records'][0]['Id']}", method="DELETE")
 
 
@@ -149,24 +163,35 @@ def test_drift_names_a_hand_change_and_a_config_change(tmp_path: Path) -> None:
     assert "Drift: 3 in sync, 0 drifted, 0 with errors (3 orgs)." in in_sync.stdout
 
     _hand_change(fleet, "gamma")
-    fleet.write("reconcile.toml", fleet.root.joinpath("reconcile.toml").read_text(encoding="utf-8").replace(
-        'layout = "Account Enterprise Layout"', 'layout = "Account Layout"'))
+    fleet.write(
+        "reconcile.toml",
+        fleet.root.joinpath("reconcile.toml")
+        .read_text(encoding="utf-8")
+        .replace('layout = "Account Enterprise Layout"', 'layout = "Account Layout"'),
+    )
 
     result = fleet.invoke("drift", "--format", "json", "--detailed-exitcode", "--parallelism", "3")
     assert result.exit_code == 2, result.output
     data = json.loads(result.stdout)
     orgs = {org["org"]: org for org in data["orgs"]}
     assert data["summary"] == {"orgs": 3, "in_sync": 0, "drifted": 3, "errors": 0}
-    assert orgs["alpha"]["cells"] == orgs["beta"]["cells"] == {
-        "picklist": {"state": "in_sync", "drifted": 0},
-        "layout_assignment": {"state": "drifted", "drifted": 2},
-        "permission_set_grant": {"state": "in_sync", "drifted": 0}}
+    assert (
+        orgs["alpha"]["cells"]
+        == orgs["beta"]["cells"]
+        == {
+            "picklist": {"state": "in_sync", "drifted": 0},
+            "layout_assignment": {"state": "drifted", "drifted": 2},
+            "permission_set_grant": {"state": "in_sync", "drifted": 0},
+        }
+    )
     assert {item["origin"] for item in orgs["beta"]["items"]} == {"config"}
     gamma = {item["address"]: item for item in orgs["gamma"]["items"]}
-    assert sorted(gamma) == ["layout_assignment:Sales Manager/Account/Enterprise",
-                             "layout_assignment:Sales User/Account/Enterprise",
-                             "permission_set_grant:Sales_Ops/alice@acme.com.gamma",
-                             "picklist:Account.Tier__c"]
+    assert sorted(gamma) == [
+        "layout_assignment:Sales Manager/Account/Enterprise",
+        "layout_assignment:Sales User/Account/Enterprise",
+        "permission_set_grant:Sales_Ops/alice@acme.com.gamma",
+        "picklist:Account.Tier__c",
+    ]
     tier = gamma["picklist:Account.Tier__c"]
     applied_at = fleet.state().orgs["gamma"].resources["picklist:Account.Tier__c"].applied_at
     assert applied_at is not None
@@ -180,8 +205,10 @@ def test_drift_names_a_hand_change_and_a_config_change(tmp_path: Path) -> None:
     text = fleet.invoke("drift")
     assert text.exit_code == 0
     assert "gamma   1 drifted   2 drifted           1 drifted" in text.stdout
-    assert ("  ~ picklist:Account.Tier__c  (value Gold relabelled)\n"
-            "      changed outside reconcile since the last apply (applied ") in text.stdout
+    assert (
+        "  ~ picklist:Account.Tier__c  (value Gold relabelled)\n"
+        "      changed outside reconcile since the last apply (applied "
+    ) in text.stdout
 
 
 def _add_values(fleet: Fleet, org: str, names: list[str]) -> None:
@@ -228,8 +255,13 @@ def test_outside_a_terminal_the_matrix_prints_whole_at_any_width() -> None:
     names = ("customer-success-production-emea", "customer-success-sandbox-full-copy-apac")
     grant = PermissionSetGrant(permission_set="Sales_Ops", username="x@acme.com.uat")
     change = Change(address=grant.address, action=Action.CREATE, after=grant)
-    plan = Plan(created_at=APPLIED, config_digest="c", state_lineage="l", state_serial=1,
-                orgs=tuple(OrgPlan(org=name, changes=(change,)) for name in names))
+    plan = Plan(
+        created_at=APPLIED,
+        config_digest="c",
+        state_lineage="l",
+        state_serial=1,
+        orgs=tuple(OrgPlan(org=name, changes=(change,)) for name in names),
+    )
     report = drift_report(plan, State())
     text = render_drift_text(report, width=80)
     assert "…" not in text

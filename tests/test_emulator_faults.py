@@ -29,7 +29,7 @@ ORG_QUERY = "SELECT Id FROM Organization"
 READ_ADMIN = (
     '<soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/"><soap-env:Header>'
     '<ns0:SessionHeader xmlns:ns0="http://soap.sforce.com/2006/04/metadata"><ns0:sessionId>{sid}</ns0:sessionId>'
-    '</ns0:SessionHeader></soap-env:Header><soap-env:Body><ns0:readMetadata '
+    "</ns0:SessionHeader></soap-env:Header><soap-env:Body><ns0:readMetadata "
     'xmlns:ns0="http://soap.sforce.com/2006/04/metadata"><ns0:type>Profile</ns0:type>'
     "<ns0:fullNames>Admin</ns0:fullNames></ns0:readMetadata></soap-env:Body></soap-env:Envelope>"
 )
@@ -40,14 +40,17 @@ def _faulted(start_org: StartOrg, *rules: dict[str, Any]) -> tuple[EmulatorHandl
     return handle, client_for(handle)
 
 
-@pytest.mark.parametrize(("action", "error", "status"), [
-    ("503", SalesforceGeneralError, 503),
-    ("500_empty", SalesforceGeneralError, 500),
-    ("invalid_session", SalesforceExpiredSession, 401),
-    ("request_limit_total", SalesforceRefusedRequest, 403),
-    ("request_limit_concurrent", SalesforceRefusedRequest, 403),
-    ("unable_to_lock_row", SalesforceMalformedRequest, 400),
-])
+@pytest.mark.parametrize(
+    ("action", "error", "status"),
+    [
+        ("503", SalesforceGeneralError, 503),
+        ("500_empty", SalesforceGeneralError, 500),
+        ("invalid_session", SalesforceExpiredSession, 401),
+        ("request_limit_total", SalesforceRefusedRequest, 403),
+        ("request_limit_concurrent", SalesforceRefusedRequest, 403),
+        ("unable_to_lock_row", SalesforceMalformedRequest, 400),
+    ],
+)
 def test_error_faults_look_like_salesforce(
     start_org: StartOrg, action: str, error: type[Exception], status: int
 ) -> None:
@@ -59,15 +62,17 @@ def test_error_faults_look_like_salesforce(
 
 
 def test_fault_bodies(start_org: StartOrg) -> None:
-    _, sf = _faulted(start_org, {"action": "500_empty"}, {"action": "request_limit_concurrent"},
-                     {"action": "invalid_session"})
+    _, sf = _faulted(
+        start_org, {"action": "500_empty"}, {"action": "request_limit_concurrent"}, {"action": "invalid_session"}
+    )
     with pytest.raises(SalesforceGeneralError) as empty:
         sf.query(ORG_QUERY)
     assert empty.value.content == ""
     with pytest.raises(SalesforceRefusedRequest) as concurrent:
         sf.query(ORG_QUERY)
-    assert concurrent.value.content == [{"message": "ConcurrentPerOrgLongTxn Limit exceeded.",
-                                         "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
+    assert concurrent.value.content == [
+        {"message": "ConcurrentPerOrgLongTxn Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}
+    ]
     with pytest.raises(SalesforceExpiredSession) as expired:
         sf.query(ORG_QUERY)
     assert expired.value.content[0]["errorCode"] == "INVALID_SESSION_ID"
@@ -90,14 +95,32 @@ def test_unable_to_lock_row_fails_only_the_listed_records(start_org: StartOrg) -
     sf = client_for(handle)
     users = {r["Username"]: r["Id"] for r in sf.query("SELECT Id, Username FROM User")["records"]}
     ps = sf.query("SELECT Id FROM PermissionSet WHERE Name = 'Service_Desk'")["records"][0]["Id"]
-    handle.add_faults([{"method": "POST", "path": "composite/sobjects", "action": "unable_to_lock_row",
-                        "records": [users["bob@acme.com.uat"]]}])
-    records = [{"attributes": {"type": "PermissionSetAssignment"}, "AssigneeId": users[name], "PermissionSetId": ps}
-               for name in ("alice@acme.com.uat", "bob@acme.com.uat")]
+    handle.add_faults(
+        [
+            {
+                "method": "POST",
+                "path": "composite/sobjects",
+                "action": "unable_to_lock_row",
+                "records": [users["bob@acme.com.uat"]],
+            }
+        ]
+    )
+    records = [
+        {"attributes": {"type": "PermissionSetAssignment"}, "AssigneeId": users[name], "PermissionSetId": ps}
+        for name in ("alice@acme.com.uat", "bob@acme.com.uat")
+    ]
     result = sf.restful("composite/sobjects", method="POST", json={"allOrNone": False, "records": records})
     assert result[0]["success"] is True
-    assert result[1] == {"success": False, "errors": [{"statusCode": "UNABLE_TO_LOCK_ROW", "fields": [],
-                                                       "message": "unable to obtain exclusive access to this record"}]}
+    assert result[1] == {
+        "success": False,
+        "errors": [
+            {
+                "statusCode": "UNABLE_TO_LOCK_ROW",
+                "fields": [],
+                "message": "unable to obtain exclusive access to this record",
+            }
+        ],
+    }
 
 
 def test_drop_closes_the_connection_before_processing(start_org: StartOrg) -> None:
@@ -172,16 +195,23 @@ def test_serve_main_prints_one_ready_line_and_stops_on_sigterm(tmp_path: Path) -
     data, faults = tmp_path / "org.json", tmp_path / "faults.json"
     reset(BASIC_SEED, data)
     faults.write_text(json.dumps([{"path": "/limits", "action": "503"}]))
-    code = ("import sys; from pathlib import Path; from providers.emulator.serve import serve_main; "
-            f"sys.exit(serve_main(Path({str(data)!r}), 0, 0, Path({str(faults)!r})))")
-    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                               cwd=Path(__file__).parent.parent)
+    code = (
+        "import sys; from pathlib import Path; from providers.emulator.serve import serve_main; "
+        f"sys.exit(serve_main(Path({str(data)!r}), 0, 0, Path({str(faults)!r})))"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent
+    )
     try:
         assert process.stdout is not None
         ready = json.loads(process.stdout.readline())
         assert set(ready) == {"instance_url", "access_token", "ca_cert", "api_version", "org_id"}
-        sf = Salesforce(instance_url=ready["instance_url"], session_id=ready["access_token"], version="62.0",
-                        session=_session(ready["ca_cert"]))
+        sf = Salesforce(
+            instance_url=ready["instance_url"],
+            session_id=ready["access_token"],
+            version="62.0",
+            session=_session(ready["ca_cert"]),
+        )
         assert sf.query(ORG_QUERY)["records"][0]["Id"] == ready["org_id"]
         with pytest.raises(SalesforceGeneralError):
             sf.limits()

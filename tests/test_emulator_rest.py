@@ -164,19 +164,33 @@ def test_collection_create_reports_each_record(sf: Salesforce) -> None:
     assert [r["success"] for r in result] == [True, False, False, True]
     assert result[0]["id"].startswith("0Pa") and "id" not in result[1]
     assert result[1]["errors"][0]["statusCode"] == "DUPLICATE_VALUE"
-    assert result[2]["errors"][0] == {"statusCode": "MALFORMED_ID", "message":
-                                      "Assignee ID: id value of incorrect type: 005bad", "fields": ["AssigneeId"]}
+    assert result[2]["errors"][0] == {
+        "statusCode": "MALFORMED_ID",
+        "message": "Assignee ID: id value of incorrect type: 005bad",
+        "fields": ["AssigneeId"],
+    }
 
 
 def test_collection_all_or_none_rolls_back(sf: Salesforce) -> None:
     carol, alice = _user_id(sf, "carol@acme.com.uat"), _user_id(sf, "alice@acme.com.uat")
     sales_ops = _ps_id(sf, "Sales_Ops")
     before = sf.query(f"SELECT COUNT() FROM PermissionSetAssignment {PSA_FILTER}")["totalSize"]
-    result = sf.restful("composite/sobjects", method="POST",
-                        json={"allOrNone": True, "records": [_psa(carol, sales_ops), _psa(alice, sales_ops)]})
-    assert result[0] == {"success": False, "errors": [{
-        "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK", "fields": [],
-        "message": "Record rolled back because not all records were valid and the request was using AllOrNone header"}]}
+    result = sf.restful(
+        "composite/sobjects",
+        method="POST",
+        json={"allOrNone": True, "records": [_psa(carol, sales_ops), _psa(alice, sales_ops)]},
+    )
+    assert result[0] == {
+        "success": False,
+        "errors": [
+            {
+                "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                "fields": [],
+                "message": "Record rolled back because not all records were valid and the request was using "
+                "AllOrNone header",
+            }
+        ],
+    }
     assert result[1]["errors"][0]["statusCode"] == "DUPLICATE_VALUE"
     assert sf.query(f"SELECT COUNT() FROM PermissionSetAssignment {PSA_FILTER}")["totalSize"] == before
 
@@ -187,9 +201,16 @@ def test_collection_limits_and_update(sf: Salesforce) -> None:
         sf.restful("composite/sobjects", method="POST", json={"records": too_many})
     assert caught.value.content[0]["errorCode"] == "EXCEEDED_ID_LIMIT"
     globex = _ids(sf, "SELECT Id FROM Account WHERE Name = 'Globex'")[0]
-    result = sf.restful("composite/sobjects", method="PATCH", json={"records": [
-        {"attributes": {"type": "Account"}, "id": globex, "Tier__c": "Bronze"},
-        {"attributes": {"type": "Account"}, "Name": "no id"}]})
+    result = sf.restful(
+        "composite/sobjects",
+        method="PATCH",
+        json={
+            "records": [
+                {"attributes": {"type": "Account"}, "id": globex, "Tier__c": "Bronze"},
+                {"attributes": {"type": "Account"}, "Name": "no id"},
+            ]
+        },
+    )
     assert result[0] == {"id": globex, "success": True, "errors": []}
     assert result[1]["errors"][0]["statusCode"] == "MISSING_ARGUMENT"
     assert sf.Account.get(globex)["Tier__c"] == "Bronze"
@@ -206,16 +227,26 @@ def test_collection_delete_error_shapes(sf: Salesforce) -> None:
     assert result[1]["errors"][0] == {"statusCode": "ENTITY_IS_DELETED", "message": "entity is deleted", "fields": []}
     assert result[2]["errors"][0]["statusCode"] == "INVALID_CROSS_REFERENCE_KEY"
     assert result[2]["errors"][0]["message"] == "invalid cross reference id"
-    assert result[3] == {"success": False, "errors": [
-        {"statusCode": "MALFORMED_ID", "message": "malformed id 001RM000003oLrB000", "fields": []}]}
+    assert result[3] == {
+        "success": False,
+        "errors": [{"statusCode": "MALFORMED_ID", "message": "malformed id 001RM000003oLrB000", "fields": []}],
+    }
 
 
 def test_composite_references_and_all_or_none(sf: Salesforce) -> None:
-    body = {"allOrNone": False, "compositeRequest": [
-        {"method": "POST", "url": "/services/data/v62.0/sobjects/Account", "referenceId": "acct",
-         "body": {"Name": "Hooli"}},
-        {"method": "GET", "url": "/services/data/v62.0/sobjects/Account/@{acct.id}", "referenceId": "read"},
-        {"method": "GET", "url": "/services/data/v62.0/sobjects/Foo", "referenceId": "missing"}]}
+    body = {
+        "allOrNone": False,
+        "compositeRequest": [
+            {
+                "method": "POST",
+                "url": "/services/data/v62.0/sobjects/Account",
+                "referenceId": "acct",
+                "body": {"Name": "Hooli"},
+            },
+            {"method": "GET", "url": "/services/data/v62.0/sobjects/Account/@{acct.id}", "referenceId": "read"},
+            {"method": "GET", "url": "/services/data/v62.0/sobjects/Foo", "referenceId": "missing"},
+        ],
+    }
     answers = sf.restful("composite", method="POST", json=body)["compositeResponse"]
     assert [a["httpStatusCode"] for a in answers] == [201, 200, 404]
     assert answers[1]["body"]["Name"] == "Hooli" and answers[2]["referenceId"] == "missing"
@@ -284,6 +315,8 @@ def test_changing_a_users_profile_moves_the_profile_assignment(sf: Salesforce) -
     carol = _user_id(sf, "carol@acme.com.uat")
     admin_profile = _ids(sf, "SELECT Id FROM Profile WHERE Name = 'System Administrator'")[0]
     sf.User.update(carol, {"ProfileId": admin_profile})
-    owned = sf.query("SELECT PermissionSet.Label FROM PermissionSetAssignment "
-                     f"WHERE AssigneeId = '{carol}' AND PermissionSet.IsOwnedByProfile = true")["records"]
+    owned = sf.query(
+        "SELECT PermissionSet.Label FROM PermissionSetAssignment "
+        f"WHERE AssigneeId = '{carol}' AND PermissionSet.IsOwnedByProfile = true"
+    )["records"]
     assert [r["PermissionSet"]["Label"] for r in owned] == ["System Administrator"]

@@ -99,9 +99,17 @@ def test_live_file_round_trips_with_the_same_ids(store: Store) -> None:
 def test_changes_survive_a_reload_and_ids_stay_stable(store: Store) -> None:
     user = store.find("User", Username="carol@acme.com.uat")[0]
     ps = store.find("PermissionSet", Name="Sales_Ops")[0]
-    psa_id = store.insert("PermissionSetAssignment", {
-        "AssigneeId": user["Id"], "PermissionSetId": ps["Id"], "PermissionSetGroupId": None,
-        "ExpirationDate": None, "IsActive": True, "SystemModstamp": "2024-01-01T00:00:00.000+0000"})
+    psa_id = store.insert(
+        "PermissionSetAssignment",
+        {
+            "AssigneeId": user["Id"],
+            "PermissionSetId": ps["Id"],
+            "PermissionSetGroupId": None,
+            "ExpirationDate": None,
+            "IsActive": True,
+            "SystemModstamp": "2024-01-01T00:00:00.000+0000",
+        },
+    )
     store.update("User", user["Id"], {"IsActive": True})
     store.commit()
     again = Store.load(store.path)

@@ -31,7 +31,12 @@ def _value_names(metadata: dict[str, Any]) -> list[str]:
 def test_query_envelope_and_active_values_only(sf: Salesforce) -> None:
     result = _tooling_query(sf, TIER)
     assert {k: result[k] for k in ("size", "totalSize", "done", "queryLocator", "entityTypeName")} == {
-        "size": 1, "totalSize": 1, "done": True, "queryLocator": None, "entityTypeName": "CustomField"}
+        "size": 1,
+        "totalSize": 1,
+        "done": True,
+        "queryLocator": None,
+        "entityTypeName": "CustomField",
+    }
     metadata = result["records"][0]["Metadata"]
     assert _value_names(metadata) == ["Gold", "Silver", "Bronze"]
     assert {v["isActive"] for v in metadata["valueSet"]["valueSetDefinition"]["value"]} == {None}
@@ -41,18 +46,27 @@ def test_query_envelope_and_active_values_only(sf: Salesforce) -> None:
 def test_metadata_queries_must_return_one_row(sf: Salesforce) -> None:
     with pytest.raises(SalesforceMalformedRequest) as caught:
         _tooling_query(sf, "SELECT Id, Metadata FROM CustomField WHERE TableEnumOrId = 'Account'")
-    assert caught.value.content[0] == {"message": (
-        "When retrieving results with Metadata or FullName fields, the query qualifications must specify no "
-        "more than one row for retrieval. Result size: 3"), "errorCode": "MALFORMED_QUERY"}
+    assert caught.value.content[0] == {
+        "message": (
+            "When retrieving results with Metadata or FullName fields, the query qualifications must specify no "
+            "more than one row for retrieval. Result size: 3"
+        ),
+        "errorCode": "MALFORMED_QUERY",
+    }
     assert _tooling_query(sf, "SELECT Id FROM CustomField WHERE TableEnumOrId = 'Account'")["size"] == 3
 
 
 def test_custom_field_get_shape(sf: Salesforce) -> None:
     record = sf.toolingexecute(f"sobjects/CustomField/{_tier(sf)['Id']}")
-    assert {k: record[k] for k in ("TableEnumOrId", "DeveloperName", "NamespacePrefix", "ManageableState",
-                                   "FullName")} == {"TableEnumOrId": "Account", "DeveloperName": "Tier",
-                                                    "NamespacePrefix": None, "ManageableState": "unmanaged",
-                                                    "FullName": "Account.Tier__c"}
+    assert {
+        k: record[k] for k in ("TableEnumOrId", "DeveloperName", "NamespacePrefix", "ManageableState", "FullName")
+    } == {
+        "TableEnumOrId": "Account",
+        "DeveloperName": "Tier",
+        "NamespacePrefix": None,
+        "ManageableState": "unmanaged",
+        "FullName": "Account.Tier__c",
+    }
     assert _value_names(record["Metadata"]) == ["Gold", "Silver", "Bronze"]
 
 
@@ -60,8 +74,10 @@ def test_patch_deactivates_omitted_values_and_adds_new_ones(sf: Salesforce, emul
     tier = _tier(sf)
     metadata = tier["Metadata"]
     values = metadata["valueSet"]["valueSetDefinition"]["value"]
-    metadata["valueSet"]["valueSetDefinition"]["value"] = [*values[1:], {**values[0], "valueName": "Platinum",
-                                                                         "label": "Platinum"}]
+    metadata["valueSet"]["valueSetDefinition"]["value"] = [
+        *values[1:],
+        {**values[0], "valueName": "Platinum", "label": "Platinum"},
+    ]
     assert sf.toolingexecute(f"sobjects/CustomField/{tier['Id']}", method="PATCH", data={"Metadata": metadata}) == ""
     assert _value_names(_tier(sf)["Metadata"]) == ["Silver", "Bronze", "Platinum"]
     stored = emulator.store.get("CustomField", tier["Id"])
@@ -86,21 +102,30 @@ def test_global_value_set_get_and_patch(sf: Salesforce, emulator: EmulatorHandle
     assert [v["valueName"] for v in record["Metadata"]["customValue"]] == ["EMEA", "AMER"]
     metadata = sf.toolingexecute(f"sobjects/GlobalValueSet/{record['Id']}")["Metadata"]
     metadata["customValue"] = [metadata["customValue"][0], {"valueName": "LATAM", "label": "LATAM", "default": False}]
-    sf.toolingexecute(f"sobjects/GlobalValueSet/{record['Id']}", method="PATCH",
-                      data={"Metadata": metadata, "FullName": "Regions"})
+    sf.toolingexecute(
+        f"sobjects/GlobalValueSet/{record['Id']}", method="PATCH", data={"Metadata": metadata, "FullName": "Regions"}
+    )
     stored = emulator.store.get("GlobalValueSet", record["Id"])
     assert stored is not None
     assert {v["valueName"]: v["isActive"] for v in stored["Metadata"]["customValue"]} == {
-        "EMEA": True, "LATAM": True, "AMER": False, "APAC": False}
+        "EMEA": True,
+        "LATAM": True,
+        "AMER": False,
+        "APAC": False,
+    }
     region = next(f for f in sf.Account.describe()["fields"] if f["name"] == "Region__c")["picklistValues"]
     assert [v["value"] for v in region] == ["EMEA", "LATAM"]
 
 
 def test_layout_assignment_objects(sf: Salesforce) -> None:
-    rows = _tooling_query(sf, "SELECT Layout.Name, Profile.Name, RecordType.DeveloperName, RecordTypeId FROM "
-                              "ProfileLayout WHERE TableEnumOrId = 'Account' AND Profile.Name = 'Sales User'")
-    seen = {(r["RecordType"]["DeveloperName"] if r["RecordType"] else None): r["Layout"]["Name"]
-            for r in rows["records"]}
+    rows = _tooling_query(
+        sf,
+        "SELECT Layout.Name, Profile.Name, RecordType.DeveloperName, RecordTypeId FROM "
+        "ProfileLayout WHERE TableEnumOrId = 'Account' AND Profile.Name = 'Sales User'",
+    )
+    seen = {
+        (r["RecordType"]["DeveloperName"] if r["RecordType"] else None): r["Layout"]["Name"] for r in rows["records"]
+    }
     assert seen == {None: "Account Layout", "Enterprise": "Account Enterprise Layout", "SMB": "Account Layout"}
     entity = _tooling_query(sf, "SELECT DurableId FROM EntityDefinition WHERE DeveloperName = 'Invoice'")
     durable_id = entity["records"][0]["DurableId"]
@@ -117,8 +142,15 @@ def test_record_type_get(sf: Salesforce) -> None:
 
 def test_execute_anonymous_success_and_logs(sf: Salesforce, http: requests.Session, emulator: EmulatorHandle) -> None:
     result = sf.toolingexecute("executeAnonymous/", params={"anonymousBody": "System.debug('hello');"})
-    assert result == {"line": -1, "column": -1, "compiled": True, "success": True, "compileProblem": None,
-                      "exceptionStackTrace": None, "exceptionMessage": None}
+    assert result == {
+        "line": -1,
+        "column": -1,
+        "compiled": True,
+        "success": True,
+        "compileProblem": None,
+        "exceptionStackTrace": None,
+        "exceptionMessage": None,
+    }
     logs = _tooling_query(sf, "SELECT Id, LogLength, Status FROM ApexLog")["records"]
     assert len(logs) == 1 and logs[0]["Status"] == "Success"
     body = http.get(f"{emulator.instance_url}/services/data/v62.0/tooling/sobjects/ApexLog/{logs[0]['Id']}/Body")

@@ -62,9 +62,7 @@ def test_consecutive_changes_of_one_kind_form_one_batch_and_state_is_written_aft
             )
         }
     )
-    want = desired(
-        tier(pv("Gold"), pv("Bronze")), layout("A"), layout("B"), grant("a@x"), grant("b@x"), grant("c@x")
-    )
+    want = desired(tier(pv("Gold"), pv("Bronze")), layout("A"), layout("B"), grant("a@x"), grant("b@x"), grant("c@x"))
     plan = _plan({"dev": (want, provider)}, state)
     backend = MemoryStateBackend(state)
     report = _apply(plan, {"dev": provider}, state, backend)
@@ -208,8 +206,10 @@ class BarrierProvider(FakeProvider):
 
 def test_orgs_are_applied_in_parallel_and_state_writes_are_serialised() -> None:
     barrier = threading.Barrier(2)
-    providers: dict[str, Provider] = {"dev": BarrierProvider(barrier, "00D000000000001AAA"),
-                                         "uat": BarrierProvider(barrier, "00D000000000002AAA")}
+    providers: dict[str, Provider] = {
+        "dev": BarrierProvider(barrier, "00D000000000001AAA"),
+        "uat": BarrierProvider(barrier, "00D000000000002AAA"),
+    }
     orgs = {name: (desired(layout(), org=name), provider) for name, provider in providers.items()}
     state = State()
     backend = MemoryStateBackend(state)
@@ -234,9 +234,7 @@ def test_orgs_whose_plan_has_errors_are_not_applied() -> None:
 
 def test_adopting_a_new_org_id_records_it_and_starts_a_new_apex_ledger() -> None:
     at = datetime(2025, 1, 1, tzinfo=UTC)
-    state = State(
-        orgs={"dev": OrgState(org_id="00DOLD", apex_runs={"x": [ApexRun(sha256="s", at=at, success=True)]})}
-    )
+    state = State(orgs={"dev": OrgState(org_id="00DOLD", apex_runs={"x": [ApexRun(sha256="s", at=at, success=True)]})})
     provider = FakeProvider([layout()])
     plan = _plan({"dev": (desired(layout()), provider)}, state, allow_org_change=True)
     assert not plan.has_changes
@@ -257,11 +255,7 @@ def test_state_is_persisted_through_the_local_backend(tmp_path: Path) -> None:
     assert set(stored.orgs["dev"].resources) == {str(TIER), str(grant("a@x").address)}
     assert stored.orgs["dev"].apex_runs["backfill"][0].success is True
     entry_ = stored.orgs["dev"].resources[str(grant("a@x").address)]
-    assert (
-        isinstance(entry_, StateEntry)
-        and entry_.applied_at is not None
-        and entry_.ids["Id"].startswith("0Pa")
-    )
+    assert isinstance(entry_, StateEntry) and entry_.applied_at is not None and entry_.ids["Id"].startswith("0Pa")
     assert str(Address("apex", "backfill")) not in stored.orgs["dev"].resources
 
 
@@ -281,8 +275,15 @@ def test_a_state_write_failure_stops_that_org() -> None:
 
 
 def test_an_apex_result_event_carries_the_outcome_and_a_runtime_failure_names_its_position() -> None:
-    outcome = ApexResult(compiled=True, success=False, line=4, column=9, exception_message="X: no",
-                         exception_stack_trace="AnonymousBlock: line 4, column 9", debug_log="log text")
+    outcome = ApexResult(
+        compiled=True,
+        success=False,
+        line=4,
+        column=9,
+        exception_message="X: no",
+        exception_stack_trace="AnonymousBlock: line 4, column 9",
+        debug_log="log text",
+    )
     provider = FakeProvider(apex_outcome=outcome)
     events: list[Event] = []
     plan = _plan({"dev": (desired(script()), provider)}, State())

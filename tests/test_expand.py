@@ -69,8 +69,9 @@ def test_grants_carry_the_org_suffix_and_expiry(every_key: Config) -> None:
     uat, prod = expand(every_key, "uat"), expand(every_key, "prod")
 
     grant = uat.resources[addr("permission_set_grant:Sales_Ops/alice@acme.com.uat")]
-    assert grant == PermissionSetGrant(permission_set="Sales_Ops", username="alice@acme.com.uat",
-                                       expires=date(2099, 6, 30))
+    assert grant == PermissionSetGrant(
+        permission_set="Sales_Ops", username="alice@acme.com.uat", expires=date(2099, 6, 30)
+    )
     assert addr("permission_set_grant:Sales_Ops/alice@acme.com") in prod.resources
 
 
@@ -79,10 +80,14 @@ def test_picklists_keep_value_order_labels_defaults_and_modes(every_key: Config)
 
     assert uat.resources[addr("picklist:Account.Tier__c")] == Picklist(
         target="Account.Tier__c",
-        values=(PicklistValue(name="Gold", label="Gold"),
-                PicklistValue(name="Silver", label="Silver", default=True),
-                PicklistValue(name="Bronze", label="Bronze tier", active=False)),
-        sorted=True, mode="exact")
+        values=(
+            PicklistValue(name="Gold", label="Gold"),
+            PicklistValue(name="Silver", label="Silver", default=True),
+            PicklistValue(name="Bronze", label="Bronze tier", active=False),
+        ),
+        sorted=True,
+        mode="exact",
+    )
     regions = uat.resources[addr("picklist:gvs:Regions")]
     assert isinstance(regions, Picklist)
     assert (regions.sorted, regions.mode, regions.default_value) == (None, "additive", "Other")
@@ -102,16 +107,18 @@ def test_variables_are_substituted_per_org(every_key: Config) -> None:
 def test_layout_assignments_are_one_per_profile(every_key: Config) -> None:
     layout = expand(every_key, "dev").resources[addr("layout_assignment:Sales Manager/Account/Enterprise")]
 
-    assert layout == LayoutAssignment(profile="Sales Manager", object="Account", record_type="Enterprise",
-                                      layout="Account Enterprise Layout")
+    assert layout == LayoutAssignment(
+        profile="Sales Manager", object="Account", record_type="Enterprise", layout="Account Enterprise Layout"
+    )
 
 
 def test_apex_scripts_carry_file_hash_policy_and_body(every_key: Config) -> None:
     script = expand(every_key, "uat").resources[addr("apex:backfill-tiers")]
     body = (CONFIGS / "every-key" / "scripts" / "backfill_tiers.apex").read_text(encoding="utf-8")
 
-    assert script == ApexScript(name="backfill-tiers", file="scripts/backfill_tiers.apex",
-                                sha256=sha256_hex(body), run="on_change", body=body)
+    assert script == ApexScript(
+        name="backfill-tiers", file="scripts/backfill_tiers.apex", sha256=sha256_hex(body), run="on_change", body=body
+    )
 
 
 def test_after_and_before_become_edges(every_key: Config) -> None:
@@ -135,8 +142,10 @@ def test_references_missing_from_an_org_are_dropped(every_key: Config) -> None:
     dev = expand(every_key, "dev")
 
     tier = addr("picklist:Account.Tier__c")
-    assert dev.edges == {(tier, addr("layout_assignment:Sales User/Account/Enterprise")),
-                         (tier, addr("layout_assignment:Sales Manager/Account/Enterprise"))}
+    assert dev.edges == {
+        (tier, addr("layout_assignment:Sales User/Account/Enterprise")),
+        (tier, addr("layout_assignment:Sales Manager/Account/Enterprise")),
+    }
 
 
 def test_locations_and_exclusive_assignables(every_key: Config) -> None:
@@ -150,7 +159,9 @@ def test_locations_and_exclusive_assignables(every_key: Config) -> None:
 
 
 def test_an_assignable_reference_never_orders_a_grant_after_itself(tmp_path: Path) -> None:
-    config = load_text(tmp_path, """\
+    config = load_text(
+        tmp_path,
+        """\
 [orgs.dev]
 sf_alias = "acme-dev"
 
@@ -163,7 +174,8 @@ exclusive = true
 permission_set_group = "Bundle"
 users = ["alice@acme.com"]
 after = ["permission_set_grant:group:Bundle"]
-""")
+""",
+    )
     dev = expand(config, "dev")
     alice, bob = (addr(f"permission_set_grant:group:Bundle/{user}@acme.com") for user in ("alice", "bob"))
 
@@ -172,7 +184,9 @@ after = ["permission_set_grant:group:Bundle"]
 
 
 def test_the_same_address_for_disjoint_orgs_is_allowed(tmp_path: Path) -> None:
-    config = load_text(tmp_path, """\
+    config = load_text(
+        tmp_path,
+        """\
 [orgs.dev]
 sf_alias = "acme-dev"
 
@@ -190,7 +204,8 @@ profile = "Sales User"
 object = "Account"
 layout = "Prod Layout"
 orgs = ["prod"]
-""")
+""",
+    )
     layouts = {}
     for org in ("dev", "prod"):
         layout = expand(config, org).resources[addr("layout_assignment:Sales User/Account")]
@@ -201,7 +216,9 @@ orgs = ["prod"]
 
 
 def test_a_reference_valid_in_one_org_only_is_accepted(tmp_path: Path) -> None:
-    config = load_text(tmp_path, """\
+    config = load_text(
+        tmp_path,
+        """\
 [orgs.dev]
 sf_alias = "acme-dev"
 
@@ -217,7 +234,8 @@ orgs = ["uat"]
 permission_set = "Sales_Ops"
 users = ["alice@acme.com"]
 after = ["picklist:Account.Tier__c"]
-""")
+""",
+    )
 
     assert expand(config, "dev").edges == frozenset()
     assert len(expand(config, "uat").edges) == 1
@@ -225,7 +243,9 @@ after = ["picklist:Account.Tier__c"]
 
 def test_a_malformed_placeholder_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
-        load_text(tmp_path, """\
+        load_text(
+            tmp_path,
+            """\
 [orgs.dev]
 sf_alias = "acme-dev"
 
@@ -233,7 +253,8 @@ sf_alias = "acme-dev"
 profile = "${region}"
 object = "Account"
 layout = "Account Layout"
-""")
+""",
+        )
     [problem] = caught.value.problems
 
     assert problem.message == "[[layout_assignment]] #1: malformed placeholder `${region}`"
@@ -242,7 +263,9 @@ layout = "Account Layout"
 
 def test_an_unknown_variable_names_every_org_missing_it(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
-        load_text(tmp_path, """\
+        load_text(
+            tmp_path,
+            """\
 [orgs.dev]
 sf_alias = "acme-dev"
 
@@ -252,7 +275,8 @@ sf_alias = "acme-uat"
 [[permission_set_grant]]
 permission_set = "Sales_Ops"
 users = ["${var.admin}"]
-""")
+""",
+        )
     [problem] = caught.value.problems
 
     assert "unknown variable `${var.admin}` for orgs dev, uat" in problem.message
@@ -278,8 +302,9 @@ def _quickstart_targets(*texts: str, managed: dict[str, set[Address]] | None = N
 
 
 def test_a_target_is_read_like_an_after_reference_in_each_org() -> None:
-    chosen = _quickstart_targets("permission_set_grant:Sales_Ops/alice@acme.com",
-                                 "permission_set_grant:group:Sales_Bundle")
+    chosen = _quickstart_targets(
+        "permission_set_grant:Sales_Ops/alice@acme.com", "permission_set_grant:group:Sales_Bundle"
+    )
     assert chosen["dev"] == {
         Address("permission_set_grant", "Sales_Ops/alice@acme.com"),
         Address("permission_set_grant", "group:Sales_Bundle/alice@acme.com"),
@@ -297,8 +322,9 @@ def test_a_target_that_names_nothing_is_an_error_with_a_suggestion() -> None:
 
 def test_a_target_managed_only_in_state_and_an_exclusive_member_are_accepted() -> None:
     removed = Address("layout_assignment", "Admin/Account")
-    chosen = _quickstart_targets(str(removed), "permission_set_grant:Sales_Ops/carol@acme.com.uat",
-                                 managed={"uat": {removed}})
+    chosen = _quickstart_targets(
+        str(removed), "permission_set_grant:Sales_Ops/carol@acme.com.uat", managed={"uat": {removed}}
+    )
     assert chosen["uat"] == {removed, Address("permission_set_grant", "Sales_Ops/carol@acme.com.uat")}
     assert chosen["dev"] == {Address("permission_set_grant", "Sales_Ops/carol@acme.com.uat")}
 

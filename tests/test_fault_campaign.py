@@ -43,8 +43,16 @@ from tests.support.scenario import (
     write_config,
 )
 
-FAULTS = ["503", "500_empty", "unable_to_lock_row", "invalid_session", "request_limit_total",
-          "request_limit_concurrent", "drop", "drop_after"]
+FAULTS = [
+    "503",
+    "500_empty",
+    "unable_to_lock_row",
+    "invalid_session",
+    "request_limit_total",
+    "request_limit_concurrent",
+    "drop",
+    "drop_after",
+]
 STAGES = ["read", "metadata", "create", "delete", "apex"]
 LOST = {"500_empty", "drop", "drop_after"}
 
@@ -196,8 +204,9 @@ def outcome(run: list[dict[str, Any]]) -> str:
 
 
 @pytest.mark.parametrize("fault", [f for f in FAULTS if f != "request_limit_total"])
-def test_faults_that_are_retried_at_every_stage(campaign: Callable[[bool], Campaign], waits: list[float],
-                                                fault: str) -> None:
+def test_faults_that_are_retried_at_every_stage(
+    campaign: Callable[[bool], Campaign], waits: list[float], fault: str
+) -> None:
     """One apply meets the fault once at each stage where it is retried (all five, or all but Apex for a
     lost answer): every rule fires once and the apply still converges the org."""
     org = campaign(False)

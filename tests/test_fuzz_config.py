@@ -20,18 +20,90 @@ from hypothesis import strategies as st
 from tests.support.cli import invoke
 from tests.support.scenario import snapshot
 
-WORDS = ["dev", "uat", "prod", "sandbox", "Account.Tier__c", "Case.Severity__c", "Regions", "Industry",
-         "Sales_Ops", "Sales_Bundle", "Sales User", "Account Layout", "Account", "Enterprise",
-         "alice@acme.com", "bob", "orgs/dev.json", "scripts/hello.apex", "../../etc/passwd", "/etc/passwd",
-         "picklist:Account.Tier__c", "apex:hello", "permission_set_grant:Sales_Ops", "${var.x}", "${nope}",
-         "once", "always", "on_change", "exact", "additive", "access_token", "password", "SF_TOKEN",
-         "https://127.0.0.1:8443", "62.0", "", " ", "\u00e9t\u00e9", "a\\b"]
-ORG_KEYS = ["emulator", "sf_alias", "instance_url", "auth", "username_suffix", "tags", "protected", "ca_cert",
-            "api_version", "login_url", "vars", "token", "password", "nonsense"]
-ENTRY_KEYS = ["field", "global_value_set", "standard_value_set", "values", "default", "mode", "sorted",
-              "profile", "profiles", "object", "record_type", "layout", "permission_set",
-              "permission_set_group", "users", "exclusive", "expires", "name", "file", "run", "after",
-              "orgs", "tags", "secret", "x"]
+WORDS = [
+    "dev",
+    "uat",
+    "prod",
+    "sandbox",
+    "Account.Tier__c",
+    "Case.Severity__c",
+    "Regions",
+    "Industry",
+    "Sales_Ops",
+    "Sales_Bundle",
+    "Sales User",
+    "Account Layout",
+    "Account",
+    "Enterprise",
+    "alice@acme.com",
+    "bob",
+    "orgs/dev.json",
+    "scripts/hello.apex",
+    "../../etc/passwd",
+    "/etc/passwd",
+    "picklist:Account.Tier__c",
+    "apex:hello",
+    "permission_set_grant:Sales_Ops",
+    "${var.x}",
+    "${nope}",
+    "once",
+    "always",
+    "on_change",
+    "exact",
+    "additive",
+    "access_token",
+    "password",
+    "SF_TOKEN",
+    "https://127.0.0.1:8443",
+    "62.0",
+    "",
+    " ",
+    "\u00e9t\u00e9",
+    "a\\b",
+]
+ORG_KEYS = [
+    "emulator",
+    "sf_alias",
+    "instance_url",
+    "auth",
+    "username_suffix",
+    "tags",
+    "protected",
+    "ca_cert",
+    "api_version",
+    "login_url",
+    "vars",
+    "token",
+    "password",
+    "nonsense",
+]
+ENTRY_KEYS = [
+    "field",
+    "global_value_set",
+    "standard_value_set",
+    "values",
+    "default",
+    "mode",
+    "sorted",
+    "profile",
+    "profiles",
+    "object",
+    "record_type",
+    "layout",
+    "permission_set",
+    "permission_set_group",
+    "users",
+    "exclusive",
+    "expires",
+    "name",
+    "file",
+    "run",
+    "after",
+    "orgs",
+    "tags",
+    "secret",
+    "x",
+]
 SECTIONS = ["picklist", "layout_assignment", "permission_set_grant", "apex", "picklists", "grant"]
 
 scalars = st.one_of(
@@ -76,7 +148,7 @@ def damaged(draw: st.DrawFn, raw: bytes) -> bytes:
         elif op == "insert":
             data[at:at] = draw(st.binary(min_size=1, max_size=4))
         elif op == "delete":
-            del data[at:at + draw(st.integers(min_value=1, max_value=8))]
+            del data[at : at + draw(st.integers(min_value=1, max_value=8))]
         else:
             del data[at:]
     return bytes(data)
@@ -108,8 +180,7 @@ def check_validate(raw: bytes) -> None:
         assert snapshot(root) == before
 
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow],
-                derandomize=True)
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 
 
 @FUZZ
@@ -129,10 +200,18 @@ def test_random_documents_with_damaged_bytes(document: dict[str, Any], data: st.
 
 def test_a_valid_document_passes() -> None:
     """The harness itself: a good configuration validates with exit 0."""
-    document = {"version": 1, "orgs": {"dev": {"emulator": "orgs/dev.json"}},
-                "apex": [{"name": "hello", "file": "scripts/hello.apex", "run": "once"}],
-                "permission_set_grant": [{"permission_set": "Sales_Ops", "users": ["alice@acme.com"],
-                                          "expires": datetime(2030, 1, 1, tzinfo=UTC).date()}]}
+    document = {
+        "version": 1,
+        "orgs": {"dev": {"emulator": "orgs/dev.json"}},
+        "apex": [{"name": "hello", "file": "scripts/hello.apex", "run": "once"}],
+        "permission_set_grant": [
+            {
+                "permission_set": "Sales_Ops",
+                "users": ["alice@acme.com"],
+                "expires": datetime(2030, 1, 1, tzinfo=UTC).date(),
+            }
+        ],
+    }
     raw = to_toml(document)
     assert raw is not None
     with tempfile.TemporaryDirectory() as tmp:

@@ -26,8 +26,9 @@ def record(run_id: str, kind: str, at: str = "2030-01-01T10:00:00+00:00", **fiel
 
 
 def start(run_id: str, orgs: list[str], changes: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
-    return record(run_id, "run_start", operation="apply", user="ada", host="ci-7", orgs=orgs,
-                  plan_file="", changes=changes or {})
+    return record(
+        run_id, "run_start", operation="apply", user="ada", host="ci-7", orgs=orgs, plan_file="", changes=changes or {}
+    )
 
 
 def planned(address: str, action: str = "update") -> dict[str, Any]:
@@ -39,20 +40,41 @@ def test_a_finished_run_keeps_plan_order_results_totals_and_who() -> None:
     records = [
         start("r1", ["dev"], changes),
         record("r1", "result", org="dev", address="picklist:Account.Tier__c", ok=True, message="saved"),
-        record("r1", "result", org="dev", address="apex:a", ok=False, message="compile error",
-               apex={"compiled": False, "success": False, "line": 3, "column": 26, "compile_problem": "Missing"},
-               seconds=0.25),
+        record(
+            "r1",
+            "result",
+            org="dev",
+            address="apex:a",
+            ok=False,
+            message="compile error",
+            apex={"compiled": False, "success": False, "line": 3, "column": 26, "compile_problem": "Missing"},
+            seconds=0.25,
+        ),
         record("r1", "skipped", org="dev", address="apex:b", ok=False, message="upstream failed: apex:a"),
-        record("r1", "run_end", at="2030-01-01T10:00:05+00:00", ok=False, orgs={
-            "dev": {"applied": 1, "failed": 1, "skipped": 1, "api_calls": 4, "seconds": 1.5, "error": ""}}),
+        record(
+            "r1",
+            "run_end",
+            at="2030-01-01T10:00:05+00:00",
+            ok=False,
+            orgs={"dev": {"applied": 1, "failed": 1, "skipped": 1, "api_calls": 4, "seconds": 1.5, "error": ""}},
+        ),
     ]
     run = build_run("r1", records)
     assert (run.status, run.user, run.host, run.operation, run.seconds, run.api_calls) == (
-        "failed", "ada", "ci-7", "apply", 5.0, 4)
+        "failed",
+        "ada",
+        "ci-7",
+        "apply",
+        5.0,
+        4,
+    )
     [dev] = run.orgs
     assert (dev.status, dev.applied, dev.failed, dev.skipped, dev.seconds) == ("failed", 1, 1, 1, 1.5)
     assert [(c.address, c.action, c.status) for c in dev.changes] == [
-        ("picklist:Account.Tier__c", "update", "ok"), ("apex:a", "run", "failed"), ("apex:b", "run", "skipped")]
+        ("picklist:Account.Tier__c", "update", "ok"),
+        ("apex:a", "run", "failed"),
+        ("apex:b", "run", "skipped"),
+    ]
     assert dev.changes[1].apex is not None and dev.changes[1].apex.position == "3:26"
     assert dev.changes[1].apex.problem == "Missing" and dev.changes[1].seconds == 0.25
     assert [c.address for c in run.scripts] == ["apex:a"]
@@ -70,8 +92,17 @@ def test_a_run_without_run_end_is_interrupted_and_unreached_changes_are_not_run(
 
 
 def test_a_run_stopped_on_request_is_interrupted_too() -> None:
-    records = [start("r3", ["dev"]), record("r3", "run_end", ok=False, orgs={
-        "dev": {"applied": 0, "failed": 0, "skipped": 2, "api_calls": 0, "seconds": 0.1, "error": "interrupted"}})]
+    records = [
+        start("r3", ["dev"]),
+        record(
+            "r3",
+            "run_end",
+            ok=False,
+            orgs={
+                "dev": {"applied": 0, "failed": 0, "skipped": 2, "api_calls": 0, "seconds": 0.1, "error": "interrupted"}
+            },
+        ),
+    ]
     assert build_run("r3", records).status == "interrupted"
 
 
@@ -104,11 +135,15 @@ def test_a_torn_line_is_skipped_with_a_warning(tmp_path: Path) -> None:
 
 
 def _failed_apply_and_apex_run(tmp_path: Path) -> tuple[Project, str, str]:
-    project = make_project(tmp_path, ["dev", "uat"], [
-        {"name": "thrower", "file": "scripts/thrower.apex", "run": "always", "orgs": ["dev"]},
-        {"name": "after-thrower", "file": "scripts/good.apex", "after": ["apex:thrower"], "orgs": ["dev"]},
-        {"name": "hello", "file": "scripts/good.apex", "orgs": ["uat"]},
-    ])
+    project = make_project(
+        tmp_path,
+        ["dev", "uat"],
+        [
+            {"name": "thrower", "file": "scripts/thrower.apex", "run": "always", "orgs": ["dev"]},
+            {"name": "after-thrower", "file": "scripts/good.apex", "after": ["apex:thrower"], "orgs": ["dev"]},
+            {"name": "hello", "file": "scripts/good.apex", "orgs": ["uat"]},
+        ],
+    )
     project.write_script("thrower.apex", RUNTIME_ERROR)
     project.write_script("good.apex", GOOD)
     assert project.apply().exit_code == 1
@@ -156,7 +191,9 @@ def test_history_json_filters_by_org_and_limit(tmp_path: Path) -> None:
     shown = json.loads(project.invoke("history", "show", apply_id, "--format", "json").output)
     dev = next(org for org in shown["orgs"] if org["org"] == "dev")
     assert [(c["address"], c["status"]) for c in dev["changes"]] == [
-        ("apex:thrower", "failed"), ("apex:after-thrower", "skipped")]
+        ("apex:thrower", "failed"),
+        ("apex:after-thrower", "skipped"),
+    ]
     assert dev["changes"][0]["apex"]["line"] == 2 and dev["changes"][0]["script"]["run"] == "always"
 
 
@@ -193,10 +230,15 @@ def test_a_journal_written_by_the_previous_release_reads_the_same(tmp_path: Path
     shutil.copyfile(PREVIOUS_RELEASE, tmp_path / ".reconcile" / "history.jsonl")
     runs = read_runs(Journal(tmp_path / ".reconcile" / "history.jsonl"))
     assert [(run.operation, run.status) for run in runs] == [("apex", "ok"), ("apply", "failed")]
-    golden.check("history-previous-release.json",
-                 json.dumps([run.model_dump(mode="json") for run in runs], indent=2, ensure_ascii=False) + "\n")
-    shown = [project.invoke("history"), *(project.invoke("history", "show", run.run_id) for run in runs),
-             project.invoke("history", "--format", "json")]
+    golden.check(
+        "history-previous-release.json",
+        json.dumps([run.model_dump(mode="json") for run in runs], indent=2, ensure_ascii=False) + "\n",
+    )
+    shown = [
+        project.invoke("history"),
+        *(project.invoke("history", "show", run.run_id) for run in runs),
+        project.invoke("history", "--format", "json"),
+    ]
     assert all(result.exit_code == 0 for result in shown), [result.output for result in shown]
     golden.check("history-previous-release.txt", "".join(result.output for result in shown))
 

@@ -69,31 +69,57 @@ def _addresses(entry: dict[str, Any]) -> int:
 def test_entries_are_grouped_tidy_and_without_the_suffix(tmp_path: Path) -> None:
     _, alpha = _import(tmp_path / "a", "alpha")
     assert alpha["picklist"] == [
-        {"field": "Account.acme__Segment__c", "values": ["Small", {"name": "Large", "label": "Large accounts"}],
-         "orgs": ["alpha"]},
-        {"field": "Account.Tier__c", "values": ["Gold", "Silver", {"name": "Bronze", "label": "Bronze tier"}],
-         "default": "Silver", "orgs": ["alpha"]},
+        {
+            "field": "Account.acme__Segment__c",
+            "values": ["Small", {"name": "Large", "label": "Large accounts"}],
+            "orgs": ["alpha"],
+        },
+        {
+            "field": "Account.Tier__c",
+            "values": ["Gold", "Silver", {"name": "Bronze", "label": "Bronze tier"}],
+            "default": "Silver",
+            "orgs": ["alpha"],
+        },
         {"global_value_set": "Regions", "values": ["EMEA", "AMER", "APAC"], "orgs": ["alpha"]},
         {"standard_value_set": "Industry", "values": ["Banking", "Energy", "Retail"], "orgs": ["alpha"]},
     ]
     assert alpha["permission_set_grant"] == [
-        {"permission_set": "acme__Billing_Admin", "users": ["dave@acme.com"], "expires": date(2031, 6, 30),
-         "orgs": ["alpha"]},
+        {
+            "permission_set": "acme__Billing_Admin",
+            "users": ["dave@acme.com"],
+            "expires": date(2031, 6, 30),
+            "orgs": ["alpha"],
+        },
         {"permission_set": "Sales_Ops", "users": ["alice@acme.com", "bob@acme.com"], "orgs": ["alpha"]},
-        {"permission_set": "Service_Desk", "users": ["carol@acme.com", "dave@acme.com"],
-         "expires": date(2031, 6, 30), "orgs": ["alpha"]},
+        {
+            "permission_set": "Service_Desk",
+            "users": ["carol@acme.com", "dave@acme.com"],
+            "expires": date(2031, 6, 30),
+            "orgs": ["alpha"],
+        },
         {"permission_set_group": "Sales_Bundle", "users": ["alice@acme.com"], "orgs": ["alpha"]},
     ]
     enterprise = [e for e in alpha["layout_assignment"] if e.get("record_type") == "Enterprise"]
     assert enterprise == [
-        {"profiles": ["Sales Manager", "Sales User"], "object": "Account", "record_type": "Enterprise",
-         "layout": "Account Enterprise Layout", "orgs": ["alpha"]},
-        {"profiles": ["Custom: Marketing Profile", "System Administrator"], "object": "Account",
-         "record_type": "Enterprise", "layout": "Account Layout", "orgs": ["alpha"]},
+        {
+            "profiles": ["Sales Manager", "Sales User"],
+            "object": "Account",
+            "record_type": "Enterprise",
+            "layout": "Account Enterprise Layout",
+            "orgs": ["alpha"],
+        },
+        {
+            "profiles": ["Custom: Marketing Profile", "System Administrator"],
+            "object": "Account",
+            "record_type": "Enterprise",
+            "layout": "Account Layout",
+            "orgs": ["alpha"],
+        },
     ]
     _, beta = _import(tmp_path / "b", "beta", "permission_set_grant")
     assert beta["permission_set_grant"] == [
-        {"permission_set": "Sales_Ops", "users": ["alice@acme.com", "carol@acme.com"], "orgs": ["beta"]}]
+        {"permission_set": "Sales_Ops", "users": ["alice@acme.com", "carol@acme.com"], "orgs": ["beta"]}
+    ]
 
 
 def test_import_to_stdout_is_stable_and_skips_what_the_config_declares(tmp_path: Path) -> None:
@@ -111,11 +137,14 @@ def test_import_to_stdout_is_stable_and_skips_what_the_config_declares(tmp_path:
 def test_short_arrays_of_scalars_are_written_on_one_line_and_long_ones_one_item_per_line() -> None:
     users = [f"user{n:02d}@acme-corporation.example.com" for n in range(4)]
     grants = [PermissionSetGrant(permission_set="Sales_Ops", username=user) for user in users]
-    layouts = [LayoutAssignment(profile=profile, object="Account", layout="Account Layout")
-               for profile in ("Sales User", "Sales Manager")]
+    layouts = [
+        LayoutAssignment(profile=profile, object="Account", layout="Account Layout")
+        for profile in ("Sales User", "Sales Manager")
+    ]
     tier = Picklist(target="Account.Tier__c", values=(PicklistValue(name="Gold"), PicklistValue(name="Silver")))
-    regions = Picklist(target="gvs:Regions",
-                       values=(PicklistValue(name="EMEA"), PicklistValue(name="APAC", label="Asia")))
+    regions = Picklist(
+        target="gvs:Regions", values=(PicklistValue(name="EMEA"), PicklistValue(name="APAC", label="Asia"))
+    )
     entries = build_entries([*grants, *layouts, tier, regions], "qa", "")
     assert entries.toml() == (
         "[[picklist]]\n"
@@ -149,15 +178,22 @@ def test_an_imported_file_holds_no_one_item_array_over_three_lines(tmp_path: Pat
     result = fleet.invoke("import", "--org", "alpha")
     assert result.exit_code == 0, result.output
     assert 'orgs = ["alpha"]\n' in result.stdout
-    assert "[\n    \"alpha\",\n]" not in result.stdout
+    assert '[\n    "alpha",\n]' not in result.stdout
     assert all(len(line) <= LINE_WIDTH for line in result.stdout.splitlines() if not line.startswith("#"))
 
 
-SCALARS = st.one_of(st.text(), st.integers(), st.booleans(), st.dates(),
-                    st.sampled_from(['a", "b', "x,\n]", "[", "{", "  ", "\\", "é", "#", "= ["]))
-VALUES = st.one_of(SCALARS, st.lists(SCALARS, max_size=6),
-                   st.lists(st.one_of(SCALARS, st.dictionaries(st.sampled_from(["name", "label"]), SCALARS)),
-                            max_size=4))
+SCALARS = st.one_of(
+    st.text(),
+    st.integers(),
+    st.booleans(),
+    st.dates(),
+    st.sampled_from(['a", "b', "x,\n]", "[", "{", "  ", "\\", "é", "#", "= ["]),
+)
+VALUES = st.one_of(
+    SCALARS,
+    st.lists(SCALARS, max_size=6),
+    st.lists(st.one_of(SCALARS, st.dictionaries(st.sampled_from(["name", "label"]), SCALARS)), max_size=4),
+)
 
 
 @given(st.lists(st.dictionaries(st.text(min_size=1), VALUES, min_size=1), min_size=1, max_size=3))
@@ -183,11 +219,16 @@ def test_what_entries_cannot_express_is_left_out_with_a_reason() -> None:
     placeholder = Picklist(target="gvs:Tmpl", values=(PicklistValue(name="${x}"),))
     kept = PermissionSetGrant(permission_set="Sales_Ops", username="alice@acme.com.uat")
     entries = build_entries([inactive, robot, slashed, placeholder, kept], "uat", ".uat")
-    assert entries.sections == {"permission_set_grant": [
-        {"permission_set": "Sales_Ops", "users": ["alice@acme.com"], "orgs": ["uat"]}]}
+    assert entries.sections == {
+        "permission_set_grant": [{"permission_set": "Sales_Ops", "users": ["alice@acme.com"], "orgs": ["uat"]}]
+    }
     reasons = {str(skipped.address): skipped.reason for skipped in entries.skipped}
-    assert sorted(reasons) == ["layout_assignment:A/B/Account", "permission_set_grant:Sales_Ops/robot@acme.com",
-                               "picklist:gvs:Old", "picklist:gvs:Tmpl"]
+    assert sorted(reasons) == [
+        "layout_assignment:A/B/Account",
+        "permission_set_grant:Sales_Ops/robot@acme.com",
+        "picklist:gvs:Old",
+        "picklist:gvs:Tmpl",
+    ]
     assert "suffix '.uat'" in reasons["permission_set_grant:Sales_Ops/robot@acme.com"]
     assert strip_suffix("alice@acme.com.UAT", ".uat") == "alice@acme.com"
     assert strip_suffix(".uat", ".uat") is None
@@ -197,15 +238,24 @@ def _wide_seed(fields: int, profiles: int) -> dict[str, Any]:
     return {
         "schema_version": 1,
         "organization": {"name": "Wide", "is_sandbox": True, "daily_api_limit": 100000},
-        "profiles": [{"name": "System Administrator", "full_name": "Admin"},
-                     *({"name": f"Profile {n:02d}"} for n in range(profiles - 1))],
+        "profiles": [
+            {"name": "System Administrator", "full_name": "Admin"},
+            *({"name": f"Profile {n:02d}"} for n in range(profiles - 1)),
+        ],
         "users": [{"username": f"user{n}@acme.com", "profile": "System Administrator"} for n in range(30)],
         "permission_sets": [{"name": "Sales_Ops", "label": "Sales Ops"}],
-        "objects": [{"name": "Account", "layouts": ["Account Layout"],
-                     "fields": [{"name": f"Pick{n:02d}__c", "type": "Picklist", "values": ["A", "B"]}
-                                for n in range(fields)]}],
-        "permission_set_assignments": [{"username": f"user{n}@acme.com", "permission_set": "Sales_Ops"}
-                                       for n in range(30)],
+        "objects": [
+            {
+                "name": "Account",
+                "layouts": ["Account Layout"],
+                "fields": [
+                    {"name": f"Pick{n:02d}__c", "type": "Picklist", "values": ["A", "B"]} for n in range(fields)
+                ],
+            }
+        ],
+        "permission_set_assignments": [
+            {"username": f"user{n}@acme.com", "permission_set": "Sales_Ops"} for n in range(30)
+        ],
     }
 
 
@@ -213,8 +263,15 @@ def test_inventory_is_batched(start_org: Any, monkeypatch: pytest.MonkeyPatch) -
     fields, profiles = 25, 12
     handle = start_org(_wide_seed(fields, profiles), name="wide")
     monkeypatch.setenv("WIDE_TOKEN", handle.access_token)
-    provider = connect(OrgConnection(name="wide", instance_url=handle.instance_url, auth_method="access_token",
-                                     auth={"token_env": "WIDE_TOKEN"}, ca_cert=handle.ca_cert))
+    provider = connect(
+        OrgConnection(
+            name="wide",
+            instance_url=handle.instance_url,
+            auth_method="access_token",
+            auth={"token_env": "WIDE_TOKEN"},
+            ca_cert=handle.ca_cert,
+        )
+    )
     try:
         picklists = provider.inventory("picklist")
         assert len(picklists) == fields

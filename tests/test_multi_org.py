@@ -83,16 +83,25 @@ class Fleet:
         return data
 
 
-def make_fleet(tmp_path: Path, orgs: tuple[str, ...] = ("alpha", "beta", "gamma"),
-               entries: str = FLEET_ENTRIES, extra: Mapping[str, str] | None = None) -> Fleet:
+def make_fleet(
+    tmp_path: Path,
+    orgs: tuple[str, ...] = ("alpha", "beta", "gamma"),
+    entries: str = FLEET_ENTRIES,
+    extra: Mapping[str, str] | None = None,
+) -> Fleet:
     """A fleet of ``orgs`` declaring ``entries``; ``extra`` adds files (name -> text) to the directory."""
     root = tmp_path / "fleet"
     (root / "orgs").mkdir(parents=True)
     lines = ["version = 1", ""]
     for org in orgs:
         shutil.copy(SEEDS / f"multi_{org}.json", root / "orgs" / f"{org}.json")
-        lines += [f"[orgs.{org}]", f'emulator = "orgs/{org}.json"', f'username_suffix = "{SUFFIXES[org]}"',
-                  f"tags = {json.dumps(TAGS[org])}", ""]
+        lines += [
+            f"[orgs.{org}]",
+            f'emulator = "orgs/{org}.json"',
+            f'username_suffix = "{SUFFIXES[org]}"',
+            f"tags = {json.dumps(TAGS[org])}",
+            "",
+        ]
     (root / "reconcile.toml").write_text("\n".join(lines) + entries, encoding="utf-8")
     for name, text in (extra or {}).items():
         (root / name).write_text(text, encoding="utf-8")
@@ -128,9 +137,11 @@ def test_a_parallel_apply_converges_every_org(tmp_path: Path) -> None:
     state = fleet.state()
     assert sorted(state.orgs) == ["alpha", "beta", "gamma"]
     grants = [address for address in state.orgs["gamma"].resources if address.startswith("permission_set_grant:")]
-    assert sorted(grants) == ["permission_set_grant:Sales_Ops/alice@acme.com.gamma",
-                              "permission_set_grant:Sales_Ops/bob@acme.com.gamma",
-                              "permission_set_grant:group:Sales_Bundle/alice@acme.com.gamma"]
+    assert sorted(grants) == [
+        "permission_set_grant:Sales_Ops/alice@acme.com.gamma",
+        "permission_set_grant:Sales_Ops/bob@acme.com.gamma",
+        "permission_set_grant:group:Sales_Bundle/alice@acme.com.gamma",
+    ]
 
 
 def test_org_and_tag_select_the_orgs_planned(tmp_path: Path) -> None:

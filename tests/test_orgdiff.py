@@ -16,16 +16,17 @@ from tests.test_multi_org import FLEET_ENTRIES, make_fleet
 
 
 def _grant(username: str, expires: str | None = None) -> PermissionSetGrant:
-    return PermissionSetGrant.model_validate({"permission_set": "Sales_Ops", "username": username,
-                                              "expires": expires})
+    return PermissionSetGrant.model_validate({"permission_set": "Sales_Ops", "username": username, "expires": expires})
 
 
 def test_usernames_compare_without_their_org_suffix() -> None:
     assert canonical_address(_grant("alice@acme.com.uat").address, ".uat") == _grant("alice@acme.com").address
     assert canonical_address(_grant("robot@acme.com").address, ".uat") == _grant("robot@acme.com").address
     source = {canonical_address(g.address, ""): g for g in (_grant("alice@acme.com"), _grant("bob@acme.com"))}
-    target = {canonical_address(g.address, ".uat"): g
-              for g in (_grant("alice@acme.com.uat", "2030-01-31"), _grant("carol@acme.com.uat"))}
+    target = {
+        canonical_address(g.address, ".uat"): g
+        for g in (_grant("alice@acme.com.uat", "2030-01-31"), _grant("carol@acme.com.uat"))
+    }
     changes = compare(source, target, ".uat", names=("dev", "uat"))
     assert [(c.action.symbol, str(c.address), c.reason) for c in changes] == [
         ("~", "permission_set_grant:Sales_Ops/alice@acme.com.uat", "expires 2030-01-31 in uat, never in dev"),
@@ -37,21 +38,41 @@ def test_usernames_compare_without_their_org_suffix() -> None:
 
 
 def test_picklists_compare_active_values_labels_and_default() -> None:
-    source = Picklist(target="Account.Tier__c", values=(
-        PicklistValue(name="Gold"), PicklistValue(name="Silver", default=True),
-        PicklistValue(name="Old", active=False)))
-    same_choices = Picklist(target="Account.Tier__c", sorted=True, values=(
-        PicklistValue(name="Silver", default=True), PicklistValue(name="Gold"),
-        PicklistValue(name="Legacy", active=False)))
+    source = Picklist(
+        target="Account.Tier__c",
+        values=(
+            PicklistValue(name="Gold"),
+            PicklistValue(name="Silver", default=True),
+            PicklistValue(name="Old", active=False),
+        ),
+    )
+    same_choices = Picklist(
+        target="Account.Tier__c",
+        sorted=True,
+        values=(
+            PicklistValue(name="Silver", default=True),
+            PicklistValue(name="Gold"),
+            PicklistValue(name="Legacy", active=False),
+        ),
+    )
     address = source.address
     assert compare({address: source}, {address: same_choices}, "", names=("a", "b")) == []
 
-    target = Picklist(target="Account.Tier__c", values=(
-        PicklistValue(name="Gold", label="Gold!", default=True), PicklistValue(name="Silver", active=False),
-        PicklistValue(name="Platinum")))
+    target = Picklist(
+        target="Account.Tier__c",
+        values=(
+            PicklistValue(name="Gold", label="Gold!", default=True),
+            PicklistValue(name="Silver", active=False),
+            PicklistValue(name="Platinum"),
+        ),
+    )
     [change] = compare({address: source}, {address: target}, "", names=("a", "b"))
     assert [(d.value, d.change) for d in change.details] == [
-        ("Gold", "relabel"), ("Silver", "reactivate"), ("Platinum", "deactivate"), ("Silver", "default")]
+        ("Gold", "relabel"),
+        ("Silver", "reactivate"),
+        ("Platinum", "deactivate"),
+        ("Silver", "default"),
+    ]
     assert isinstance(change.after, Picklist)
     assert change.after.mode == "exact"
     assert [v.name for v in change.after.values] == ["Gold", "Silver"]
@@ -61,13 +82,15 @@ def test_layouts_compare_the_layout_and_text_reads_like_a_plan() -> None:
     left = LayoutAssignment(profile="Sales User", object="Account", layout="Account Layout")
     right = left.model_copy(update={"layout": "Other Layout"})
     changes = compare({left.address: left}, {right.address: right}, "", names=("dev", "uat"))
-    diff = OrgDiff(source="dev", target="uat", kinds=("layout_assignment",), scope="managed", compared=1,
-                   changes=tuple(changes))
+    diff = OrgDiff(
+        source="dev", target="uat", kinds=("layout_assignment",), scope="managed", compared=1, changes=tuple(changes)
+    )
     assert render_diff_text(diff) == (
         "Diff: what would make uat like dev (the keys the configuration manages; 1 compared)\n\n"
         "  ~ layout_assignment:Sales User/Account  (uat shows 'Other Layout')\n"
         '      ~ layout: "Other Layout" -> "Account Layout"\n\n'
-        "Diff: 0 only in dev, 1 different, 0 only in uat.\n")
+        "Diff: 0 only in dev, 1 different, 0 only in uat.\n"
+    )
 
 
 # -- against emulated orgs ---------------------------------------------------------------------------
@@ -90,8 +113,11 @@ def test_diff_of_managed_keys_is_exact(tmp_path: Path) -> None:
     ]
     tier = data["differences"][0]["details"]
     assert [(d["value"], d["change"], d["before"], d["after"]) for d in tier] == [
-        ("Silver", "relabel", "Silver (old)", "Silver"), ("Bronze", "add", None, "Bronze tier"),
-        ("Platinum", "deactivate", None, None), ("Silver", "default", "Gold", None)]
+        ("Silver", "relabel", "Silver (old)", "Silver"),
+        ("Bronze", "add", None, "Bronze tier"),
+        ("Platinum", "deactivate", None, None),
+        ("Silver", "default", "Gold", None),
+    ]
     assert data["differences"][2]["to"]["layout"] == "Account Layout"
     assert data["differences"][2]["from"]["layout"] == "Account Enterprise Layout"
     assert data["summary"] == {"only_in_from": 2, "different": 4, "only_in_to": 1}
@@ -104,8 +130,9 @@ def test_diff_of_managed_keys_is_exact(tmp_path: Path) -> None:
 
 def test_diff_of_a_whole_kind_reads_everything_of_it(tmp_path: Path) -> None:
     fleet = make_fleet(tmp_path)
-    result = fleet.invoke("diff", "--from", "alpha", "--to", "gamma", "--kind", "permission_set_grant",
-                          "--format", "json")
+    result = fleet.invoke(
+        "diff", "--from", "alpha", "--to", "gamma", "--kind", "permission_set_grant", "--format", "json"
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert (data["scope"], data["kinds"]) == ("everything", ["permission_set_grant"])
@@ -132,16 +159,28 @@ def test_diff_out_writes_entries_the_target_can_adopt(tmp_path: Path) -> None:
     assert "left out permission_set_grant:Sales_Ops/carol@acme.com.beta: only in beta" in result.stderr
     written = tomllib.loads(out.read_text(encoding="utf-8"))
     assert written["picklist"] == [
-        {"field": "Account.Tier__c", "values": ["Gold", "Silver", {"name": "Bronze", "label": "Bronze tier"}],
-         "default": "Silver", "mode": "exact", "orgs": ["beta"]},
+        {
+            "field": "Account.Tier__c",
+            "values": ["Gold", "Silver", {"name": "Bronze", "label": "Bronze tier"}],
+            "default": "Silver",
+            "mode": "exact",
+            "orgs": ["beta"],
+        },
         {"global_value_set": "Regions", "values": ["EMEA", "AMER", "APAC"], "orgs": ["beta"]},
     ]
     assert written["layout_assignment"] == [
-        {"profiles": ["Sales Manager", "Sales User"], "object": "Account", "record_type": "Enterprise",
-         "layout": "Account Enterprise Layout", "orgs": ["beta"]}]
+        {
+            "profiles": ["Sales Manager", "Sales User"],
+            "object": "Account",
+            "record_type": "Enterprise",
+            "layout": "Account Enterprise Layout",
+            "orgs": ["beta"],
+        }
+    ]
     assert written["permission_set_grant"] == [
         {"permission_set": "Sales_Ops", "users": ["bob@acme.com"], "orgs": ["beta"]},
-        {"permission_set_group": "Sales_Bundle", "users": ["alice@acme.com"], "orgs": ["beta"]}]
+        {"permission_set_group": "Sales_Bundle", "users": ["alice@acme.com"], "orgs": ["beta"]},
+    ]
 
     validated = fleet.invoke("validate")
     assert validated.exit_code == 0, validated.output
@@ -149,7 +188,8 @@ def test_diff_out_writes_entries_the_target_can_adopt(tmp_path: Path) -> None:
     assert applied.exit_code == 0, applied.output
     after = json.loads(fleet.invoke("diff", "--from", "alpha", "--to", "beta", "--format", "json").stdout)
     assert [(d["symbol"], d["address"]) for d in after["differences"]] == [
-        ("-", "permission_set_grant:Sales_Ops/carol@acme.com.beta")]
+        ("-", "permission_set_grant:Sales_Ops/carol@acme.com.beta")
+    ]
 
 
 def test_diff_refuses_one_org_twice_and_unknown_orgs(tmp_path: Path) -> None:

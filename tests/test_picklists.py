@@ -56,11 +56,17 @@ def test_a_summary_names_the_values_and_counts_past_a_few() -> None:
     assert describe_details(deactivated("Platinum", "Iron")) == "values Platinum, Iron deactivated"
     assert describe_details(deactivated("A", "B", "C")) == "values A, B, C deactivated"
     assert describe_details(deactivated("A", "B", "C", "D", "E")) == "values A, B, C and 2 more deactivated"
-    mixed = [ValueChange(value="Bronze", change="add", after="Bronze"), *deactivated("Copper"),
-             ValueChange(value="Gold", change="relabel", before="Gold", after="Gold tier"),
-             ValueChange(value="Gold", change="default", before="Silver"),
-             ValueChange(value="Silver", change="undefault"), ValueChange(value="Iron", change="reactivate")]
-    assert describe_details(mixed) == ("value Bronze added, value Copper deactivated, value Gold relabelled, "
-                                       "value Gold made default, value Silver no longer default, "
-                                       "value Iron reactivated")
+    mixed = [
+        ValueChange(value="Bronze", change="add", after="Bronze"),
+        *deactivated("Copper"),
+        ValueChange(value="Gold", change="relabel", before="Gold", after="Gold tier"),
+        ValueChange(value="Gold", change="default", before="Silver"),
+        ValueChange(value="Silver", change="undefault"),
+        ValueChange(value="Iron", change="reactivate"),
+    ]
+    assert describe_details(mixed) == (
+        "value Bronze added, value Copper deactivated, value Gold relabelled, "
+        "value Gold made default, value Silver no longer default, "
+        "value Iron reactivated"
+    )
     assert describe_details([]) == ""

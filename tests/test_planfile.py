@@ -77,8 +77,7 @@ def test_modified_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ReconcileError) as info:
         load_plan(path)
     assert str(info.value) == (
-        f"plan file {path} was modified after it was written (checksum mismatch): "
-        f"re-run `reconcile plan --out {path}`"
+        f"plan file {path} was modified after it was written (checksum mismatch): re-run `reconcile plan --out {path}`"
     )
 
 

@@ -25,9 +25,7 @@ def pv(name: str, label: str = "", *, default: bool = False, active: bool = True
 
 
 def tier(*values: PicklistValue, mode: str = "additive", sorted_: bool | None = None) -> Picklist:
-    return Picklist.model_validate(
-        {"target": "Account.Tier__c", "values": values, "mode": mode, "sorted": sorted_}
-    )
+    return Picklist.model_validate({"target": "Account.Tier__c", "values": values, "mode": mode, "sorted": sorted_})
 
 
 def layout(profile: str = "Sales User", name: str = "Account Layout") -> LayoutAssignment:
@@ -50,9 +48,7 @@ def desired(
 ) -> DesiredOrg:
     """``exclusive`` names permission sets (``Sales_Ops``, ``group:Bundle``) whose grants are exclusive."""
     groups = frozenset(Address("permission_set_grant", assignable) for assignable in exclusive)
-    return DesiredOrg(
-        org=org, resources={r.address: r for r in resources}, edges=frozenset(edges), exclusive=groups
-    )
+    return DesiredOrg(org=org, resources={r.address: r for r in resources}, edges=frozenset(edges), exclusive=groups)
 
 
 def live(*resources: Resource) -> dict[Address, Resource]:
@@ -98,8 +94,10 @@ def test_picklist_merge_keeps_org_order_relabels_reactivates_adds_and_moves_defa
         ValueChange(value="Copper", change="reactivate"),
         ValueChange(value="Bronze", change="add", after="Bronze tier"),
     }
-    assert change.reason == ("value Gold relabelled, value Gold made default, value Silver no longer default, "
-                             "value Copper reactivated, value Bronze added")
+    assert change.reason == (
+        "value Gold relabelled, value Gold made default, value Silver no longer default, "
+        "value Copper reactivated, value Bronze added"
+    )
 
 
 def test_picklist_matching_the_org_is_unchanged() -> None:
@@ -176,9 +174,7 @@ def test_a_layout_assignment_leaving_the_config_is_forgotten_not_touched() -> No
 
 def test_grant_create_and_expiry_update() -> None:
     assert one(plan_org(desired(grant("a@x")), {}, OrgState(), IDENTITY)[0]).action is Action.CREATE
-    change = one(
-        plan_org(desired(grant("a@x", expires=date(2030, 1, 1))), live(grant("a@x")), OrgState(), IDENTITY)[0]
-    )
+    change = one(plan_org(desired(grant("a@x", expires=date(2030, 1, 1))), live(grant("a@x")), OrgState(), IDENTITY)[0])
     assert change.action is Action.UPDATE and "2030-01-01" in change.reason
 
 
@@ -211,9 +207,7 @@ def test_grants_never_managed_are_left_alone() -> None:
 
 def _runs(*runs: tuple[str, bool], org_id: str = "") -> OrgState:
     at = datetime(2025, 1, 1, tzinfo=UTC)
-    return OrgState(
-        org_id=org_id, apex_runs={"backfill": [ApexRun(sha256=s, at=at, success=ok) for s, ok in runs]}
-    )
+    return OrgState(org_id=org_id, apex_runs={"backfill": [ApexRun(sha256=s, at=at, success=ok) for s, ok in runs]})
 
 
 @pytest.mark.parametrize(
@@ -251,9 +245,7 @@ def test_creates_come_first_in_graph_order_and_removals_last_in_reverse() -> Non
     old_grant, old_layout = grant("old@x"), layout(profile="Old Profile")
     state = prior((old_grant, entry(old_grant)), (old_layout, entry(old_layout)))
     backfill = script()
-    want = desired(
-        backfill, grant("new@x"), tier(pv("Gold")), edges=((backfill.address, grant("new@x").address),)
-    )
+    want = desired(backfill, grant("new@x"), tier(pv("Gold")), edges=((backfill.address, grant("new@x").address),))
     current = live(old_grant, old_layout, tier())
     changes, _ = plan_org(want, current, state, IDENTITY)
     assert [c.address for c in changes] == [
@@ -413,17 +405,19 @@ def test_an_unexpected_exception_propagates() -> None:
 def test_verify_fresh_accepts_an_unchanged_world() -> None:
     provider = FakeProvider([layout(name="Old")])
     state = State()
-    plan = build_plan(
-        config_digest="d", desired={"dev": desired(layout())}, state=state, providers={"dev": provider}
-    )
+    plan = build_plan(config_digest="d", desired={"dev": desired(layout())}, state=state, providers={"dev": provider})
     verify_fresh(plan, config_digest="d", state=state, providers={"dev": provider})
 
 
 def test_verify_fresh_leaves_an_org_that_cannot_be_read_to_fail_alone() -> None:
     healthy, locked_out = FakeProvider([layout(name="Old")]), FakeProvider([layout(name="Old")], org_id="00D2")
     state = State()
-    plan = build_plan(config_digest="d", desired={"dev": desired(layout()), "prod": desired(layout(), org="prod")},
-                      state=state, providers={"dev": healthy, "prod": locked_out})
+    plan = build_plan(
+        config_digest="d",
+        desired={"dev": desired(layout()), "prod": desired(layout(), org="prod")},
+        state=state,
+        providers={"dev": healthy, "prod": locked_out},
+    )
 
     def refuse(kind: str, keys: object) -> dict[Address, Resource]:
         raise ProviderError("login failed", org="prod")

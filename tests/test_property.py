@@ -70,9 +70,7 @@ def _picklists(draw: st.DrawFn) -> tuple[list[Resource], list[Resource], dict[st
                 sorted_ = draw(st.sampled_from((None, True, False)))
                 values = draw(_values(live=False))
                 desired.append(
-                    Picklist.model_validate(
-                        {"target": target, "values": values, "mode": mode, "sorted": sorted_}
-                    )
+                    Picklist.model_validate({"target": target, "values": values, "mode": mode, "sorted": sorted_})
                 )
         if draw(st.booleans()):
             managed = draw(st.lists(st.sampled_from(NAMES), unique=True))
@@ -97,9 +95,7 @@ def _worlds(draw: st.DrawFn) -> World:
         for resources in (live, desired):
             if draw(st.booleans()):
                 resources.append(
-                    LayoutAssignment(
-                        profile=profile, object="Account", layout=draw(st.sampled_from(("L1", "L2")))
-                    )
+                    LayoutAssignment(profile=profile, object="Account", layout=draw(st.sampled_from(("L1", "L2"))))
                 )
         if draw(st.booleans()):
             prior[f"layout_assignment:{profile}/Account"] = StateEntry(kind="layout_assignment")
@@ -110,11 +106,11 @@ def _worlds(draw: st.DrawFn) -> World:
         else []
     )
     acyclic = frozenset((a, b) for a, b in edges if a < b)
-    exclusive = frozenset(Address("permission_set_grant", assignable)
-                          for assignable in draw(st.lists(st.sampled_from(ASSIGNABLES), unique=True)))
-    want = DesiredOrg(
-        org="dev", resources={r.address: r for r in desired}, edges=acyclic, exclusive=exclusive
+    exclusive = frozenset(
+        Address("permission_set_grant", assignable)
+        for assignable in draw(st.lists(st.sampled_from(ASSIGNABLES), unique=True))
     )
+    want = DesiredOrg(org="dev", resources={r.address: r for r in desired}, edges=acyclic, exclusive=exclusive)
     return World(want, live, OrgState(resources=prior))
 
 
@@ -140,9 +136,7 @@ def _check_reached(world: World, provider: FakeProvider) -> None:
     prior = {Address.parse(a): e for a, e in world.prior.resources.items()}
     for address, resource in world.desired.resources.items():
         if isinstance(resource, Picklist):
-            managed = (
-                {str(v) for v in prior[address].attributes["managed_values"]} if address in prior else set()
-            )
+            managed = {str(v) for v in prior[address].attributes["managed_values"]} if address in prior else set()
             current = org[address]
             assert isinstance(current, Picklist)
             _check_picklist(resource, current, managed)
@@ -163,9 +157,7 @@ def test_apply_reaches_desired_and_a_second_plan_is_empty(world: World) -> None:
     state = State(orgs={"dev": world.prior})
     backend = MemoryStateBackend(state)
 
-    first = build_plan(
-        config_digest="d", desired={"dev": world.desired}, state=state, providers={"dev": provider}
-    )
+    first = build_plan(config_digest="d", desired={"dev": world.desired}, state=state, providers={"dev": provider})
     assert first.org("dev").errors == ()
     report = apply_plan(first, providers={"dev": provider}, backend=backend, state=state)
     assert report.ok, report
@@ -173,6 +165,4 @@ def test_apply_reaches_desired_and_a_second_plan_is_empty(world: World) -> None:
     second = build_plan(
         config_digest="d", desired={"dev": world.desired}, state=report.state, providers={"dev": provider}
     )
-    assert second.org("dev").changes == (), [
-        str(c.address) + " " + c.reason for c in second.org("dev").changes
-    ]
+    assert second.org("dev").changes == (), [str(c.address) + " " + c.reason for c in second.org("dev").changes]

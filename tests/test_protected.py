@@ -48,19 +48,26 @@ def grants(org: EmulatorHandle) -> int:
 
 def writes(org: EmulatorHandle) -> list[str]:
     """The write requests an org received (Metadata updates, sObject writes, Apex)."""
-    return [key for key in org.stats()["requests"]
-            if key.startswith(("POST composite", "DELETE composite", "POST Soap/s"))
-            or "updateMetadata" in key or "upsertMetadata" in key]
+    return [
+        key
+        for key in org.stats()["requests"]
+        if key.startswith(("POST composite", "DELETE composite", "POST Soap/s"))
+        or "updateMetadata" in key
+        or "upsertMetadata" in key
+    ]
 
 
 @pytest.fixture
 def orgs(tmp_path: Path, start_org: StartOrg) -> Orgs:
     dev = start_org(scenario_seed(), name="dev")
     prod = start_org(scenario_seed(), name="prod")
-    config = write_config(tmp_path / "cfg", {
-        "dev": OrgSpec(served=dev),
-        "prod": OrgSpec(served=prod, extra='protected = true\ntags = ["production"]'),
-    })
+    config = write_config(
+        tmp_path / "cfg",
+        {
+            "dev": OrgSpec(served=dev),
+            "prod": OrgSpec(served=prod, extra='protected = true\ntags = ["production"]'),
+        },
+    )
     backend = LocalStateBackend(config.parent / ".reconcile" / "state.json")
     return Orgs(dev, prod, config, token_env({"dev": dev, "prod": prod}), backend)
 
@@ -68,8 +75,14 @@ def orgs(tmp_path: Path, start_org: StartOrg) -> Orgs:
 def apply_on_terminal(orgs: Orgs, answer: str, *args: str) -> tuple[int, str]:
     """Run apply with a pseudo-terminal as stdin/stdout; type ``answer`` when it asks."""
     leader, follower = os.openpty()
-    process = subprocess.Popen([*CLI, "apply", "-c", str(orgs.config), *args], stdin=follower, stdout=follower,
-                               stderr=follower, env=cli_env(orgs.env), close_fds=True)
+    process = subprocess.Popen(
+        [*CLI, "apply", "-c", str(orgs.config), *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=cli_env(orgs.env),
+        close_fds=True,
+    )
     os.close(follower)
     seen = b""
     answered = False
@@ -147,8 +160,11 @@ def test_deleting_more_than_30_percent_needs_force(orgs: Orgs) -> None:
     assert managed >= 10
     # Drop the Analytics (6 users) and Service_Desk (2 users) grants from the configuration.
     entries = SCENARIO_ENTRIES.split("[[permission_set_grant]]")
-    kept = [part for part in entries if "Analytics" not in part.split("\n\n")[0]
-            and "Service_Desk" not in part.split("\n\n")[0]]
+    kept = [
+        part
+        for part in entries
+        if "Analytics" not in part.split("\n\n")[0] and "Service_Desk" not in part.split("\n\n")[0]
+    ]
     text = orgs.config.read_text(encoding="utf-8").replace(SCENARIO_ENTRIES, "[[permission_set_grant]]".join(kept))
     text = text.replace("permission_set_grant:Analytics/frank@acme.com", "permission_set_grant:group:Sales_Bundle")
     orgs.config.write_text(text, encoding="utf-8")

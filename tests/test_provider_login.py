@@ -46,8 +46,9 @@ class LoginServer:
     answers: list[tuple[int, str]] = field(default_factory=list)
     requests: list[requests.PreparedRequest] = field(default_factory=list)
 
-    def send(self, adapter: requests.adapters.HTTPAdapter, request: requests.PreparedRequest,
-             **kwargs: Any) -> requests.Response:
+    def send(
+        self, adapter: requests.adapters.HTTPAdapter, request: requests.PreparedRequest, **kwargs: Any
+    ) -> requests.Response:
         if not (urlparse(request.url).hostname or "").endswith(".salesforce.com"):
             return REAL_SEND(adapter, request, **kwargs)
         self.requests.append(request)
@@ -75,8 +76,9 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
 def server(monkeypatch: pytest.MonkeyPatch) -> LoginServer:
     fake = LoginServer()
 
-    def send(adapter: requests.adapters.HTTPAdapter, request: requests.PreparedRequest,
-             **kwargs: Any) -> requests.Response:
+    def send(
+        adapter: requests.adapters.HTTPAdapter, request: requests.PreparedRequest, **kwargs: Any
+    ) -> requests.Response:
         return fake.send(adapter, request, **kwargs)
 
     monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", send)
@@ -89,8 +91,7 @@ def rsa_key() -> rsa.RSAPrivateKey:
 
 
 def pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, password: bytes | None = None) -> bytes:
-    encryption = (serialization.BestAvailableEncryption(password) if password
-                  else serialization.NoEncryption())
+    encryption = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
 
 
@@ -112,6 +113,7 @@ def refused(conn: OrgConnection) -> ProviderError:
 
 # -- access_token ----------------------------------------------------------------------------------------
 
+
 def test_an_unset_or_empty_token_variable_names_the_setting_and_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SF_ACCESS_TOKEN", raising=False)
     error = refused(org("access_token", token_env="SF_ACCESS_TOKEN"))
@@ -122,6 +124,7 @@ def test_an_unset_or_empty_token_variable_names_the_setting_and_what_to_set(monk
 
 
 # -- password ----------------------------------------------------------------------------------------------
+
 
 def test_an_unset_password_variable_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SF_PW", raising=False)
@@ -135,8 +138,13 @@ def test_a_wrong_password_names_the_settings_to_check_and_never_the_password(
     monkeypatch.setenv("SF_PW", PASSWORD)
     monkeypatch.setenv("SF_SEC", "tok-0a9b8c")
     server.answers.append((500, INVALID_LOGIN.format(message=f"Invalid password {PASSWORD}tok-0a9b8c")))
-    conn = org("password", username="deploy@acme.com", password_env="SF_PW", security_token_env="SF_SEC",
-               login_url="https://test.salesforce.com")
+    conn = org(
+        "password",
+        username="deploy@acme.com",
+        password_env="SF_PW",
+        security_token_env="SF_SEC",
+        login_url="https://test.salesforce.com",
+    )
     error = refused(conn)
     assert server.requests[0].url == "https://test.salesforce.com/services/Soap/u/62.0"
     assert error.code == "INVALID_LOGIN"
@@ -165,12 +173,18 @@ def test_a_login_answer_that_is_not_salesforce_names_login_url(
 
 def test_a_missing_ca_cert_is_named_before_any_login(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SF_PW", PASSWORD)
-    conn = OrgConnection("prod", instance_url=MY_DOMAIN, auth_method="password", ca_cert=tmp_path / "ca.pem",
-                         auth={"username": "deploy@acme.com", "password_env": "SF_PW"})
+    conn = OrgConnection(
+        "prod",
+        instance_url=MY_DOMAIN,
+        auth_method="password",
+        ca_cert=tmp_path / "ca.pem",
+        auth={"username": "deploy@acme.com", "password_env": "SF_PW"},
+    )
     assert f"ca_cert: the CA bundle {tmp_path / 'ca.pem'} does not exist" in str(refused(conn))
 
 
 # -- jwt ---------------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def client_id(monkeypatch: pytest.MonkeyPatch) -> str:
@@ -179,15 +193,20 @@ def client_id(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.mark.usefixtures("client_id")
-@pytest.mark.parametrize(("content", "expected"), [
-    (None, "the private key file {path} does not exist; point auth.key_file at the connected app's private key"),
-    (b"not a key\n", "{path} is not a PEM private key; point auth.key_file at"),
-    (b"", "{path} is not a PEM private key"),
-    (b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
-     "{path} holds a certificate or public key, not the private key; the certificate goes to the connected app"),
-    ("encrypted", "the private key file {path} is encrypted with a passphrase; JWT login needs it unencrypted"),
-    ("ec", "the private key in {path} is not an RSA key"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "the private key file {path} does not exist; point auth.key_file at the connected app's private key"),
+        (b"not a key\n", "{path} is not a PEM private key; point auth.key_file at"),
+        (b"", "{path} is not a PEM private key"),
+        (
+            b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+            "{path} holds a certificate or public key, not the private key; the certificate goes to the connected app",
+        ),
+        ("encrypted", "the private key file {path} is encrypted with a passphrase; JWT login needs it unencrypted"),
+        ("ec", "the private key in {path} is not an RSA key"),
+    ],
+)
 def test_a_bad_key_file_is_the_orgs_error_naming_key_file(
     tmp_path: Path, rsa_key: rsa.RSAPrivateKey, content: bytes | str | None, expected: str
 ) -> None:
@@ -206,7 +225,8 @@ def test_a_bad_key_file_is_the_orgs_error_naming_key_file(
 @pytest.mark.usefixtures("client_id")
 def test_a_key_file_that_is_a_directory_or_unreadable_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert f"auth.key_file: {tmp_path} is a directory, not a private key file" in str(
-        refused(jwt_org(key_file=str(tmp_path))))
+        refused(jwt_org(key_file=str(tmp_path)))
+    )
     locked = tmp_path / "locked.key"
     locked.write_bytes(b"unreadable")
     real_read = Path.read_bytes
@@ -227,11 +247,12 @@ def test_key_file_env_unset_missing_or_holding_the_key_itself(
 ) -> None:
     conn = jwt_org(key_file_env="SF_JWT_KEY")
     monkeypatch.delenv("SF_JWT_KEY", raising=False)
-    assert "auth.key_file_env: environment variable SF_JWT_KEY is not set; set it to the path of" in str(
-        refused(conn))
+    assert "auth.key_file_env: environment variable SF_JWT_KEY is not set; set it to the path of" in str(refused(conn))
     monkeypatch.setenv("SF_JWT_KEY", str(tmp_path / "gone.key"))
-    assert (f"auth.key_file_env: the private key file {tmp_path / 'gone.key'} (the path in SF_JWT_KEY) does not "
-            "exist; set SF_JWT_KEY to the path of") in str(refused(conn))
+    assert (
+        f"auth.key_file_env: the private key file {tmp_path / 'gone.key'} (the path in SF_JWT_KEY) does not "
+        "exist; set SF_JWT_KEY to the path of"
+    ) in str(refused(conn))
     key_text = pem(rsa_key).decode()
     monkeypatch.setenv("SF_JWT_KEY", key_text)
     error = str(refused(conn))
@@ -242,29 +263,50 @@ def test_key_file_env_unset_missing_or_holding_the_key_itself(
 def test_an_unset_client_id_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SF_CLIENT_ID", raising=False)
     error = refused(jwt_org(key_file=str(tmp_path / "jwt.key")))
-    assert "auth.client_id_env: environment variable SF_CLIENT_ID is not set; set it to the connected app's " \
-           "consumer key" in str(error)
+    assert (
+        "auth.client_id_env: environment variable SF_CLIENT_ID is not set; set it to the connected app's "
+        "consumer key" in str(error)
+    )
 
 
 def test_a_good_key_signs_the_assertion_and_logs_in(
-    server: LoginServer, client_id: str, tmp_path: Path, rsa_key: rsa.RSAPrivateKey,
-    start_org: Callable[..., EmulatorHandle]
+    server: LoginServer,
+    client_id: str,
+    tmp_path: Path,
+    rsa_key: rsa.RSAPrivateKey,
+    start_org: Callable[..., EmulatorHandle],
 ) -> None:
     handle = start_org()
     key = tmp_path / "jwt.key"
     key.write_bytes(pem(rsa_key))
-    server.answers.append((200, json.dumps({"access_token": handle.access_token, "instance_url": handle.instance_url,
-                                            "token_type": "Bearer"})))
-    conn = OrgConnection("prod", instance_url=MY_DOMAIN, auth_method="jwt", ca_cert=handle.ca_cert,
-                         auth={"username": "deploy@acme.com", "client_id_env": "SF_CLIENT_ID", "key_file": str(key)})
+    server.answers.append(
+        (
+            200,
+            json.dumps(
+                {"access_token": handle.access_token, "instance_url": handle.instance_url, "token_type": "Bearer"}
+            ),
+        )
+    )
+    conn = OrgConnection(
+        "prod",
+        instance_url=MY_DOMAIN,
+        auth_method="jwt",
+        ca_cert=handle.ca_cert,
+        auth={"username": "deploy@acme.com", "client_id_env": "SF_CLIENT_ID", "key_file": str(key)},
+    )
     provider = connect(conn)
     try:
         assert provider.identity().org_id == handle.org_id
     finally:
         provider.close()
     assert server.requests[0].url == "https://login.salesforce.com/services/oauth2/token"
-    claims = jwt.decode(server.form()["assertion"], rsa_key.public_key(), algorithms=["RS256"],
-                        audience="https://login.salesforce.com", options={"verify_exp": False})
+    claims = jwt.decode(
+        server.form()["assertion"],
+        rsa_key.public_key(),
+        algorithms=["RS256"],
+        audience="https://login.salesforce.com",
+        options={"verify_exp": False},
+    )
     assert (claims["iss"], claims["sub"]) == (client_id, "deploy@acme.com")
 
 
@@ -297,6 +339,7 @@ def test_a_key_file_gone_when_the_org_asks_for_a_new_session_is_named(
 
 # -- client_credentials ------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def cc_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("SF_CLIENT_ID", CLIENT_ID)
@@ -305,15 +348,18 @@ def cc_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def cc_org(login_url: str = MY_DOMAIN) -> OrgConnection:
-    return org("client_credentials", client_id_env="SF_CLIENT_ID", client_secret_env="SF_CLIENT_SECRET",
-               login_url=login_url)
+    return org(
+        "client_credentials", client_id_env="SF_CLIENT_ID", client_secret_env="SF_CLIENT_SECRET", login_url=login_url
+    )
 
 
 def test_unset_client_credentials_variables_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SF_CLIENT_ID", CLIENT_ID)
     monkeypatch.delenv("SF_CLIENT_SECRET", raising=False)
-    assert "auth.client_secret_env: environment variable SF_CLIENT_SECRET is not set; set it to the connected " \
-           "app's consumer secret" in str(refused(cc_org()))
+    assert (
+        "auth.client_secret_env: environment variable SF_CLIENT_SECRET is not set; set it to the connected "
+        "app's consumer secret" in str(refused(cc_org()))
+    )
 
 
 @pytest.mark.usefixtures("cc_env")

@@ -51,8 +51,11 @@ def test_sf_missing_from_path_says_how_to_install_and_log_in(tmp_path: Path, mon
 
 
 def test_an_alias_the_cli_does_not_know_says_how_to_log_in(bin_dir: Path) -> None:
-    install_sf(bin_dir, "print(json.dumps({'status': 1, 'name': 'NamedOrgNotFoundError',\n"
-                        "    'message': 'No authorization information found for nope.'}))\nsys.exit(1)\n")
+    install_sf(
+        bin_dir,
+        "print(json.dumps({'status': 1, 'name': 'NamedOrgNotFoundError',\n"
+        "    'message': 'No authorization information found for nope.'}))\nsys.exit(1)\n",
+    )
     error = refused("nope")
     assert error.code == "NamedOrgNotFoundError"
     assert "No authorization information found for nope; log in with `sf org login web --alias nope`" in str(error)
@@ -60,9 +63,12 @@ def test_an_alias_the_cli_does_not_know_says_how_to_log_in(bin_dir: Path) -> Non
 
 
 def test_sf_failing_with_its_own_error_is_quoted_with_what_to_run(bin_dir: Path) -> None:
-    install_sf(bin_dir, "print(json.dumps({'status': 1, 'name': 'RefreshTokenAuthError',\n"
-                        "    'message': 'Error authenticating with the refresh token due to: expired access/refresh "
-                        "token'}))\nsys.exit(1)\n")
+    install_sf(
+        bin_dir,
+        "print(json.dumps({'status': 1, 'name': 'RefreshTokenAuthError',\n"
+        "    'message': 'Error authenticating with the refresh token due to: expired access/refresh "
+        "token'}))\nsys.exit(1)\n",
+    )
     error = refused()
     assert error.code == "RefreshTokenAuthError"
     assert "expired access/refresh token; run `sf org display --target-org acme` to see the CLI's view" in str(error)
@@ -99,6 +105,8 @@ def test_an_sf_that_cannot_run_or_hangs_is_the_orgs_error(bin_dir: Path, monkeyp
 
 
 def test_an_answer_without_token_says_to_log_in_again(bin_dir: Path) -> None:
-    install_sf(bin_dir, "print(json.dumps({'status': 0, 'result': {'instanceUrl': 'https://acme.my.salesforce.com'}}))\n")
+    install_sf(
+        bin_dir, "print(json.dumps({'status': 0, 'result': {'instanceUrl': 'https://acme.my.salesforce.com'}}))\n"
+    )
     error = str(refused())
     assert "`sf` returned no instance URL or access token for 'acme'; log in again with" in error

@@ -183,8 +183,12 @@ def test_markdown_diff_blocks_use_the_symbols_github_colours() -> None:
 
 def test_text_keeps_its_own_symbols() -> None:
     text = render_plan_text(sample_plan())
-    for line in ("  ~ picklist:Account.Tier__c  (picklist values differ)", "      ~ default: Silver -> Gold",
-                 "  / layout_assignment:Sales Manager/Account  (", "  > apex:backfill-tiers  (never run in this org)"):
+    for line in (
+        "  ~ picklist:Account.Tier__c  (picklist values differ)",
+        "      ~ default: Silver -> Gold",
+        "  / layout_assignment:Sales Manager/Account  (",
+        "  > apex:backfill-tiers  (never run in this org)",
+    ):
         assert line in text
     assert not re.search(r"^ *[!#] ", text, re.M)
 
@@ -265,14 +269,22 @@ def test_the_closing_line_says_what_no_changes_means() -> None:
     from reconcile.plan import OrgPlan
 
     def plan_of(*orgs: OrgPlan) -> Plan:
-        return Plan.model_validate({"created_at": "2025-01-01T00:00:00Z", "config_digest": "d",
-                                    "state_lineage": "l", "state_serial": 0, "orgs": orgs})
+        return Plan.model_validate(
+            {
+                "created_at": "2025-01-01T00:00:00Z",
+                "config_digest": "d",
+                "state_lineage": "l",
+                "state_serial": 0,
+                "orgs": orgs,
+            }
+        )
 
     fine = OrgPlan(org="dev", org_id="00D1", is_sandbox=True)
     broken = OrgPlan(org="prod", errors=("org prod: cannot log in",))
     assert plan_total_line(plan_of(fine)) == "No changes. Your orgs match the configuration."
     assert plan_total_line(plan_of(fine, broken)) == (
-        "No changes in the 1 org that could be planned; 1 org could not be planned (prod).")
+        "No changes in the 1 org that could be planned; 1 org could not be planned (prod)."
+    )
     assert plan_total_line(plan_of(broken)) == "Nothing was checked: 1 org could not be planned (prod)."
 
 
@@ -282,8 +294,15 @@ def test_an_org_that_could_not_be_read_is_shown_as_unknown_and_protected_orgs_ar
     from reconcile.render.text import render_plan_text
 
     broken = OrgPlan(org="prod", errors=("org prod: cannot log in",), protected=True)
-    plan = Plan.model_validate({"created_at": "2025-01-01T00:00:00Z", "config_digest": "d", "state_lineage": "l",
-                                "state_serial": 0, "orgs": [broken]})
+    plan = Plan.model_validate(
+        {
+            "created_at": "2025-01-01T00:00:00Z",
+            "config_digest": "d",
+            "state_lineage": "l",
+            "state_serial": 0,
+            "orgs": [broken],
+        }
+    )
     text = render_plan_text(plan)
     assert "prod (identity unknown, protected: applied only when named with --org)" in text
     assert "production" not in text
@@ -304,17 +323,37 @@ LONG_ORG_NAMES = ("customer-success-production-emea", "customer-success-sandbox-
 
 def test_outside_a_terminal_the_summary_table_prints_whole_at_any_width() -> None:
     plan = sample_plan()
-    plan = plan.model_copy(update={"orgs": tuple(org.model_copy(update={"org": name})
-                                                 for org, name in zip(plan.orgs, LONG_ORG_NAMES, strict=True))})
+    plan = plan.model_copy(
+        update={
+            "orgs": tuple(
+                org.model_copy(update={"org": name}) for org, name in zip(plan.orgs, LONG_ORG_NAMES, strict=True)
+            )
+        }
+    )
     text = render_plan_text(plan, width=80)
     assert "…" not in text
     header = next(line for line in text.splitlines() if line.startswith("org "))
-    assert header.split() == ["org", "org", "id", "sandbox", "+", "create", "~", "update", "-", "delete", "forget",
-                              ">", "run", "unchanged", "errors"]
+    assert header.split() == [
+        "org",
+        "org",
+        "id",
+        "sandbox",
+        "+",
+        "create",
+        "~",
+        "update",
+        "-",
+        "delete",
+        "forget",
+        ">",
+        "run",
+        "unchanged",
+        "errors",
+    ]
     for name in LONG_ORG_NAMES:
         assert re.search(rf"^{name} +00D", text, re.M), name
     fitted = render_plan_text(plan, width=80, terminal=True)
     lines = fitted.splitlines()
-    table = lines[next(i for i, line in enumerate(lines) if line.startswith("org")):]
+    table = lines[next(i for i, line in enumerate(lines) if line.startswith("org")) :]
     table = table[: next(i for i, line in enumerate(table) if line.startswith("total")) + 1]
     assert len(table) > 4 and all(len(line) <= 80 for line in table)

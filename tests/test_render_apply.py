@@ -52,13 +52,23 @@ def test_event_line_for_skips_names_the_reason() -> None:
 
 def test_outside_a_terminal_the_apply_summary_prints_whole_at_any_width() -> None:
     names = ("customer-success-production-emea", "customer-success-sandbox-full-copy-apac")
-    report = ApplyReport(orgs=tuple(OrgReport(org=name, applied=12, api_calls=1234, api_remaining=14321, seconds=1.5)
-                                    for name in names), state=State())
+    report = ApplyReport(
+        orgs=tuple(OrgReport(org=name, applied=12, api_calls=1234, api_remaining=14321, seconds=1.5) for name in names),
+        state=State(),
+    )
     text = render_apply_report(report, width=80)
     assert "…" not in text
     header = next(line for line in text.splitlines() if line.lstrip().startswith("org "))
-    assert [cell.strip() for cell in header.split("┃")] == ["org", "status", "applied", "failed", "skipped",
-                                                            "API calls", "limit left", "time"]
+    assert [cell.strip() for cell in header.split("┃")] == [
+        "org",
+        "status",
+        "applied",
+        "failed",
+        "skipped",
+        "API calls",
+        "limit left",
+        "time",
+    ]
     for name in names:
         assert f" {name} " in text
     fitted = render_apply_report(report, width=80, terminal=True)

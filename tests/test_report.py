@@ -20,19 +20,54 @@ def sample_records() -> list[dict[str, Any]]:
 
     script = {"file": "scripts/x.apex", "sha256": "f" * 64, "run": "always", "chars": 20, "body": HOSTILE}
     return [
-        rec("run_start", operation="apply", user="ada", host="ci", orgs=["dev", "uat"], plan_file="", changes={
-            "dev": [{"address": "apex:x", "action": "run", "reason": "run = always", "script": script},
-                    {"address": "apex:y", "action": "run", "reason": "never ran",
-                     "script": {**script, "file": "scripts/y.apex", "body": "System.debug('y');"}}],
-            "uat": [{"address": "picklist:Account.Tier__c", "action": "update", "reason": "1 value added"}]}),
-        rec("result", org="dev", address="apex:x", action="run", ok=False, message=HOSTILE, seconds=0.2,
-            apex={"compiled": True, "success": False, "line": 2, "column": 1, "exception_message": HOSTILE,
-                  "exception_stack_trace": "AnonymousBlock: line 2, column 1", "debug_log": f"log {HOSTILE}"}),
+        rec(
+            "run_start",
+            operation="apply",
+            user="ada",
+            host="ci",
+            orgs=["dev", "uat"],
+            plan_file="",
+            changes={
+                "dev": [
+                    {"address": "apex:x", "action": "run", "reason": "run = always", "script": script},
+                    {
+                        "address": "apex:y",
+                        "action": "run",
+                        "reason": "never ran",
+                        "script": {**script, "file": "scripts/y.apex", "body": "System.debug('y');"},
+                    },
+                ],
+                "uat": [{"address": "picklist:Account.Tier__c", "action": "update", "reason": "1 value added"}],
+            },
+        ),
+        rec(
+            "result",
+            org="dev",
+            address="apex:x",
+            action="run",
+            ok=False,
+            message=HOSTILE,
+            seconds=0.2,
+            apex={
+                "compiled": True,
+                "success": False,
+                "line": 2,
+                "column": 1,
+                "exception_message": HOSTILE,
+                "exception_stack_trace": "AnonymousBlock: line 2, column 1",
+                "debug_log": f"log {HOSTILE}",
+            },
+        ),
         rec("skipped", org="dev", address="apex:y", action="run", ok=False, message="upstream failed: apex:x"),
         rec("result", org="uat", address="picklist:Account.Tier__c", action="update", ok=True, message="saved"),
-        rec("run_end", ok=False, orgs={
-            "dev": {"applied": 0, "failed": 1, "skipped": 1, "api_calls": 1, "seconds": 0.3, "error": ""},
-            "uat": {"applied": 1, "failed": 0, "skipped": 0, "api_calls": 3, "seconds": 0.5, "error": ""}}),
+        rec(
+            "run_end",
+            ok=False,
+            orgs={
+                "dev": {"applied": 0, "failed": 1, "skipped": 1, "api_calls": 1, "seconds": 0.3, "error": ""},
+                "uat": {"applied": 1, "failed": 0, "skipped": 0, "api_calls": 3, "seconds": 0.5, "error": ""},
+            },
+        ),
     ]
 
 
@@ -107,11 +142,15 @@ def test_markdown_has_headings_tables_and_escaped_cells() -> None:
 
 
 def test_report_command_writes_the_latest_run_or_the_one_asked_for(tmp_path: Path) -> None:
-    project = make_project(tmp_path, ["dev", "uat"], [
-        {"name": "broken", "file": "scripts/broken.apex", "run": "always", "orgs": ["dev"]},
-        {"name": "after-broken", "file": "scripts/good.apex", "after": ["apex:broken"], "orgs": ["dev"]},
-        {"name": "hello", "file": "scripts/good.apex", "orgs": ["uat"]},
-    ])
+    project = make_project(
+        tmp_path,
+        ["dev", "uat"],
+        [
+            {"name": "broken", "file": "scripts/broken.apex", "run": "always", "orgs": ["dev"]},
+            {"name": "after-broken", "file": "scripts/good.apex", "after": ["apex:broken"], "orgs": ["dev"]},
+            {"name": "hello", "file": "scripts/good.apex", "orgs": ["uat"]},
+        ],
+    )
     project.write_script("broken.apex", COMPILE_ERROR)
     project.write_script("good.apex", GOOD)
     assert project.apply().exit_code == 1

@@ -24,13 +24,23 @@ def chromium() -> str:
         found = shutil.which(name)
         if found:
             return found
-    pytest.fail("Chromium is not installed: install it (Debian/Ubuntu: apt-get install -y chromium) "
-                "to run the browser test of the HTML report")
+    pytest.fail(
+        "Chromium is not installed: install it (Debian/Ubuntu: apt-get install -y chromium) "
+        "to run the browser test of the HTML report"
+    )
 
 
 def headless(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    command = [chromium(), "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run",
-               "--disable-dev-shm-usage", f"--user-data-dir={cwd / 'profile'}", *args]
+    command = [
+        chromium(),
+        "--headless",
+        "--disable-gpu",
+        "--no-sandbox",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={cwd / 'profile'}",
+        *args,
+    ]
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -39,8 +49,8 @@ def png_pixels(data: bytes) -> tuple[int, int, set[bytes]]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG file"
     position, header, compressed = 8, b"", b""
     while position < len(data):
-        (length,) = struct.unpack(">I", data[position:position + 4])
-        kind, body = data[position + 4:position + 8], data[position + 8:position + 8 + length]
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind, body = data[position + 4 : position + 8], data[position + 8 : position + 8 + length]
         if kind == b"IHDR":
             header = body
         elif kind == b"IDAT":
@@ -57,8 +67,8 @@ def _distinct_pixels(raw: bytes, width: int, height: int, channels: int) -> set[
     distinct: set[bytes] = set()
     for row in range(height):
         start = row * (stride + 1)
-        line = _unfilter(raw[start], bytearray(raw[start + 1:start + 1 + stride]), previous, channels)
-        distinct.update(bytes(line[i:i + channels]) for i in range(0, stride, channels))
+        line = _unfilter(raw[start], bytearray(raw[start + 1 : start + 1 + stride]), previous, channels)
+        distinct.update(bytes(line[i : i + channels]) for i in range(0, stride, channels))
         previous = line
     return distinct
 
@@ -89,8 +99,12 @@ def test_png_decoding_sees_one_colour_in_a_blank_image() -> None:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
     rows = b"".join(b"\x00" + b"\xff\xff\xff" * 4 for _ in range(3))
-    blank = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 3, 8, 2, 0, 0, 0))
-             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    blank = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 3, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
     assert png_pixels(blank) == (4, 3, {b"\xff\xff\xff"})
 
 

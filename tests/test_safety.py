@@ -29,9 +29,7 @@ def _state(**managed: int) -> State:
     return State(
         orgs={
             org: OrgState(
-                resources={
-                    f"permission_set_grant:PS/u{i}": StateEntry(kind="permission_set_grant") for i in range(n)
-                }
+                resources={f"permission_set_grant:PS/u{i}": StateEntry(kind="permission_set_grant") for i in range(n)}
             )
             for org, n in managed.items()
         }
@@ -62,9 +60,7 @@ def test_small_orgs_are_not_checked() -> None:
 
 
 def test_only_deletes_count() -> None:
-    changes = [_change(i, Action.FORGET) for i in range(5)] + [
-        _change(i, Action.CREATE) for i in range(5, 10)
-    ]
+    changes = [_change(i, Action.FORGET) for i in range(5)] + [_change(i, Action.CREATE) for i in range(5, 10)]
     check_plan_safety(_plan(prod=changes), _state(prod=10), force=False)
 
 

@@ -30,8 +30,23 @@ QUICKSTART = ROOT / "examples" / "quickstart"
 SCHEMA = config_schema()
 
 ANNOTATIONS = {"$schema", "title", "description", "default", "examples", "format", "$defs"}
-CHECKED = {"type", "const", "enum", "pattern", "minLength", "minItems", "items", "properties",
-           "additionalProperties", "propertyNames", "required", "oneOf", "anyOf", "dependentRequired", "$ref"}
+CHECKED = {
+    "type",
+    "const",
+    "enum",
+    "pattern",
+    "minLength",
+    "minItems",
+    "items",
+    "properties",
+    "additionalProperties",
+    "propertyNames",
+    "required",
+    "oneOf",
+    "anyOf",
+    "dependentRequired",
+    "$ref",
+}
 
 
 def _type_ok(kind: str, value: Any) -> bool:
@@ -166,8 +181,10 @@ def test_choices_are_enums() -> None:
     defs = SCHEMA["$defs"]
     assert defs["PicklistEntry"]["properties"]["mode"]["enum"] == ["additive", "exact"]
     assert defs["ApexEntry"]["properties"]["run"]["enum"] == ["once", "on_change", "always"]
-    methods = [SCHEMA["$defs"][ref["$ref"].rsplit("/", 1)[1]]["properties"]["method"]["const"]
-               for ref in defs["OrgConfig"]["properties"]["auth"]["oneOf"]]
+    methods = [
+        SCHEMA["$defs"][ref["$ref"].rsplit("/", 1)[1]]["properties"]["method"]["const"]
+        for ref in defs["OrgConfig"]["properties"]["auth"]["oneOf"]
+    ]
     assert methods == ["access_token", "password", "jwt", "client_credentials"]
     assert defs["StateSettings"]["properties"]["backend"]["enum"] == ["local", "postgres"]
 
@@ -213,17 +230,32 @@ def test_the_schema_never_rejects_a_config_the_loader_accepts(scenario: Path) ->
 
 
 #: Broken configs whose mistake lies within one file's structure: the schema sees it too.
-STRUCTURAL = ["unknown-key-in-entry", "wrong-type-in-entry", "two-org-sources", "profile-and-profiles",
-              "bad-run-policy", "misspelt-auth-method", "instance-url-without-auth", "missing-required-key",
-              "unsupported-version", "literal-password", "env-name-holds-secret", "expires-with-time", "unknown-kind"]
+STRUCTURAL = [
+    "unknown-key-in-entry",
+    "wrong-type-in-entry",
+    "two-org-sources",
+    "profile-and-profiles",
+    "bad-run-policy",
+    "misspelt-auth-method",
+    "instance-url-without-auth",
+    "missing-required-key",
+    "unsupported-version",
+    "literal-password",
+    "env-name-holds-secret",
+    "expires-with-time",
+    "unknown-kind",
+]
 
 
 @pytest.mark.parametrize("scenario", STRUCTURAL)
 def test_the_schema_rejects_structural_mistakes(scenario: str) -> None:
     with pytest.raises(ConfigError):
         load_config(BAD_CONFIGS / scenario)
-    errors = [error for path in toml_files(BAD_CONFIGS / scenario)
-              for error in check(tomllib.loads(path.read_text(encoding="utf-8")), SCHEMA)]
+    errors = [
+        error
+        for path in toml_files(BAD_CONFIGS / scenario)
+        for error in check(tomllib.loads(path.read_text(encoding="utf-8")), SCHEMA)
+    ]
     assert errors
 
 

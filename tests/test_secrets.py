@@ -64,12 +64,19 @@ def secret_values(*tokens: str) -> list[str]:
 def setup(tmp_path: Path, start_org: StartOrg) -> Iterator[Setup]:
     live = start_org(scenario_seed(), name="live")
     twin = start_org(scenario_seed(), name="twin")
-    config = write_config(tmp_path / "cfg", {"live": OrgSpec(served=live), "twin": OrgSpec(served=twin),
-                                             "locked": OrgSpec(extra=LOCKED)})
+    config = write_config(
+        tmp_path / "cfg", {"live": OrgSpec(served=live), "twin": OrgSpec(served=twin), "locked": OrgSpec(extra=LOCKED)}
+    )
     (tmp_path / "cfg" / "adhoc.apex").write_text(SCRIPT, encoding="utf-8")
-    env = {**token_env({"live": live, "twin": twin}), "SF_PASSWORD": PASSWORD, "SF_SECURITY_TOKEN": SECURITY_TOKEN,
-           "HTTPS_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
-           "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+    env = {
+        **token_env({"live": live, "twin": twin}),
+        "SF_PASSWORD": PASSWORD,
+        "SF_SECURITY_TOKEN": SECURITY_TOKEN,
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "https_proxy": "http://127.0.0.1:9",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    }
     yield Setup(live, twin, config, env, secret_values(live.access_token, twin.access_token), [])
 
 
@@ -95,8 +102,7 @@ def test_no_command_writes_or_prints_a_secret(setup: Setup, tmp_path: Path) -> N
     setup.cli("show", str(plan_file), "--format", "json")
     assert setup.cli("apply", *c, "--auto-approve", str(plan_file)) == 1
     assert setup.cli("apply", *c, "--auto-approve") == 1
-    assert setup.cli("apex", "run", str(setup.config.parent / "adhoc.apex"), "--org", "live", "--auto-approve",
-                     *c) == 0
+    assert setup.cli("apex", "run", str(setup.config.parent / "adhoc.apex"), "--org", "live", "--auto-approve", *c) == 0
     assert setup.cli("state", "list", *c) == 0
     assert setup.cli("state", "show", "live::permission_set_grant:Analytics/alice@acme.com", *c) == 0
     assert setup.cli("history", *c) == 0
@@ -149,9 +155,11 @@ def test_debug_tracebacks_of_provider_errors_hold_no_secret(setup: Setup) -> Non
 def test_redaction_covers_headers_and_soap_session_elements() -> None:
     """What the provider puts in an error message after a failed call is scrubbed of credentials."""
     token = "00DEm0000000001!AQ8AQ.secret-part"
-    text = (f"header value: 'Bearer {token}\\n' / Authorization: OAuth {token} / "
-            f"<env:SessionHeader><sessionId>{token}</sessionId></env:SessionHeader> / "
-            f"<met:sessionId>other-session</met:sessionId> / {token}")
+    text = (
+        f"header value: 'Bearer {token}\\n' / Authorization: OAuth {token} / "
+        f"<env:SessionHeader><sessionId>{token}</sessionId></env:SessionHeader> / "
+        f"<met:sessionId>other-session</met:sessionId> / {token}"
+    )
     scrubbed = redact(text, [token])
     assert "secret-part" not in scrubbed and "other-session" not in scrubbed
     assert scrubbed.count("[redacted]") == 5

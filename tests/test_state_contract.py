@@ -109,8 +109,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     backends another process can share (a state in memory has no other client)."""
     if "store" in metafunc.fixturenames:
         shared = "holder" in metafunc.fixturenames
-        metafunc.parametrize("store", ["local", "postgres"] if shared else ["local", "postgres", "memory"],
-                             indirect=True)
+        metafunc.parametrize(
+            "store", ["local", "postgres"] if shared else ["local", "postgres", "memory"], indirect=True
+        )
 
 
 @pytest.fixture
@@ -130,7 +131,11 @@ def backend(store: Store) -> Backend:
 @pytest.fixture
 def holder(store: Store) -> Iterator[Holder]:
     process = subprocess.Popen(
-        store.holder_command("apply"), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        store.holder_command("apply"),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
         env=store.environment(),
     )
     assert process.stdout is not None

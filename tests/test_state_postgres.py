@@ -80,7 +80,10 @@ def spawn(dsn: str, workspace: str) -> Iterator[object]:
     def start(orgs: str, operation: str = "apply") -> Holder:
         process = subprocess.Popen(
             [sys.executable, "-m", "tests.pg.holder", "postgres", workspace, operation, orgs],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT), DSN_VARIABLE: dsn},
         )
         processes.append(process)
@@ -124,8 +127,10 @@ def test_the_factory_builds_the_configured_backend_and_journal(
 @pytest.mark.parametrize(
     ("given", "shown"),
     [
-        ("postgresql://ops:s3cr%40t@db.example:5433/state?sslmode=require",
-         "postgresql://ops:***@db.example:5433/state?sslmode=require"),
+        (
+            "postgresql://ops:s3cr%40t@db.example:5433/state?sslmode=require",
+            "postgresql://ops:***@db.example:5433/state?sslmode=require",
+        ),
         ("postgres://ops@db/state?password=s3cr%40t", "postgres://ops@db/state?password=***"),
         ("host=db user=ops password='s3cr@t' dbname=state", "host=db user=ops password=*** dbname=state"),
         ("host=db dbname=state", "host=db dbname=state"),
@@ -155,8 +160,13 @@ def test_the_schema_is_created_once_by_runners_starting_together(dsn: str) -> No
         assert schema_version(connection) == SCHEMA_VERSION
         rows = connection.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE 'reconcile%'").fetchall()
         tables = {row[0] for row in rows}
-    assert tables == {"reconcile_schema_version", "reconcile_workspace", "reconcile_org_state", "reconcile_lock",
-                      "reconcile_journal"}
+    assert tables == {
+        "reconcile_schema_version",
+        "reconcile_workspace",
+        "reconcile_org_state",
+        "reconcile_lock",
+        "reconcile_journal",
+    }
 
 
 def test_a_newer_schema_is_refused_untouched(dsn: str) -> None:
@@ -172,13 +182,15 @@ def test_a_newer_schema_is_refused_untouched(dsn: str) -> None:
 def test_a_newer_state_version_and_an_invalid_document_are_refused(backend: PostgresStateBackend, dsn: str) -> None:
     backend.write(with_entry(backend.read(), "prod", "Account.A__c"))
     with psycopg.connect(dsn) as connection:
-        connection.execute("UPDATE reconcile_org_state SET document = '{\"resources\": 5}' WHERE workspace = %s",
-                           (backend.workspace,))
+        connection.execute(
+            "UPDATE reconcile_org_state SET document = '{\"resources\": 5}' WHERE workspace = %s", (backend.workspace,)
+        )
     with pytest.raises(StateError, match="invalid document for org prod: resources"):
         backend.read()
     with psycopg.connect(dsn) as connection:
-        connection.execute("UPDATE reconcile_workspace SET version = %s WHERE workspace = %s",
-                           (STATE_VERSION + 1, backend.workspace))
+        connection.execute(
+            "UPDATE reconcile_workspace SET version = %s WHERE workspace = %s", (STATE_VERSION + 1, backend.workspace)
+        )
     with pytest.raises(StateError, match="upgrade reconcile"):
         backend.read()
 
@@ -274,17 +286,21 @@ def test_runners_on_disjoint_orgs_hold_their_locks_and_write_at_the_same_time(ds
     stored = base.read()
     assert stored.serial == 5 == max(result.serial for result in results)
     assert {org: set(s.resources) for org, s in stored.orgs.items()} == {
-        "east": {"Account.One__c", "Account.Two__c"}, "west": {"Account.One__c", "Account.Two__c"}}
+        "east": {"Account.One__c", "Account.Two__c"},
+        "west": {"Account.One__c", "Account.Two__c"},
+    }
 
 
-def test_a_runner_in_another_process_on_other_orgs_does_not_block(
-    backend: PostgresStateBackend, spawn: object
-) -> None:
+def test_a_runner_in_another_process_on_other_orgs_does_not_block(backend: PostgresStateBackend, spawn: object) -> None:
     holder: Holder = spawn("a,b")  # type: ignore[operator]
     with backend.lock_orgs(["c", "d"], "apply", timeout=0) as held:
         infos = backend.lock_infos()
         assert {org: info.id for org, info in infos.items()} == {
-            "a": holder.lock_id, "b": holder.lock_id, "c": held.id, "d": held.id}
+            "a": holder.lock_id,
+            "b": holder.lock_id,
+            "c": held.id,
+            "d": held.id,
+        }
     holder.release()
     assert backend.lock_infos() == {}
 
@@ -371,8 +387,12 @@ def test_two_applies_on_disjoint_orgs_run_at_the_same_time(dsn: str, workspace: 
         with lock_orgs(mine, [org], "apply"):
             state = mine.read()
             provider = FakeProvider([tier()], org_id=f"00D{org}")
-            plan = build_plan(config_digest="d", desired={org: desired(tier(pv("Gold")), grant(f"{org}@x"), org=org)},
-                              state=state, providers={org: provider})
+            plan = build_plan(
+                config_digest="d",
+                desired={org: desired(tier(pv("Gold")), grant(f"{org}@x"), org=org)},
+                state=state,
+                providers={org: provider},
+            )
             both_started.wait()
             report = apply_plan(plan, providers={org: provider}, backend=mine, state=state)
         return report.ok
@@ -413,8 +433,11 @@ def test_concurrent_appends_all_land(dsn: str, workspace: str) -> None:
 def test_the_journal_table_is_append_only(dsn: str, workspace: str) -> None:
     PgJournal(dsn, workspace).append({"run_id": "r", "n": 1})
     with psycopg.connect(dsn) as connection:
-        for statement in ("UPDATE reconcile_journal SET record = '{}'", "DELETE FROM reconcile_journal",
-                          "TRUNCATE reconcile_journal"):
+        for statement in (
+            "UPDATE reconcile_journal SET record = '{}'",
+            "DELETE FROM reconcile_journal",
+            "TRUNCATE reconcile_journal",
+        ):
             with pytest.raises(psycopg.errors.RaiseException, match="append-only"), connection.transaction():
                 connection.execute(statement.encode())
     assert PgJournal(dsn, workspace).read() == [{"run_id": "r", "n": 1}]

@@ -49,9 +49,11 @@ def test_the_script_is_executable_bash() -> None:
 
 def _stand_in(body: str) -> str:
     """A Python script that appends its name and arguments to ``$LOG``, then runs ``body``."""
-    return (f"#!{sys.executable}\nimport os, sys\nfrom pathlib import Path\n"
-            "with open(os.environ['LOG'], 'a') as log:\n"
-            "    print(Path(sys.argv[0]).name, *sys.argv[1:], file=log)\n" + body)
+    return (
+        f"#!{sys.executable}\nimport os, sys\nfrom pathlib import Path\n"
+        "with open(os.environ['LOG'], 'a') as log:\n"
+        "    print(Path(sys.argv[0]).name, *sys.argv[1:], file=log)\n" + body
+    )
 
 
 def _write(path: Path, text: str) -> None:
@@ -61,17 +63,19 @@ def _write(path: Path, text: str) -> None:
 
 
 #: ``.venv/bin/python``: answers the script's "is the project installed" check from a marker file.
-VENV_PYTHON = _stand_in("if sys.argv[1] == '-I':\n"
-                        "    sys.stdin.read()\n"
-                        "    sys.exit(0 if Path('.venv/installed').exists() else 1)\n")
+VENV_PYTHON = _stand_in(
+    "if sys.argv[1] == '-I':\n    sys.stdin.read()\n    sys.exit(0 if Path('.venv/installed').exists() else 1)\n"
+)
 #: ``.venv/bin/pip``: "installs" the project by writing the marker.
 VENV_PIP = _stand_in("Path('.venv/installed').touch()\n")
 #: ``python3``: ``python3 -m venv DIR`` makes DIR/bin with the two stand-ins above.
-PYTHON3 = _stand_in("bin = Path(sys.argv[-1], 'bin')\n"
-                    "bin.mkdir(parents=True, exist_ok=True)\n"
-                    f"for name, text in {{'python': {VENV_PYTHON!r}, 'pip': {VENV_PIP!r}}}.items():\n"
-                    "    (bin / name).write_text(text)\n"
-                    "    (bin / name).chmod(0o755)\n")
+PYTHON3 = _stand_in(
+    "bin = Path(sys.argv[-1], 'bin')\n"
+    "bin.mkdir(parents=True, exist_ok=True)\n"
+    f"for name, text in {{'python': {VENV_PYTHON!r}, 'pip': {VENV_PIP!r}}}.items():\n"
+    "    (bin / name).write_text(text)\n"
+    "    (bin / name).chmod(0o755)\n"
+)
 
 
 class Checkout:
@@ -100,8 +104,15 @@ class Checkout:
         """Runs the script with ``args`` from elsewhere; returns the logged calls (emptying the log) and
         what it wrote on standard error."""
         env = {"PATH": str(self.bin), "LOG": str(self.log), "HOME": str(self.root)}
-        result = subprocess.run([str(self.root / "scripts" / "test"), *args], env=env, cwd="/",
-                                capture_output=True, text=True, timeout=60, check=False)
+        result = subprocess.run(
+            [str(self.root / "scripts" / "test"), *args],
+            env=env,
+            cwd="/",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert result.returncode == exit_code, result.stderr
         calls = self.log.read_text(encoding="utf-8").splitlines() if self.log.exists() else []
         self.log.unlink(missing_ok=True)

@@ -63,8 +63,10 @@ class FeatureFlagKind(ResourceKind[FeatureFlagEntry, FeatureFlag]):
         return [("~", f"enabled: {after}")] if after is not None else []
 
     def export(self, resources: Sequence[FeatureFlag], org: str, suffix: str) -> Exported:
-        entries = [{"flag": flag.flag, "enabled": flag.enabled, "orgs": [org]}
-                   for flag in sorted(resources, key=lambda flag: flag.flag)]
+        entries = [
+            {"flag": flag.flag, "enabled": flag.enabled, "orgs": [org]}
+            for flag in sorted(resources, key=lambda flag: flag.flag)
+        ]
         return entries, []
 
 

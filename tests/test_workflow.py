@@ -156,8 +156,9 @@ def test_pull_request_then_merge_on_emulated_orgs(workflow: dict[str, Any], repo
     applied = invoke(*expand(apply_job["Apply"], repository))
     assert applied.exit_code == 0, applied.output
     state_dir = Path(repository["RECONCILE_STATE_DIR"])
-    assert (state_dir / "state.json").is_file() and (state_dir / "history.jsonl").is_file(), \
+    assert (state_dir / "state.json").is_file() and (state_dir / "history.jsonl").is_file(), (
         "the files the workflow commits are where apply wrote them"
+    )
     replanned = invoke("plan", "-c", repository["RECONCILE_CONFIG"], "--org", "uat", "--detailed-exitcode")
     assert replanned.exit_code == 0, replanned.output
 

@@ -71,8 +71,13 @@ class EmulatorHandle:
 
     def ready_line(self) -> dict[str, str]:
         """The JSON object ``reconcile emulator serve`` prints when ready."""
-        return {"instance_url": self.instance_url, "access_token": self.access_token,
-                "ca_cert": str(self.ca_cert), "api_version": self.api_version, "org_id": self.org_id}
+        return {
+            "instance_url": self.instance_url,
+            "access_token": self.access_token,
+            "ca_cert": str(self.ca_cert),
+            "api_version": self.api_version,
+            "org_id": self.org_id,
+        }
 
     def __enter__(self) -> EmulatorHandle:
         return self
@@ -88,8 +93,14 @@ def open_store(data: Path, seed: Path | None = None) -> Store:
     return Store.load(data)
 
 
-def start_emulator(data: Path, *, seed: Path | None = None, latency_ms: int = 0,
-                   faults: list[dict[str, Any]] | None = None, port: int = 0) -> EmulatorHandle:
+def start_emulator(
+    data: Path,
+    *,
+    seed: Path | None = None,
+    latency_ms: int = 0,
+    faults: list[dict[str, Any]] | None = None,
+    port: int = 0,
+) -> EmulatorHandle:
     """Serve the org in ``data`` on https://127.0.0.1:``port`` (0: a free port) and return its handle."""
     store = open_store(data, seed)
     token = f"{store.org_id[:15]}!{secrets.token_urlsafe(48)}"
@@ -99,13 +110,22 @@ def start_emulator(data: Path, *, seed: Path | None = None, latency_ms: int = 0,
     app = EmulatorApp(org, book, latency_ms=latency_ms)
     workdir = Path(tempfile.mkdtemp(prefix="sf-emulator-"))
     ca_path = workdir / "ca.pem"
-    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler,
-                         ssl_context=make_tls(ca_path))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sf-emulator",
-                              daemon=True)
+    server = make_server(
+        "127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler, ssl_context=make_tls(ca_path)
+    )
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sf-emulator", daemon=True
+    )
     thread.start()
     return EmulatorHandle(
-        instance_url=f"https://127.0.0.1:{server.server_port}", access_token=token, ca_cert=ca_path,
-        api_version=API_VERSION, org_id=store.org_id, store=store, _app=app, _server=server,
-        _thread=thread, _workdir=workdir,
+        instance_url=f"https://127.0.0.1:{server.server_port}",
+        access_token=token,
+        ca_cert=ca_path,
+        api_version=API_VERSION,
+        org_id=store.org_id,
+        store=store,
+        _app=app,
+        _server=server,
+        _thread=thread,
+        _workdir=workdir,
     )

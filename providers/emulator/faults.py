@@ -26,10 +26,18 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-ACTIONS = frozenset({
-    "503", "500_empty", "unable_to_lock_row", "invalid_session", "request_limit_total",
-    "request_limit_concurrent", "drop", "drop_after",
-})
+ACTIONS = frozenset(
+    {
+        "503",
+        "500_empty",
+        "unable_to_lock_row",
+        "invalid_session",
+        "request_limit_total",
+        "request_limit_concurrent",
+        "drop",
+        "drop_after",
+    }
+)
 
 
 class FaultRuleError(ValueError):
@@ -64,8 +72,14 @@ class FaultRule:
         if nth < 1 or times < 0:
             raise FaultRuleError("nth must be >= 1 and times >= 0")
         records = raw.get("records")
-        return cls(action=action, method=str(raw.get("method", "*")).upper(), path=str(raw.get("path", "")),
-                   nth=nth, times=times, records=frozenset(map(str, records)) if records is not None else None)
+        return cls(
+            action=action,
+            method=str(raw.get("method", "*")).upper(),
+            path=str(raw.get("path", "")),
+            nth=nth,
+            times=times,
+            records=frozenset(map(str, records)) if records is not None else None,
+        )
 
     def matches(self, method: str, target: str) -> bool:
         return self.method in ("*", method.upper()) and self.path in target

@@ -85,5 +85,9 @@ class Meter:
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
-            return {"requests": dict(sorted(self.requests.items())), "api_calls_used": self.used,
-                    "api_calls_remaining": self.remaining, "daily_api_limit": self.daily_limit}
+            return {
+                "requests": dict(sorted(self.requests.items())),
+                "api_calls_used": self.used,
+                "api_calls_remaining": self.remaining,
+                "daily_api_limit": self.daily_limit,
+            }

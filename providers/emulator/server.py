@@ -73,8 +73,11 @@ class EmulatorApp:
         if not self.org.meter.consume():
             return self.limited(_to_http(error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")))
         api_request = ApiRequest(
-            method=request.method, segments=[p for p in (match.group("rest") or "").split("/") if p],
-            args=request.args, body=request.get_data(), version=match.group("version"),
+            method=request.method,
+            segments=[p for p in (match.group("rest") or "").split("/") if p],
+            args=request.args,
+            body=request.get_data(),
+            version=match.group("version"),
             lock_ids=(rule.records or frozenset()) if rule is not None else None,
         )
         try:

@@ -50,17 +50,24 @@ def signing_key(org: str, source: KeySource) -> str:
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except TypeError:  # cryptography: "Password was not given but private key is encrypted"
-        raise _error(org, source, f"the private key file {source.where} is encrypted with a passphrase",
-                     "JWT login needs it unencrypted: `openssl pkey -in ENCRYPTED.key -out jwt.key` writes "
-                     "a copy without the passphrase (keep it as private as the original)") from None
+        raise _error(
+            org,
+            source,
+            f"the private key file {source.where} is encrypted with a passphrase",
+            "JWT login needs it unencrypted: `openssl pkey -in ENCRYPTED.key -out jwt.key` writes "
+            "a copy without the passphrase (keep it as private as the original)",
+        ) from None
     except (ValueError, UnsupportedAlgorithm):
         raise _not_a_private_key(org, source, data) from None
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise _error(org, source, f"the private key in {source.where} is not an RSA key",
-                     "Salesforce's JWT bearer flow signs with RS256: use the RSA key whose certificate is "
-                     "uploaded to the connected app")
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+        raise _error(
+            org,
+            source,
+            f"the private key in {source.where} is not an RSA key",
+            "Salesforce's JWT bearer flow signs with RS256: use the RSA key whose certificate is "
+            "uploaded to the connected app",
+        )
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     return pem.decode("ascii")
 
 
@@ -69,26 +76,38 @@ def _read(org: str, source: KeySource) -> bytes:
         return source.path.read_bytes()
     except FileNotFoundError:
         relative = "" if source.variable else " (a relative path is relative to the configuration directory)"
-        raise _error(org, source, f"the private key file {source.where} does not exist",
-                     source.fix + relative) from None
+        raise _error(
+            org, source, f"the private key file {source.where} does not exist", source.fix + relative
+        ) from None
     except IsADirectoryError:
         raise _error(org, source, f"{source.where} is a directory, not a private key file", source.fix) from None
     except PermissionError:
-        raise _error(org, source, f"cannot read the private key file {source.where} (permission denied)",
-                     "let the user running reconcile read it (as its owner: `chmod 600 FILE`)") from None
+        raise _error(
+            org,
+            source,
+            f"cannot read the private key file {source.where} (permission denied)",
+            "let the user running reconcile read it (as its owner: `chmod 600 FILE`)",
+        ) from None
     except OSError as exc:
         reason = exc.strerror or errno.errorcode.get(exc.errno or 0, type(exc).__name__)
-        raise _error(org, source, f"cannot read the private key file {source.where} ({reason})",
-                     source.fix) from None
+        raise _error(org, source, f"cannot read the private key file {source.where} ({reason})", source.fix) from None
 
 
 def _not_a_private_key(org: str, source: KeySource, data: bytes) -> ProviderError:
     if b"-----BEGIN" in data and b"PRIVATE KEY-----" not in data:
-        return _error(org, source, f"{source.where} holds a certificate or public key, not the private key",
-                      f"the certificate goes to the connected app, its private key to {source.setting}")
-    return _error(org, source, f"{source.where} is not a PEM private key",
-                  f"{source.fix}: a text file starting with {PEM_HEADERS} (convert a DER key with "
-                  "`openssl pkey -inform DER -in KEY.der -out jwt.key`)")
+        return _error(
+            org,
+            source,
+            f"{source.where} holds a certificate or public key, not the private key",
+            f"the certificate goes to the connected app, its private key to {source.setting}",
+        )
+    return _error(
+        org,
+        source,
+        f"{source.where} is not a PEM private key",
+        f"{source.fix}: a text file starting with {PEM_HEADERS} (convert a DER key with "
+        "`openssl pkey -inform DER -in KEY.der -out jwt.key`)",
+    )
 
 
 def _error(org: str, source: KeySource, problem: str, todo: str) -> ProviderError:

@@ -77,8 +77,11 @@ def _trust(conn: OrgConnection) -> str | bool:
     if conn.ca_cert is None:
         return True
     if not conn.ca_cert.is_file():
-        raise ProviderError(f"ca_cert: the CA bundle {conn.ca_cert} does not exist; fix the path (relative to the "
-                            "configuration directory) or remove ca_cert to trust requests' defaults", org=conn.name)
+        raise ProviderError(
+            f"ca_cert: the CA bundle {conn.ca_cert} does not exist; fix the path (relative to the "
+            "configuration directory) or remove ca_cert to trust requests' defaults",
+            org=conn.name,
+        )
     return str(conn.ca_cert)
 
 
@@ -103,8 +106,9 @@ def _direct_authenticator(conn: OrgConnection) -> Authenticator:
     return authenticate
 
 
-def _salesforce_login(conn: OrgConnection, method: str, http: requests.Session,
-                      arguments: dict[str, Any]) -> tuple[str, str]:
+def _salesforce_login(
+    conn: OrgConnection, method: str, http: requests.Session, arguments: dict[str, Any]
+) -> tuple[str, str]:
     """simple-salesforce's login, its failures translated (see the module docstring)."""
     secrets = [str(value) for name, value in arguments.items() if name not in ("username", "privatekey")]
     try:
@@ -114,32 +118,46 @@ def _salesforce_login(conn: OrgConnection, method: str, http: requests.Session,
     except SalesforceAuthenticationFailed as exc:
         raise _refused(conn, method, exc, secrets) from None
     except requests.exceptions.SSLError:
-        raise ProviderError(f"login failed: the TLS certificate of {conn.login_url} is not trusted; set ca_cert "
-                            "on the org, or REQUESTS_CA_BUNDLE, to a bundle holding its CA (a proxy that "
-                            "re-signs TLS has its own)", org=conn.name, code="TLS_ERROR") from None
+        raise ProviderError(
+            f"login failed: the TLS certificate of {conn.login_url} is not trusted; set ca_cert "
+            "on the org, or REQUESTS_CA_BUNDLE, to a bundle holding its CA (a proxy that "
+            "re-signs TLS has its own)",
+            org=conn.name,
+            code="TLS_ERROR",
+        ) from None
     except requests.RequestException as exc:
-        raise ProviderError(f"login failed: cannot reach {conn.login_url} ({type(exc).__name__}); check the "
-                            "network, the proxy settings (HTTPS_PROXY) and login_url", org=conn.name) from None
+        raise ProviderError(
+            f"login failed: cannot reach {conn.login_url} ({type(exc).__name__}); check the "
+            "network, the proxy settings (HTTPS_PROXY) and login_url",
+            org=conn.name,
+        ) from None
     except (ExpatError, AttributeError):  # a 200 answer without a session: not a Salesforce login
         raise _not_a_login_answer(conn, "") from None
     return str(session_id), str(instance)
 
 
-def _refused(conn: OrgConnection, method: str, exc: SalesforceAuthenticationFailed,
-             secrets: Iterable[str]) -> ProviderError:
+def _refused(
+    conn: OrgConnection, method: str, exc: SalesforceAuthenticationFailed, secrets: Iterable[str]
+) -> ProviderError:
     """The server answered the login with an error: quote it and say which settings to check. An answer
     simple-salesforce could not read (its code is then the HTTP status, or UNKNOWN_EXCEPTION_CODE) means
     ``login_url`` is not a Salesforce login endpoint."""
     if isinstance(exc.code, int) or exc.code == "UNKNOWN_EXCEPTION_CODE":
         return _not_a_login_answer(conn, f" (HTTP {exc.code})" if isinstance(exc.code, int) else "")
     said = _quote(exc.auth_message, secrets)
-    return ProviderError(f"login failed: {conn.login_url} refused the {method} login ({said}); "
-                         f"{_what_to_check(conn, method)}", org=conn.name, code=str(exc.code or "LOGIN_REFUSED"))
+    return ProviderError(
+        f"login failed: {conn.login_url} refused the {method} login ({said}); {_what_to_check(conn, method)}",
+        org=conn.name,
+        code=str(exc.code or "LOGIN_REFUSED"),
+    )
 
 
 def _not_a_login_answer(conn: OrgConnection, status: str) -> ProviderError:
-    return ProviderError(f"login failed: {conn.login_url} answered{status} with something that is not a Salesforce "
-                         "login response; check login_url (and any proxy in between)", org=conn.name)
+    return ProviderError(
+        f"login failed: {conn.login_url} answered{status} with something that is not a Salesforce "
+        "login response; check login_url (and any proxy in between)",
+        org=conn.name,
+    )
 
 
 def _what_to_check(conn: OrgConnection, method: str) -> str:
@@ -147,22 +165,31 @@ def _what_to_check(conn: OrgConnection, method: str) -> str:
     sandbox = 'login_url (a sandbox logs in at "https://test.salesforce.com")'
     if method == "password":
         token = conn.auth.get("security_token_env")
-        token_hint = (f"the security token in {token} (auth.security_token_env; a password reset issues a new one)"
-                      if token else "whether the org wants a security token (logins from outside its trusted "
-                      "IP ranges): name its variable with auth.security_token_env")
-        return (f"check auth.username ({conn.auth.get('username')}), the password in "
-                f"{conn.auth.get('password_env')} (auth.password_env), {token_hint}, and {sandbox}")
+        token_hint = (
+            f"the security token in {token} (auth.security_token_env; a password reset issues a new one)"
+            if token
+            else "whether the org wants a security token (logins from outside its trusted "
+            "IP ranges): name its variable with auth.security_token_env"
+        )
+        return (
+            f"check auth.username ({conn.auth.get('username')}), the password in "
+            f"{conn.auth.get('password_env')} (auth.password_env), {token_hint}, and {sandbox}"
+        )
     if method == "jwt":
         key = conn.auth.get("key_file_env") or conn.auth.get("key_file")
         setting = "auth.key_file_env" if conn.auth.get("key_file_env") else "auth.key_file"
-        return (f"check auth.username ({conn.auth.get('username')}), the consumer key in "
-                f"{conn.auth.get('client_id_env')} (auth.client_id_env), that the connected app's certificate "
-                f"matches the private key in {key} ({setting}), that the user is pre-authorized on the app, "
-                f"and {sandbox}")
-    return (f"check the consumer key and secret in {conn.auth.get('client_id_env')} and "
-            f"{conn.auth.get('client_secret_env')} (auth.client_id_env, auth.client_secret_env), that the "
-            "connected app enables the client credentials flow with a run-as user, and that login_url is the "
-            "org's My Domain")
+        return (
+            f"check auth.username ({conn.auth.get('username')}), the consumer key in "
+            f"{conn.auth.get('client_id_env')} (auth.client_id_env), that the connected app's certificate "
+            f"matches the private key in {key} ({setting}), that the user is pre-authorized on the app, "
+            f"and {sandbox}"
+        )
+    return (
+        f"check the consumer key and secret in {conn.auth.get('client_id_env')} and "
+        f"{conn.auth.get('client_secret_env')} (auth.client_id_env, auth.client_secret_env), that the "
+        "connected app enables the client credentials flow with a run-as user, and that login_url is the "
+        "org's My Domain"
+    )
 
 
 def _quote(text: str, secrets: Iterable[str]) -> str:
@@ -182,8 +209,11 @@ def _env(conn: OrgConnection, key: str, *, required: bool = True, may_be_empty: 
     value = os.environ.get(var)
     if value is None or (not value.strip() and not may_be_empty):
         state = "is not set" if value is None else "is empty"
-        raise ProviderError(f"auth.{key}: environment variable {var} {state}; set it to {_HOLDS[key]} in the "
-                            "shell or the CI job that runs reconcile", org=conn.name)
+        raise ProviderError(
+            f"auth.{key}: environment variable {var} {state}; set it to {_HOLDS[key]} in the "
+            "shell or the CI job that runs reconcile",
+            org=conn.name,
+        )
     return value
 
 
@@ -210,9 +240,12 @@ def _login_arguments(conn: OrgConnection, method: str) -> dict[str, Any]:
         return {"username": _required(conn, "username"), "consumer_key": _env(conn, "client_id_env")}
     arguments = {"consumer_key": _env(conn, "client_id_env"), "consumer_secret": _env(conn, "client_secret_env")}
     if _login_domain(conn) in ("login", "test"):
-        raise ProviderError(f"login_url: the client credentials flow logs in only at the org's My Domain, not at "
-                            f"{conn.login_url}; set login_url to the My Domain URL, e.g. "
-                            '"https://acme.my.salesforce.com"', org=conn.name)
+        raise ProviderError(
+            f"login_url: the client credentials flow logs in only at the org's My Domain, not at "
+            f"{conn.login_url}; set login_url to the My Domain URL, e.g. "
+            '"https://acme.my.salesforce.com"',
+            org=conn.name,
+        )
     return arguments
 
 
@@ -222,14 +255,18 @@ def _key_source(conn: OrgConnection) -> KeySource:
     if variable:
         value = (_env(conn, "key_file_env") or "").strip()
         if "-----BEGIN" in value or "\n" in value:
-            raise ProviderError(f"auth.key_file_env: environment variable {variable} holds a key, not the path of a "
-                                f"key file; write the key to a file readable only by you and set {variable} to "
-                                "its path", org=conn.name)
+            raise ProviderError(
+                f"auth.key_file_env: environment variable {variable} holds a key, not the path of a "
+                f"key file; write the key to a file readable only by you and set {variable} to "
+                "its path",
+                org=conn.name,
+            )
         return KeySource(Path(value), "auth.key_file_env", variable)
     key_file = conn.auth.get("key_file")
     if not key_file:
-        raise ProviderError("auth method 'jwt' needs `key_file_env` or `key_file`; add one of them to auth",
-                            org=conn.name)
+        raise ProviderError(
+            "auth method 'jwt' needs `key_file_env` or `key_file`; add one of them to auth", org=conn.name
+        )
     return KeySource(Path(key_file), "auth.key_file")
 
 

@@ -35,9 +35,12 @@ def sf_cli_credentials(conn: OrgConnection) -> Credentials:
     instance_url = str(shown.get("instanceUrl") or "")
     access_token = str(token.get("accessToken") or "")
     if not instance_url or not access_token:
-        raise _error(conn, f"`sf` returned no instance URL or access token for {alias!r}",
-                     f"log in again with `{_login_command(conn)}`; `sf org auth show-access-token` needs a "
-                     "recent CLI: update it with `npm install --global @salesforce/cli@latest`")
+        raise _error(
+            conn,
+            f"`sf` returned no instance URL or access token for {alias!r}",
+            f"log in again with `{_login_command(conn)}`; `sf org auth show-access-token` needs a "
+            "recent CLI: update it with `npm install --global @salesforce/cli@latest`",
+        )
     return Credentials(instance_url, access_token, str(shown.get("apiVersion") or conn.api_version))
 
 
@@ -46,18 +49,28 @@ def _run_sf(conn: OrgConnection, args: list[str]) -> dict[str, Any]:
     command = f"sf {' '.join(args)}"
     executable = shutil.which("sf")
     if executable is None:
-        raise _error(conn, "the Salesforce CLI `sf` is not installed or not on PATH",
-                     f"install it with {INSTALL} (or add its folder to PATH), then log in with "
-                     f"`{_login_command(conn)}`; or connect this org another way (instance_url with auth)")
+        raise _error(
+            conn,
+            "the Salesforce CLI `sf` is not installed or not on PATH",
+            f"install it with {INSTALL} (or add its folder to PATH), then log in with "
+            f"`{_login_command(conn)}`; or connect this org another way (instance_url with auth)",
+        )
     try:
-        proc = subprocess.run([executable, *args], capture_output=True, text=True, errors="replace",
-                              timeout=TIMEOUT_SECONDS, check=False)
+        proc = subprocess.run(
+            [executable, *args], capture_output=True, text=True, errors="replace", timeout=TIMEOUT_SECONDS, check=False
+        )
     except subprocess.TimeoutExpired:
-        raise _error(conn, f"`{command}` did not answer within {TIMEOUT_SECONDS} seconds",
-                     f"run `{command}` yourself to see what it waits for") from None
+        raise _error(
+            conn,
+            f"`{command}` did not answer within {TIMEOUT_SECONDS} seconds",
+            f"run `{command}` yourself to see what it waits for",
+        ) from None
     except OSError as exc:
-        raise _error(conn, f"cannot run the Salesforce CLI at {executable} ({exc.strerror or type(exc).__name__})",
-                     f"reinstall it with {INSTALL}, or fix PATH") from None
+        raise _error(
+            conn,
+            f"cannot run the Salesforce CLI at {executable} ({exc.strerror or type(exc).__name__})",
+            f"reinstall it with {INSTALL}, or fix PATH",
+        ) from None
     payload = _json_object(proc.stdout) or _json_object(proc.stderr)
     if not payload:
         raise _not_json(conn, command, proc.returncode)
@@ -74,18 +87,26 @@ def _failed(conn: OrgConnection, command: str, payload: dict[str, Any], returnco
     name = str(payload.get("name") or "SfCliError")
     message = str(payload.get("message") or f"`{command}` failed (exit {returncode})").strip().rstrip(".")
     if name in _UNKNOWN_ALIAS or "no authorization information" in message.lower():
-        todo = (f"log in with `{_login_command(conn)}` (add `--instance-url https://test.salesforce.com` for a "
-                "sandbox), or fix sf_alias; `sf org list` shows the aliases the CLI knows")
+        todo = (
+            f"log in with `{_login_command(conn)}` (add `--instance-url https://test.salesforce.com` for a "
+            "sandbox), or fix sf_alias; `sf org list` shows the aliases the CLI knows"
+        )
     else:
-        todo = (f"run `{command.removesuffix(' --json')}` to see the CLI's view; if its login expired, log in "
-                f"again with `{_login_command(conn)}`")
+        todo = (
+            f"run `{command.removesuffix(' --json')}` to see the CLI's view; if its login expired, log in "
+            f"again with `{_login_command(conn)}`"
+        )
     return _error(conn, message, todo, code=name)
 
 
 def _not_json(conn: OrgConnection, command: str, returncode: int) -> ProviderError:
-    return _error(conn, f"`{command}` printed no JSON answer (exit {returncode})",
-                  "run it yourself to see why; reconcile needs a Salesforce CLI that answers --json: update it "
-                  "with `npm install --global @salesforce/cli@latest`", code="SfCliError")
+    return _error(
+        conn,
+        f"`{command}` printed no JSON answer (exit {returncode})",
+        "run it yourself to see why; reconcile needs a Salesforce CLI that answers --json: update it "
+        "with `npm install --global @salesforce/cli@latest`",
+        code="SfCliError",
+    )
 
 
 def _error(conn: OrgConnection, problem: str, todo: str, *, code: str = "") -> ProviderError:

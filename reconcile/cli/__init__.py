@@ -8,8 +8,20 @@ hold no engine logic.
 # Registration order is the order `reconcile --help` lists the commands in.
 # isort: off
 from reconcile.cli import (  # noqa: F401  (imported for their registration on the app)
-    validate, plan, apply, drift, diff, import_, apex, history, report, schema, state, emulator,
+    validate,
+    plan,
+    apply,
+    drift,
+    diff,
+    import_,
+    apex,
+    history,
+    report,
+    schema,
+    state,
+    emulator,
 )
+
 # isort: on
 from reconcile.cli.application import app, main
 

@@ -23,6 +23,7 @@ from reconcile.errors import ReconcileError
 P = ParamSpec("P")
 R = TypeVar("R")
 
+
 def _usage_error(exc: Exception) -> bool:
     """Whether ``exc`` is the command-line parser's usage error (a wrong option, command or argument)."""
     return any(cls.__name__ == "UsageError" for cls in type(exc).__mro__)

@@ -74,8 +74,9 @@ def journal_for(workspace: Workspace) -> JournalStore:
     return state_journal_for(workspace.config.state, workspace.config.root)
 
 
-def selected_orgs(workspace: Workspace, saved: Plan | None, org: list[str], tag: list[str],
-                  shard: str | None) -> list[str]:
+def selected_orgs(
+    workspace: Workspace, saved: Plan | None, org: list[str], tag: list[str], shard: str | None
+) -> list[str]:
     """The orgs this apply touches: the selection (protected orgs only when named), or a saved plan's,
     narrowed by ``--org`` and ``--tag`` exactly as a fresh plan is (a name the plan does not cover is an
     error)."""
@@ -93,14 +94,21 @@ def selected_orgs(workspace: Workspace, saved: Plan | None, org: list[str], tag:
     return [name for name in names if name in chosen]
 
 
-def make_plan(workspace: Workspace, saved: Plan | None, names: list[str], parallelism: int,
-              allow_org_change: bool, targets: list[str]) -> Plan:
+def make_plan(
+    workspace: Workspace,
+    saved: Plan | None,
+    names: list[str],
+    parallelism: int,
+    allow_org_change: bool,
+    targets: list[str],
+) -> Plan:
     """A fresh plan of ``names``, or the saved plan narrowed to ``names`` once it is proven not stale."""
     if saved is None:
         return workspace.plan(names, targets=targets, parallelism=parallelism, allow_org_change=allow_org_change)
     if targets:
-        raise ReconcileError("--target narrows a fresh plan; a saved plan applies as it was made: plan again with "
-                             "--target and --out")
+        raise ReconcileError(
+            "--target narrows a fresh plan; a saved plan applies as it was made: plan again with --target and --out"
+        )
     saved = saved.model_copy(update={"orgs": tuple(o for o in saved.orgs if o.org in names)})
     verify_fresh(
         saved,
@@ -170,9 +178,18 @@ def apply(
             err_console().print(f"Note: {note}", markup=False, highlight=False)
         with lock_orgs(workspace.backend, names, "apply", lock_timeout):
             report_backend_warnings(workspace)
-            report = converge(workspace, saved, names, org or [], planfile,
-                              auto_approve=auto_approve, force=force, parallelism=parallelism,
-                              allow_org_change=allow_org_change, targets=target or [])
+            report = converge(
+                workspace,
+                saved,
+                names,
+                org or [],
+                planfile,
+                auto_approve=auto_approve,
+                force=force,
+                parallelism=parallelism,
+                allow_org_change=allow_org_change,
+                targets=target or [],
+            )
     if report is None:
         return
     print_rendered(render_apply_report(report, width=max(out_console().width, 80), terminal=out_console().is_terminal))
@@ -180,9 +197,19 @@ def apply(
         raise typer.Exit(1)
 
 
-def converge(workspace: Workspace, saved: Plan | None, names: list[str], named: list[str],
-             planfile: Path | None, *, auto_approve: bool, force: bool, parallelism: int,
-             allow_org_change: bool, targets: list[str]) -> ApplyReport | None:
+def converge(
+    workspace: Workspace,
+    saved: Plan | None,
+    names: list[str],
+    named: list[str],
+    planfile: Path | None,
+    *,
+    auto_approve: bool,
+    force: bool,
+    parallelism: int,
+    allow_org_change: bool,
+    targets: list[str],
+) -> ApplyReport | None:
     """Plan (or verify the saved plan), check safety, confirm, apply; None when there was nothing to do."""
     plan = make_plan(workspace, saved, names, parallelism, allow_org_change, targets)
     protected = {name for name, cfg in workspace.config.orgs.items() if cfg.protected}

@@ -25,8 +25,7 @@ def write_entries(entries: Entries, out: Path, header: list[str]) -> None:
     """Write ``entries`` as TOML to ``out`` and say on stderr how many, and what was left out."""
     out.write_text(entries.toml(header), encoding="utf-8")
     count = entries.count
-    err_console().print(f"Wrote {count} entr{'y' if count == 1 else 'ies'} to {out}.", markup=False,
-                        highlight=False)
+    err_console().print(f"Wrote {count} entr{'y' if count == 1 else 'ies'} to {out}.", markup=False, highlight=False)
     report_skipped(entries)
 
 
@@ -56,13 +55,25 @@ def diff(
     with Workspace.open(config) as workspace:
         names = workspace.select([source, target], [], for_apply=False)
         providers = workspace.connect(names)
-        result = diff_orgs(workspace.config, source, target, providers, kinds=parse_kinds(kind or []),
-                           everything=all_kinds or bool(kind))
+        result = diff_orgs(
+            workspace.config,
+            source,
+            target,
+            providers,
+            kinds=parse_kinds(kind or []),
+            everything=all_kinds or bool(kind),
+        )
         entries = diff_entries(result, workspace.config) if out is not None else None
     typer.echo(_render(result, format).rstrip("\n"))
     if out is not None and entries is not None:
-        write_entries(entries, out, [f"What {source} has and {target} lacks, as entries for {target}.",
-                                     "Written by `reconcile diff`; add this file to the configuration to adopt it."])
+        write_entries(
+            entries,
+            out,
+            [
+                f"What {source} has and {target} lacks, as entries for {target}.",
+                "Written by `reconcile diff`; add this file to the configuration to adopt it.",
+            ],
+        )
 
 
 def _render(result: OrgDiff, fmt: Format) -> str:

@@ -16,8 +16,10 @@ from reconcile.workspace import Workspace
 
 def _header(result: ImportResult) -> list[str]:
     identity = ", ".join(part for part in (result.org_name, result.org_id) if part)
-    return [f"The configuration of org {result.org} ({identity}), read by `reconcile import`.",
-            "Add this file to the configuration to manage what it declares: plan shows no changes for it."]
+    return [
+        f"The configuration of org {result.org} ({identity}), read by `reconcile import`.",
+        "Add this file to the configuration to manage what it declares: plan shows no changes for it.",
+    ]
 
 
 @app.command("import")

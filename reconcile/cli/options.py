@@ -12,15 +12,11 @@ ConfigOpt = Annotated[
     Path,
     typer.Option("--config", "-c", help="A config file or a directory of *.toml files."),
 ]
-OrgOpt = Annotated[
-    list[str] | None, typer.Option("--org", help="Only this org (repeatable).", show_default=False)
-]
+OrgOpt = Annotated[list[str] | None, typer.Option("--org", help="Only this org (repeatable).", show_default=False)]
 TagOpt = Annotated[
     list[str] | None, typer.Option("--tag", help="Only orgs with this tag (repeatable).", show_default=False)
 ]
-ParallelismOpt = Annotated[
-    int, typer.Option("--parallelism", min=1, max=64, help="How many orgs to work on at once.")
-]
+ParallelismOpt = Annotated[int, typer.Option("--parallelism", min=1, max=64, help="How many orgs to work on at once.")]
 LockTimeoutOpt = Annotated[
     float,
     typer.Option("--lock-timeout", min=0, help="Seconds to wait for the state lock before giving up."),
@@ -49,6 +45,10 @@ class Format(StrEnum):
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
 TargetOpt = Annotated[
     list[str] | None,
-    typer.Option("--target", help="Only this address and what it depends on (repeatable): an address as the plan "
-                 "prints it, or a permission set for all its grants, as `after` reads it.", show_default=False),
+    typer.Option(
+        "--target",
+        help="Only this address and what it depends on (repeatable): an address as the plan "
+        "prints it, or a permission set for all its grants, as `after` reads it.",
+        show_default=False,
+    ),
 ]

@@ -93,8 +93,10 @@ def rm(
 
 @state_app.command("unlock")
 @handle_errors
-def unlock(lock_id: Annotated[str, typer.Argument(help="The lock id from the error message.")],
-           config: ConfigOpt = DEFAULT_CONFIG) -> None:
+def unlock(
+    lock_id: Annotated[str, typer.Argument(help="The lock id from the error message.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
     """Clear a state lock whose holder died."""
     Workspace.open(config).backend.unlock(lock_id)
     out_console().print(f"Released lock {lock_id}.")
@@ -119,12 +121,16 @@ def migrate(
         raise ReconcileError(f"the state already lives in the {to.value} backend: nothing to migrate")
     target = backend_for(settings, workspace.config.root, backend=to.value)
     with workspace.backend.lock("state migrate", lock_timeout), target.lock("state migrate", lock_timeout):
-        moved = migrate_state(workspace.backend, target, journal_for(settings, workspace.config.root),
-                              journal_for(settings, workspace.config.root, backend=to.value))
+        moved = migrate_state(
+            workspace.backend,
+            target,
+            journal_for(settings, workspace.config.root),
+            journal_for(settings, workspace.config.root, backend=to.value),
+        )
     out_console().print(
         f"Copied {moved.orgs} org(s) and {moved.resources} resource(s) (lineage {moved.lineage}) to "
         f"{moved.target}, now at serial {moved.serial}; {moved.journal_copied} of {moved.journal_total} "
-        f"journal record(s) copied. Set `backend = \"{to.value}\"` in [state] to use it; the old state "
+        f'journal record(s) copied. Set `backend = "{to.value}"` in [state] to use it; the old state '
         "was left in place.",
         markup=False,
     )

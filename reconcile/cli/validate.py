@@ -19,6 +19,4 @@ def validate(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     orgs = sorted(workspace.config.orgs)
     desired = workspace.desired(orgs)
     resources = sum(len(d.resources) for d in desired.values())
-    out_console().print(
-        f"The configuration is valid: {len(orgs)} org(s), {resources} resource(s) across them."
-    )
+    out_console().print(f"The configuration is valid: {len(orgs)} org(s), {resources} resource(s) across them.")

@@ -37,8 +37,11 @@ def expand(config: Config, org: str) -> DesiredOrg:
     """The desired state of ``org``. Raises ``ConfigError`` for an unknown org (a loaded config has
     already been checked, so nothing else fails)."""
     if org not in config.orgs:
-        raise ConfigError(Problem(f"unknown org '{org}'" + did_you_mean(org, config.orgs),
-                                  hint="orgs: " + ", ".join(sorted(config.orgs))))
+        raise ConfigError(
+            Problem(
+                f"unknown org '{org}'" + did_you_mean(org, config.orgs), hint="orgs: " + ", ".join(sorted(config.orgs))
+            )
+        )
     expansion = _OrgExpansion(config.orgs[org], config.entries)
     if expansion.problems:
         raise ConfigError(expansion.problems)
@@ -110,9 +113,10 @@ def _unmatched_target(
     known = {str(address) for want in desired.values() for address in want.resources}
     known |= {str(address) for addresses in managed.values() for address in addresses}
     orgs = ", ".join(sorted(desired)) or "(none)"
-    return Problem(f"--target {text} names nothing in the selected orgs ({orgs}){did_you_mean(text, known)}",
-                   hint="targets are addresses as the plan prints them (kind:key), or a permission set "
-                        "for all its grants")
+    return Problem(
+        f"--target {text} names nothing in the selected orgs ({orgs}){did_you_mean(text, known)}",
+        hint="targets are addresses as the plan prints them (kind:key), or a permission set for all its grants",
+    )
 
 
 class _Substitution:
@@ -162,10 +166,10 @@ class _OrgExpansion:
                 self._declare(entry)
         for declared in self.declared:
             self._order(declared)
-        self.problems = [_duplicate_problem(address, first, second, [self.org.name])
-                         for address, first, second in self.duplicates]
-        self.problems += [_variable_problem(entry, text, [self.org.name])
-                          for entry, text in self.unknown_variables]
+        self.problems = [
+            _duplicate_problem(address, first, second, [self.org.name]) for address, first, second in self.duplicates
+        ]
+        self.problems += [_variable_problem(entry, text, [self.org.name]) for entry, text in self.unknown_variables]
 
     def _declare(self, entry: Entry) -> None:
         substitute = _Substitution(self.org)
@@ -207,8 +211,13 @@ class _OrgExpansion:
         for declared in self.declared:
             own = [resource for address in declared.addresses if (resource := self.resources.get(address))]
             exclusive |= kinds.for_entry(declared.entry).exclusive_groups(declared.entry, own)
-        return DesiredOrg(org=self.org.name, resources=dict(self.resources), edges=frozenset(self.edges),
-                          locations=dict(self.locations), exclusive=frozenset(exclusive))
+        return DesiredOrg(
+            org=self.org.name,
+            resources=dict(self.resources),
+            edges=frozenset(self.edges),
+            locations=dict(self.locations),
+            exclusive=frozenset(exclusive),
+        )
 
 
 def _orgs_text(orgs: list[str]) -> str:
@@ -217,19 +226,26 @@ def _orgs_text(orgs: list[str]) -> str:
 
 def _duplicate_problem(address: Address, first: Location, second: Location, orgs: list[str]) -> Problem:
     where = "twice by this entry" if first == second else f"twice: at {first} and at {second}"
-    return Problem(f"`{address}` is declared {where} (for {_orgs_text(orgs)})", second,
-                   "declare each address once per org: merge the entries or limit them with `orgs`/`tags`")
+    return Problem(
+        f"`{address}` is declared {where} (for {_orgs_text(orgs)})",
+        second,
+        "declare each address once per org: merge the entries or limit them with `orgs`/`tags`",
+    )
 
 
 def _variable_problem(entry: Entry, text: str, orgs: list[str]) -> Problem:
     variable = _VARIABLE.match(text[2:-1])
     if variable is None:
-        return Problem(f"{entry.title}: malformed placeholder `{text}`", entry.location,
-                       "write placeholders as ${var.NAME}")
+        return Problem(
+            f"{entry.title}: malformed placeholder `{text}`", entry.location, "write placeholders as ${var.NAME}"
+        )
     name = variable.group(1)
     tables = ", ".join(f"[orgs.{org}.vars]" for org in orgs)
-    return Problem(f"{entry.title}: unknown variable `{text}` for {_orgs_text(orgs)}", entry.location,
-                   f"define {name} in {tables}, or limit the entry with `orgs`/`tags`")
+    return Problem(
+        f"{entry.title}: unknown variable `{text}` for {_orgs_text(orgs)}",
+        entry.location,
+        f"define {name} in {tables}, or limit the entry with `orgs`/`tags`",
+    )
 
 
 class _Report:
@@ -254,19 +270,27 @@ class _Report:
             known.update(str(address) for address in expansion.resources)
 
     def problems(self, check_references: bool) -> list[Problem]:
-        found = [_duplicate_problem(address, first, second, orgs)
-                 for (first, second), (address, orgs) in self.duplicates.items()]
+        found = [
+            _duplicate_problem(address, first, second, orgs)
+            for (first, second), (address, orgs) in self.duplicates.items()
+        ]
         found += [_variable_problem(entry, text, orgs) for (_, text), (entry, orgs) in self.variables.items()]
         if check_references:
-            found += [self._dangling(entry, key, reference, orgs)
-                      for (_, key, reference), (entry, orgs, seen) in self.references.items() if not seen]
+            found += [
+                self._dangling(entry, key, reference, orgs)
+                for (_, key, reference), (entry, orgs, seen) in self.references.items()
+                if not seen
+            ]
         return sorted(found, key=lambda problem: _order_key(problem.location))
 
     def _dangling(self, entry: Entry, key: str, reference: str, orgs: list[str]) -> Problem:
         close = did_you_mean(reference, self.known.get(entry.location, set()))
-        return Problem(f"{entry.title}: `{key}` names `{reference}`, which is declared for none of the orgs "
-                       f"this entry applies to ({', '.join(orgs)}){close}", entry.location,
-                       "declare it, fix the address, or limit the entry with `orgs`/`tags`")
+        return Problem(
+            f"{entry.title}: `{key}` names `{reference}`, which is declared for none of the orgs "
+            f"this entry applies to ({', '.join(orgs)}){close}",
+            entry.location,
+            "declare it, fix the address, or limit the entry with `orgs`/`tags`",
+        )
 
 
 def _order_key(location: Location | None) -> tuple[str, int, int]:

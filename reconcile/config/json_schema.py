@@ -41,7 +41,7 @@ _HTTPS = "^https://"
 SECTION_DESCRIPTIONS: Mapping[str, str] = {
     "StateSettings": "Where the state (what this tool manages in each org) is kept.",
     "OrgConfig": "One org: how to reach it and how entries expand for it. Set exactly one of `emulator`, "
-                 "`sf_alias` or `instance_url` (with `auth`).",
+    "`sf_alias` or `instance_url` (with `auth`).",
     "AccessTokenAuth": "Use an OAuth access token (session id) from an environment variable.",
     "PasswordAuth": "Log in with a username and password (SOAP login at `login_url`).",
     "JwtAuth": "OAuth 2.0 JWT bearer flow with a connected app's certificate key.",
@@ -53,38 +53,38 @@ SECTION_DESCRIPTIONS: Mapping[str, str] = {
 DESCRIPTIONS: Mapping[str, Mapping[str, str]] = {
     "StateSettings": {
         "path": "With the `local` backend, the state file, relative to the configuration directory; the "
-                "execution history (`history.jsonl`) is kept beside it. With `postgres`, the name of the "
-                "workspace in the database (the default path means the workspace `default`). The live files "
-                "of emulated orgs are kept under `emulator/` beside this path either way.",
+        "execution history (`history.jsonl`) is kept beside it. With `postgres`, the name of the "
+        "workspace in the database (the default path means the workspace `default`). The live files "
+        "of emulated orgs are kept under `emulator/` beside this path either way.",
         "backend": "`local`: a JSON file at `path`, guarded by a file lock. `postgres`: a PostgreSQL database "
-                   "shared by a team or by CI runners (needs the psycopg package).",
+        "shared by a team or by CI runners (needs the psycopg package).",
         "dsn_env": "The environment variable holding the PostgreSQL connection string, for "
-                   "`backend = \"postgres\"`. The connection string never goes in the configuration.",
+        '`backend = "postgres"`. The connection string never goes in the configuration.',
     },
     "OrgConfig": {
         "emulator": "A seed file describing an emulated org, relative to the configuration directory. The "
-                    "live org is kept at `<state dir>/emulator/<org>.json`, made from the seed on first use; "
-                    "the seed itself is never edited.",
+        "live org is kept at `<state dir>/emulator/<org>.json`, made from the seed on first use; "
+        "the seed itself is never edited.",
         "sf_alias": "An alias (or username) the Salesforce CLI is logged in to. Sessions come from "
-                    "`sf org display` and `sf org auth show-access-token`.",
-        "instance_url": "The org's URL (https), used with `auth`. With `method = \"access_token\"` calls go "
-                        "here; the login methods log in at `login_url` and use the URL Salesforce returns.",
+        "`sf org display` and `sf org auth show-access-token`.",
+        "instance_url": 'The org\'s URL (https), used with `auth`. With `method = "access_token"` calls go '
+        "here; the login methods log in at `login_url` and use the URL Salesforce returns.",
         "auth": "How to log in to `instance_url`: an inline table whose `method` is `access_token`, "
-                "`password`, `jwt` or `client_credentials`. Secrets are never written here, only the "
-                "names of environment variables or files holding them.",
+        "`password`, `jwt` or `client_credentials`. Secrets are never written here, only the "
+        "names of environment variables or files holding them.",
         "username_suffix": "Appended to every username granted in this org "
-                           "(sandbox usernames: alice@acme.com becomes alice@acme.com.uat).",
+        "(sandbox usernames: alice@acme.com becomes alice@acme.com.uat).",
         "tags": "Labels that select this org: entries' `tags` and `--tag` on the command line.",
         "protected": "When true, `apply` changes this org only when it is named with `--org`; a tag or the "
-                     "default selection never picks it for apply (plan still shows it).",
+        "default selection never picks it for apply (plan still shows it).",
         "ca_cert": "A PEM file of the certificate authority to trust for this org, relative to the "
-                   "configuration directory. Without it, requests' defaults apply (including "
-                   "`REQUESTS_CA_BUNDLE`).",
+        "configuration directory. Without it, requests' defaults apply (including "
+        "`REQUESTS_CA_BUNDLE`).",
         "api_version": "The Salesforce API version to call. With `sf_alias` the version the CLI reports wins; "
-                       "an emulated org uses its own.",
+        "an emulated org uses its own.",
         "login_url": "Where `password`, `jwt` and `client_credentials` logins go: "
-                     "https://login.salesforce.com, https://test.salesforce.com (sandboxes) or the org's "
-                     "My Domain URL.",
+        "https://login.salesforce.com, https://test.salesforce.com (sandboxes) or the org's "
+        "My Domain URL.",
         "vars": "Values of `${var.NAME}` placeholders in the entries applied to this org.",
     },
     "AccessTokenAuth": {
@@ -95,8 +95,7 @@ DESCRIPTIONS: Mapping[str, Mapping[str, str]] = {
         "method": "`password`.",
         "username": "The username to log in as (used as written: `username_suffix` does not apply).",
         "password_env": "The environment variable holding the password.",
-        "security_token_env": "The environment variable holding the user's security token, when the org "
-                              "asks for one.",
+        "security_token_env": "The environment variable holding the user's security token, when the org asks for one.",
     },
     "JwtAuth": {
         "method": "`jwt`.",
@@ -117,18 +116,37 @@ DESCRIPTIONS: Mapping[str, Mapping[str, str]] = {
 EXAMPLES: Mapping[str, Mapping[str, Any]] = {
     "StateSettings": {"path": ".reconcile/state.json", "backend": "local", "dsn_env": "RECONCILE_STATE_DSN"},
     "OrgConfig": {
-        "emulator": "orgs/dev.json", "sf_alias": "acme-uat", "instance_url": "https://acme.my.salesforce.com",
-        "auth": {"method": "access_token", "token_env": "SF_ACCESS_TOKEN"}, "username_suffix": ".uat",
-        "tags": ["sandbox"], "protected": True, "ca_cert": "certs/ca.pem", "api_version": "62.0",
-        "login_url": "https://test.salesforce.com", "vars": {"region": "EMEA"},
+        "emulator": "orgs/dev.json",
+        "sf_alias": "acme-uat",
+        "instance_url": "https://acme.my.salesforce.com",
+        "auth": {"method": "access_token", "token_env": "SF_ACCESS_TOKEN"},
+        "username_suffix": ".uat",
+        "tags": ["sandbox"],
+        "protected": True,
+        "ca_cert": "certs/ca.pem",
+        "api_version": "62.0",
+        "login_url": "https://test.salesforce.com",
+        "vars": {"region": "EMEA"},
     },
     "AccessTokenAuth": {"method": "access_token", "token_env": "SF_ACCESS_TOKEN"},
-    "PasswordAuth": {"method": "password", "username": "deploy@acme.com", "password_env": "SF_PASSWORD",
-                     "security_token_env": "SF_SECURITY_TOKEN"},
-    "JwtAuth": {"method": "jwt", "username": "deploy@acme.com", "client_id_env": "SF_CLIENT_ID",
-                "key_file_env": "SF_JWT_KEY", "key_file": "certs/jwt.key"},
-    "ClientCredentialsAuth": {"method": "client_credentials", "client_id_env": "SF_CLIENT_ID",
-                              "client_secret_env": "SF_CLIENT_SECRET"},
+    "PasswordAuth": {
+        "method": "password",
+        "username": "deploy@acme.com",
+        "password_env": "SF_PASSWORD",
+        "security_token_env": "SF_SECURITY_TOKEN",
+    },
+    "JwtAuth": {
+        "method": "jwt",
+        "username": "deploy@acme.com",
+        "client_id_env": "SF_CLIENT_ID",
+        "key_file_env": "SF_JWT_KEY",
+        "key_file": "certs/jwt.key",
+    },
+    "ClientCredentialsAuth": {
+        "method": "client_credentials",
+        "client_id_env": "SF_CLIENT_ID",
+        "client_secret_env": "SF_CLIENT_SECRET",
+    },
 }
 
 #: Keys of which exactly one must be set, by model.
@@ -142,9 +160,13 @@ _NAMES = {"pattern": _NAME}
 #: gets ``Entry.CONSTRAINTS``; an entry model's own ``CONSTRAINTS`` add to these.
 CONSTRAINTS: Mapping[str, Mapping[str, Schema]] = {
     "StateSettings": {"dsn_env": {"pattern": _ENV}},
-    "OrgConfig": {"instance_url": {"pattern": _HTTPS}, "login_url": {"pattern": _HTTPS},
-                  "api_version": {"pattern": r"^\d{2,3}\.0$"}, "tags": {"items": _NAMES},
-                  "vars": {"propertyNames": _NAMES}},
+    "OrgConfig": {
+        "instance_url": {"pattern": _HTTPS},
+        "login_url": {"pattern": _HTTPS},
+        "api_version": {"pattern": r"^\d{2,3}\.0$"},
+        "tags": {"items": _NAMES},
+        "vars": {"propertyNames": _NAMES},
+    },
     "AccessTokenAuth": {"token_env": {"pattern": _ENV}},
     "PasswordAuth": {"password_env": {"pattern": _ENV}, "security_token_env": {"pattern": _ENV}},
     "JwtAuth": {"client_id_env": {"pattern": _ENV}, "key_file_env": {"pattern": _ENV}},
@@ -222,24 +244,37 @@ def config_schema() -> Schema:
     roots: list[type[BaseModel]] = [StateSettings, OrgConfig, *entries]
     _, generated = models_json_schema([(model, "validation") for model in roots], ref_template="#/$defs/{model}")
     tables = models()
-    defs = {name: _user_table(tables[name], schema) for name, schema in sorted(generated["$defs"].items())
-            if name in tables}
+    defs = {
+        name: _user_table(tables[name], schema) for name, schema in sorted(generated["$defs"].items()) if name in tables
+    }
     properties: Schema = {
-        "version": {"description": _top_description("version"), "type": "integer", "const": 1, "default": 1,
-                    "examples": [1]},
+        "version": {
+            "description": _top_description("version"),
+            "type": "integer",
+            "const": 1,
+            "default": 1,
+            "examples": [1],
+        },
         "state": {"description": _top_description("state"), "$ref": "#/$defs/StateSettings"},
-        "orgs": {"description": _top_description("orgs"), "type": "object", "propertyNames": dict(_NAMES),
-                 "additionalProperties": {"$ref": "#/$defs/OrgConfig"},
-                 "examples": [{"dev": {"emulator": "orgs/dev.json"}}]},
+        "orgs": {
+            "description": _top_description("orgs"),
+            "type": "object",
+            "propertyNames": dict(_NAMES),
+            "additionalProperties": {"$ref": "#/$defs/OrgConfig"},
+            "examples": [{"dev": {"emulator": "orgs/dev.json"}}],
+        },
     }
     for kind in kinds.all_kinds():
-        properties[kind.name] = {"description": _top_description(kind.name), "type": "array",
-                                 "items": {"$ref": f"#/$defs/{kind.entry.__name__}"}}
+        properties[kind.name] = {
+            "description": _top_description(kind.name),
+            "type": "array",
+            "items": {"$ref": f"#/$defs/{kind.entry.__name__}"},
+        }
     return {
         "$schema": DIALECT,
         "title": "reconcile configuration",
         "description": "One TOML file of a reconcile configuration (a configuration may be a directory of "
-                       "such files, merged).",
+        "such files, merged).",
         "type": "object",
         "properties": properties,
         "additionalProperties": False,

@@ -28,30 +28,26 @@ from pydantic_core import ErrorDetails
 
 from reconcile import kinds
 from reconcile.config.expand import check_expansion
+from reconcile.config.files import ConfigFiles
+from reconcile.config.messages import describe_validation_error, dotted, type_name
 from reconcile.config.schema import AUTH_METHODS, Config, Entry, OrgConfig, SchemaModel
-from reconcile.config.source import (
-    KeyPath,
-    SourceFile,
-    describe_validation_error,
-    discover,
-    dotted,
-    read_source,
-    type_name,
-)
+from reconcile.config.secrets import is_secret_name, secret_message
+from reconcile.config.source import KeyPath, SourceFile, discover, read_source
 from reconcile.errors import ConfigError, Location, Problem, did_you_mean
 from state.settings import StateSettings
 
 __all__ = ["Config", "OrgConfig", "StateSettings", "load_config", "select_orgs"]
 
 
-
 def _sections() -> dict[str, str]:
     """Every top-level key and how it is written: the fixed tables, then a ``[[kind]]`` per kind."""
-    return {"version": "version", "state": "[state]", "orgs": "[orgs.NAME]",
-            **{name: f"[[{name}]]" for name in kinds.names()}}
-_SECRET_NAMES = frozenset({"password", "token", "access_token", "security_token", "client_secret", "secret",
-                           "private_key", "key"})
-_ENV_FOR_SECRET = {"token": "token_env", "access_token": "token_env", "secret": "client_secret_env"}
+    return {
+        "version": "version",
+        "state": "[state]",
+        "orgs": "[orgs.NAME]",
+        **{name: f"[[{name}]]" for name in kinds.names()},
+    }
+
 
 M = TypeVar("M", bound=SchemaModel | StateSettings)
 Locator = Callable[[KeyPath], Location]
@@ -80,10 +76,16 @@ def select_orgs(config: Config, names: Sequence[str], tags: Sequence[str], *, fo
     known_tags = sorted({tag for org in config.orgs.values() for tag in org.tags})
     org_hint = "orgs: " + ", ".join(sorted(config.orgs))
     tag_hint = "tags: " + (", ".join(known_tags) or "(none)")
-    problems = [Problem(f"unknown org '{name}'" + did_you_mean(name, config.orgs), hint=org_hint)
-                for name in names if name not in config.orgs]
-    problems += [Problem(f"no org has the tag '{tag}'" + did_you_mean(tag, known_tags), hint=tag_hint)
-                 for tag in tags if tag not in known_tags]
+    problems = [
+        Problem(f"unknown org '{name}'" + did_you_mean(name, config.orgs), hint=org_hint)
+        for name in names
+        if name not in config.orgs
+    ]
+    problems += [
+        Problem(f"no org has the tag '{tag}'" + did_you_mean(tag, known_tags), hint=tag_hint)
+        for tag in tags
+        if tag not in known_tags
+    ]
     if problems:
         raise ConfigError(problems)
 
@@ -108,11 +110,12 @@ class _Loader:
         self.org_raw: dict[str, tuple[dict[str, Any], SourceFile]] = {}
         self.entry_raw: list[tuple[str, int, dict[str, Any], SourceFile]] = []
         self.digest_parts: list[tuple[str, bytes]] = []
+        self.files = ConfigFiles(root, self.problems, self.digest_parts)
         self.unreadable = 0
 
     def collect(self, source: SourceFile) -> None:
         self.sources.append(source)
-        self.digest_parts.append((self._relative(source.path), source.raw))
+        self.digest_parts.append((self.files.relative(source.path), source.raw))
         for key, value in source.data.items():
             if key == "version":
                 self._version(source, value)
@@ -125,15 +128,11 @@ class _Loader:
             else:
                 self._unknown_section(source, key, value)
 
-    def _relative(self, path: Path) -> str:
-        resolved = path.resolve()
-        inside = resolved.is_relative_to(self.root)
-        return resolved.relative_to(self.root).as_posix() if inside else str(resolved)
-
     def _version(self, source: SourceFile, value: Any) -> None:
         if type(value) is not int or value != 1:
-            self.problems.append(source.problem(("version",), f"unsupported config version {value!r}",
-                                                "this release reads version = 1"))
+            self.problems.append(
+                source.problem(("version",), f"unsupported config version {value!r}", "this release reads version = 1")
+            )
 
     def _state(self, source: SourceFile, value: Any) -> None:
         if not isinstance(value, dict):
@@ -155,16 +154,21 @@ class _Loader:
         for name, table in value.items():
             where = ("orgs", name)
             if not OrgConfig.valid_name(name):
-                self.problems.append(source.problem(where, f"invalid org name '{name}'",
-                                                    "use only letters, digits, '-' and '_'"))
+                self.problems.append(
+                    source.problem(where, f"invalid org name '{name}'", "use only letters, digits, '-' and '_'")
+                )
             elif not isinstance(table, dict):
                 message = f"[orgs.{name}]: expected a table, got {type_name(table)}"
                 self.problems.append(source.problem(where, message))
             elif name in self.org_raw:
                 first = self.org_raw[name][1].at(where)
-                self.problems.append(source.problem(
-                    where, f"org '{name}' is declared twice: at {first} and at {source.at(where)}",
-                    "declare each org once, in one file"))
+                self.problems.append(
+                    source.problem(
+                        where,
+                        f"org '{name}' is declared twice: at {first} and at {source.at(where)}",
+                        "declare each org once, in one file",
+                    )
+                )
             else:
                 self.org_raw[name] = (table, source)
 
@@ -188,31 +192,48 @@ class _Loader:
             shown = f"key '{key}'"
         sections = _sections()
         close = did_you_mean(shown, list(sections.values()), quote=False)
-        self.problems.append(source.problem((key,), f"unknown section {shown}{close}",
-                                            "sections: " + ", ".join(sections.values())))
+        self.problems.append(
+            source.problem((key,), f"unknown section {shown}{close}", "sections: " + ", ".join(sections.values()))
+        )
 
     def build(self) -> Config:
         state = self._build_state()
-        orgs = {name: org for name, (raw, source) in sorted(self.org_raw.items())
-                if (org := self._build_org(name, raw, source)) is not None}
+        orgs = {
+            name: org
+            for name, (raw, source) in sorted(self.org_raw.items())
+            if (org := self._build_org(name, raw, source)) is not None
+        }
         complete = len(orgs) == len(self.org_raw) and not self.unreadable
         if not self.org_raw and self.sources and not self.unreadable:
             hint = 'add one, e.g. [orgs.dev] with emulator = "orgs/dev.json"'
             self.problems.append(self.sources[0].problem((), "no orgs declared", hint))
         entries = self._build_entries()
         complete = complete and len(entries) == len(self.entry_raw)
-        config = Config(files=tuple(source.path.resolve() for source in self.sources), root=self.root,
-                        digest=self._digest(), state=state, orgs=orgs, entries=entries,
-                        connection_problems=tuple(self.connection_problems))
+        config = Config(
+            files=tuple(source.path.resolve() for source in self.sources),
+            root=self.root,
+            digest=self._digest(),
+            state=state,
+            orgs=orgs,
+            entries=entries,
+            connection_problems=tuple(self.connection_problems),
+        )
         self.problems += check_expansion(config, check_references=complete)
         return config
 
     def _build_entries(self) -> tuple[Entry, ...]:
         """Valid entries in declaration order: files by name, then line."""
-        org_tags = {name: [tag for tag in raw.get("tags", []) if isinstance(tag, str)]
-                    if isinstance(raw.get("tags"), list) else [] for name, (raw, _) in self.org_raw.items()}
-        entries = [entry for section, index, raw, source in self.entry_raw
-                   if (entry := self._build_entry(section, index, raw, source, org_tags)) is not None]
+        org_tags = {
+            name: [tag for tag in raw.get("tags", []) if isinstance(tag, str)]
+            if isinstance(raw.get("tags"), list)
+            else []
+            for name, (raw, _) in self.org_raw.items()
+        }
+        entries = [
+            entry
+            for section, index, raw, source in self.entry_raw
+            if (entry := self._build_entry(section, index, raw, source, org_tags)) is not None
+        ]
         files = [source.shown for source in self.sources]
         return tuple(sorted(entries, key=lambda entry: (files.index(entry.location.file), entry.location.line)))
 
@@ -223,8 +244,7 @@ class _Loader:
             digest.update(data)
         return digest.hexdigest()
 
-    def _validate(self, model: type[M], data: dict[str, Any], at: Locator, label: str,
-                  **internal: Any) -> M | None:
+    def _validate(self, model: type[M], data: dict[str, Any], at: Locator, label: str, **internal: Any) -> M | None:
         """Validate ``data`` (user keys) plus ``internal`` (loader-filled) keys as ``model``."""
         allowed = model.user_keys()
         silenced = set(internal)
@@ -233,8 +253,9 @@ class _Loader:
                 close = difflib.get_close_matches(key, allowed, n=1)
                 silenced.update(close)  # a misspelt key is not also a missing one
                 hint = "allowed keys: " + ", ".join(allowed)
-                self.problems.append(Problem(f"unknown key '{key}' in {label}" + did_you_mean(key, close),
-                                             at((key,)), hint))
+                self.problems.append(
+                    Problem(f"unknown key '{key}' in {label}" + did_you_mean(key, close), at((key,)), hint)
+                )
         known = {key: value for key, value in data.items() if key in allowed}
         try:
             return cast(M, model.model_validate({**known, **internal}))  # mypy loses M through a union bound
@@ -268,15 +289,15 @@ class _Loader:
         auth = None
         if "auth" in data:
             auth = self._build_auth(data.pop("auth"), lambda path: at(("auth", *path)), name)
-        org = self._validate(OrgConfig, data, at, f"[orgs.{name}]", name=name, location=source.at(base),
-                             auth=auth)
+        org = self._validate(OrgConfig, data, at, f"[orgs.{name}]", name=name, location=source.at(base), auth=auth)
         if org is None or ("auth" in raw and auth is None):
             return None
         findings = org.findings(self.root, has_auth="auth" in raw)
         label = f"[orgs.{name}]"
         self.problems += [Problem(f"{label}: {message}", at(path), hint) for path, message, hint in findings]
-        self.connection_problems += [Problem(f"{label}: {message}", at(path), hint)
-                                     for path, message, hint in org.connection_findings(self.root)]
+        self.connection_problems += [
+            Problem(f"{label}: {message}", at(path), hint) for path, message, hint in org.connection_findings(self.root)
+        ]
         return org.resolved(self.root) if not findings else None
 
     def _build_auth(self, raw: Any, at: Locator, org: str) -> SchemaModel | None:
@@ -299,15 +320,17 @@ class _Loader:
         for key, value in table.items():
             if isinstance(value, dict):
                 kept[key] = self._strip_secrets(value, at, label, (*path, key))
-            elif _is_secret_name(key):
-                self.problems.append(Problem(_secret_message(key), at((*path, key)),
-                                             f"remove `{dotted((*path, key))}` from {label}"))
+            elif is_secret_name(key):
+                self.problems.append(
+                    Problem(secret_message(key), at((*path, key)), f"remove `{dotted((*path, key))}` from {label}")
+                )
             else:
                 kept[key] = value
         return kept
 
-    def _build_entry(self, section: str, index: int, raw: dict[str, Any], source: SourceFile,
-                     org_tags: Mapping[str, Collection[str]]) -> Entry | None:
+    def _build_entry(
+        self, section: str, index: int, raw: dict[str, Any], source: SourceFile, org_tags: Mapping[str, Collection[str]]
+    ) -> Entry | None:
         base = (section, index)
 
         def at(path: KeyPath) -> Location:
@@ -322,46 +345,8 @@ class _Loader:
         # an unknown org or tag is reported, but the entry is kept (it applies to no such org), so what only
         # expansion sees (an address declared twice) is reported in the same run: every mistake at once
         targets = entry.target_findings(org_tags) if not self.unreadable else []
-        self.problems += [Problem(f"{title}: {message}", at(path), hint)
-                          for path, message, hint in findings + targets]
-        return entry.load_files(_EntryFiles(self, at)) if not findings else None
-
-    def read_file(self, path: str, where: Location) -> tuple[str, str] | None:
-        """A file an entry names: its path relative to the configuration directory and its UTF-8 text,
-        added to the digest; None (with the problem recorded) when it cannot be used."""
-        target = (self.root / path).resolve()
-        if not target.is_relative_to(self.root):
-            message = f"`file` {path!r}: path escapes the configuration directory"
-            self.problems.append(Problem(message, where, f"keep apex scripts inside {self.root}"))
-            return None
-        if not target.is_file():
-            self.problems.append(Problem(f"apex file not found: {path}", where,
-                                         f"create it or fix the path; paths are relative to {self.root}"))
-            return None
-        raw = target.read_bytes()
-        try:
-            body = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            self.problems.append(Problem(f"apex file {path} is not valid UTF-8 (offset {error.start})",
-                                         where, "save the script with UTF-8 encoding"))
-            return None
-        relative = self._relative(target)
-        self.digest_parts.append((relative, raw))
-        return relative, body
-
-
-class _EntryFiles:
-    """``EntryFiles`` for one entry: reads through the loader, places problems at the entry's keys."""
-
-    def __init__(self, loader: _Loader, at: Locator) -> None:
-        self.loader = loader
-        self.at = at
-
-    def read(self, key: str, path: str) -> tuple[str, str] | None:
-        return self.loader.read_file(path, self.at((key,)))
-
-    def problem(self, key: str, message: str, hint: str = "") -> None:
-        self.loader.problems.append(Problem(message, self.at((key,)), hint))
+        self.problems += [Problem(f"{title}: {message}", at(path), hint) for path, message, hint in findings + targets]
+        return entry.load_files(self.files.for_entry(at)) if not findings else None
 
 
 def _root_causes(errors: list[ErrorDetails]) -> list[ErrorDetails]:
@@ -374,18 +359,3 @@ def _root_causes(errors: list[ErrorDetails]) -> list[ErrorDetails]:
 def _position(problem: Problem) -> tuple[str, int, int]:
     where = problem.location
     return (where.file, where.line, where.col) if where else ("", 0, 0)
-
-
-def _is_secret_name(key: str) -> bool:
-    lowered = key.lower()
-    return lowered in _SECRET_NAMES or lowered.endswith(("_password", "_token", "_secret"))
-
-
-def _secret_message(key: str) -> str:
-    head = f"literal secret in `{key}`: secrets never go in TOML; "
-    if key.lower() in ("key", "private_key"):
-        return head + "put the key in a file and name it with `key_file`, or name an environment variable " \
-                      "holding its path with `key_file_env`"
-    env = _ENV_FOR_SECRET.get(key.lower(), f"{key}_env")
-    return head + f"set an environment variable and name it with `{env}`"
-

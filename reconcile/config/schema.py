@@ -48,8 +48,10 @@ def _field_name(value: str) -> str:
     if not _FIELD.match(value):
         raise ValueError(f"{value!r} must look like Object.Field__c, e.g. Account.Tier__c")
     if not value.endswith("__c"):
-        raise ValueError(f"{value!r} is not a custom field (custom field names end in __c); "
-                         "for a standard picklist such as Industry use standard_value_set")
+        raise ValueError(
+            f"{value!r} is not a custom field (custom field names end in __c); "
+            "for a standard picklist such as Industry use standard_value_set"
+        )
     return value
 
 
@@ -70,13 +72,22 @@ Bool = Annotated[bool, Strict()]
 NonEmpty = Annotated[str, Strict(), NON_EMPTY]
 Name = Annotated[str, Strict(), _matching(_NAME, "may use only letters, digits, '-' and '_'")]
 # an environment variable name may hold a pasted secret by mistake: never repeat the value
-EnvName = Annotated[str, Strict(), _matching(r"^[A-Za-z_][A-Za-z0-9_]*$", "must name an environment variable "
-                                             "(letters, digits and '_', e.g. SF_TOKEN)", quote=False)]
-Segment = Annotated[str, Strict(), _matching(r"^[^/]*$", "must not contain '/' (it separates the parts of an "
-                                             "address)")]
+EnvName = Annotated[
+    str,
+    Strict(),
+    _matching(
+        r"^[A-Za-z_][A-Za-z0-9_]*$",
+        "must name an environment variable (letters, digits and '_', e.g. SF_TOKEN)",
+        quote=False,
+    ),
+]
+Segment = Annotated[str, Strict(), _matching(r"^[^/]*$", "must not contain '/' (it separates the parts of an address)")]
 FieldName = Annotated[str, Strict(), AfterValidator(_field_name)]
-Username = Annotated[str, Strict(), _matching("@", "is not a username (usernames look like email addresses: "
-                                              "bob@acme.com)", placeholders=True)]
+Username = Annotated[
+    str,
+    Strict(),
+    _matching("@", "is not a username (usernames look like email addresses: bob@acme.com)", placeholders=True),
+]
 HttpsUrl = Annotated[str, Strict(), _matching(r"^https://", "must be an https:// URL")]
 ApiVersion = Annotated[str, Strict(), _matching(r"^\d{2,3}\.0$", "must look like '62.0'")]
 Reference = Annotated[str, Strict(), AfterValidator(_reference)]
@@ -144,11 +155,11 @@ class ClientCredentialsAuth(SchemaModel):
     client_secret_env: EnvName
 
 
-Auth = Annotated[
-    AccessTokenAuth | PasswordAuth | JwtAuth | ClientCredentialsAuth, Field(discriminator="method")
-]
+Auth = Annotated[AccessTokenAuth | PasswordAuth | JwtAuth | ClientCredentialsAuth, Field(discriminator="method")]
 AUTH_METHODS: Mapping[str, type[SchemaModel]] = {
-    "access_token": AccessTokenAuth, "password": PasswordAuth, "jwt": JwtAuth,
+    "access_token": AccessTokenAuth,
+    "password": PasswordAuth,
+    "jwt": JwtAuth,
     "client_credentials": ClientCredentialsAuth,
 }
 ORG_SOURCES = ("emulator", "sf_alias", "instance_url")
@@ -196,8 +207,13 @@ class OrgConfig(SchemaModel):
             return [((sources[1],), f"sets both `{sources[0]}` and `{sources[1]}`", choose)]
         found: list[Finding] = []
         if self.instance_url is not None and not has_auth:
-            found.append((("instance_url",), "`instance_url` needs `auth`",
-                          'add auth = { method = "access_token", token_env = "SF_ACCESS_TOKEN" }'))
+            found.append(
+                (
+                    ("instance_url",),
+                    "`instance_url` needs `auth`",
+                    'add auth = { method = "access_token", token_env = "SF_ACCESS_TOKEN" }',
+                )
+            )
         if self.instance_url is None and has_auth:
             message = f"`auth` is used only with `instance_url` (this org uses `{sources[0]}`)"
             found.append((("auth",), message, "remove `auth`"))
@@ -205,8 +221,13 @@ class OrgConfig(SchemaModel):
         if jwt is not None and (jwt.key_file is None) == (jwt.key_file_env is None):
             found.append((("auth",), "jwt auth needs exactly one of `key_file` and `key_file_env`", ""))
         if self.emulator is not None and not (root / self.emulator).is_file():
-            found.append((("emulator",), f"emulator seed file not found: {self.emulator}",
-                          f"create it or fix the path; paths are relative to {root}"))
+            found.append(
+                (
+                    ("emulator",),
+                    f"emulator seed file not found: {self.emulator}",
+                    f"create it or fix the path; paths are relative to {root}",
+                )
+            )
         return found
 
     def connection_findings(self, root: Path) -> list[Finding]:
@@ -214,15 +235,21 @@ class OrgConfig(SchemaModel):
         ``apply`` go on without this org, which fails alone when it connects."""
         jwt = self.auth if isinstance(self.auth, JwtAuth) else None
         if jwt is not None and jwt.key_file is not None and not (root / jwt.key_file).is_file():
-            return [(("auth", "key_file"), f"jwt key file not found: {jwt.key_file}",
-                     f"fix the path (relative to {root}); a key that exists only where the org is connected "
-                     "(a CI secret) is named with `key_file_env` instead")]
+            return [
+                (
+                    ("auth", "key_file"),
+                    f"jwt key file not found: {jwt.key_file}",
+                    f"fix the path (relative to {root}); a key that exists only where the org is connected "
+                    "(a CI secret) is named with `key_file_env` instead",
+                )
+            ]
         return []
 
     def resolved(self, root: Path) -> OrgConfig:
         """This org with every path made absolute against ``root``."""
-        update: dict[str, Any] = {key: root / getattr(self, key) for key in ("emulator", "ca_cert")
-                                  if getattr(self, key) is not None}
+        update: dict[str, Any] = {
+            key: root / getattr(self, key) for key in ("emulator", "ca_cert") if getattr(self, key) is not None
+        }
         if isinstance(self.auth, JwtAuth) and self.auth.key_file is not None:
             update["auth"] = self.auth.model_copy(update={"key_file": root / self.auth.key_file})
         return self.model_copy(update=update)
@@ -246,11 +273,11 @@ class Entry(SchemaModel):
     #: The keys every entry accepts, documented once here (an entry model's own ``KEY_DOCS`` add to them).
     KEY_DOCS = {
         "orgs": "Apply this entry only to these orgs. With `tags` too, an org named here or carrying one of the "
-                "tags is chosen. With neither, the entry applies to every org.",
+        "tags is chosen. With neither, the entry applies to every org.",
         "tags": "Apply this entry only to orgs carrying one of these tags (see `orgs`).",
         "after": "Addresses (`kind:key`) to apply before this entry's resources, e.g. `picklist:Account.Tier__c`. "
-                 "`permission_set_grant:Sales_Ops` means every grant of that permission set in the org. "
-                 "An address absent from an org is ignored there.",
+        "`permission_set_grant:Sales_Ops` means every grant of that permission set in the org. "
+        "An address absent from an org is ignored there.",
     }
     EXAMPLES = {"orgs": ["uat", "prod"], "tags": ["sandbox"], "after": ["picklist:Account.Tier__c"]}
     CONSTRAINTS = {"orgs": {"items": {"pattern": _NAME}}, "tags": {"items": {"pattern": _NAME}}}
@@ -283,13 +310,19 @@ class Entry(SchemaModel):
         found: list[Finding] = []
         for number, name in enumerate(self.orgs):
             if name not in orgs:
-                found.append((("orgs", number), f"unknown org '{name}'" + did_you_mean(name, orgs),
-                              "orgs: " + ", ".join(orgs)))
+                found.append(
+                    (("orgs", number), f"unknown org '{name}'" + did_you_mean(name, orgs), "orgs: " + ", ".join(orgs))
+                )
         carried = sorted({tag for tags in org_tags.values() for tag in tags})
         for number, tag in enumerate(self.tags):
             if tag not in carried:
-                found.append((("tags", number), f"no org has the tag '{tag}'" + did_you_mean(tag, carried),
-                              "tags carried by orgs: " + (", ".join(carried) or "(none)")))
+                found.append(
+                    (
+                        ("tags", number),
+                        f"no org has the tag '{tag}'" + did_you_mean(tag, carried),
+                        "tags carried by orgs: " + (", ".join(carried) or "(none)"),
+                    )
+                )
         return found
 
 

@@ -16,18 +16,12 @@ from __future__ import annotations
 import contextlib
 import re
 import tomllib
-import types
 from bisect import bisect_right
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any
 
-from pydantic import BaseModel
-from pydantic_core import ErrorDetails
-
-from reconcile.errors import ConfigError, Location, Problem, did_you_mean
+from reconcile.errors import ConfigError, Location, Problem
 
 KeyPath = tuple[str | int, ...]
 
@@ -149,7 +143,7 @@ class _Scanner:
             start = self.pos
             if self.peek() in ("'", '"'):
                 self.pos = self.string_end()
-                name = tomllib.loads(f"k = {self.text[start:self.pos]}")["k"]
+                name = tomllib.loads(f"k = {self.text[start : self.pos]}")["k"]
             else:
                 match = _BARE_KEY.match(self.text, self.pos)
                 assert match is not None
@@ -237,10 +231,18 @@ def discover(path: Path) -> tuple[Path, list[Path]]:
         files = sorted(child for child in path.glob("*.toml") if child.is_file())
         if files:
             return path, files
-        raise ConfigError(Problem("no *.toml files in this directory", Location(str(path)),
-                                  "put the configuration in reconcile.toml or point -c at a .toml file"))
-    raise ConfigError(Problem("configuration not found", Location(str(path)),
-                              "pass -c with a .toml file or a directory of .toml files"))
+        raise ConfigError(
+            Problem(
+                "no *.toml files in this directory",
+                Location(str(path)),
+                "put the configuration in reconcile.toml or point -c at a .toml file",
+            )
+        )
+    raise ConfigError(
+        Problem(
+            "configuration not found", Location(str(path)), "pass -c with a .toml file or a directory of .toml files"
+        )
+    )
 
 
 def read_source(path: Path) -> SourceFile | Problem:
@@ -264,8 +266,11 @@ def read_source(path: Path) -> SourceFile | Problem:
     except tomllib.TOMLDecodeError as error:
         return _syntax_problem(shown, text, str(error))
     except RecursionError:
-        return Problem("arrays or tables are nested too deeply to parse", Location(shown),
-                       "a configuration nests a few levels at most: check the brackets and braces")
+        return Problem(
+            "arrays or tables are nested too deeply to parse",
+            Location(shown),
+            "a configuration nests a few levels at most: check the brackets and braces",
+        )
     return SourceFile(path, shown, raw, data, index)
 
 
@@ -292,114 +297,4 @@ def _syntax_problem(shown: str, text: str, message: str) -> Problem:
         line = text.count("\n") + 1
         col = len(text) - (text.rfind("\n") + 1) + 1
         message = _TOML_AT_END.sub("", message)
-    return Problem(f"TOML syntax error: {message[:1].lower()}{message[1:]}", Location(shown, line, col),
-                   _TOML_HINT)
-
-
-def type_name(value: Any) -> str:
-    """How a TOML value's type reads in a message: ``an integer``, ``a table``."""
-    names: list[tuple[type, str]] = [
-        (bool, "a boolean"), (int, "an integer"), (float, "a float"), (str, "a string"),
-        (list, "a list"), (dict, "a table"), (datetime, "a date-time"), (date, "a date"), (time, "a time"),
-    ]
-    return next((name for kind, name in names if isinstance(value, kind)), type(value).__name__)
-
-
-def describe_type(annotation: Any) -> str:
-    """What a model field expects, in words: ``a list of strings``, ``true or false``."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return describe_type(get_args(annotation)[0])
-    if origin in (Union, types.UnionType):
-        options = [arg for arg in get_args(annotation) if arg is not type(None)]
-        return " or ".join(describe_type(arg) for arg in options)
-    if origin is Literal:
-        return "one of " + ", ".join(repr(arg) for arg in get_args(annotation))
-    if origin in (tuple, list):
-        item = get_args(annotation)[0]
-        return f"a list of {getattr(item, 'PLURAL', None) or _plural(describe_type(item))}"
-    if origin is dict:
-        return f"a table of {_plural(describe_type(get_args(annotation)[1]))}"
-    simple = {str: "a string", bool: "true or false", int: "an integer", date: "a date (YYYY-MM-DD)",
-              Path: "a path (a string)"}
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return "a table"
-    return simple.get(annotation, "a value") if isinstance(annotation, type) else "a value"
-
-
-def _plural(noun: str) -> str:
-    plurals = {"a string": "strings", "a table": "tables", "true or false": "booleans",
-               "an integer": "integers", "a date (YYYY-MM-DD)": "dates"}
-    return plurals.get(noun, "values")
-
-
-_EXPECTED = {
-    "string_type": "a string", "bool_type": "true or false", "int_type": "an integer",
-    "float_type": "a number", "list_type": "a list", "tuple_type": "a list", "dict_type": "a table",
-    "model_type": "a table", "model_attributes_type": "a table", "date_type": "a date (YYYY-MM-DD)",
-    "path_type": "a path (a string)", "dataclass_type": "a table",
-}
-
-
-def describe_validation_error(error: ErrorDetails, model: type[BaseModel]) -> tuple[KeyPath, str, str]:
-    """The key path, message and hint for one pydantic error raised while validating ``model``."""
-    loc: KeyPath = tuple(part for part in error["loc"] if part != "[key]")
-    kind, value = error["type"], error.get("input")
-    shown = dotted(loc)
-    if kind == "missing":
-        return loc, f"missing required key `{shown}`", f"add `{loc[-1]} = ...`"
-    if kind == "extra_forbidden":
-        allowed = sorted(_model_at(model, loc[:-1]).model_fields)
-        message = f"unknown key `{shown}`" + did_you_mean(str(loc[-1]), allowed)
-        return loc, message, "allowed keys: " + ", ".join(allowed)
-    if kind == "literal_error":
-        return _literal_problem(loc, value, str(error.get("ctx", {}).get("expected", "")))
-    if kind == "value_error":
-        reason = str(error.get("ctx", {}).get("error", error["msg"]))
-        return loc, f"`{shown}`: {reason}", ""
-    if kind == "too_short":
-        return loc, f"`{shown}` must not be empty", "list at least one item"
-    expected = _expected(loc, kind, model)
-    return loc, f"`{shown}`: expected {expected}, got {type_name(value)}", ""
-
-
-def _model_at(model: type[BaseModel], loc: KeyPath) -> type[BaseModel]:
-    """The model a nested key path leads to (list indexes skipped)."""
-    for part in loc:
-        field = model.model_fields.get(part) if isinstance(part, str) else None
-        if field is not None:
-            found = _models_in(field.annotation)
-            model = found[0] if found else model
-    return model
-
-
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [model for arg in get_args(annotation) for model in _models_in(arg)]
-
-
-def _expected(loc: KeyPath, kind: str, model: type[BaseModel]) -> str:
-    field = model.model_fields.get(str(loc[0])) if len(loc) == 1 else None
-    if field is not None and kind in ("list_type", "tuple_type", "dict_type", "string_type", "bool_type"):
-        return describe_type(field.annotation)
-    return _EXPECTED.get(kind, "a different kind of value")
-
-
-def _literal_problem(loc: KeyPath, value: Any, expected: str) -> tuple[KeyPath, str, str]:
-    choices = re.findall(r"'([^']*)'", expected)
-    got = repr(value) if isinstance(value, str) else type_name(value)
-    message = f"`{dotted(loc)}` must be one of {', '.join(map(repr, choices))}, got {got}"
-    if isinstance(value, str):
-        message += did_you_mean(value, choices)
-    return loc, message, ""
-
-
-def dotted(loc: Sequence[str | int]) -> str:
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f" #{part + 1}"
-        else:
-            text += f".{part}" if text else part
-    return text
+    return Problem(f"TOML syntax error: {message[:1].lower()}{message[1:]}", Location(shown, line, col), _TOML_HINT)

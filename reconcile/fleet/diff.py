@@ -80,8 +80,14 @@ def diff_orgs(
     with ThreadPoolExecutor(max_workers=2) as pool:
         left, right = pool.map(read, (source, target))
     changes = compare(left, right, config.orgs[target].username_suffix, names=(source, target))
-    return OrgDiff(source=source, target=target, kinds=chosen, scope="everything" if everything else "managed",
-                   compared=len(set(left) | set(right)), changes=tuple(changes))
+    return OrgDiff(
+        source=source,
+        target=target,
+        kinds=chosen,
+        scope="everything" if everything else "managed",
+        compared=len(set(left) | set(right)),
+        changes=tuple(changes),
+    )
 
 
 def managed_keys(config: Config, orgs: Sequence[str], kinds: Sequence[Kind]) -> dict[Kind, set[str]]:
@@ -106,8 +112,11 @@ def canonical_address(address: Address, suffix: str) -> Address:
 
 
 def _read_side(
-    provider: Provider, kinds: Sequence[Kind], keys: Mapping[Kind, set[str]] | None,
-    unlisted: Mapping[Kind, Sequence[str]], suffix: str,
+    provider: Provider,
+    kinds: Sequence[Kind],
+    keys: Mapping[Kind, set[str]] | None,
+    unlisted: Mapping[Kind, Sequence[str]],
+    suffix: str,
 ) -> Side:
     side: Side = {}
     for kind in kinds:
@@ -126,7 +135,10 @@ def _read_side(
 
 
 def compare(
-    source: Mapping[Address, Resource], target: Mapping[Address, Resource], target_suffix: str, *,
+    source: Mapping[Address, Resource],
+    target: Mapping[Address, Resource],
+    target_suffix: str,
+    *,
     names: tuple[str, str],
 ) -> list[Change]:
     """The changes that make ``target`` like ``source``, sorted by kind order then address."""

@@ -103,8 +103,9 @@ def drift_report(plan: Plan, state: State) -> DriftReport:
 def _org_drift(org_plan: OrgPlan, prior: OrgState) -> OrgDrift:
     entries = prior_entries(prior)
     reported = drift_kinds()
-    items = tuple(_item(change, entries.get(change.address))
-                  for change in org_plan.changes if change.address.kind in reported)
+    items = tuple(
+        _item(change, entries.get(change.address)) for change in org_plan.changes if change.address.kind in reported
+    )
     broken = _kinds_in_error(org_plan.errors, reported)
     cells = {kind: _cell(kind, items, broken) for kind in reported}
     return OrgDrift(org=org_plan.org, org_id=org_plan.org_id, cells=cells, items=items, errors=org_plan.errors)
@@ -137,16 +138,25 @@ def _item(change: Change, entry: StateEntry | None) -> DriftItem:
     if change.action in (Action.DELETE, Action.FORGET):
         if entry is None:
             return DriftItem(change=change, origin="undeclared", note="not declared; exclusive = true revokes it")
-        return DriftItem(change=change, origin="removed", applied_at=when,
-                         note=f"no longer declared (last {applied_text(when)})")
+        return DriftItem(
+            change=change, origin="removed", applied_at=when, note=f"no longer declared (last {applied_text(when)})"
+        )
     if entry is None:
         return DriftItem(change=change, origin="pending", note="not yet applied")
     if not _matches(change.address.kind, change.before, entry):
         gone = "" if change.before is not None else "; it is no longer in the org"
-        return DriftItem(change=change, origin="outside", applied_at=when,
-                         note=f"changed outside reconcile since the last apply ({applied_text(when)}){gone}")
-    return DriftItem(change=change, origin="config", applied_at=when,
-                     note=f"the configuration changed since the last apply ({applied_text(when)})")
+        return DriftItem(
+            change=change,
+            origin="outside",
+            applied_at=when,
+            note=f"changed outside reconcile since the last apply ({applied_text(when)}){gone}",
+        )
+    return DriftItem(
+        change=change,
+        origin="config",
+        applied_at=when,
+        note=f"the configuration changed since the last apply ({applied_text(when)})",
+    )
 
 
 def _matches(kind: Kind, live: Resource | None, entry: StateEntry) -> bool:

@@ -113,8 +113,7 @@ def _choices(names: Sequence[str]) -> str:
 
 def unlisted_keys(config: Config, kind: Kind) -> list[str]:
     """Keys of ``kind`` declared by any entry, for any org, that an org cannot list (standard value sets)."""
-    declared = {address.key for org in config.orgs for address in expand(config, org).resources
-                if address.kind == kind}
+    declared = {address.key for org in config.orgs for address in expand(config, org).resources if address.kind == kind}
     return sorted(kinds.get(kind).unlisted_keys(declared))
 
 
@@ -137,8 +136,9 @@ def import_org(config: Config, org: str, provider: Provider, kinds: Sequence[Kin
     declared = expand(config, org).resources
     fresh = [resource for address, resource in live.items() if address not in declared]
     entries = build_entries(fresh, org, config.orgs[org].username_suffix)
-    already = tuple(Skipped(address, f"already declared for {org} by the configuration")
-                    for address in live if address in declared)
+    already = tuple(
+        Skipped(address, f"already declared for {org} by the configuration") for address in live if address in declared
+    )
     entries = Entries(entries.sections, already + entries.skipped)
     return ImportResult(org=org, org_id=identity.org_id, org_name=identity.name, entries=entries, read=len(live))
 
@@ -148,8 +148,11 @@ def build_entries(resources: Iterable[Resource], org: str, suffix: str) -> Entri
     by section in registry order. A resource holding ``${`` anywhere is left out: configuration would read
     it as a placeholder."""
     items = list(resources)
-    skipped = [Skipped(r.address, "a name holds '${', which configuration reads as a placeholder")
-               for r in items if PLACEHOLDER in r.key or PLACEHOLDER in canonical_json(r.attributes())]
+    skipped = [
+        Skipped(r.address, "a name holds '${', which configuration reads as a placeholder")
+        for r in items
+        if PLACEHOLDER in r.key or PLACEHOLDER in canonical_json(r.attributes())
+    ]
     unusable = {item.address for item in skipped}
     sections: dict[str, list[dict[str, Any]]] = {}
     for kind in kinds.all_kinds():

@@ -62,13 +62,15 @@ def build_run(run_id: str, records: Sequence[Mapping[str, Any]]) -> Run:
     """One run from its records, in journal order."""
     start = _first(records, "run_start")
     end = _first(records, "run_end")
-    outcomes = {(str(r.get("org")), str(r.get("address"))): r for r in records
-                if r.get("type") in ("result", "skipped")}
+    outcomes = {
+        (str(r.get("org")), str(r.get("address"))): r for r in records if r.get("type") in ("result", "skipped")
+    }
     planned = _planned(start, outcomes)
     summaries = _mapping(end.get("orgs")) if end else {}
     names = sorted(set(planned) | set(summaries) | set(_strings(start.get("orgs") if start else None)))
-    orgs = tuple(_org_run(name, planned.get(name, []), outcomes, summaries.get(name), end is not None)
-                 for name in names)
+    orgs = tuple(
+        _org_run(name, planned.get(name, []), outcomes, summaries.get(name), end is not None) for name in names
+    )
     script = start.get("script") if start else None
     return Run(
         run_id=run_id,
@@ -88,13 +90,13 @@ def _first(records: Sequence[Mapping[str, Any]], kind: str) -> Mapping[str, Any]
     return next((record for record in records if record.get("type") == kind), None)
 
 
-def _planned(start: Mapping[str, Any] | None, outcomes: Mapping[tuple[str, str], Mapping[str, Any]]
-             ) -> dict[str, list[Mapping[str, Any]]]:
+def _planned(
+    start: Mapping[str, Any] | None, outcomes: Mapping[tuple[str, str], Mapping[str, Any]]
+) -> dict[str, list[Mapping[str, Any]]]:
     """Per org, the planned changes in plan order, then any outcome the plan did not list."""
     planned: dict[str, list[Mapping[str, Any]]] = {}
     for org, changes in _mapping(start.get("changes") if start else None).items():
-        planned[org] = [change for change in changes if isinstance(change, dict)] if isinstance(
-            changes, list) else []
+        planned[org] = [change for change in changes if isinstance(change, dict)] if isinstance(changes, list) else []
     for (org, address), record in outcomes.items():
         listed = planned.setdefault(org, [])
         if not any(change.get("address") == address for change in listed):
@@ -102,13 +104,19 @@ def _planned(start: Mapping[str, Any] | None, outcomes: Mapping[tuple[str, str],
     return planned
 
 
-def _org_run(org: str, planned: Sequence[Mapping[str, Any]],
-             outcomes: Mapping[tuple[str, str], Mapping[str, Any]],
-             summary: Any, finished: bool) -> OrgRun:
+def _org_run(
+    org: str,
+    planned: Sequence[Mapping[str, Any]],
+    outcomes: Mapping[tuple[str, str], Mapping[str, Any]],
+    summary: Any,
+    finished: bool,
+) -> OrgRun:
     changes = tuple(_change(org, change, outcomes.get((org, str(change.get("address"))))) for change in planned)
-    counted = {"applied": sum(c.status == "ok" for c in changes),
-               "failed": sum(c.status == "failed" for c in changes),
-               "skipped": sum(c.status == "skipped" for c in changes)}
+    counted = {
+        "applied": sum(c.status == "ok" for c in changes),
+        "failed": sum(c.status == "failed" for c in changes),
+        "skipped": sum(c.status == "skipped" for c in changes),
+    }
     totals = summary if isinstance(summary, dict) else {}
     error = str(totals.get("error") or "")
     failed = _count(totals, "failed", counted)

@@ -53,8 +53,13 @@ def apex_fields(outcome: ApexResult) -> dict[str, Any]:
 
 def event_fields(event: Event, action: str) -> dict[str, Any]:
     """The fields of the ``result``/``skipped`` record of an apply event (``action`` from the plan)."""
-    fields: dict[str, Any] = {"org": event.org, "address": str(event.address), "action": action,
-                              "ok": bool(event.ok), "message": event.message}
+    fields: dict[str, Any] = {
+        "org": event.org,
+        "address": str(event.address),
+        "action": action,
+        "ok": bool(event.ok),
+        "message": event.message,
+    }
     if event.apex is not None:
         fields["apex"] = apex_fields(event.apex)
         fields["seconds"] = round(event.seconds or 0.0, 3)
@@ -63,8 +68,7 @@ def event_fields(event: Event, action: str) -> dict[str, Any]:
 
 def planned_change(change: Change) -> dict[str, Any]:
     """A planned change as ``run_start`` lists it."""
-    record: dict[str, Any] = {"address": str(change.address), "action": change.action.value,
-                              "reason": change.reason}
+    record: dict[str, Any] = {"address": str(change.address), "action": change.action.value, "reason": change.reason}
     if change.action is Action.RUN and change.after is not None:
         script = change.after.model_dump(mode="json")
         pieces = {key: str(script.get(key) or "") for key in ("file", "body", "sha256", "run")}
@@ -72,11 +76,18 @@ def planned_change(change: Change) -> dict[str, Any]:
     return record
 
 
-def org_totals(*, applied: int, failed: int, skipped: int, api_calls: int, seconds: float,
-               error: str) -> dict[str, Any]:
+def org_totals(
+    *, applied: int, failed: int, skipped: int, api_calls: int, seconds: float, error: str
+) -> dict[str, Any]:
     """One org's entry in ``run_end``'s ``orgs``."""
-    return {"applied": applied, "failed": failed, "skipped": skipped, "api_calls": api_calls,
-            "seconds": round(seconds, 3), "error": error}
+    return {
+        "applied": applied,
+        "failed": failed,
+        "skipped": skipped,
+        "api_calls": api_calls,
+        "seconds": round(seconds, 3),
+        "error": error,
+    }
 
 
 class RunWriter:
@@ -93,8 +104,14 @@ class RunWriter:
 
     def start(self, operation: str, orgs: Sequence[str], **fields: Any) -> None:
         """The ``run_start`` record, naming who runs it (user and host)."""
-        self.append("run_start", operation=operation, user=getpass.getuser(), host=socket.gethostname(),
-                    orgs=list(orgs), **fields)
+        self.append(
+            "run_start",
+            operation=operation,
+            user=getpass.getuser(),
+            host=socket.gethostname(),
+            orgs=list(orgs),
+            **fields,
+        )
 
 
 class ApplyJournal:
@@ -108,8 +125,12 @@ class ApplyJournal:
     @classmethod
     def start(cls, journal: JournalStore, plan: Plan, plan_file: Path | None) -> ApplyJournal:
         writer = RunWriter(journal)
-        writer.start("apply", [o.org for o in plan.orgs], plan_file=str(plan_file or ""),
-                     changes={o.org: [planned_change(c) for c in o.changes] for o in plan.orgs})
+        writer.start(
+            "apply",
+            [o.org for o in plan.orgs],
+            plan_file=str(plan_file or ""),
+            changes={o.org: [planned_change(c) for c in o.changes] for o in plan.orgs},
+        )
         return cls(writer, plan)
 
     @property
@@ -123,18 +144,34 @@ class ApplyJournal:
             self._writer.append(event.type, **event_fields(event, action))
 
     def finish(self, report: ApplyReport) -> None:
-        self._writer.append("run_end", ok=report.ok, orgs={
-            o.org: org_totals(applied=o.applied, failed=o.failed, skipped=o.skipped, api_calls=o.api_calls,
-                              seconds=o.seconds, error=o.detailed_error)
-            for o in report.orgs
-        })
+        self._writer.append(
+            "run_end",
+            ok=report.ok,
+            orgs={
+                o.org: org_totals(
+                    applied=o.applied,
+                    failed=o.failed,
+                    skipped=o.skipped,
+                    api_calls=o.api_calls,
+                    seconds=o.seconds,
+                    error=o.detailed_error,
+                )
+                for o in report.orgs
+            },
+        )
 
 
 def script_result_fields(address: str, run: OrgScriptRun) -> dict[str, Any]:
     """The fields of the ``result`` record of one org's ad-hoc run."""
-    fields: dict[str, Any] = {"org": run.org, "address": address, "action": "run", "ok": run.ok,
-                              "message": run.message, "seconds": round(run.seconds, 3),
-                              "api_calls": run.api_calls}
+    fields: dict[str, Any] = {
+        "org": run.org,
+        "address": address,
+        "action": "run",
+        "ok": run.ok,
+        "message": run.message,
+        "seconds": round(run.seconds, 3),
+        "api_calls": run.api_calls,
+    }
     if run.outcome is not None:
         fields["apex"] = apex_fields(run.outcome)
     return fields
@@ -142,11 +179,20 @@ def script_result_fields(address: str, run: OrgScriptRun) -> dict[str, Any]:
 
 def script_end_fields(runs: Sequence[OrgScriptRun]) -> dict[str, Any]:
     """The fields of an ad-hoc run's ``run_end``: per org, 1 applied or 1 failed, calls, time, org error."""
-    return {"ok": all(run.ok for run in runs), "orgs": {
-        run.org: org_totals(applied=int(run.ok), failed=int(not run.ok), skipped=0, api_calls=run.api_calls,
-                            seconds=run.seconds, error=run.error)
-        for run in runs
-    }}
+    return {
+        "ok": all(run.ok for run in runs),
+        "orgs": {
+            run.org: org_totals(
+                applied=int(run.ok),
+                failed=int(not run.ok),
+                skipped=0,
+                api_calls=run.api_calls,
+                seconds=run.seconds,
+                error=run.error,
+            )
+            for run in runs
+        },
+    }
 
 
 class AdhocApexJournal:
@@ -162,9 +208,12 @@ class AdhocApexJournal:
     def start(cls, journal: JournalStore, file: Path, script: str, orgs: Sequence[str]) -> AdhocApexJournal:
         writer = RunWriter(journal)
         address = f"apex:{file.name}"
-        writer.start("apex", orgs, script=script_fields(file=str(file), body=script, sha256=sha256_hex(script)),
-                     changes={org: [{"address": address, "action": "run", "reason": "ad-hoc script"}]
-                              for org in orgs})
+        writer.start(
+            "apex",
+            orgs,
+            script=script_fields(file=str(file), body=script, sha256=sha256_hex(script)),
+            changes={org: [{"address": address, "action": "run", "reason": "ad-hoc script"}] for org in orgs},
+        )
         return cls(writer, address)
 
     @property

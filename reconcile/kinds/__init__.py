@@ -40,8 +40,9 @@ def get(name: str) -> AnyKind:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise KeyError(f"unknown kind '{name}'{did_you_mean(name, _REGISTRY)} "
-                       f"(kinds: {', '.join(_REGISTRY)})") from None
+        raise KeyError(
+            f"unknown kind '{name}'{did_you_mean(name, _REGISTRY)} (kinds: {', '.join(_REGISTRY)})"
+        ) from None
 
 
 def of(address: Address) -> AnyKind:

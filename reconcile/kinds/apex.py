@@ -32,13 +32,15 @@ class ApexEntry(Entry):
     KEY_DOCS = {
         "name": "The script's name: its address is `apex:NAME` and its runs are recorded under it.",
         "file": "The script, relative to the configuration directory (it must stay inside it): UTF-8, at "
-                "most 32,000 characters.",
+        "most 32,000 characters.",
         "run": "`once`: until a run succeeds in the org. `on_change`: again whenever the file's content "
-               "changed since the last successful run. `always`: on every apply.",
+        "changed since the last successful run. `always`: on every apply.",
         "before": "Addresses to apply after this script (the reverse of `after`).",
     }
     EXAMPLES = {
-        "name": "backfill-tiers", "file": "scripts/backfill_tiers.apex", "run": "on_change",
+        "name": "backfill-tiers",
+        "file": "scripts/backfill_tiers.apex",
+        "run": "on_change",
         "before": ["permission_set_grant:Sales_Ops"],
     }
     CONSTRAINTS = {"name": {"pattern": "^[A-Za-z0-9_-]+$"}}
@@ -60,8 +62,10 @@ class ApexEntry(Entry):
             return None
         relative, body = read
         if len(body) > APEX_MAX_CHARS:
-            message = f"apex file {self.file} has {len(body):,} characters; executeAnonymous accepts " \
-                      f"at most {APEX_MAX_CHARS:,}"
+            message = (
+                f"apex file {self.file} has {len(body):,} characters; executeAnonymous accepts "
+                f"at most {APEX_MAX_CHARS:,}"
+            )
             files.problem("file", message, "split the script into several [[apex]] entries")
             return None
         return self.model_copy(update={"file": relative, "body": body, "sha256": sha256_hex(body)})
@@ -96,8 +100,9 @@ class ApexKind(ResourceKind[ApexEntry, ApexScript]):
     def expand(self, entry: ApexEntry, org: Expansion) -> list[ApexScript]:
         return [ApexScript(name=entry.name, file=entry.file, sha256=entry.sha256, run=entry.run, body=entry.body)]
 
-    def plan(self, desired: ApexScript, live: ApexScript | None, entry: StateEntry | None,
-             context: PlanContext) -> Change | None:
+    def plan(
+        self, desired: ApexScript, live: ApexScript | None, entry: StateEntry | None, context: PlanContext
+    ) -> Change | None:
         runs = context.prior.apex_runs.get(desired.name, []) if context.same_org else []
         if desired.run == "always":
             reason = "run = always"

@@ -184,8 +184,13 @@ class ResourceKind(Generic[E, R]):
         """The update that makes ``target`` like ``source`` (``after``), or None when they match."""
         if after.attributes() == target.attributes():
             return None
-        return Change(address=target.address, action=Action.UPDATE, before=target, after=after,
-                      reason=self.diff_reason(source, target, names))
+        return Change(
+            address=target.address,
+            action=Action.UPDATE,
+            before=target,
+            after=after,
+            reason=self.diff_reason(source, target, names),
+        )
 
     def diff_reason(self, source: R, target: R, names: tuple[str, str]) -> str:
         return "different"
@@ -197,5 +202,6 @@ class ResourceKind(Generic[E, R]):
     def export(self, resources: Sequence[R], org: str, suffix: str) -> Exported:
         """Entries limited to ``org`` declaring ``resources``, sorted so that exporting twice writes the
         same file, and what could not be written."""
-        return [], [Skipped(resource.address, f"{self.name} cannot be written as configuration")
-                    for resource in resources]
+        return [], [
+            Skipped(resource.address, f"{self.name} cannot be written as configuration") for resource in resources
+        ]

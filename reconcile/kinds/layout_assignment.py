@@ -31,12 +31,15 @@ class LayoutAssignmentEntry(Entry):
         "profile": "One profile name, instead of `profiles`.",
         "object": "The object's API name, e.g. `Account`.",
         "record_type": "The record type's developer name. Empty (the default) means the master layout, "
-                       "used where no record type applies.",
+        "used where no record type applies.",
         "layout": "The layout's name without the object prefix, e.g. `Account Enterprise Layout`.",
     }
     EXAMPLES = {
-        "profiles": ["Sales User", "Sales Manager"], "profile": "Sales User", "object": "Account",
-        "record_type": "Enterprise", "layout": "Account Enterprise Layout",
+        "profiles": ["Sales User", "Sales Manager"],
+        "profile": "Sales User",
+        "object": "Account",
+        "record_type": "Enterprise",
+        "layout": "Account Enterprise Layout",
     }
     EXACTLY_ONE = ("profiles", "profile")
 
@@ -77,18 +80,30 @@ class LayoutAssignmentKind(ResourceKind[LayoutAssignmentEntry, LayoutAssignment]
 
     def expand(self, entry: LayoutAssignmentEntry, org: Expansion) -> list[LayoutAssignment]:
         sub = org.sub
-        return [LayoutAssignment(profile=sub(profile), object=sub(entry.object),
-                                 record_type=sub(entry.record_type), layout=sub(entry.layout))
-                for profile in entry.profile_names]
+        return [
+            LayoutAssignment(
+                profile=sub(profile),
+                object=sub(entry.object),
+                record_type=sub(entry.record_type),
+                layout=sub(entry.layout),
+            )
+            for profile in entry.profile_names
+        ]
 
-    def plan(self, desired: LayoutAssignment, live: LayoutAssignment | None, entry: StateEntry | None,
-             context: PlanContext) -> Change | None:
+    def plan(
+        self, desired: LayoutAssignment, live: LayoutAssignment | None, entry: StateEntry | None, context: PlanContext
+    ) -> Change | None:
         if live is None:
             return Change(address=desired.address, action=Action.CREATE, after=desired, reason="not assigned yet")
         if live.layout == desired.layout:
             return None
-        return Change(address=desired.address, action=Action.UPDATE, before=live,
-                      after=desired.model_copy(update={"ids": live.ids}), reason=f"layout is {live.layout!r}")
+        return Change(
+            address=desired.address,
+            action=Action.UPDATE,
+            before=live,
+            after=desired.model_copy(update={"ids": live.ids}),
+            reason=f"layout is {live.layout!r}",
+        )
 
     def plan_removal(self, address: Address, live: LayoutAssignment | None, entry: StateEntry) -> Change:
         reason = "no longer declared: Salesforce cannot remove an assignment, the org is left as it is"
@@ -110,8 +125,11 @@ class LayoutAssignmentKind(ResourceKind[LayoutAssignmentEntry, LayoutAssignment]
 
     def export(self, resources: Sequence[LayoutAssignment], org: str, suffix: str) -> Exported:
         """One entry per (object, record type, layout) with every profile that sees it."""
-        skipped = [Skipped(a.address, "a profile name holding '/' cannot be written in a layout_assignment entry")
-                   for a in resources if "/" in a.profile]
+        skipped = [
+            Skipped(a.address, "a profile name holding '/' cannot be written in a layout_assignment entry")
+            for a in resources
+            if "/" in a.profile
+        ]
         groups: dict[tuple[str, str, str], list[str]] = {}
         for item in resources:
             if "/" not in item.profile:

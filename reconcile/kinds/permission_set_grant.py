@@ -32,12 +32,15 @@ class PermissionSetGrantEntry(Entry):
         "permission_set_group": "The permission set group's developer name, instead of `permission_set`.",
         "users": "The usernames that hold it; each org's `username_suffix` is appended.",
         "exclusive": "When true, the permission set (or group) is revoked from every user not listed, in each "
-                     "org the entry applies to.",
+        "org the entry applies to.",
         "expires": "The assignments' expiration date, as a TOML date (no quotes). Unset: they never expire.",
     }
     EXAMPLES = {
-        "permission_set": "Sales_Ops", "permission_set_group": "Sales_Bundle",
-        "users": ["alice@acme.com", "bob@acme.com"], "exclusive": True, "expires": "2030-06-30",
+        "permission_set": "Sales_Ops",
+        "permission_set_group": "Sales_Bundle",
+        "users": ["alice@acme.com", "bob@acme.com"],
+        "exclusive": True,
+        "expires": "2030-06-30",
     }
     EXACTLY_ONE = ("permission_set", "permission_set_group")
 
@@ -57,8 +60,14 @@ class PermissionSetGrantEntry(Entry):
     def findings(self) -> list[Finding]:
         found = one_of(self, ("permission_set", "permission_set_group")) + duplicates(self.users, "users", "user")
         if self.expires is not None and self.expires < date.today():
-            found.append((("expires",), f"expires {self.expires} is in the past: Salesforce does not accept an "
-                          "assignment that has already expired", "set a future date, or remove `expires`"))
+            found.append(
+                (
+                    ("expires",),
+                    f"expires {self.expires} is in the past: Salesforce does not accept an "
+                    "assignment that has already expired",
+                    "set a future date, or remove `expires`",
+                )
+            )
         return found
 
 
@@ -94,10 +103,15 @@ class PermissionSetGrantKind(ResourceKind[PermissionSetGrantEntry, PermissionSet
 
     def expand(self, entry: PermissionSetGrantEntry, org: Expansion) -> list[PermissionSetGrant]:
         sub, suffix = org.sub, org.org.username_suffix
-        return [PermissionSetGrant(permission_set=sub(entry.permission_set or ""),
-                                   permission_set_group=sub(entry.permission_set_group or ""),
-                                   username=sub(user) + suffix, expires=entry.expires)
-                for user in entry.users]
+        return [
+            PermissionSetGrant(
+                permission_set=sub(entry.permission_set or ""),
+                permission_set_group=sub(entry.permission_set_group or ""),
+                username=sub(user) + suffix,
+                expires=entry.expires,
+            )
+            for user in entry.users
+        ]
 
     def resolve_reference(self, key: str, resources: Mapping[Address, Resource], org: OrgConfig) -> list[Address]:
         """``Sales_Ops`` names every grant of that permission set in the org; ``Sales_Ops/alice@acme.com``
@@ -105,8 +119,11 @@ class PermissionSetGrantKind(ResourceKind[PermissionSetGrantEntry, PermissionSet
         if "/" in key:
             suffixed = Address(self.name, key + org.username_suffix)
             return [suffixed] if org.username_suffix and suffixed in resources else []
-        return [address for address, resource in resources.items()
-                if isinstance(resource, PermissionSetGrant) and resource.assignable == key]
+        return [
+            address
+            for address, resource in resources.items()
+            if isinstance(resource, PermissionSetGrant) and resource.assignable == key
+        ]
 
     def exclusive_groups(self, entry: PermissionSetGrantEntry, resources: Sequence[PermissionSetGrant]) -> set[Address]:
         return {Address(self.name, grant.assignable) for grant in resources} if entry.exclusive else set()
@@ -114,15 +131,25 @@ class PermissionSetGrantKind(ResourceKind[PermissionSetGrantEntry, PermissionSet
     def group_of(self, resource: PermissionSetGrant) -> str | None:
         return resource.assignable
 
-    def plan(self, desired: PermissionSetGrant, live: PermissionSetGrant | None, entry: StateEntry | None,
-             context: PlanContext) -> Change | None:
+    def plan(
+        self,
+        desired: PermissionSetGrant,
+        live: PermissionSetGrant | None,
+        entry: StateEntry | None,
+        context: PlanContext,
+    ) -> Change | None:
         if live is None:
             return Change(address=desired.address, action=Action.CREATE, after=desired, reason="not granted yet")
         if live.expires == desired.expires:
             return None
         reason = f"expires {live.expires or 'never'}, should expire {desired.expires or 'never'}"
-        return Change(address=desired.address, action=Action.UPDATE, before=live,
-                      after=desired.model_copy(update={"ids": live.ids}), reason=reason)
+        return Change(
+            address=desired.address,
+            action=Action.UPDATE,
+            before=live,
+            after=desired.model_copy(update={"ids": live.ids}),
+            reason=reason,
+        )
 
     def plan_removal(self, address: Address, live: PermissionSetGrant | None, entry: StateEntry) -> Change:
         if live is None:
@@ -150,8 +177,9 @@ class PermissionSetGrantKind(ResourceKind[PermissionSetGrantEntry, PermissionSet
     def org_key(self, key: str, suffix: str) -> str:
         return key if key.endswith("/*") else key + suffix
 
-    def as_target(self, source: PermissionSetGrant, target: PermissionSetGrant | None, key: str,
-                  suffix: str) -> PermissionSetGrant:
+    def as_target(
+        self, source: PermissionSetGrant, target: PermissionSetGrant | None, key: str, suffix: str
+    ) -> PermissionSetGrant:
         ids = target.ids if target is not None else {}
         username = target.username if target is not None else key.rpartition("/")[2] + suffix
         return source.model_copy(update={"username": username, "ids": ids})
@@ -175,8 +203,11 @@ class PermissionSetGrantKind(ResourceKind[PermissionSetGrantEntry, PermissionSet
             groups.setdefault((grant.assignable, grant.expires), []).append(user)
         entries: list[dict[str, Any]] = []
         for (assignable, expires), users in sorted(groups.items(), key=_grant_order):
-            entry: dict[str, Any] = ({"permission_set_group": assignable.removeprefix("group:")}
-                                     if assignable.startswith("group:") else {"permission_set": assignable})
+            entry: dict[str, Any] = (
+                {"permission_set_group": assignable.removeprefix("group:")}
+                if assignable.startswith("group:")
+                else {"permission_set": assignable}
+            )
             entry["users"] = sorted(users, key=str.casefold)
             if expires is not None:
                 entry["expires"] = expires

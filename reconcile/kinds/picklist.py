@@ -16,8 +16,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from reconcile.config.messages import type_name
 from reconcile.config.schema import Bool, Entry, FieldName, Finding, NonEmpty, SchemaModel, Str, duplicates, one_of
-from reconcile.config.source import type_name
 from reconcile.errors import did_you_mean
 from reconcile.kinds.base import Expansion, Exported, PlanContext, ResourceKind, Skipped, value_added
 from reconcile.kinds.picklist_values import (
@@ -58,14 +58,18 @@ class PicklistValueEntry(SchemaModel):
         if isinstance(data, str):
             return {"name": data}
         if not isinstance(data, dict):
-            raise ValueError(f"expected a value name or a table {{name, label, default, active}}, "
-                             f"got {type_name(data)}")
+            raise ValueError(
+                f"expected a value name or a table {{name, label, default, active}}, got {type_name(data)}"
+            )
         return data
 
 
 #: A value in the JSON Schema: a plain name is the same as ``{ name = "..." }``.
-_VALUE_NAME: dict[str, Any] = {"description": "A value name (the same as `{ name = \"...\" }`).", "type": "string",
-                               "minLength": 1}
+_VALUE_NAME: dict[str, Any] = {
+    "description": 'A value name (the same as `{ name = "..." }`).',
+    "type": "string",
+    "minLength": 1,
+}
 
 
 class PicklistEntry(Entry):
@@ -74,23 +78,27 @@ class PicklistEntry(Entry):
     DESCRIPTION = "The values of a custom picklist field, a global value set or a standard value set."
     KEY_DOCS = {
         "field": "A custom picklist field as `Object.Field__c`. For a standard picklist (Industry, "
-                 "LeadSource ...) use `standard_value_set`.",
+        "LeadSource ...) use `standard_value_set`.",
         "global_value_set": "The name of a global value set.",
         "standard_value_set": "The name of a standard value set, e.g. `Industry`.",
         "values": "The declared values, in order: a name, or a table `{ name, label, default, active }`. "
-                  "Declared values get their label and become active (unless `active = false`); "
-                  "values the org lacks are appended after "
-                  "its existing ones.",
+        "Declared values get their label and become active (unless `active = false`); "
+        "values the org lacks are appended after "
+        "its existing ones.",
         "default": "The value that becomes the default. Without one (here or as `default = true` on a value), "
-                   "`additive` keeps the org's default and `exact` clears it.",
+        "`additive` keeps the org's default and `exact` clears it.",
         "sorted": "Whether the org sorts the values alphabetically. Unset leaves the org's setting.",
         "mode": "`additive`: declared values are added, activated and relabelled; other values are left "
-                "alone. `exact`: every active value that is not declared is deactivated.",
+        "alone. `exact`: every active value that is not declared is deactivated.",
     }
     EXAMPLES = {
-        "field": "Account.Tier__c", "global_value_set": "Regions", "standard_value_set": "Industry",
-        "values": ["Gold", "Silver", {"name": "Bronze", "label": "Bronze tier"}], "default": "Silver",
-        "sorted": False, "mode": "exact",
+        "field": "Account.Tier__c",
+        "global_value_set": "Regions",
+        "standard_value_set": "Industry",
+        "values": ["Gold", "Silver", {"name": "Bronze", "label": "Bronze tier"}],
+        "default": "Silver",
+        "sorted": False,
+        "mode": "exact",
     }
     EXACTLY_ONE = ("field", "global_value_set", "standard_value_set")
     SUBTABLES = (PicklistValueEntry,)
@@ -118,8 +126,13 @@ class PicklistEntry(Entry):
         names = tuple(value.name for value in self.values)
         found += duplicates(names, "values", "value")
         if self.default is not None and self.default not in names:
-            found.append((("default",), f"default '{self.default}' is not one of the values"
-                          + did_you_mean(self.default, names), "add it to `values` or fix the spelling"))
+            found.append(
+                (
+                    ("default",),
+                    f"default '{self.default}' is not one of the values" + did_you_mean(self.default, names),
+                    "add it to `values` or fix the spelling",
+                )
+            )
         marked = {value.name for value in self.values if value.default}
         defaults = sorted(marked | {self.default} if self.default else marked)
         if len(defaults) > 1:
@@ -141,13 +154,19 @@ class PicklistKind(ResourceKind[PicklistEntry, Picklist]):
     def expand(self, entry: PicklistEntry, org: Expansion) -> list[Picklist]:
         sub = org.sub
         values = tuple(
-            PicklistValue(name=sub(value.name), label=sub(value.label or value.name),
-                          default=value.default or value.name == entry.default, active=value.active)
-            for value in entry.values)
+            PicklistValue(
+                name=sub(value.name),
+                label=sub(value.label or value.name),
+                default=value.default or value.name == entry.default,
+                active=value.active,
+            )
+            for value in entry.values
+        )
         return [Picklist(target=sub(entry.target), values=values, sorted=entry.sorted, mode=entry.mode)]
 
-    def plan(self, desired: Picklist, live: Picklist | None, entry: StateEntry | None,
-             context: PlanContext) -> Change | None:
+    def plan(
+        self, desired: Picklist, live: Picklist | None, entry: StateEntry | None, context: PlanContext
+    ) -> Change | None:
         if live is None:
             return None
         values, details = merge_values(desired, live, managed_values(entry))
@@ -156,8 +175,9 @@ class PicklistKind(ResourceKind[PicklistEntry, Picklist]):
             return None
         after = Picklist(target=desired.target, values=values, sorted=sorted_, mode=desired.mode, ids=live.ids)
         reason = describe_details(details) or f"sorted becomes {str(sorted_).lower()}"
-        return Change(address=desired.address, action=Action.UPDATE, before=live, after=after, reason=reason,
-                      details=details)
+        return Change(
+            address=desired.address, action=Action.UPDATE, before=live, after=after, reason=reason, details=details
+        )
 
     def plan_removal(self, address: Address, live: Picklist | None, entry: StateEntry) -> Change:
         if live is None:
@@ -166,9 +186,14 @@ class PicklistKind(ResourceKind[PicklistEntry, Picklist]):
         if after_values == live.values:
             reason = "values already inactive" if managed_values(entry) else "it added no values"
             return Change(address=address, action=Action.FORGET, before=live, reason=reason)
-        return Change(address=address, action=Action.DELETE, before=live,
-                      after=live.model_copy(update={"values": after_values}),
-                      reason="no longer declared: deactivating the values this tool added", details=details)
+        return Change(
+            address=address,
+            action=Action.DELETE,
+            before=live,
+            after=live.model_copy(update={"values": after_values}),
+            reason="no longer declared: deactivating the values this tool added",
+            details=details,
+        )
 
     def state_attributes(self, change: Change, previous: StateEntry | None) -> dict[str, Any]:
         after = change.after
@@ -206,8 +231,9 @@ class PicklistKind(ResourceKind[PicklistEntry, Picklist]):
         exact = any(d.change in ("deactivate", "undefault") for d in details)
         after = after.model_copy(update={"mode": "exact" if exact else "additive"})
         reason = f"{len(details)} value difference{'' if len(details) == 1 else 's'}"
-        return Change(address=target.address, action=Action.UPDATE, before=target, after=after,
-                      details=details, reason=reason)
+        return Change(
+            address=target.address, action=Action.UPDATE, before=target, after=after, details=details, reason=reason
+        )
 
     def adoption_problem(self, change: Change, target: str) -> str:
         after = change.after
@@ -246,8 +272,11 @@ def _picklist_details(left: Picklist, right: Picklist) -> tuple[ValueChange, ...
     details: list[ValueChange] = []
     for name, value in wanted.items():
         details += _value_changes(value, held.get(name))
-    details += [ValueChange(value=value.name, change="deactivate")
-                for value in right.values if value.active and value.name not in wanted]
+    details += [
+        ValueChange(value=value.name, change="deactivate")
+        for value in right.values
+        if value.active and value.name not in wanted
+    ]
     left_default = next((v.name for v in wanted.values() if v.default), None)
     right_default = next((v.name for v in right.values if v.active and v.default), None)
     if left_default is not None and left_default != right_default:

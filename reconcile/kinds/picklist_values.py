@@ -118,9 +118,7 @@ def value_details(before: PicklistValue | None, after: PicklistValue) -> list[Va
         return [ValueChange(value=after.name, change="add", after=after.label)]
     details: list[ValueChange] = []
     if before.label != after.label:
-        details.append(
-            ValueChange(value=after.name, change="relabel", before=before.label, after=after.label)
-        )
+        details.append(ValueChange(value=after.name, change="relabel", before=before.label, after=after.label))
     if before.active != after.active:
         details.append(ValueChange(value=after.name, change="reactivate" if after.active else "deactivate"))
     if before.default != after.default:
@@ -140,20 +138,15 @@ def merge_values(
     ]
     pairs += [(None, value) for value in desired.values if value.name not in live_names]
     merged = tuple(_target_value(before, want, desired, managed) for before, want in pairs)
-    details = [
-        d for (before, _), after in zip(pairs, merged, strict=True) for d in value_details(before, after)
-    ]
+    details = [d for (before, _), after in zip(pairs, merged, strict=True) for d in value_details(before, after)]
     old_default = live.default_value
     details = [
-        d.model_copy(update={"before": old_default}) if d.change == "default" and old_default else d
-        for d in details
+        d.model_copy(update={"before": old_default}) if d.change == "default" and old_default else d for d in details
     ]
     return merged, tuple(details)
 
 
-def deactivate_owned(
-    live: Picklist, managed: set[str]
-) -> tuple[tuple[PicklistValue, ...], tuple[ValueChange, ...]]:
+def deactivate_owned(live: Picklist, managed: set[str]) -> tuple[tuple[PicklistValue, ...], tuple[ValueChange, ...]]:
     """The live list with the owned values that are still active deactivated (and no longer default)."""
     values = tuple(
         value.model_copy(update={"active": False, "default": False})
@@ -191,4 +184,3 @@ def _named(values: list[str]) -> str:
     noun = "value" if len(values) == 1 else "values"
     more = len(values) - NAMED_VALUES
     return f"{noun} {', '.join(values[:NAMED_VALUES])}" + (f" and {more} more" if more > 0 else "")
-

@@ -24,14 +24,19 @@ def render_results(runs: Sequence[OrgScriptRun], *, width: int = 100) -> str:
     """The per-org table: org, compiled, success, line:col, message, API calls, time."""
     table = Table(title="Apex run", title_justify="left", show_edge=False)
     for column in ("org", "compiled", "success", "line:col", "message", "API calls", "time"):
-        table.add_column(column, justify="right" if column in ("API calls", "time") else "left",
-                         overflow="fold")
+        table.add_column(column, justify="right" if column in ("API calls", "time") else "left", overflow="fold")
     for run in runs:
         outcome = run.outcome
         where = outcome.position if outcome is not None else ""
-        table.add_row(run.org, _yes_no(outcome.compiled if outcome else None),
-                      _yes_no(outcome.success if outcome else None), where, _short_message(run),
-                      str(run.api_calls), f"{run.seconds:.1f}s")
+        table.add_row(
+            run.org,
+            _yes_no(outcome.compiled if outcome else None),
+            _yes_no(outcome.success if outcome else None),
+            where,
+            _short_message(run),
+            str(run.api_calls),
+            f"{run.seconds:.1f}s",
+        )
     buffer = StringIO()
     Console(file=buffer, width=width, color_system=None, force_terminal=False, _environ={}).print(table)
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"

@@ -44,8 +44,16 @@ FORMAT_VERSION = 1
 
 
 def _console(buffer: StringIO, width: int) -> Console:
-    return Console(file=buffer, width=width, color_system=None, force_terminal=False, highlight=False,
-                   markup=False, emoji=False, _environ={})
+    return Console(
+        file=buffer,
+        width=width,
+        color_system=None,
+        force_terminal=False,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        _environ={},
+    )
 
 
 def _lines(buffer: StringIO) -> str:
@@ -59,8 +67,10 @@ def drift_total_line(report: DriftReport) -> str:
     """``Drift: 1 org in sync, 2 drifted, 1 with errors (3 orgs).``"""
     counts = _summary(report)
     noun = "org" if counts["orgs"] == 1 else "orgs"
-    return (f"Drift: {counts['in_sync']} in sync, {counts['drifted']} drifted, {counts['errors']} with errors "
-            f"({counts['orgs']} {noun}).")
+    return (
+        f"Drift: {counts['in_sync']} in sync, {counts['drifted']} drifted, {counts['errors']} with errors "
+        f"({counts['orgs']} {noun})."
+    )
 
 
 def render_drift_text(report: DriftReport, *, width: int = 100, terminal: bool = False) -> str:
@@ -101,8 +111,9 @@ def render_drift_markdown(report: DriftReport) -> str:
     for org in (o for o in report.orgs if not o.in_sync):
         lines += ["", f"**{org.org}**", ""]
         lines += [f"- error: {_escape(error)}" for error in org.errors]
-        lines += [f"- `{item.change.action.symbol} {item.address}`{_reason(item)}: {_escape(item.note)}"
-                  for item in org.items]
+        lines += [
+            f"- `{item.change.action.symbol} {item.address}`{_reason(item)}: {_escape(item.note)}" for item in org.items
+        ]
     lines += ["", drift_total_line(report)]
     return "\n".join(lines) + "\n"
 
@@ -180,16 +191,20 @@ def diff_total_line(diff: OrgDiff) -> str:
     if not diff.has_differences:
         return f"No differences: {diff.target} matches {diff.source} ({diff.compared} compared)."
     counts = _diff_counts(diff)
-    return (f"Diff: {counts['only_in_from']} only in {diff.source}, {counts['different']} different, "
-            f"{counts['only_in_to']} only in {diff.target}.")
+    return (
+        f"Diff: {counts['only_in_from']} only in {diff.source}, {counts['different']} different, "
+        f"{counts['only_in_to']} only in {diff.target}."
+    )
 
 
 def render_diff_text(diff: OrgDiff, *, width: int = 100) -> str:
     """The differences as a plan of making the target like the source."""
     buffer = StringIO()
     console = _console(buffer, width)
-    console.print(f"Diff: what would make {diff.target} like {diff.source} ({diff_scope_text(diff)}; "
-                  f"{diff.compared} compared)", soft_wrap=True)
+    console.print(
+        f"Diff: what would make {diff.target} like {diff.source} ({diff_scope_text(diff)}; {diff.compared} compared)",
+        soft_wrap=True,
+    )
     console.print()
     for change in diff.changes:
         console.print(f"  {change_headline(change)}", soft_wrap=True)
@@ -203,8 +218,11 @@ def render_diff_text(diff: OrgDiff, *, width: int = 100) -> str:
 
 def _diff_counts(diff: OrgDiff) -> dict[str, int]:
     actions = [change.action for change in diff.changes]
-    return {"only_in_from": actions.count(Action.CREATE), "different": actions.count(Action.UPDATE),
-            "only_in_to": actions.count(Action.DELETE)}
+    return {
+        "only_in_from": actions.count(Action.CREATE),
+        "different": actions.count(Action.UPDATE),
+        "only_in_to": actions.count(Action.DELETE),
+    }
 
 
 def diff_to_data(diff: OrgDiff) -> dict[str, Any]:

@@ -61,8 +61,17 @@ def runs_table(runs: Sequence[Run]) -> Table:
     for run in runs:
         started = run.started_at.strftime("%Y-%m-%d %H:%M:%S") if run.started_at else "-"
         counts = (str(sum(getattr(org, name) for org in run.orgs)) for name in ("applied", "failed", "skipped"))
-        table.add_row(run.run_id, run.operation, _status(run.status), started, f"{run.user}@{run.host}",
-                      ", ".join(org.org for org in run.orgs), *counts, str(run.api_calls), _seconds(run.seconds))
+        table.add_row(
+            run.run_id,
+            run.operation,
+            _status(run.status),
+            started,
+            f"{run.user}@{run.host}",
+            ", ".join(org.org for org in run.orgs),
+            *counts,
+            str(run.api_calls),
+            _seconds(run.seconds),
+        )
     return table
 
 
@@ -71,23 +80,35 @@ def print_run(console: Console, run: Run) -> None:
     console.print(Text.assemble((f"Run {run.run_id} ", "bold"), f"({run.operation}) ", _status(run.status)))
     console.print(f"who: {run.user}@{run.host}", markup=False, highlight=False)
     finished = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "-"
-    console.print(f"started {_when(run)}, finished {finished}, took {_seconds(run.seconds)}, "
-                  f"{run.api_calls} API calls", markup=False, highlight=False)
+    console.print(
+        f"started {_when(run)}, finished {finished}, took {_seconds(run.seconds)}, {run.api_calls} API calls",
+        markup=False,
+        highlight=False,
+    )
     if run.plan_file:
         console.print(f"plan file: {run.plan_file}", markup=False, highlight=False)
     if run.script is not None:
-        console.print(f"script: {run.script.file} (sha256 {run.script.sha256}, {run.script.chars} characters)",
-                      markup=False, highlight=False)
+        console.print(
+            f"script: {run.script.file} (sha256 {run.script.sha256}, {run.script.chars} characters)",
+            markup=False,
+            highlight=False,
+        )
     for org in run.orgs:
         _print_org(console, org)
 
 
 def _print_org(console: Console, org: OrgRun) -> None:
     console.print()
-    console.print(Text.assemble((org.org, "bold"), ": ", _status(org.status),
-                                f" ({org.applied} applied, {org.failed} failed, {org.skipped} skipped, "
-                                f"{org.api_calls if org.api_calls is not None else '-'} API calls, "
-                                f"{_seconds(org.seconds)})"))
+    console.print(
+        Text.assemble(
+            (org.org, "bold"),
+            ": ",
+            _status(org.status),
+            f" ({org.applied} applied, {org.failed} failed, {org.skipped} skipped, "
+            f"{org.api_calls if org.api_calls is not None else '-'} API calls, "
+            f"{_seconds(org.seconds)})",
+        )
+    )
     if org.error:
         console.print(Text(f"  error: {org.error}", style="red"))
     if org.changes:
@@ -107,8 +128,15 @@ def _print_script(console: Console, change: ChangeEntry) -> None:
     if outcome is None:
         return
     where = f" at line {outcome.line}, column {outcome.column}" if outcome.position else ""
-    verdict = "ok" if outcome.compiled and outcome.success else (
-        f"compile error{where}: {outcome.problem}" if not outcome.compiled else f"exception{where}: {outcome.problem}")
+    verdict = (
+        "ok"
+        if outcome.compiled and outcome.success
+        else (
+            f"compile error{where}: {outcome.problem}"
+            if not outcome.compiled
+            else f"exception{where}: {outcome.problem}"
+        )
+    )
     console.print(Text(f"  script {change.address}: {verdict}", style=_STATUS_STYLES[change.status]))
     if change.script is not None:
         console.print(Text(f"    file {change.script.file}, sha256 {change.script.sha256}, run {change.script.run}"))

@@ -63,9 +63,7 @@ def render_plan_markdown(plan: Plan, *, max_chars: int = 65000, artifact_hint: s
     truncation note, which otherwise points at "the saved plan file".
     """
     head = _head(plan)
-    sections = [
-        _Section(org, tuple(_change_block(c) for c in org.changes)) for org in plan.orgs if org.changes
-    ]
+    sections = [_Section(org, tuple(_change_block(c) for c in org.changes)) for org in plan.orgs if org.changes]
     full = (head + "".join(_render_section(s, len(s.blocks)) for s in sections)).rstrip("\n") + "\n"
     if len(full) <= max_chars:
         return full
@@ -107,12 +105,7 @@ def _problems(plan: Plan) -> str:
     warnings = [f"- **{_escape(org.org)}**: {_escape(w)}" for org in plan.orgs for w in org.warnings]
     text = ""
     if errors:
-        text += (
-            "### Errors\n\n"
-            + "\n".join(errors)
-            + "\n\n"
-            + "".join(f"{line}\n\n" for line in errors_line(plan))
-        )
+        text += "### Errors\n\n" + "\n".join(errors) + "\n\n" + "".join(f"{line}\n\n" for line in errors_line(plan))
     if warnings:
         text += "### Warnings\n\n" + "\n".join(warnings) + "\n\n"
     return text
@@ -120,8 +113,7 @@ def _problems(plan: Plan) -> str:
 
 def _deletes(plan: Plan) -> str:
     lines = [
-        f"- {_inline_code(f'{org.org}::{change.address}')}"
-        + (f" — {_escape(change.reason)}" if change.reason else "")
+        f"- {_inline_code(f'{org.org}::{change.address}')}" + (f" — {_escape(change.reason)}" if change.reason else "")
         for org in plan.orgs
         for change in org.changes
         if change.action is Action.DELETE
@@ -170,10 +162,7 @@ def _render_section(section: _Section, count: int) -> str:
     lines = [line for block in section.blocks[:count] for line in block]
     fence = _fence("\n".join(lines))
     title = html.escape(f"{section.org.org} — {total} {noun}{shown}")
-    return (
-        f"<details><summary>{title}</summary>\n\n"
-        f"{fence}diff\n" + "\n".join(lines) + f"\n{fence}\n\n</details>\n\n"
-    )
+    return f"<details><summary>{title}</summary>\n\n{fence}diff\n" + "\n".join(lines) + f"\n{fence}\n\n</details>\n\n"
 
 
 def _fence(text: str) -> str:
@@ -196,8 +185,10 @@ def _escape(text: str) -> str:
 def render_diff_markdown(diff: OrgDiff) -> str:
     """An org-to-org diff for a pull request or a change ticket: what would make the target like the
     source, as one ``diff`` block with the plan's symbols, then the totals and the legend."""
-    head = (f"### Diff: what would make {_inline_code(diff.target)} like {_inline_code(diff.source)}\n\n"
-            f"{_escape(diff_scope_text(diff))}; {diff.compared} compared.\n\n")
+    head = (
+        f"### Diff: what would make {_inline_code(diff.target)} like {_inline_code(diff.source)}\n\n"
+        f"{_escape(diff_scope_text(diff))}; {diff.compared} compared.\n\n"
+    )
     lines = [line for change in diff.changes for line in _change_block(change)]
     body = ""
     if lines:

@@ -74,22 +74,30 @@ def _who(run: Run) -> str:
 
 
 def _meta(run: Run) -> list[tuple[str, str]]:
-    rows = [("Run", run.run_id), ("Operation", run.operation or "-"), ("Status", run.status.upper()),
-            ("Who", _who(run)), ("Started", _when(run.started_at)), ("Finished", _when(run.finished_at)),
-            ("Duration", _seconds(run.seconds)), ("Orgs", ", ".join(o.org for o in run.orgs) or "-"),
-            ("API calls", str(run.api_calls))]
+    rows = [
+        ("Run", run.run_id),
+        ("Operation", run.operation or "-"),
+        ("Status", run.status.upper()),
+        ("Who", _who(run)),
+        ("Started", _when(run.started_at)),
+        ("Finished", _when(run.finished_at)),
+        ("Duration", _seconds(run.seconds)),
+        ("Orgs", ", ".join(o.org for o in run.orgs) or "-"),
+        ("API calls", str(run.api_calls)),
+    ]
     if run.plan_file:
         rows.append(("Plan file", run.plan_file))
     return rows
 
 
 def _org_counts(org: OrgRun) -> str:
-    return (f"{org.applied} applied, {org.failed} failed, {org.skipped} skipped, "
-            f"{_calls(org.api_calls)} API calls, {_seconds(org.seconds)}")
+    return (
+        f"{org.applied} applied, {org.failed} failed, {org.skipped} skipped, "
+        f"{_calls(org.api_calls)} API calls, {_seconds(org.seconds)}"
+    )
 
 
-def _script_facts(info: ScriptInfo | None, outcome: ApexResult | None, seconds: float | None
-                  ) -> list[tuple[str, str]]:
+def _script_facts(info: ScriptInfo | None, outcome: ApexResult | None, seconds: float | None) -> list[tuple[str, str]]:
     facts: list[tuple[str, str]] = []
     if info is not None:
         facts += [("File", info.file or "-"), ("sha256", info.sha256 or "-")]
@@ -153,19 +161,29 @@ def _html_facts(rows: list[tuple[str, str]]) -> str:
 
 def _html_table(headers: list[str], rows: list[list[str]], numeric: frozenset[int] = frozenset()) -> str:
     """A table whose header names are escaped here and whose cells are HTML already."""
+
     def cls(index: int) -> str:
         return ' class="num"' if index in numeric else ""
 
     head = "".join(f"<th{cls(i)}>{escape(h)}</th>" for i, h in enumerate(headers))
-    body = "".join("<tr>" + "".join(f"<td{cls(i)}>{cell}</td>" for i, cell in enumerate(row)) + "</tr>"
-                   for row in rows)
+    body = "".join("<tr>" + "".join(f"<td{cls(i)}>{cell}</td>" for i, cell in enumerate(row)) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _html_summary(run: Run) -> str:
-    rows = [[escape(org.org), _badge(org.status), str(org.applied), str(org.failed), str(org.skipped),
-             escape(_calls(org.api_calls)), escape(_seconds(org.seconds)), escape(org.error)]
-            for org in run.orgs]
+    rows = [
+        [
+            escape(org.org),
+            _badge(org.status),
+            str(org.applied),
+            str(org.failed),
+            str(org.skipped),
+            escape(_calls(org.api_calls)),
+            escape(_seconds(org.seconds)),
+            escape(org.error),
+        ]
+        for org in run.orgs
+    ]
     headers = ["Org", "Status", "Applied", "Failed", "Skipped", "API calls", "Time", "Error"]
     return "<h2>Summary</h2>" + _html_table(headers, rows, frozenset({2, 3, 4, 5, 6}))
 
@@ -173,18 +191,27 @@ def _html_summary(run: Run) -> str:
 def _html_run_script(run: Run) -> str:
     if run.script is None:
         return ""
-    return ("<h2>Script</h2>" + _html_facts(_script_facts(run.script, None, None))
-            + _html_pre("Script source", run.script.body))
+    return (
+        "<h2>Script</h2>"
+        + _html_facts(_script_facts(run.script, None, None))
+        + _html_pre("Script source", run.script.body)
+    )
 
 
 def _html_org(run: Run, org: OrgRun) -> str:
-    parts = [f"<section><h2>{escape(org.org)} {_badge(org.status)}</h2>",
-             f"<p>{escape(_org_counts(org))}</p>"]
+    parts = [f"<section><h2>{escape(org.org)} {_badge(org.status)}</h2>", f"<p>{escape(_org_counts(org))}</p>"]
     if org.error:
         parts.append(f'<p class="error">{escape(org.error)}</p>')
     if org.changes:
-        rows = [[escape(c.action or "-"), f"<code>{escape(c.address)}</code>", _badge(c.status),
-                 escape(c.message or c.reason)] for c in org.changes]
+        rows = [
+            [
+                escape(c.action or "-"),
+                f"<code>{escape(c.address)}</code>",
+                _badge(c.status),
+                escape(c.message or c.reason),
+            ]
+            for c in org.changes
+        ]
         parts.append(_html_table(["Action", "Address", "Result", "Message"], rows))
     else:
         parts.append("<p>No changes.</p>")
@@ -215,15 +242,33 @@ def _html_pre(label: str, text: str) -> str:
 
 def render_report_markdown(run: Run) -> str:
     """The run as Markdown: headings, tables and collapsed fenced logs."""
-    parts = [f"# {_md_text(report_title(run))}\n", _md_table(["", ""], [[f"**{_md_cell(k)}**", _md_cell(v)]
-                                                                        for k, v in _meta(run)])]
-    summary = [[_md_cell(o.org), f"**{o.status.upper()}**", str(o.applied), str(o.failed), str(o.skipped),
-                _calls(o.api_calls), _seconds(o.seconds), _md_cell(o.error)] for o in run.orgs]
-    parts += ["## Summary\n", _md_table(["Org", "Status", "Applied", "Failed", "Skipped", "API calls", "Time",
-                                         "Error"], summary)]
+    parts = [
+        f"# {_md_text(report_title(run))}\n",
+        _md_table(["", ""], [[f"**{_md_cell(k)}**", _md_cell(v)] for k, v in _meta(run)]),
+    ]
+    summary = [
+        [
+            _md_cell(o.org),
+            f"**{o.status.upper()}**",
+            str(o.applied),
+            str(o.failed),
+            str(o.skipped),
+            _calls(o.api_calls),
+            _seconds(o.seconds),
+            _md_cell(o.error),
+        ]
+        for o in run.orgs
+    ]
+    parts += [
+        "## Summary\n",
+        _md_table(["Org", "Status", "Applied", "Failed", "Skipped", "API calls", "Time", "Error"], summary),
+    ]
     if run.script is not None:
-        parts += ["## Script\n", _md_facts(_script_facts(run.script, None, None)),
-                  _md_fenced("Script source", run.script.body, "apex")]
+        parts += [
+            "## Script\n",
+            _md_facts(_script_facts(run.script, None, None)),
+            _md_fenced("Script source", run.script.body, "apex"),
+        ]
     parts += [_md_org(run, org) for org in run.orgs]
     parts.append(f"_Generated by sf-reconcile {__version__} from the execution history._\n")
     return "\n".join(parts)
@@ -234,8 +279,10 @@ def _md_org(run: Run, org: OrgRun) -> str:
     if org.error:
         parts.append(f"**Error:** {_md_text(org.error)}\n")
     if org.changes:
-        rows = [[_md_cell(c.action or "-"), _md_code(c.address), f"**{c.status}**", _md_cell(c.message or c.reason)]
-                for c in org.changes]
+        rows = [
+            [_md_cell(c.action or "-"), _md_code(c.address), f"**{c.status}**", _md_cell(c.message or c.reason)]
+            for c in org.changes
+        ]
         parts.append(_md_table(["Action", "Address", "Result", "Message"], rows))
     else:
         parts.append("No changes.\n")
@@ -282,5 +329,6 @@ def _md_fenced(label: str, text: str, language: str) -> str:
     fence = "`" * max(3, max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
     lines = len(text.splitlines())
     summary = escape(f"{label} ({lines} line{'' if lines == 1 else 's'})")
-    return (f"<details><summary>{summary}</summary>\n\n{fence}{language}\n{text.rstrip(chr(10))}\n{fence}\n\n"
-            "</details>\n")
+    return (
+        f"<details><summary>{summary}</summary>\n\n{fence}{language}\n{text.rstrip(chr(10))}\n{fence}\n\n</details>\n"
+    )

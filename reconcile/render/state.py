@@ -22,11 +22,18 @@ def render_entries_text(rows: Sequence[Row]) -> str:
 
 def render_entries_json(rows: Sequence[Row]) -> str:
     """The managed resources as a JSON list of {org, address, kind, applied_at}."""
-    return json.dumps([
-        {"org": org, "address": address, "kind": entry.kind,
-         "applied_at": entry.applied_at.isoformat() if entry.applied_at else None}
-        for org, address, entry in rows
-    ], indent=2)
+    return json.dumps(
+        [
+            {
+                "org": org,
+                "address": address,
+                "kind": entry.kind,
+                "applied_at": entry.applied_at.isoformat() if entry.applied_at else None,
+            }
+            for org, address, entry in rows
+        ],
+        indent=2,
+    )
 
 
 def render_entry_json(org: str, address: str, entry: StateEntry) -> str:

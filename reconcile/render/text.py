@@ -178,7 +178,9 @@ def _print_header(console: Console, plan: Plan) -> None:
     console.print(
         Text(
             f"created {plan.created_at.isoformat()}, config {plan.config_digest[:12]}, "
-            f"state {plan.state_lineage} serial {plan.state_serial}" if plan.state_lineage else "no state yet",
+            f"state {plan.state_lineage} serial {plan.state_serial}"
+            if plan.state_lineage
+            else "no state yet",
             style="dim",
         ),
         soft_wrap=True,
@@ -224,9 +226,7 @@ def _print_change(console: Console, change: Change) -> None:
 
 
 def _print_deletes(console: Console, plan: Plan) -> None:
-    deletes = [
-        (org.org, change) for org in plan.orgs for change in org.changes if change.action is Action.DELETE
-    ]
+    deletes = [(org.org, change) for org in plan.orgs for change in org.changes if change.action is Action.DELETE]
     console.print()
     if not deletes:
         return

@@ -140,8 +140,7 @@ class PostgresStateBackend:
                 orgs[org] = OrgState.model_validate(document)
             except ValidationError as exc:
                 raise StateError(
-                    f"{self.where} holds an invalid document for org {org}: {_summarise(exc)}; it was "
-                    "left untouched"
+                    f"{self.where} holds an invalid document for org {org}: {_summarise(exc)}; it was left untouched"
                 ) from exc
         return State(version=STATE_VERSION, lineage=lineage, serial=serial, orgs=orgs)
 
@@ -186,8 +185,7 @@ class PostgresStateBackend:
         if row is None:
             if state.serial != 0:
                 raise StateError(
-                    f"{self.where} no longer exists but this run read serial {state.serial}: refusing "
-                    "to start over"
+                    f"{self.where} no longer exists but this run read serial {state.serial}: refusing to start over"
                 )
             connection.execute(
                 "INSERT INTO reconcile_workspace (workspace, lineage, serial, version) VALUES (%s, %s, 0, %s)"
@@ -211,8 +209,7 @@ class PostgresStateBackend:
         untouched = serial == 0 and state.serial == 0 and not self._org_serials(connection)
         if not untouched:
             raise StateError(
-                f"{self.where} belongs to lineage {lineage}, this run has {state.lineage}: refusing to "
-                "overwrite"
+                f"{self.where} belongs to lineage {lineage}, this run has {state.lineage}: refusing to overwrite"
             )
         connection.execute(
             "UPDATE reconcile_workspace SET lineage = %s WHERE workspace = %s", (state.lineage, self.workspace)

@@ -34,9 +34,7 @@ from state.postgres.schema import WORKSPACE_SCOPE, Connection, advisory_key, con
 T = TypeVar("T")
 
 _COLUMNS = "scope, id, operation, holder, pid, host, created, backend_pid"
-_INSERT = (
-    f"INSERT INTO reconcile_lock (workspace, {_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-)
+_INSERT = f"INSERT INTO reconcile_lock (workspace, {_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
 _HELD_BY = (
     "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = %s"
     " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
@@ -115,8 +113,17 @@ class PgLocks:
                 for scope in scopes:
                     connection.execute(
                         _INSERT,
-                        (self.workspace, scope, info.id, info.operation, info.holder, info.pid, info.host,
-                         info.created, backend_pid),
+                        (
+                            self.workspace,
+                            scope,
+                            info.id,
+                            info.operation,
+                            info.holder,
+                            info.pid,
+                            info.host,
+                            info.created,
+                            backend_pid,
+                        ),
                     )
         except psycopg.Error as exc:
             raise database_error(f"could not record the lock on {self.where}", exc) from None

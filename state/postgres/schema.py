@@ -34,21 +34,23 @@ _REDACTED = "***"
 _PASSWORD_SETTING = re.compile(r"\bpassword\s*=\s*(?:'(?:[^'\\]|\\.)*'|[^\s']\S*)")
 
 _MIGRATIONS: Sequence[tuple[int, Sequence[LiteralString]]] = (
-    (1, (
-        """CREATE TABLE reconcile_workspace (
+    (
+        1,
+        (
+            """CREATE TABLE reconcile_workspace (
             workspace text PRIMARY KEY,
             lineage text NOT NULL,
             serial bigint NOT NULL,
             version integer NOT NULL,
             updated_at timestamptz NOT NULL DEFAULT now())""",
-        """CREATE TABLE reconcile_org_state (
+            """CREATE TABLE reconcile_org_state (
             workspace text NOT NULL REFERENCES reconcile_workspace (workspace) ON DELETE CASCADE,
             org text NOT NULL,
             serial bigint NOT NULL,
             document jsonb NOT NULL,
             updated_at timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (workspace, org))""",
-        """CREATE TABLE reconcile_lock (
+            """CREATE TABLE reconcile_lock (
             workspace text NOT NULL,
             scope text NOT NULL,
             id text NOT NULL,
@@ -59,22 +61,23 @@ _MIGRATIONS: Sequence[tuple[int, Sequence[LiteralString]]] = (
             created timestamptz NOT NULL,
             backend_pid integer NOT NULL,
             PRIMARY KEY (workspace, scope))""",
-        "CREATE INDEX reconcile_lock_id ON reconcile_lock (workspace, id)",
-        """CREATE TABLE reconcile_journal (
+            "CREATE INDEX reconcile_lock_id ON reconcile_lock (workspace, id)",
+            """CREATE TABLE reconcile_journal (
             id bigserial PRIMARY KEY,
             workspace text NOT NULL,
             run_id text,
             recorded_at timestamptz NOT NULL DEFAULT now(),
             record jsonb NOT NULL)""",
-        "CREATE INDEX reconcile_journal_run ON reconcile_journal (workspace, run_id, id)",
-        """CREATE FUNCTION reconcile_journal_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            "CREATE INDEX reconcile_journal_run ON reconcile_journal (workspace, run_id, id)",
+            """CREATE FUNCTION reconcile_journal_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN RAISE EXCEPTION 'reconcile_journal is append-only: records are never changed or removed';
             END $$""",
-        """CREATE TRIGGER reconcile_journal_append_only BEFORE UPDATE OR DELETE ON reconcile_journal
+            """CREATE TRIGGER reconcile_journal_append_only BEFORE UPDATE OR DELETE ON reconcile_journal
             FOR EACH ROW EXECUTE FUNCTION reconcile_journal_append_only()""",
-        """CREATE TRIGGER reconcile_journal_no_truncate BEFORE TRUNCATE ON reconcile_journal
+            """CREATE TRIGGER reconcile_journal_no_truncate BEFORE TRUNCATE ON reconcile_journal
             FOR EACH STATEMENT EXECUTE FUNCTION reconcile_journal_append_only()""",
-    )),
+        ),
+    ),
 )
 
 _migrated: set[str] = set()

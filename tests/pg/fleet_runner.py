@@ -37,8 +37,7 @@ def main(workspace: str, shard: str, count: int) -> int:
         state = backend.read()
         wanted = {org: desired(tier(pv("Gold")), grant(f"{org}@x"), org=org) for org in orgs}
         plan = build_plan(config_digest="d", desired=wanted, state=state, providers=providers)
-        report = apply_plan(plan, providers=providers, backend=backend, state=state, parallelism=4,
-                            on_event=on_event)
+        report = apply_plan(plan, providers=providers, backend=backend, state=state, parallelism=4, on_event=on_event)
     print(json.dumps(orgs))
     return 0 if report.ok else 1
 

@@ -27,7 +27,7 @@ DSN_VARIABLE = "RECONCILE_TEST_PG_DSN"
 INSTALL_HINT = (
     "these tests need a PostgreSQL server. Install it (Debian/Ubuntu: `apt-get install -y postgresql`; "
     "the psycopg driver: `pip install -e '.[postgres]'`), then either let the tests start one or run "
-    "`eval \"$(tests/pg/start-postgres.sh)\"` yourself, or point RECONCILE_TEST_PG_DSN at a database "
+    '`eval "$(tests/pg/start-postgres.sh)"` yourself, or point RECONCILE_TEST_PG_DSN at a database '
     "where the tests may create tables and databases"
 )
 

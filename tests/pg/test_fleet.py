@@ -23,8 +23,14 @@ def test_four_shards_of_forty_orgs_converge_every_org_exactly_once() -> None:
     PostgresStateBackend(dsn, workspace).read()
     env = {**os.environ, "PYTHONPATH": str(ROOT), DSN_VARIABLE: dsn}
     runners = [
-        subprocess.Popen([sys.executable, "-m", "tests.pg.fleet_runner", workspace, f"{k}/4", str(len(ORGS))],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.pg.fleet_runner", workspace, f"{k}/4", str(len(ORGS))],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env=env,
+        )
         for k in range(1, 5)
     ]
     outputs = [runner.communicate(timeout=300) for runner in runners]

@@ -36,8 +36,13 @@ def test_four_cli_shards_of_forty_emulated_orgs_converge_every_org_once(
 
     env = {**os.environ, DSN_ENV: dsn}
     runners = [
-        subprocess.Popen([RECONCILE, "apply", "--shard", shard, "--auto-approve", "-c", str(config_file)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        subprocess.Popen(
+            [RECONCILE, "apply", "--shard", shard, "--auto-approve", "-c", str(config_file)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         for shard in SHARDS
     ]
     outputs = [runner.communicate(timeout=300) for runner in runners]
@@ -56,8 +61,9 @@ def test_four_cli_shards_of_forty_emulated_orgs_converge_every_org_once(
     assert len(ends) == 4 and all(end["ok"] for end in ends)
     assert Counter(org for end in ends for org in end["orgs"]) == Counter(ORGS)
     assert sorted(sorted(end["orgs"]) for end in ends) == sorted(sorted(shard) for shard in shards)
-    assert all(end["orgs"][org]["applied"] == 3 and end["orgs"][org]["failed"] == 0
-               for end in ends for org in end["orgs"])
+    assert all(
+        end["orgs"][org]["applied"] == 3 and end["orgs"][org]["failed"] == 0 for end in ends for org in end["orgs"]
+    )
 
     # each org's live copy is kept beside the config (the state path's parent), the seeds are untouched
     for org in ORGS:
@@ -68,6 +74,12 @@ def test_four_cli_shards_of_forty_emulated_orgs_converge_every_org_once(
         assert ("bob@acme.com", "Service_Desk") in held and ("bob@acme.com", "Sales_Ops") in held
         assert (tmp_path / "orgs" / f"{org}.json").read_bytes() == seeds[org]
 
-    plan = subprocess.run([RECONCILE, "plan", "--detailed-exitcode", "-c", str(config_file)],
-                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    plan = subprocess.run(
+        [RECONCILE, "plan", "--detailed-exitcode", "-c", str(config_file)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
     assert plan.returncode == 0, plan.stdout[-2000:] + plan.stderr[-2000:]

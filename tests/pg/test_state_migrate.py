@@ -29,9 +29,15 @@ def sample(state: State) -> State:
     state.orgs = {
         "dev": OrgState(
             org_id="00D000000000001AAA",
-            resources={"picklist:Account.Tier__c": StateEntry(
-                kind="picklist", ids={"CustomField": "00N1"}, attributes={"values": ["Gold", "Silver"], "n": 1.5},
-                dependencies=["object:Account"], applied_at=datetime(2025, 1, 1, tzinfo=UTC))},
+            resources={
+                "picklist:Account.Tier__c": StateEntry(
+                    kind="picklist",
+                    ids={"CustomField": "00N1"},
+                    attributes={"values": ["Gold", "Silver"], "n": 1.5},
+                    dependencies=["object:Account"],
+                    applied_at=datetime(2025, 1, 1, tzinfo=UTC),
+                )
+            },
             apex_runs={"seed": [ApexRun(sha256="ab" * 32, at=datetime(2025, 1, 1, tzinfo=UTC), success=False)]},
         ),
         "uat": OrgState(org_id="00D000000000002AAA"),
@@ -86,8 +92,9 @@ def test_a_target_that_reads_back_differently_fails_the_migration(dsn: str, tmp_
     shared = PostgresStateBackend(dsn, new_workspace())
     shared.write(sample(shared.read()))
     with pytest.raises(StateError, match=r"read back from .* differs"):
-        migrate_state(shared, Forgetful(tmp_path / "s.json"), PgJournal(dsn, new_workspace()),
-                      Journal(tmp_path / "h.jsonl"))
+        migrate_state(
+            shared, Forgetful(tmp_path / "s.json"), PgJournal(dsn, new_workspace()), Journal(tmp_path / "h.jsonl")
+        )
 
 
 def write_config(directory: Path, backend: str, state_path: str) -> Path:
@@ -100,9 +107,7 @@ def write_config(directory: Path, backend: str, state_path: str) -> Path:
     return directory
 
 
-def test_the_cli_migrates_both_ways_and_the_state_commands_use_the_configured_backend(
-    dsn: str, tmp_path: Path
-) -> None:
+def test_the_cli_migrates_both_ways_and_the_state_commands_use_the_configured_backend(dsn: str, tmp_path: Path) -> None:
     state_path = f"state/{uuid.uuid4().hex}.json"
     config = write_config(tmp_path / "cfg", "local", state_path)
     local = LocalStateBackend(config / state_path)

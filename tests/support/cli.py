@@ -29,8 +29,9 @@ CLI_ENV = {**PLAIN, "TERM": "dumb", "PYTHONUNBUFFERED": "1"}
 
 def invoke(*args: str, env: Mapping[str, str] | None = None, input: str | None = None) -> Result:
     """``reconcile ARGS`` in this process; ``env`` adds to (or overrides) ``PLAIN``, ``input`` is stdin."""
-    return CliRunner().invoke(app, list(args), env={**PLAIN, **(env or {})}, input=input, prog_name="reconcile",
-                              catch_exceptions=False)
+    return CliRunner().invoke(
+        app, list(args), env={**PLAIN, **(env or {})}, input=input, prog_name="reconcile", catch_exceptions=False
+    )
 
 
 @dataclass(frozen=True)
@@ -50,17 +51,32 @@ def cli_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return {**env, **CLI_ENV, **(extra or {})}
 
 
-def run_cli(*args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None,
-            stdin: str | None = None, timeout: float = 180) -> CliResult:
+def run_cli(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    stdin: str | None = None,
+    timeout: float = 180,
+) -> CliResult:
     """Run ``reconcile ARGS`` in a child process and wait for it."""
-    proc = subprocess.run([*CLI, *args], capture_output=True, text=True, env=cli_env(env), cwd=cwd,
-                          input=stdin if stdin is not None else "", timeout=timeout, check=False)
+    proc = subprocess.run(
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(env),
+        cwd=cwd,
+        input=stdin if stdin is not None else "",
+        timeout=timeout,
+        check=False,
+    )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
-def start_cli(*args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None,
-              log: Path) -> subprocess.Popen[bytes]:
+def start_cli(
+    *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None, log: Path
+) -> subprocess.Popen[bytes]:
     """Start ``reconcile ARGS`` in a child process writing stdout and stderr to ``log``."""
     with open(log, "wb") as out:
-        return subprocess.Popen([*CLI, *args], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=cli_env(env), cwd=cwd)
+        return subprocess.Popen(
+            [*CLI, *args], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=cli_env(env), cwd=cwd
+        )

@@ -68,8 +68,12 @@ def trusted_session(handle: EmulatorHandle, *, bearer: bool = False) -> requests
 
 def client_for(handle: EmulatorHandle, token: str | None = None) -> Salesforce:
     """simple-salesforce in direct mode against ``handle`` (``token`` overrides the real one)."""
-    return Salesforce(instance_url=handle.instance_url, session_id=token or handle.access_token,
-                      version=handle.api_version, session=trusted_session(handle))
+    return Salesforce(
+        instance_url=handle.instance_url,
+        session_id=token or handle.access_token,
+        version=handle.api_version,
+        session=trusted_session(handle),
+    )
 
 
 @pytest.fixture
@@ -202,8 +206,9 @@ class ServedOrg:
         if latency_ms:
             args += ["--latency-ms", str(latency_ms)]
         self._stderr = open(data.with_name(data.stem + ".serve.log"), "w", encoding="utf-8")  # noqa: SIM115
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._stderr, text=True,
-                                        env={**os.environ, **CLI_ENV})
+        self.process = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=self._stderr, text=True, env={**os.environ, **CLI_ENV}
+        )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         if not line:
@@ -278,8 +283,10 @@ class ServedOrg:
     def revoke(self, username: str, permission_set: str) -> None:
         """Remove a permission set assignment by hand."""
         user = self.query(f"SELECT Id FROM User WHERE Username = '{username}'")[0]["Id"]
-        rows = self.query("SELECT Id FROM PermissionSetAssignment WHERE AssigneeId = "
-                          f"'{user}' AND PermissionSet.Name = '{permission_set}'")
+        rows = self.query(
+            "SELECT Id FROM PermissionSetAssignment WHERE AssigneeId = "
+            f"'{user}' AND PermissionSet.Name = '{permission_set}'"
+        )
         for row in rows:
             url = f"{self.instance_url}/services/data/v{API_VERSION}/sobjects/PermissionSetAssignment/{row['Id']}"
             self.http.delete(url, timeout=30).raise_for_status()
@@ -299,5 +306,3 @@ class ServedOrg:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-

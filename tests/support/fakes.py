@@ -146,4 +146,3 @@ class FakeProvider:
 
     def close(self) -> None:
         self.closed = True
-

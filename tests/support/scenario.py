@@ -144,8 +144,13 @@ def token_env_for(name: str) -> str:
     return f"SF_TOKEN_{name.upper()}"
 
 
-def write_config(directory: Path, orgs: Mapping[str, OrgSpec], entries: str = SCENARIO_ENTRIES,
-                 *, state_path: str = ".reconcile/state.json") -> Path:
+def write_config(
+    directory: Path,
+    orgs: Mapping[str, OrgSpec],
+    entries: str = SCENARIO_ENTRIES,
+    *,
+    state_path: str = ".reconcile/state.json",
+) -> Path:
     """Write ``reconcile.toml`` (and the scenario's scripts) into ``directory``; returns the file."""
     directory.mkdir(parents=True, exist_ok=True)
     scripts = directory / "scripts"

@@ -28,9 +28,13 @@ def to_document(data: OrgData) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "organization": {
-            "id": org["Id"], "name": org["Name"], "is_sandbox": org["IsSandbox"],
-            "daily_api_limit": org["_daily_api_limit"], "organization_type": org["OrganizationType"],
-            "instance_name": org["InstanceName"], "namespace_prefix": org["NamespacePrefix"],
+            "id": org["Id"],
+            "name": org["Name"],
+            "is_sandbox": org["IsSandbox"],
+            "daily_api_limit": org["_daily_api_limit"],
+            "organization_type": org["OrganizationType"],
+            "instance_name": org["InstanceName"],
+            "namespace_prefix": org["NamespacePrefix"],
         },
         "profiles": [_profile(p, t) for p in t["Profile"].values()],
         "users": _users(t),
@@ -91,8 +95,14 @@ def _profile_owned(psa: Record, t: dict[str, dict[str, Record]]) -> bool:
 
 
 def _profile(p: Record, t: dict[str, dict[str, Record]]) -> Record:
-    return {"id": p["Id"], "name": p["Name"], "full_name": p["_full_name"], "user_type": p["UserType"],
-            "description": p["Description"], "permission_set_id": _owned_set(p["Id"], t)["Id"]}
+    return {
+        "id": p["Id"],
+        "name": p["Name"],
+        "full_name": p["_full_name"],
+        "user_type": p["UserType"],
+        "description": p["Description"],
+        "permission_set_id": _owned_set(p["Id"], t)["Id"],
+    }
 
 
 def _users(t: dict[str, dict[str, Record]]) -> list[Record]:
@@ -102,35 +112,70 @@ def _users(t: dict[str, dict[str, Record]]) -> list[Record]:
 
 
 def _user(u: Record, t: dict[str, dict[str, Record]], psa: str | None) -> Record:
-    return {"id": u["Id"], "username": u["Username"], "profile": t["Profile"][u["ProfileId"]]["Name"],
-            "active": u["IsActive"], "first_name": u["FirstName"], "last_name": u["LastName"],
-            "email": u["Email"], "alias": u["Alias"], "profile_assignment_id": psa}
+    return {
+        "id": u["Id"],
+        "username": u["Username"],
+        "profile": t["Profile"][u["ProfileId"]]["Name"],
+        "active": u["IsActive"],
+        "first_name": u["FirstName"],
+        "last_name": u["LastName"],
+        "email": u["Email"],
+        "alias": u["Alias"],
+        "profile_assignment_id": psa,
+    }
 
 
 def _permission_set(ps: Record) -> Record:
-    return {"id": ps["Id"], "name": join_namespace(ps["NamespacePrefix"], ps["Name"]), "label": ps["Label"],
-            "description": ps["Description"]}
+    return {
+        "id": ps["Id"],
+        "name": join_namespace(ps["NamespacePrefix"], ps["Name"]),
+        "label": ps["Label"],
+        "description": ps["Description"],
+    }
 
 
 def _group(g: Record, t: dict[str, dict[str, Record]]) -> Record:
     aggregate = next(ps for ps in t["PermissionSet"].values() if ps["PermissionSetGroupId"] == g["Id"])
-    return {"id": g["Id"], "developer_name": join_namespace(g["NamespacePrefix"], g["DeveloperName"]),
-            "label": g["MasterLabel"], "description": g.get("Description"), "permission_set_id": aggregate["Id"]}
+    return {
+        "id": g["Id"],
+        "developer_name": join_namespace(g["NamespacePrefix"], g["DeveloperName"]),
+        "label": g["MasterLabel"],
+        "description": g.get("Description"),
+        "permission_set_id": aggregate["Id"],
+    }
 
 
 def _object(e: Record, t: dict[str, dict[str, Record]]) -> Record:
     name = e["QualifiedApiName"]
-    record_types = [{"id": r["Id"], "developer_name": join_namespace(r["NamespacePrefix"], r["DeveloperName"]),
-                     "label": r["Name"], "active": r["IsActive"], "description": r["Description"]}
-                    for r in t["RecordType"].values() if r["SobjectType"] == name]
-    layouts = [{"id": lay["Id"], "name": join_namespace(lay["NamespacePrefix"], lay["Name"])}
-               for lay in t["Layout"].values() if lay["_object"] == name]
+    record_types = [
+        {
+            "id": r["Id"],
+            "developer_name": join_namespace(r["NamespacePrefix"], r["DeveloperName"]),
+            "label": r["Name"],
+            "active": r["IsActive"],
+            "description": r["Description"],
+        }
+        for r in t["RecordType"].values()
+        if r["SobjectType"] == name
+    ]
+    layouts = [
+        {"id": lay["Id"], "name": join_namespace(lay["NamespacePrefix"], lay["Name"])}
+        for lay in t["Layout"].values()
+        if lay["_object"] == name
+    ]
     fields = [dict(f) for f in e["_fields"]]
     fields += [_custom_field(f) for f in t["CustomField"].values() if f["_object"] == name]
     records = [{k: v for k, v in r.items() if not k.startswith("_")} for r in t.get(name, {}).values()]
-    entry: Record = {"name": name, "label": e["Label"], "plural_label": e["PluralLabel"],
-                     "key_prefix": e["_key_prefix"], "record_types": record_types, "layouts": layouts,
-                     "fields": fields, "records": records}
+    entry: Record = {
+        "name": name,
+        "label": e["Label"],
+        "plural_label": e["PluralLabel"],
+        "key_prefix": e["_key_prefix"],
+        "record_types": record_types,
+        "layouts": layouts,
+        "fields": fields,
+        "records": records,
+    }
     if e["DurableId"] != name:
         entry["id"] = e["DurableId"]
     return entry
@@ -161,10 +206,20 @@ def _custom_field(f: Record) -> Record:
 def _global_value_set(g: Record) -> Record:
     metadata = g["Metadata"]
     values = [seed_value(v) for v in metadata.get("customValue", [])]
-    entry: Record = {"id": g["Id"], "name": g["FullName"], "label": g["MasterLabel"],
-                     "description": g["Description"], "sorted": bool(metadata.get("sorted")), "values": values}
-    rebuilt = {"customValue": [picklist_value(v) for v in values], "description": g["Description"],
-               "masterLabel": g["MasterLabel"], "sorted": bool(metadata.get("sorted"))}
+    entry: Record = {
+        "id": g["Id"],
+        "name": g["FullName"],
+        "label": g["MasterLabel"],
+        "description": g["Description"],
+        "sorted": bool(metadata.get("sorted")),
+        "values": values,
+    }
+    rebuilt = {
+        "customValue": [picklist_value(v) for v in values],
+        "description": g["Description"],
+        "masterLabel": g["MasterLabel"],
+        "sorted": bool(metadata.get("sorted")),
+    }
     if rebuilt != metadata:
         entry.pop("values")
         entry["metadata"] = metadata
@@ -174,8 +229,11 @@ def _global_value_set(g: Record) -> Record:
 def _standard_value_set(s: Record) -> Record:
     metadata = s["Metadata"]
     values = [seed_value(v) for v in metadata.get("standardValue", [])]
-    rebuilt = {"standardValue": [picklist_value(v) for v in values], "sorted": bool(metadata.get("sorted")),
-               "groupingStringEnum": None}
+    rebuilt = {
+        "standardValue": [picklist_value(v) for v in values],
+        "sorted": bool(metadata.get("sorted")),
+        "groupingStringEnum": None,
+    }
     entry: Record = {"id": s["Id"], "name": s["FullName"], "sorted": bool(metadata.get("sorted"))}
     if rebuilt == metadata:
         entry["values"] = values
@@ -186,8 +244,12 @@ def _standard_value_set(s: Record) -> Record:
 
 def _layout_assignment(pl: Record, t: dict[str, dict[str, Record]]) -> Record:
     layout = t["Layout"][pl["LayoutId"]]
-    entry: Record = {"id": pl["Id"], "profile": t["Profile"][pl["ProfileId"]]["Name"], "object": layout["_object"],
-                     "layout": join_namespace(layout["NamespacePrefix"], layout["Name"])}
+    entry: Record = {
+        "id": pl["Id"],
+        "profile": t["Profile"][pl["ProfileId"]]["Name"],
+        "object": layout["_object"],
+        "layout": join_namespace(layout["NamespacePrefix"], layout["Name"]),
+    }
     if pl["RecordTypeId"]:
         rt = t["RecordType"][pl["RecordTypeId"]]
         entry["record_type"] = join_namespace(rt["NamespacePrefix"], rt["DeveloperName"])

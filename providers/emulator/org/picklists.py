@@ -44,8 +44,16 @@ def tooling_value_set_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
 
 def describe_entries(values: list[Value]) -> list[dict[str, Any]]:
     """REST describe ``picklistValues``: active values only."""
-    return [{"active": True, "defaultValue": bool(v.get("default")), "label": v.get("label") or v["valueName"],
-             "validFor": None, "value": v["valueName"]} for v in active_values(values)]
+    return [
+        {
+            "active": True,
+            "defaultValue": bool(v.get("default")),
+            "label": v.get("label") or v["valueName"],
+            "validFor": None,
+            "value": v["valueName"],
+        }
+        for v in active_values(values)
+    ]
 
 
 def field_values(store: Store, metadata: dict[str, Any]) -> list[Value]:
@@ -67,8 +75,10 @@ def standard_field_values(store: Store, spec: dict[str, Any]) -> list[Value]:
     if spec.get("global_value_set"):
         found = store.find("GlobalValueSet", FullName=spec["global_value_set"])
         return list(found[0]["Metadata"].get("customValue", [])) if found else []
-    return [{"valueName": v["name"], "label": v["label"], "default": v["default"], "isActive": v["active"]}
-            for v in spec.get("values", [])]
+    return [
+        {"valueName": v["name"], "label": v["label"], "default": v["default"], "isActive": v["active"]}
+        for v in spec.get("values", [])
+    ]
 
 
 def merge_values(stored: list[Value], incoming: list[Value]) -> list[Value]:
@@ -83,9 +93,13 @@ def merge_values(stored: list[Value], incoming: list[Value]) -> list[Value]:
 def _normalise(value: Value) -> Value:
     name = value.get("valueName")
     return {
-        "valueName": name, "label": value.get("label") or name, "default": bool(value.get("default")),
-        "isActive": value.get("isActive") is not False, "color": value.get("color"),
-        "description": value.get("description"), "urls": value.get("urls"),
+        "valueName": name,
+        "label": value.get("label") or name,
+        "default": bool(value.get("default")),
+        "isActive": value.get("isActive") is not False,
+        "color": value.get("color"),
+        "description": value.get("description"),
+        "urls": value.get("urls"),
     }
 
 
@@ -96,12 +110,22 @@ def tooling_record_type(store: Store, row: dict[str, Any] | Any) -> dict[str, An
     for field in store.find("CustomField", _object=sobject):
         if field["Metadata"].get("type") in ("Picklist", "MultiselectPicklist"):
             values = active_values(field_values(store, field["Metadata"]))
-            picklists.append({"picklist": field["FullName"].split(".", 1)[1],
-                              "values": [{"valueName": v["valueName"], "default": bool(v.get("default"))}
-                                         for v in values]})
+            picklists.append(
+                {
+                    "picklist": field["FullName"].split(".", 1)[1],
+                    "values": [{"valueName": v["valueName"], "default": bool(v.get("default"))} for v in values],
+                }
+            )
     developer_name = row["DeveloperName"]
     full = f"{row['NamespacePrefix']}__{developer_name}" if row.get("NamespacePrefix") else developer_name
-    return {"FullName": f"{sobject}.{full}", "Metadata": {
-        "active": row["IsActive"], "businessProcess": None, "compactLayoutAssignment": None,
-        "description": row.get("Description"), "label": row["Name"], "picklistValues": picklists,
-    }}
+    return {
+        "FullName": f"{sobject}.{full}",
+        "Metadata": {
+            "active": row["IsActive"],
+            "businessProcess": None,
+            "compactLayoutAssignment": None,
+            "description": row.get("Description"),
+            "label": row["Name"],
+            "picklistValues": picklists,
+        },
+    }

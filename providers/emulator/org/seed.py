@@ -21,13 +21,31 @@ from .seed_objects import ObjectLoader
 
 DEFAULT_DAILY_API_LIMIT = 15000
 LIST_SECTIONS = (
-    "profiles", "permission_sets", "permission_set_groups", "users", "global_value_sets", "standard_value_sets",
-    "objects", "layout_assignments", "permission_set_assignments",
+    "profiles",
+    "permission_sets",
+    "permission_set_groups",
+    "users",
+    "global_value_sets",
+    "standard_value_sets",
+    "objects",
+    "layout_assignments",
+    "permission_set_assignments",
 )
 CORE_TABLES = (
-    "Organization", "Profile", "User", "PermissionSet", "PermissionSetGroup", "PermissionSetAssignment",
-    "EntityDefinition", "RecordType", "Layout", "ProfileLayout", "CustomField", "GlobalValueSet",
-    "StandardValueSet", "ApexLog",
+    "Organization",
+    "Profile",
+    "User",
+    "PermissionSet",
+    "PermissionSetGroup",
+    "PermissionSetAssignment",
+    "EntityDefinition",
+    "RecordType",
+    "Layout",
+    "ProfileLayout",
+    "CustomField",
+    "GlobalValueSet",
+    "StandardValueSet",
+    "ApexLog",
 )
 
 
@@ -74,29 +92,43 @@ class _Builder:
         return self.data
 
     def organization(self, spec: dict[str, Any]) -> None:
-        self.data.add("Organization", {
-            "Id": self.mint("Organization", "/".join(filter(None, (self.org_name, self.instance))), spec.get("id")),
-            "Name": self.org_name,
-            "IsSandbox": bool(spec.get("is_sandbox", False)),
-            "OrganizationType": spec.get("organization_type", "Developer Edition"),
-            "InstanceName": spec.get("instance_name", "EMU1"),
-            "NamespacePrefix": spec.get("namespace_prefix"),
-            "LanguageLocaleKey": "en_US",
-            "_daily_api_limit": int(spec.get("daily_api_limit", DEFAULT_DAILY_API_LIMIT)),
-        })
+        self.data.add(
+            "Organization",
+            {
+                "Id": self.mint("Organization", "/".join(filter(None, (self.org_name, self.instance))), spec.get("id")),
+                "Name": self.org_name,
+                "IsSandbox": bool(spec.get("is_sandbox", False)),
+                "OrganizationType": spec.get("organization_type", "Developer Edition"),
+                "InstanceName": spec.get("instance_name", "EMU1"),
+                "NamespacePrefix": spec.get("namespace_prefix"),
+                "LanguageLocaleKey": "en_US",
+                "_daily_api_limit": int(spec.get("daily_api_limit", DEFAULT_DAILY_API_LIMIT)),
+            },
+        )
 
     def profile(self, spec: dict[str, Any]) -> None:
         name = _required(spec, "name", "profile")
         profile_id = self.mint("Profile", name, spec.get("id"))
-        self.data.add("Profile", {
-            "Id": profile_id, "Name": name, "UserType": spec.get("user_type", "Standard"),
-            "UserLicenseId": None, "Description": spec.get("description"),
-            "_full_name": spec.get("full_name") or profile_full_name(name),
-        })
+        self.data.add(
+            "Profile",
+            {
+                "Id": profile_id,
+                "Name": name,
+                "UserType": spec.get("user_type", "Standard"),
+                "UserLicenseId": None,
+                "Description": spec.get("description"),
+                "_full_name": spec.get("full_name") or profile_full_name(name),
+            },
+        )
         owned_id = self.mint("PermissionSet", f"profile:{name}", spec.get("permission_set_id"))
-        self.data.add("PermissionSet", _permission_set(owned_id, f"X{profile_id}", name, None, "Profile") | {
-            "IsOwnedByProfile": True, "ProfileId": profile_id,
-        })
+        self.data.add(
+            "PermissionSet",
+            _permission_set(owned_id, f"X{profile_id}", name, None, "Profile")
+            | {
+                "IsOwnedByProfile": True,
+                "ProfileId": profile_id,
+            },
+        )
         self.profiles[name.lower()] = profile_id
         self.owned_sets[profile_id] = owned_id
 
@@ -114,14 +146,25 @@ class _Builder:
         namespace, name = split_namespace(full)
         group_id = self.mint("PermissionSetGroup", full, spec.get("id"))
         label = spec.get("label") or name
-        self.data.add("PermissionSetGroup", {
-            "Id": group_id, "DeveloperName": name, "MasterLabel": label, "NamespacePrefix": namespace,
-            "Status": "Updated", "Description": spec.get("description"),
-        })
+        self.data.add(
+            "PermissionSetGroup",
+            {
+                "Id": group_id,
+                "DeveloperName": name,
+                "MasterLabel": label,
+                "NamespacePrefix": namespace,
+                "Status": "Updated",
+                "Description": spec.get("description"),
+            },
+        )
         aggregate_id = self.mint("PermissionSet", f"group:{full}", spec.get("permission_set_id"))
-        self.data.add("PermissionSet", _permission_set(aggregate_id, f"X{group_id}", label, None, "Group") | {
-            "PermissionSetGroupId": group_id,
-        })
+        self.data.add(
+            "PermissionSet",
+            _permission_set(aggregate_id, f"X{group_id}", label, None, "Group")
+            | {
+                "PermissionSetGroupId": group_id,
+            },
+        )
         self.groups[full.lower()] = (group_id, aggregate_id)
 
     def user(self, spec: dict[str, Any]) -> None:
@@ -130,12 +173,21 @@ class _Builder:
         user_id = self.mint("User", username.lower(), spec.get("id"))
         local = username.split("@")[0]
         first, last = spec.get("first_name"), spec.get("last_name") or local
-        self.data.add("User", {
-            "Id": user_id, "Username": username, "Name": f"{first} {last}" if first else last,
-            "FirstName": first, "LastName": last, "Email": spec.get("email") or username,
-            "Alias": spec.get("alias") or local[:8], "IsActive": bool(spec.get("active", True)),
-            "ProfileId": profile_id, "UserType": "Standard",
-        })
+        self.data.add(
+            "User",
+            {
+                "Id": user_id,
+                "Username": username,
+                "Name": f"{first} {last}" if first else last,
+                "FirstName": first,
+                "LastName": last,
+                "Email": spec.get("email") or username,
+                "Alias": spec.get("alias") or local[:8],
+                "IsActive": bool(spec.get("active", True)),
+                "ProfileId": profile_id,
+                "UserType": "Standard",
+            },
+        )
         psa_id = self.mint("PermissionSetAssignment", f"{username.lower()}|profile", spec.get("profile_assignment_id"))
         self.data.add("PermissionSetAssignment", _assignment(psa_id, user_id, self.owned_sets[profile_id], None, None))
         self.users[username.lower()] = user_id
@@ -150,31 +202,48 @@ class _Builder:
             key = str(spec.get("permission_set"))
             group_id, ps_id = None, self._resolve(self.permission_sets, key, "permission set", username)
         psa_id = self.mint("PermissionSetAssignment", f"{username.lower()}|{key.lower()}", spec.get("id"))
-        self.data.add("PermissionSetAssignment",
-                      _assignment(psa_id, user_id, ps_id, group_id, spec.get("expiration_date")))
+        self.data.add(
+            "PermissionSetAssignment", _assignment(psa_id, user_id, ps_id, group_id, spec.get("expiration_date"))
+        )
 
     def global_value_set(self, spec: dict[str, Any]) -> None:
         full = _required(spec, "name", "global value set")
         namespace, name = split_namespace(full)
         label = spec.get("label") or name
-        self.data.add("GlobalValueSet", {
-            "Id": self.mint("GlobalValueSet", full, spec.get("id")), "DeveloperName": name,
-            "MasterLabel": label, "NamespacePrefix": namespace, "FullName": full,
-            "Description": spec.get("description"),
-            "Metadata": spec.get("metadata") or {
-                "customValue": [picklist_value(v) for v in spec.get("values", [])],
-                "description": spec.get("description"), "masterLabel": label,
-                "sorted": bool(spec.get("sorted", False))},
-        })
+        self.data.add(
+            "GlobalValueSet",
+            {
+                "Id": self.mint("GlobalValueSet", full, spec.get("id")),
+                "DeveloperName": name,
+                "MasterLabel": label,
+                "NamespacePrefix": namespace,
+                "FullName": full,
+                "Description": spec.get("description"),
+                "Metadata": spec.get("metadata")
+                or {
+                    "customValue": [picklist_value(v) for v in spec.get("values", [])],
+                    "description": spec.get("description"),
+                    "masterLabel": label,
+                    "sorted": bool(spec.get("sorted", False)),
+                },
+            },
+        )
 
     def standard_value_set(self, spec: dict[str, Any]) -> None:
         name = _required(spec, "name", "standard value set")
-        self.data.add("StandardValueSet", {
-            "Id": self.mint("StandardValueSet", name, spec.get("id")), "FullName": name,
-            "Metadata": spec.get("metadata") or {
-                "standardValue": [picklist_value(v) for v in spec.get("values", [])],
-                "sorted": bool(spec.get("sorted", False)), "groupingStringEnum": None},
-        })
+        self.data.add(
+            "StandardValueSet",
+            {
+                "Id": self.mint("StandardValueSet", name, spec.get("id")),
+                "FullName": name,
+                "Metadata": spec.get("metadata")
+                or {
+                    "standardValue": [picklist_value(v) for v in spec.get("values", [])],
+                    "sorted": bool(spec.get("sorted", False)),
+                    "groupingStringEnum": None,
+                },
+            },
+        )
 
     def _resolve(self, names: dict[str, Any], key: Any, what: str, owner: str) -> Any:
         if not key or str(key).lower() not in names:
@@ -191,15 +260,27 @@ def _required(spec: dict[str, Any], key: str, what: str) -> str:
 
 def _permission_set(ps_id: str, name: str, label: str, namespace: str | None, kind: str) -> Record:
     return {
-        "Id": ps_id, "Name": name, "Label": label, "NamespacePrefix": namespace, "IsOwnedByProfile": False,
-        "ProfileId": None, "Type": kind, "PermissionSetGroupId": None, "Description": None,
+        "Id": ps_id,
+        "Name": name,
+        "Label": label,
+        "NamespacePrefix": namespace,
+        "IsOwnedByProfile": False,
+        "ProfileId": None,
+        "Type": kind,
+        "PermissionSetGroupId": None,
+        "Description": None,
     }
 
 
 def _assignment(psa_id: str, user_id: str, ps_id: str, group_id: str | None, expiration: Any) -> Record:
     return {
-        "Id": psa_id, "AssigneeId": user_id, "PermissionSetId": ps_id, "PermissionSetGroupId": group_id,
-        "ExpirationDate": expiration, "IsActive": True, "SystemModstamp": "2024-01-01T00:00:00.000+0000",
+        "Id": psa_id,
+        "AssigneeId": user_id,
+        "PermissionSetId": ps_id,
+        "PermissionSetGroupId": group_id,
+        "ExpirationDate": expiration,
+        "IsActive": True,
+        "SystemModstamp": "2024-01-01T00:00:00.000+0000",
     }
 
 
@@ -223,7 +304,13 @@ def build_tables(document: Any, instance: str = "") -> OrgData:
 
 
 def _json_type(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number",
-             float: "a number", type(None): "null"}
+    names = {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }
     return names.get(type(value), type(value).__name__)
-

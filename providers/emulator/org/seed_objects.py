@@ -24,7 +24,10 @@ def field_metadata(spec: dict[str, Any], label: str) -> dict[str, Any]:
     """The Tooling ``Metadata`` of a declared field (picklists carry a valueSet)."""
     field_type = spec.get("type", "Picklist")
     metadata: dict[str, Any] = {
-        "label": label, "type": field_type, "required": False, "description": spec.get("description"),
+        "label": label,
+        "type": field_type,
+        "required": False,
+        "description": spec.get("description"),
         "inlineHelpText": None,
     }
     if field_type in ("Picklist", "MultiselectPicklist"):
@@ -37,12 +40,21 @@ def field_metadata(spec: dict[str, Any], label: str) -> dict[str, Any]:
 def value_set(spec: dict[str, Any]) -> dict[str, Any]:
     """A picklist's valueSet: bound to a global value set, or its own values (inactive ones kept)."""
     bound = spec.get("global_value_set")
-    definition = None if bound else {
-        "sorted": bool(spec.get("sorted", False)),
-        "value": [picklist_value(v) for v in spec.get("values", [])],
+    definition = (
+        None
+        if bound
+        else {
+            "sorted": bool(spec.get("sorted", False)),
+            "value": [picklist_value(v) for v in spec.get("values", [])],
+        }
+    )
+    return {
+        "controllingField": None,
+        "restricted": bool(spec.get("restricted", True)),
+        "valueSetName": bound,
+        "valueSettings": [],
+        "valueSetDefinition": definition,
     }
-    return {"controllingField": None, "restricted": bool(spec.get("restricted", True)),
-            "valueSetName": bound, "valueSettings": [], "valueSetDefinition": definition}
 
 
 class ObjectLoader:
@@ -70,12 +82,21 @@ class ObjectLoader:
         label = spec.get("label") or developer_name.replace("_", " ")
         prefix = spec.get("key_prefix") or ids.KEY_PREFIXES.get(name) or ids.custom_object_prefix(name)
         standard_fields = [f for f in spec.get("fields", []) if not is_custom(str(f["name"]))]
-        self.data.add("EntityDefinition", {
-            "Id": durable_id, "DurableId": durable_id, "QualifiedApiName": name,
-            "DeveloperName": developer_name, "NamespacePrefix": namespace, "Label": label,
-            "MasterLabel": label, "PluralLabel": spec.get("plural_label") or f"{label}s",
-            "_key_prefix": prefix, "_fields": [self.standard_field(f) for f in standard_fields],
-        })
+        self.data.add(
+            "EntityDefinition",
+            {
+                "Id": durable_id,
+                "DurableId": durable_id,
+                "QualifiedApiName": name,
+                "DeveloperName": developer_name,
+                "NamespacePrefix": namespace,
+                "Label": label,
+                "MasterLabel": label,
+                "PluralLabel": spec.get("plural_label") or f"{label}s",
+                "_key_prefix": prefix,
+                "_fields": [self.standard_field(f) for f in standard_fields],
+            },
+        )
         self.tables[name.lower()] = durable_id
         self.data.tables.setdefault(name, {})
         for item in spec.get("record_types", []):
@@ -90,8 +111,7 @@ class ObjectLoader:
 
     def standard_field(self, spec: dict[str, Any]) -> dict[str, Any]:
         """A declared standard field, kept in the seed shape (values normalised to dicts)."""
-        entry = {"name": spec["name"], "type": spec.get("type", "Picklist"),
-                 "label": spec.get("label") or spec["name"]}
+        entry = {"name": spec["name"], "type": spec.get("type", "Picklist"), "label": spec.get("label") or spec["name"]}
         for key in ("standard_value_set", "global_value_set"):
             if spec.get(key):
                 entry[key] = spec[key]
@@ -104,11 +124,18 @@ class ObjectLoader:
         full = str(spec.get("developer_name") or spec["name"])
         namespace, developer_name = split_namespace(full)
         rt_id = self.mint("RecordType", f"{obj}.{full}", spec.get("id"))
-        self.data.add("RecordType", {
-            "Id": rt_id, "Name": spec.get("label") or developer_name, "DeveloperName": developer_name,
-            "SobjectType": obj, "NamespacePrefix": namespace, "IsActive": bool(spec.get("active", True)),
-            "Description": spec.get("description"),
-        })
+        self.data.add(
+            "RecordType",
+            {
+                "Id": rt_id,
+                "Name": spec.get("label") or developer_name,
+                "DeveloperName": developer_name,
+                "SobjectType": obj,
+                "NamespacePrefix": namespace,
+                "IsActive": bool(spec.get("active", True)),
+                "Description": spec.get("description"),
+            },
+        )
         self.record_types[(obj.lower(), full.lower())] = rt_id
 
     def layout(self, obj: str, table_id: str, item: str | dict[str, Any]) -> None:
@@ -116,22 +143,36 @@ class ObjectLoader:
         full = str(spec["name"])
         namespace, name = split_namespace(full)
         layout_id = self.mint("Layout", f"{obj}-{full}", spec.get("id"))
-        self.data.add("Layout", {
-            "Id": layout_id, "Name": name, "TableEnumOrId": table_id, "NamespacePrefix": namespace,
-            "LayoutType": "Standard", "_object": obj,
-        })
+        self.data.add(
+            "Layout",
+            {
+                "Id": layout_id,
+                "Name": name,
+                "TableEnumOrId": table_id,
+                "NamespacePrefix": namespace,
+                "LayoutType": "Standard",
+                "_object": obj,
+            },
+        )
         self.layouts[(obj.lower(), full.lower())] = layout_id
 
     def custom_field(self, obj: str, table_id: str, spec: dict[str, Any]) -> None:
         name = str(spec["name"])
         namespace, developer_name = split_custom_name(name)
         label = spec.get("label") or developer_name.replace("_", " ")
-        self.data.add("CustomField", {
-            "Id": self.mint("CustomField", f"{obj}.{name}", spec.get("id")), "DeveloperName": developer_name,
-            "NamespacePrefix": namespace, "TableEnumOrId": table_id, "FullName": f"{obj}.{name}",
-            "ManageableState": "unmanaged", "Metadata": spec.get("metadata") or field_metadata(spec, label),
-            "_object": obj,
-        })
+        self.data.add(
+            "CustomField",
+            {
+                "Id": self.mint("CustomField", f"{obj}.{name}", spec.get("id")),
+                "DeveloperName": developer_name,
+                "NamespacePrefix": namespace,
+                "TableEnumOrId": table_id,
+                "FullName": f"{obj}.{name}",
+                "ManageableState": "unmanaged",
+                "Metadata": spec.get("metadata") or field_metadata(spec, label),
+                "_object": obj,
+            },
+        )
 
     def record(self, obj: str, prefix: str, index: int, item: dict[str, Any]) -> None:
         record = dict(item)
@@ -151,15 +192,22 @@ class ObjectLoader:
 
     def add_assignment(self, given: Any, profile_id: str, obj: str, rt_id: str | None, layout_id: str) -> None:
         key = f"{profile_id}|{obj}|{rt_id or ''}"
-        self.data.add("ProfileLayout", {
-            "Id": self.mint("ProfileLayout", key, given), "ProfileId": profile_id, "LayoutId": layout_id,
-            "RecordTypeId": rt_id, "TableEnumOrId": self.tables[obj.lower()],
-        })
+        self.data.add(
+            "ProfileLayout",
+            {
+                "Id": self.mint("ProfileLayout", key, given),
+                "ProfileId": profile_id,
+                "LayoutId": layout_id,
+                "RecordTypeId": rt_id,
+                "TableEnumOrId": self.tables[obj.lower()],
+            },
+        )
 
     def default_assignments(self, objects: list[dict[str, Any]]) -> None:
         """Every profile sees some layout for every object and record type, as in a real org."""
-        taken = {(r["ProfileId"], r["TableEnumOrId"], r["RecordTypeId"])
-                 for r in self.data.tables["ProfileLayout"].values()}
+        taken = {
+            (r["ProfileId"], r["TableEnumOrId"], r["RecordTypeId"]) for r in self.data.tables["ProfileLayout"].values()
+        }
         for spec in objects:
             obj = str(spec["name"])
             first = next((lid for (o, _), lid in self.layouts.items() if o == obj.lower()), None)

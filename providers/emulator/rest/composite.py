@@ -21,8 +21,12 @@ from ..wire import ApiRequest, ApiResponse, BadRequest, error
 MAX_SUBREQUESTS = 25
 _REFERENCE = re.compile(r"@\{([^}]+)\}")
 _PATH = re.compile(r"^/services/data/v(?P<version>\d+\.\d+)/(?P<rest>[^?]*)(?:\?(?P<query>.*))?$")
-_HALTED = [{"errorCode": "PROCESSING_HALTED",
-            "message": "The transaction was rolled back since another operation in the same transaction failed."}]
+_HALTED = [
+    {
+        "errorCode": "PROCESSING_HALTED",
+        "message": "The transaction was rolled back since another operation in the same transaction failed.",
+    }
+]
 
 Dispatch = Callable[[ApiRequest], ApiResponse]
 
@@ -65,8 +69,14 @@ def _run_all(request: ApiRequest, subrequests: list[Any], dispatch: Dispatch, al
         except _Unresolved:
             answers.append(_halted(reference))
             continue
-        answers.append({"body": answer.body, "httpHeaders": answer.headers, "httpStatusCode": answer.status,
-                        "referenceId": reference})
+        answers.append(
+            {
+                "body": answer.body,
+                "httpHeaders": answer.headers,
+                "httpStatusCode": answer.status,
+                "referenceId": reference,
+            }
+        )
         if answer.status < 400:
             results[reference] = answer.body
     return answers
@@ -80,9 +90,14 @@ def _run_one(request: ApiRequest, sub: dict[str, Any], results: dict[str, Any], 
     body = sub.get("body")
     payload = json.dumps(_substitute_json(body, results)).encode() if body is not None else b""
     args = dict(parse_qsl(match.group("query") or ""))
-    sub_request = ApiRequest(method=str(sub.get("method", "GET")).upper(),
-                             segments=[p for p in match.group("rest").split("/") if p], args=args,
-                             body=payload, version=match.group("version"), lock_ids=request.lock_ids)
+    sub_request = ApiRequest(
+        method=str(sub.get("method", "GET")).upper(),
+        segments=[p for p in match.group("rest").split("/") if p],
+        args=args,
+        body=payload,
+        version=match.group("version"),
+        lock_ids=request.lock_ids,
+    )
     try:
         return dispatch(sub_request)
     except BadRequest as exc:

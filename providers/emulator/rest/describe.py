@@ -17,19 +17,27 @@ from .schema import OrgDatabase
 
 
 def _urls(base: str, name: str) -> dict[str, str]:
-    return {"sobject": f"{base}/sobjects/{name}", "describe": f"{base}/sobjects/{name}/describe",
-            "rowTemplate": f"{base}/sobjects/{name}/{{ID}}"}
+    return {
+        "sobject": f"{base}/sobjects/{name}",
+        "describe": f"{base}/sobjects/{name}/describe",
+        "rowTemplate": f"{base}/sobjects/{name}/{{ID}}",
+    }
 
 
 def _summary(store: Store, name: str, base: str) -> dict[str, Any]:
     entity = next(iter(store.find("EntityDefinition", QualifiedApiName=name)), None)
     label = entity["Label"] if entity else name
     return {
-        "name": name, "label": label, "labelPlural": entity["PluralLabel"] if entity else f"{label}s",
-        "keyPrefix": store.key_prefix(name), "custom": is_custom(name), "queryable": True,
+        "name": name,
+        "label": label,
+        "labelPlural": entity["PluralLabel"] if entity else f"{label}s",
+        "keyPrefix": store.key_prefix(name),
+        "custom": is_custom(name),
+        "queryable": True,
         "createable": writable(store, name, "create") is not None,
         "updateable": writable(store, name, "update") is not None,
-        "deletable": writable(store, name, "delete") is not None, "urls": _urls(base, name),
+        "deletable": writable(store, name, "delete") is not None,
+        "urls": _urls(base, name),
     }
 
 
@@ -52,9 +60,16 @@ def object_describe(store: Store, name: str, base: str) -> dict[str, Any]:
         for rel in schema.children.values()
     ]
     body["recordTypeInfos"] = [
-        {"active": rt["IsActive"], "available": True, "defaultRecordTypeMapping": False, "developerName":
-         rt["DeveloperName"], "master": False, "name": rt["Name"], "recordTypeId": rt["Id"],
-         "urls": {"layout": f"{base}/sobjects/{name}/describe/layouts/{rt['Id']}"}}
+        {
+            "active": rt["IsActive"],
+            "available": True,
+            "defaultRecordTypeMapping": False,
+            "developerName": rt["DeveloperName"],
+            "master": False,
+            "name": rt["Name"],
+            "recordTypeId": rt["Id"],
+            "urls": {"layout": f"{base}/sobjects/{name}/describe/layouts/{rt['Id']}"},
+        }
         for rt in store.find("RecordType", SobjectType=name)
     ]
     return body
@@ -63,11 +78,16 @@ def object_describe(store: Store, name: str, base: str) -> dict[str, Any]:
 def _field(store: Store, sobject: str, info: FieldInfo, parents: dict[str, Any]) -> dict[str, Any]:
     parent = parents.get(info.name)
     return {
-        "name": info.name, "label": _label(store, sobject, info.name), "type": info.type,
-        "custom": is_custom(info.name), "nillable": info.name not in ("Id", "Name"),
-        "createable": info.name != "Id", "updateable": info.name != "Id",
+        "name": info.name,
+        "label": _label(store, sobject, info.name),
+        "type": info.type,
+        "custom": is_custom(info.name),
+        "nillable": info.name not in ("Id", "Name"),
+        "createable": info.name != "Id",
+        "updateable": info.name != "Id",
         "picklistValues": _picklist(store, sobject, info.name) if info.type in ("picklist", "multipicklist") else [],
-        "referenceTo": [parent.target] if parent else [], "relationshipName": parent.name if parent else None,
+        "referenceTo": [parent.target] if parent else [],
+        "relationshipName": parent.name if parent else None,
     }
 
 

@@ -45,8 +45,9 @@ def next_batch(org: OrgContext, request: ApiRequest, locator_part: str, *, tooli
     return ApiResponse(200, _batch(org, base, cursor, int(offset_text), tooling, locator))
 
 
-def _batch(org: OrgContext, base: str, cursor: Cursor, offset: int, tooling: bool,
-           locator: str | None = None) -> dict[str, Any]:
+def _batch(
+    org: OrgContext, base: str, cursor: Cursor, offset: int, tooling: bool, locator: str | None = None
+) -> dict[str, Any]:
     records = cursor.records[offset : offset + BATCH_SIZE]
     next_url = None
     if offset + BATCH_SIZE < len(cursor.records):
@@ -55,8 +56,9 @@ def _batch(org: OrgContext, base: str, cursor: Cursor, offset: int, tooling: boo
     return _envelope(records, cursor.total_size, next_url, cursor.entity, tooling)
 
 
-def _envelope(records: list[dict[str, Any]], total: int, next_url: str | None, entity: str | None,
-              tooling: bool) -> dict[str, Any]:
+def _envelope(
+    records: list[dict[str, Any]], total: int, next_url: str | None, entity: str | None, tooling: bool
+) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if tooling:
         body["size"] = total

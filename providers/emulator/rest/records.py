@@ -23,9 +23,13 @@ Record = dict[str, Any]
 SETUP_WRITES: dict[str, dict[str, frozenset[str]]] = {
     "PermissionSetAssignment": {
         "create": frozenset({"AssigneeId", "PermissionSetId", "PermissionSetGroupId", "ExpirationDate"}),
-        "update": frozenset({"ExpirationDate"}), "delete": frozenset()},
-    "PermissionSet": {"create": frozenset({"Name", "Label", "Description"}),
-                      "update": frozenset({"Name", "Label", "Description"})},
+        "update": frozenset({"ExpirationDate"}),
+        "delete": frozenset(),
+    },
+    "PermissionSet": {
+        "create": frozenset({"Name", "Label", "Description"}),
+        "update": frozenset({"Name", "Label", "Description"}),
+    },
     "User": {"update": frozenset({"FirstName", "LastName", "Email", "Alias", "IsActive", "ProfileId"})},
 }
 _VERBS = {"create": "inserted", "update": "updated", "delete": "deleted"}
@@ -80,9 +84,13 @@ def _clean(store: Store, sobject: str, fields: Record, operation: str) -> Record
         if info is None:
             raise RecordError("INVALID_FIELD", f"No such column '{key}' on sobject of type {sobject}", [key])
         if info.name not in allowed:
-            raise RecordError("INVALID_FIELD_FOR_INSERT_UPDATE", f"Unable to create/update fields: {info.name}. "
-                              "Please check the security settings of this field and verify that it is "
-                              "read/write for your profile or permission set.", [info.name])
+            raise RecordError(
+                "INVALID_FIELD_FOR_INSERT_UPDATE",
+                f"Unable to create/update fields: {info.name}. "
+                "Please check the security settings of this field and verify that it is "
+                "read/write for your profile or permission set.",
+                [info.name],
+            )
         cleaned[info.name] = value
     return cleaned
 
@@ -123,13 +131,16 @@ def delete(store: Store, sobject: str, record_id: str) -> None:
         raise RecordError("INVALID_TYPE_FOR_OPERATION", f"entity type cannot be deleted: {sobject}")
     if sobject == "PermissionSetAssignment" and _profile_owned(store, record["PermissionSetId"]):
         # The real errorCode for this refusal is not documented anywhere public; DELETE_FAILED is our choice.
-        raise RecordError("DELETE_FAILED", "You can't delete this permission set assignment because the "
-                          "permission set is owned by a profile.")
+        raise RecordError(
+            "DELETE_FAILED",
+            "You can't delete this permission set assignment because the permission set is owned by a profile.",
+        )
     store.delete(sobject, record["Id"])
 
 
-def read(store: Store, sobject: str, record_id: str, base_path: str, *, tooling: bool = False,
-         only: list[str] | None = None) -> Record:
+def read(
+    store: Store, sobject: str, record_id: str, base_path: str, *, tooling: bool = False, only: list[str] | None = None
+) -> Record:
     """A record in Salesforce JSON shape: attributes, then every schema field (or only ``only``)."""
     database = OrgDatabase(store, tooling=tooling)
     raw = existing(store, sobject, record_id)
@@ -170,19 +181,31 @@ def _assignment_fields(store: Store, fields: Record) -> Record:
     elif fields.get("PermissionSetId"):
         ps_id = _reference(store, fields["PermissionSetId"], "PermissionSet", "PermissionSetId")
     else:
-        raise RecordError("REQUIRED_FIELD_MISSING", "Required fields are missing: [PermissionSetId]",
-                          ["PermissionSetId"])
+        raise RecordError(
+            "REQUIRED_FIELD_MISSING", "Required fields are missing: [PermissionSetId]", ["PermissionSetId"]
+        )
     if _profile_owned(store, ps_id):
         # Salesforce refuses this; the exact code is not public, FIELD_INTEGRITY_EXCEPTION is our choice.
-        raise RecordError("FIELD_INTEGRITY_EXCEPTION", "You can't assign or unassign this permission set "
-                          "because it's associated with a profile.", ["PermissionSetId"])
-    if any(r["AssigneeId"] == assignee and r["PermissionSetId"] == ps_id
-           for r in store.table("PermissionSetAssignment").values()):
-        raise RecordError("DUPLICATE_VALUE",
-                          f"Duplicate PermissionSetAssignment. Assignee: {assignee}, Permission Set: {ps_id}")
-    return {"AssigneeId": assignee, "PermissionSetId": ps_id, "PermissionSetGroupId": group_id,
-            "ExpirationDate": _date(fields.get("ExpirationDate")), "IsActive": True,
-            "SystemModstamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")}
+        raise RecordError(
+            "FIELD_INTEGRITY_EXCEPTION",
+            "You can't assign or unassign this permission set because it's associated with a profile.",
+            ["PermissionSetId"],
+        )
+    if any(
+        r["AssigneeId"] == assignee and r["PermissionSetId"] == ps_id
+        for r in store.table("PermissionSetAssignment").values()
+    ):
+        raise RecordError(
+            "DUPLICATE_VALUE", f"Duplicate PermissionSetAssignment. Assignee: {assignee}, Permission Set: {ps_id}"
+        )
+    return {
+        "AssigneeId": assignee,
+        "PermissionSetId": ps_id,
+        "PermissionSetGroupId": group_id,
+        "ExpirationDate": _date(fields.get("ExpirationDate")),
+        "IsActive": True,
+        "SystemModstamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+    }
 
 
 def _date(value: Any) -> str | None:
@@ -191,8 +214,11 @@ def _date(value: Any) -> str | None:
     try:
         return dt.date.fromisoformat(str(value)).isoformat()
     except ValueError as exc:
-        raise RecordError("INVALID_TYPE_ON_FIELD_IN_RECORD",
-                          f"Expiration Date: value not of required type: {value}", ["ExpirationDate"]) from exc
+        raise RecordError(
+            "INVALID_TYPE_ON_FIELD_IN_RECORD",
+            f"Expiration Date: value not of required type: {value}",
+            ["ExpirationDate"],
+        ) from exc
 
 
 def _permission_set_fields(fields: Record) -> Record:
@@ -200,9 +226,16 @@ def _permission_set_fields(fields: Record) -> Record:
     if not name or not fields.get("Label"):
         missing = [k for k in ("Label", "Name") if not fields.get(k)]
         raise RecordError("REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]", missing)
-    return {"Name": name, "Label": fields["Label"], "NamespacePrefix": None, "IsOwnedByProfile": False,
-            "ProfileId": None, "Type": "Regular", "PermissionSetGroupId": None,
-            "Description": fields.get("Description")}
+    return {
+        "Name": name,
+        "Label": fields["Label"],
+        "NamespacePrefix": None,
+        "IsOwnedByProfile": False,
+        "ProfileId": None,
+        "Type": "Regular",
+        "PermissionSetGroupId": None,
+        "Description": fields.get("Description"),
+    }
 
 
 def _move_profile_assignment(store: Store, user: Record, profile_id: str) -> None:

@@ -21,8 +21,9 @@ RESOURCES = ("sobjects", "query", "queryAll", "limits", "composite", "tooling")
 
 def versions(org: OrgContext) -> ApiResponse:
     """``GET /services/data``: every version served (no session needed, no limit header)."""
-    return ApiResponse(200, [{"label": _label(v), "url": f"/services/data/v{v}", "version": v}
-                             for v in SUPPORTED_VERSIONS])
+    return ApiResponse(
+        200, [{"label": _label(v), "url": f"/services/data/v{v}", "version": v} for v in SUPPORTED_VERSIONS]
+    )
 
 
 def _label(version: str) -> str:
@@ -71,8 +72,15 @@ def _query(org: OrgContext, request: ApiRequest) -> ApiResponse:
 def limits(org: OrgContext) -> dict[str, dict[str, int]]:
     """``GET limits/``: the daily API allowance as counted here, plus a few fixed allowances."""
     meter = org.meter
-    fixed = {"DailyAsyncApexExecutions": 250000, "DailyBulkApiRequests": 5000, "DailyBulkV2QueryJobs": 10000,
-             "DailyStreamingApiEvents": 10000, "DataStorageMB": 5, "FileStorageMB": 20, "SingleEmail": 15}
+    fixed = {
+        "DailyAsyncApexExecutions": 250000,
+        "DailyBulkApiRequests": 5000,
+        "DailyBulkV2QueryJobs": 10000,
+        "DailyStreamingApiEvents": 10000,
+        "DataStorageMB": 5,
+        "FileStorageMB": 20,
+        "SingleEmail": 15,
+    }
     body = {"DailyApiRequests": {"Max": meter.daily_limit, "Remaining": meter.remaining}}
     body.update({name: {"Max": value, "Remaining": value} for name, value in fixed.items()})
     return body
@@ -106,8 +114,7 @@ def _type_root(org: OrgContext, request: ApiRequest, sobject: str) -> ApiRespons
         return ApiResponse(201, {"id": record_id, "success": True, "errors": []})
     if request.method == "GET":
         summary = global_describe(org.store, request.base_path)["sobjects"]
-        return ApiResponse(200, {"objectDescribe": next(s for s in summary if s["name"] == sobject),
-                                 "recentItems": []})
+        return ApiResponse(200, {"objectDescribe": next(s for s in summary if s["name"] == sobject), "recentItems": []})
     return error(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{request.method}' not allowed. Allowed are GET,POST")
 
 
@@ -128,5 +135,6 @@ def _record(org: OrgContext, request: ApiRequest, sobject: str, record_id: str) 
         records.delete(store, sobject, record_id)
         store.commit()
         return ApiResponse(204)
-    return error(405, "METHOD_NOT_ALLOWED",
-                 f"HTTP Method '{request.method}' not allowed. Allowed are GET,PATCH,DELETE,HEAD")
+    return error(
+        405, "METHOD_NOT_ALLOWED", f"HTTP Method '{request.method}' not allowed. Allowed are GET,PATCH,DELETE,HEAD"
+    )

@@ -37,8 +37,9 @@ def handle(store: Store, request: ApiRequest) -> ApiResponse:
         all_or_none = request.args.get("allOrNone", "false").lower() == "true"
         return _run(store, ids, all_or_none, lambda i: _delete(store, request, i))
     if request.method not in ("POST", "PATCH"):
-        return error(405, "METHOD_NOT_ALLOWED",
-                     f"HTTP Method '{request.method}' not allowed. Allowed are POST,PATCH,DELETE")
+        return error(
+            405, "METHOD_NOT_ALLOWED", f"HTTP Method '{request.method}' not allowed. Allowed are POST,PATCH,DELETE"
+        )
     body = request.json()
     if not isinstance(body, dict) or not isinstance(body.get("records"), list):
         raise BadRequest("JSON_PARSER_ERROR", "Expected a JSON object with a records list")

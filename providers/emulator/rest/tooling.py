@@ -83,8 +83,11 @@ def _patch(store: Store, sobject: str, record: dict[str, Any], body: Any) -> Non
         store.update(sobject, record["Id"], {"Metadata": _field_metadata(record["Metadata"], metadata)})
     else:
         merged = _value_set_metadata(record["Metadata"], metadata)
-        store.update(sobject, record["Id"], {"Metadata": merged, "MasterLabel": merged["masterLabel"],
-                                             "Description": merged.get("description")})
+        store.update(
+            sobject,
+            record["Id"],
+            {"Metadata": merged, "MasterLabel": merged["masterLabel"], "Description": merged.get("description")},
+        )
 
 
 def _required(metadata: dict[str, Any], *keys: str) -> None:
@@ -102,8 +105,14 @@ def _field_metadata(stored: dict[str, Any], sent: dict[str, Any]) -> dict[str, A
     if isinstance(value_set, dict) and isinstance(value_set.get("valueSetDefinition"), dict):
         definition = dict(value_set["valueSetDefinition"])
         definition["value"] = merge_values(stored_definition.get("value", []), definition.get("value") or [])
-        merged["valueSet"] = {"controllingField": None, "restricted": True, "valueSetName": None,
-                              "valueSettings": [], **value_set, "valueSetDefinition": definition}
+        merged["valueSet"] = {
+            "controllingField": None,
+            "restricted": True,
+            "valueSetName": None,
+            "valueSettings": [],
+            **value_set,
+            "valueSetDefinition": definition,
+        }
     return merged
 
 
@@ -123,23 +132,38 @@ def execute_anonymous(org: OrgContext, request: ApiRequest) -> ApiResponse:
     outcome = analyze(code, api_version=request.version, started_at=started)
     with org.store.lock:
         _keep_log(org.store, request, outcome, started)
-    return ApiResponse(200, {
-        "line": outcome.line, "column": outcome.column, "compiled": outcome.compiled,
-        "success": outcome.success, "compileProblem": outcome.compile_problem,
-        "exceptionStackTrace": outcome.exception_stack_trace, "exceptionMessage": outcome.exception_message,
-    })
+    return ApiResponse(
+        200,
+        {
+            "line": outcome.line,
+            "column": outcome.column,
+            "compiled": outcome.compiled,
+            "success": outcome.success,
+            "compileProblem": outcome.compile_problem,
+            "exceptionStackTrace": outcome.exception_stack_trace,
+            "exceptionMessage": outcome.exception_message,
+        },
+    )
 
 
 def _keep_log(store: Store, request: ApiRequest, outcome: ApexOutcome, started: dt.datetime) -> None:
     users = store.table("User").values()
     admin = next((u for u in users if _is_admin(store, u)), next(iter(users), None))
-    store.insert("ApexLog", {
-        "LogUserId": admin["Id"] if admin else None, "LogLength": len(outcome.debug_log.encode()),
-        "Operation": f"{request.base_path}/tooling/executeAnonymous/", "Application": "Unknown",
-        "Status": outcome.exception_message or "Success",
-        "StartTime": started.strftime("%Y-%m-%dT%H:%M:%S.000+0000"), "DurationMilliseconds": 1,
-        "Request": "API", "Location": "Monitoring", "_body": outcome.debug_log,
-    })
+    store.insert(
+        "ApexLog",
+        {
+            "LogUserId": admin["Id"] if admin else None,
+            "LogLength": len(outcome.debug_log.encode()),
+            "Operation": f"{request.base_path}/tooling/executeAnonymous/",
+            "Application": "Unknown",
+            "Status": outcome.exception_message or "Success",
+            "StartTime": started.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+            "DurationMilliseconds": 1,
+            "Request": "API",
+            "Location": "Monitoring",
+            "_body": outcome.debug_log,
+        },
+    )
 
 
 def _is_admin(store: Store, user: dict[str, Any]) -> bool:

@@ -35,13 +35,22 @@ _APEX_PATH = re.compile(r"^/services/Soap/s/(?P<version>\d+\.\d+)(?:/[a-zA-Z0-9]
 
 _FAULTS = {
     "503": (503, "sf:SERVER_UNAVAILABLE", "Server temporarily unavailable"),
-    "invalid_session": (500, "sf:INVALID_SESSION_ID",
-                        "INVALID_SESSION_ID: Invalid Session ID found in SessionHeader: Illegal Session"),
+    "invalid_session": (
+        500,
+        "sf:INVALID_SESSION_ID",
+        "INVALID_SESSION_ID: Invalid Session ID found in SessionHeader: Illegal Session",
+    ),
     "request_limit_total": (500, "sf:REQUEST_LIMIT_EXCEEDED", "REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded."),
-    "request_limit_concurrent": (500, "sf:REQUEST_LIMIT_EXCEEDED",
-                                 "REQUEST_LIMIT_EXCEEDED: ConcurrentPerOrgLongTxn Limit exceeded."),
-    "unable_to_lock_row": (500, "sf:UNABLE_TO_LOCK_ROW",
-                           "UNABLE_TO_LOCK_ROW: unable to obtain exclusive access to this record"),
+    "request_limit_concurrent": (
+        500,
+        "sf:REQUEST_LIMIT_EXCEEDED",
+        "REQUEST_LIMIT_EXCEEDED: ConcurrentPerOrgLongTxn Limit exceeded.",
+    ),
+    "unable_to_lock_row": (
+        500,
+        "sf:UNABLE_TO_LOCK_ROW",
+        "UNABLE_TO_LOCK_ROW: unable to obtain exclusive access to this record",
+    ),
 }
 
 __all__ = ["CONTENT_TYPE", "dispatch", "fault_for", "operation"]

@@ -136,9 +136,13 @@ class LayoutAssignmentHandler:
                     continue
                 for item in zeep_list(getattr(record, "layoutAssignments", None)):
                     ref = parse_layout_assignment(str(item.layout), item.recordType)
-                    assignment = LayoutAssignment(profile=profile.name, object=ref.object,
-                                                  record_type=ref.record_type, layout=ref.layout,
-                                                  ids={"profile": profile.record_id})
+                    assignment = LayoutAssignment(
+                        profile=profile.name,
+                        object=ref.object,
+                        record_type=ref.record_type,
+                        layout=ref.layout,
+                        ids={"profile": profile.record_id},
+                    )
                     found[assignment.address] = assignment
         return dict(sorted(found.items()))
 
@@ -196,9 +200,7 @@ class LayoutAssignmentHandler:
         resource = after.model_copy(update={"ids": ids})
         return ChangeResult(address=change.address, ok=True, message="assigned", ids=ids, resource=resource)
 
-    def _problems(
-        self, item: LayoutAssignment, object_exists: bool | None, layouts: dict[str, str]
-    ) -> list[Problem]:
+    def _problems(self, item: LayoutAssignment, object_exists: bool | None, layouts: dict[str, str]) -> list[Problem]:
         """``object_exists`` is None when the slot was read from the org (object and record type exist)."""
         address = str(item.address)
         if self.schema.profile(item.profile) is None:
@@ -208,9 +210,11 @@ class LayoutAssignmentHandler:
             objects = {name.partition("-")[0] for name in layouts.values()}
             return [Problem(f"unknown object {item.object}", hint=suggestion(item.object, objects), address=address)]
         problems = []
-        if object_exists is not None and item.record_type and item.record_type.casefold() not in {
-            r.casefold() for r in self.schema.record_types(item.object)
-        }:
+        if (
+            object_exists is not None
+            and item.record_type
+            and item.record_type.casefold() not in {r.casefold() for r in self.schema.record_types(item.object)}
+        ):
             hint = suggestion(item.record_type, self.schema.record_types(item.object))
             problems.append(
                 Problem(f"unknown record type {item.object}.{item.record_type}", hint=hint, address=address)
