@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from providers.base import ApexResult, ApiUsage, OrgIdentity
+from reconcile import kinds
 from reconcile.errors import Problem
 from reconcile.kinds.permission_set_grant import PermissionSetGrant
 from reconcile.model import Action, Address, Change, ChangeResult, Kind, Resource
@@ -20,7 +21,7 @@ from reconcile.model import Action, Address, Change, ChangeResult, Kind, Resourc
 class MemoryOrg:
     """An in-memory org implementing ``providers.base.Provider``; ``usage`` counts calls per method."""
 
-    supports = frozenset(Kind)
+    supports = frozenset(kinds.names())
 
     def __init__(self, resources: Collection[Resource] = (), org_id: str = "00D000000000001AAA") -> None:
         self.resources: dict[Address, Resource] = {r.address: r for r in resources}
