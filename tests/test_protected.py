@@ -150,7 +150,7 @@ def test_a_saved_plan_touching_a_protected_org_needs_it_named(orgs: Orgs, tmp_pa
     assert not writes(orgs.prod) and not writes(orgs.dev)
     code, out = orgs.apply("--auto-approve", "--org", "prod", str(planfile))
     assert code == 0, out
-    assert writes(orgs.prod) and writes(orgs.dev)
+    assert writes(orgs.prod) and not writes(orgs.dev)  # --org narrows the saved plan to prod
 
 
 def test_deleting_more_than_30_percent_needs_force(orgs: Orgs) -> None:

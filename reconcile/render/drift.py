@@ -37,6 +37,7 @@ from rich.table import Table
 from reconcile.fleet.diff import OrgDiff
 from reconcile.fleet.drift import DriftItem, DriftReport, OrgDrift
 from reconcile.model import Action, Change, Resource
+from reconcile.render.json import change_summary
 from reconcile.render.tables import print_table
 from reconcile.render.text import change_detail_lines, change_headline
 
@@ -162,17 +163,12 @@ def _org_data(org: OrgDrift) -> dict[str, Any]:
 
 
 def _item_data(item: DriftItem) -> dict[str, Any]:
-    change = item.change
     return {
-        "address": str(item.address),
+        **change_summary(item.change),
         "kind": item.address.kind,
-        "action": change.action.value,
-        "symbol": change.action.symbol,
         "origin": item.origin,
         "note": item.note,
-        "reason": change.reason,
         "applied_at": item.applied_at.isoformat() if item.applied_at else None,
-        "details": [detail.model_dump(mode="json") for detail in change.details],
     }
 
 
@@ -244,15 +240,7 @@ def render_diff_json(diff: OrgDiff) -> str:
 
 
 def _difference_data(change: Change) -> dict[str, Any]:
-    return {
-        "address": str(change.address),
-        "action": change.action.value,
-        "symbol": change.action.symbol,
-        "reason": change.reason,
-        "from": _resource(change.after),
-        "to": _resource(change.before),
-        "details": [detail.model_dump(mode="json") for detail in change.details],
-    }
+    return {**change_summary(change), "from": _resource(change.after), "to": _resource(change.before)}
 
 
 def _resource(resource: Resource | None) -> dict[str, Any] | None:

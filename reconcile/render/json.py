@@ -62,15 +62,23 @@ def _org_data(org: OrgPlan) -> dict[str, Any]:
     }
 
 
-def _change_data(change: Change) -> dict[str, Any]:
+def change_summary(change: Change) -> dict[str, Any]:
+    """What every JSON output says of a change (plan, drift, diff): address, action and its symbol, the
+    reason and the value-level details."""
     return {
         "address": str(change.address),
         "action": change.action.value,
         "symbol": change.action.symbol,
         "reason": change.reason,
+        "details": [_detail_data(detail) for detail in change.details],
+    }
+
+
+def _change_data(change: Change) -> dict[str, Any]:
+    return {
+        **change_summary(change),
         "before": _resource_data(change.before),
         "after": _resource_data(change.after),
-        "details": [_detail_data(detail) for detail in change.details],
         "fingerprint": change.fingerprint,
         "depends_on": [str(address) for address in change.depends_on],
     }
