@@ -138,9 +138,9 @@ class ResourceKind(Generic[E, R]):
         return f"{group}/*"
 
     def state_attributes(self, change: Change, previous: StateEntry | None) -> dict[str, Any]:
-        """What state records for a successful create or update (the ``after`` attributes by default)."""
-        assert change.after is not None
-        return change.after.attributes()
+        """What state records for a successful create or update (the ``after`` attributes by default); the
+        executor calls it only for changes that have an ``after``."""
+        return change.after.attributes() if change.after is not None else {}
 
     # -- actions (kinds that are not batched) --------------------------------------------------------
 

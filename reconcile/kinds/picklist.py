@@ -197,7 +197,8 @@ class PicklistKind(ResourceKind[PicklistEntry, Picklist]):
 
     def state_attributes(self, change: Change, previous: StateEntry | None) -> dict[str, Any]:
         after = change.after
-        assert isinstance(after, Picklist)
+        if not isinstance(after, Picklist):
+            return super().state_attributes(change, previous)
         attributes = after.attributes()
         attributes["managed_values"] = owned_after_apply(after, change.details, managed_values(previous))
         return attributes
