@@ -21,6 +21,7 @@ Contract of the hooks (each has a default that fits a plain "one record, set its
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -81,7 +82,7 @@ def strip_suffix(username: str, suffix: str) -> str | None:
     return username[: -len(suffix)]
 
 
-class ResourceKind(Generic[E, R]):
+class ResourceKind(ABC, Generic[E, R]):
     """One kind of resource; see the module docstring for the contract of each hook.
 
     ``name`` is the kind (address prefix and TOML section ``[[name]]``), ``entry`` and ``resource`` its
@@ -100,8 +101,9 @@ class ResourceKind(Generic[E, R]):
 
     # -- configuration -------------------------------------------------------------------------------
 
+    @abstractmethod
     def expand(self, entry: E, org: Expansion) -> list[R]:
-        raise NotImplementedError(f"{self.name}: expand")
+        """The resources ``entry`` declares in one org (every kind defines this)."""
 
     def resolve_reference(self, key: str, resources: Mapping[Address, Resource], org: OrgConfig) -> list[Address]:
         """The addresses an ``after`` reference ``<name>:key`` names when no resource has that exact key
@@ -145,9 +147,10 @@ class ResourceKind(Generic[E, R]):
     # -- actions (kinds that are not batched) --------------------------------------------------------
 
     def run(self, provider: Provider, change: Change) -> ApexResult | None:
-        """Execute one ``run`` change and return its outcome (None when the change holds nothing to run);
-        only kinds with ``batched = False`` are asked. A failure of the script is an outcome, not an error."""
-        raise NotImplementedError(f"{self.name}: run")
+        """Execute one ``run`` change and return its outcome; None when the change holds nothing to run (the
+        executor records that as a failed change). Only kinds with ``batched = False`` are asked. A failure
+        of the script is an outcome, not an error."""
+        return None
 
     def record_run(self, org_state: OrgState, change: Change, ok: bool, at: datetime) -> None:
         """Record a ``run`` change's outcome in the org's state (failed runs too)."""
