@@ -34,7 +34,7 @@ class MemoryOrg:
         return OrgIdentity(self.org_id, "Memory Org", True, "62.0", "https://memory.invalid")
 
     def read(self, kind: Kind, keys: Collection[str]) -> dict[Address, Resource]:
-        self.usage.count(f"read {kind.value}")
+        self.usage.count(f"read {kind}")
         found: dict[Address, Resource] = {}
         for key in keys:
             address = Address(kind, key)
@@ -43,11 +43,11 @@ class MemoryOrg:
         return found
 
     def preflight(self, kind: Kind, desired: Sequence[Resource]) -> list[Problem]:
-        self.usage.count(f"preflight {kind.value}")
+        self.usage.count(f"preflight {kind}")
         return []
 
     def apply(self, kind: Kind, changes: Sequence[Change]) -> list[ChangeResult]:
-        self.usage.count(f"apply {kind.value}")
+        self.usage.count(f"apply {kind}")
         return [self._apply_one(change) for change in changes]
 
     def _apply_one(self, change: Change) -> ChangeResult:
