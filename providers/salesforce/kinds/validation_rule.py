@@ -31,7 +31,7 @@ done here.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from providers.salesforce.kinds.base import KindContext, suggestion
@@ -101,7 +101,7 @@ class ValidationRuleHandler:
             found[resource.address] = resource
         return dict(sorted(found.items()))
 
-    def _read_objects(self, objects: Collection[str] | Any) -> None:
+    def _read_objects(self, objects: Iterable[str]) -> None:
         """Remember every rule of ``objects`` not read yet (one query for all of them)."""
         wanted = [o for o in dict.fromkeys(objects) if o.casefold() not in self.rules]
         for name in wanted:
