@@ -17,6 +17,7 @@ from reconcile.kinds.base import ResourceKind
 from reconcile.kinds.layout_assignment import LayoutAssignmentKind
 from reconcile.kinds.permission_set_grant import PermissionSetGrantKind
 from reconcile.kinds.picklist import PicklistKind
+from reconcile.kinds.validation_rule import ValidationRuleKind
 from reconcile.model import Address, register_resource, unregister_kind
 
 AnyKind = ResourceKind[Any, Any]
@@ -76,5 +77,5 @@ def order(name: str) -> int:
     return list(_REGISTRY).index(name)
 
 
-for _kind in (PicklistKind(), LayoutAssignmentKind(), PermissionSetGrantKind(), ApexKind()):
+for _kind in (PicklistKind(), LayoutAssignmentKind(), PermissionSetGrantKind(), ValidationRuleKind(), ApexKind()):
     register(_kind)

@@ -33,6 +33,7 @@ KEY_PREFIXES: dict[str, str] = {
     "CustomObject": "01I",
     "ProfileLayout": "01G",
     "ApexLog": "07L",
+    "ValidationRule": "03d",
     "Account": "001",
     "Contact": "003",
     "Opportunity": "006",

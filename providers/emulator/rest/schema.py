@@ -100,6 +100,18 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("Description", _S),
         ("Metadata", "anyType"),
     ],
+    "ValidationRule": [
+        ("ValidationName", _S),
+        ("NamespacePrefix", _S),
+        ("Active", _B),
+        ("Description", _S),
+        ("EntityDefinitionId", _S),
+        ("ErrorDisplayField", _S),
+        ("ErrorMessage", _S),
+        ("FullName", _S),
+        ("ManageableState", _P),
+        ("Metadata", "anyType"),
+    ],
     "ApexLog": [
         ("LogUserId", _R),
         ("LogLength", "int"),
@@ -130,6 +142,7 @@ PARENTS: dict[str, list[ParentRel]] = {
         ParentRel("RecordType", "RecordTypeId", "RecordType"),
     ],
     "ApexLog": [ParentRel("LogUser", "LogUserId", "User")],
+    "ValidationRule": [ParentRel("EntityDefinition", "EntityDefinitionId", "EntityDefinition")],
 }
 
 CHILDREN: dict[str, list[ChildRel]] = {
@@ -159,6 +172,7 @@ TOOLING_OBJECTS = (
     "ProfileLayout",
     "CustomField",
     "GlobalValueSet",
+    "ValidationRule",
     "ApexLog",
 )
 TOOLING_ONLY_FIELDS = {"RecordType": [("FullName", _S), ("Metadata", "anyType")]}

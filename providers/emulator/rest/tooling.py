@@ -1,13 +1,15 @@
 """Tooling API resources under ``/services/data/vXX.X/tooling/``.
 
 Routes: ``query`` (+ locator paging) with the Tooling envelope; ``sobjects/{T}/{id}`` GET for every
-Tooling object; PATCH ``{"Metadata": ...}`` for CustomField and GlobalValueSet (204); ``sobjects/ApexLog/
-{id}/Body`` (text/plain); ``executeAnonymous`` (GET, ``anonymousBody``), which runs the code through the
-Apex analyzer, answers HTTP 200 even when it fails, and keeps the debug log as an in-memory ApexLog row.
+Tooling object; PATCH ``{"Metadata": ...}`` for CustomField, GlobalValueSet and ValidationRule (204);
+``sobjects/ApexLog/{id}/Body`` (text/plain); ``executeAnonymous`` (GET, ``anonymousBody``), which runs
+the code through the Apex analyzer, answers HTTP 200 even when it fails, and keeps the debug log as an
+in-memory ApexLog row.
 
 PATCH semantics (wire reference Part 3 §6): the sent Metadata replaces the stored one, except that
 picklist values the request omits are kept as inactive; a new value is added. ``label`` and ``type``
-(``masterLabel`` for a GlobalValueSet) are required.
+(``masterLabel`` for a GlobalValueSet) are required. A ValidationRule's Metadata is replaced whole
+(``org/validation_rules.py`` says what it requires).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from ..apex import ApexOutcome, analyze
 from ..context import OrgContext
+from ..org import validation_rules
 from ..org.picklists import merge_values
 from ..org.store import Store
 from ..wire import TEXT_TYPE, ApiRequest, ApiResponse, error, not_found
@@ -25,7 +28,7 @@ from .queries import next_batch, run_query
 from .records import RecordError
 from .schema import TOOLING_OBJECTS, OrgDatabase
 
-PATCHABLE = ("CustomField", "GlobalValueSet")
+PATCHABLE = ("CustomField", "GlobalValueSet", "ValidationRule")
 
 
 def route(org: OrgContext, request: ApiRequest) -> ApiResponse:
@@ -73,6 +76,12 @@ def _sobject(org: OrgContext, request: ApiRequest, parts: list[str]) -> ApiRespo
 
 
 def _patch(store: Store, sobject: str, record: dict[str, Any], body: Any) -> None:
+    if sobject == "ValidationRule":
+        try:
+            store.update(sobject, record["Id"], validation_rules.updated(body))
+        except validation_rules.InvalidMetadata as exc:
+            raise RecordError("FIELD_INTEGRITY_EXCEPTION", str(exc), exc.fields) from None
+        return
     metadata = body.get("Metadata") if isinstance(body, dict) else None
     if not isinstance(metadata, dict):
         raise RecordError("FIELD_INTEGRITY_EXCEPTION", "Metadata: required field missing", ["Metadata"])

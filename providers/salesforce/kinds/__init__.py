@@ -17,10 +17,12 @@ from providers.salesforce.kinds.base import HandlerFactory
 from providers.salesforce.kinds.layout_assignment import LayoutAssignmentHandler
 from providers.salesforce.kinds.permission_set_grant import PermissionSetGrantHandler
 from providers.salesforce.kinds.picklist import PicklistHandler
+from providers.salesforce.kinds.validation_rule import ValidationRuleHandler
 
 KINDS: Mapping[str, HandlerFactory] = {
     "picklist": PicklistHandler,
     "layout_assignment": LayoutAssignmentHandler,
     "permission_set_grant": PermissionSetGrantHandler,
+    "validation_rule": ValidationRuleHandler,
     "apex": ApexHandler,
 }
