@@ -65,6 +65,13 @@ class ApexResult:
         return "ok"
 
     @property
+    def located_message(self) -> str:
+        """``message``, with the line and column of a runtime exception when the org gave them."""
+        if self.compiled and not self.success and self.line > 0:
+            return f"runtime exception at line {self.line}, column {self.column}: {self.exception_message}"
+        return self.message
+
+    @property
     def position(self) -> str:
         """``line:column``, or "" when the org gave no position."""
         return f"{self.line}:{self.column}" if self.line > 0 else ""

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from providers.base import APEX_MAX_CHARS, ApexResult, Provider
 from reconcile.errors import ProviderError, ReconcileError
-from reconcile.executor import apex_message
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ class OrgScriptRun:
     @property
     def message(self) -> str:
         """Why it failed (with line and column when the org gave them), or "ok"."""
-        return self.error if self.outcome is None else apex_message(self.outcome)
+        return self.error if self.outcome is None else self.outcome.located_message
 
 
 def read_script(path: Path) -> str:

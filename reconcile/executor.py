@@ -2,7 +2,8 @@
 
 Within an org, changes run in plan order. Consecutive ready changes of one kind (and one phase: apply
 or remove) go to the provider as one batch; how a provider splits a batch into API calls is its business.
-Apex scripts run one at a time. A change is ready when every change it depends on succeeded; the
+Apex scripts run one at a time, with what they switch off switched back after (``reconcile.switching``).
+A change is ready when every change it depends on succeeded; the
 dependents of a failed change are skipped ("upstream failed"), never attempted.
 
 State is written after every batch, so an apply that dies halfway leaves state matching the org. All
@@ -26,9 +27,10 @@ from reconcile import kinds
 from reconcile.errors import ProviderError, StateError
 from reconcile.model import Action, Address, Change, ChangeResult, Kind
 from reconcile.plan import OrgPlan, Plan
+from reconcile.switching import Switcher
 from state.base import OrgState, State, StateBackend, StateEntry
 
-EventType = Literal["org_start", "batch", "result", "skipped", "org_done"]
+EventType = Literal["org_start", "batch", "result", "skipped", "note", "org_done"]
 _REMOVALS = frozenset({Action.DELETE, Action.FORGET})
 
 
@@ -37,7 +39,8 @@ class Event:
     """Progress of an apply. ``address``/``ok`` are set for ``result`` and ``skipped`` events;
     ``org_done`` carries ``ok`` for the org. The ``result`` of an apex run also carries the provider's
     ``apex`` outcome (debug log included) and the ``seconds`` the run took; other events leave them
-    None. Callbacks are never called concurrently."""
+    None. A ``note`` says what a script switched off and back on. Callbacks are never called
+    concurrently."""
 
     org: str
     type: EventType
@@ -46,13 +49,6 @@ class Event:
     message: str = ""
     apex: ApexResult | None = None
     seconds: float | None = None
-
-
-def apex_message(outcome: ApexResult) -> str:
-    """One line for an apex outcome: where it failed (line, column) and why, or "ok"."""
-    if outcome.compiled and not outcome.success and outcome.line > 0:
-        return f"runtime exception at line {outcome.line}, column {outcome.column}: {outcome.exception_message}"
-    return outcome.message
 
 
 @dataclass(frozen=True)
@@ -180,6 +176,8 @@ def record_results(org_state: OrgState, batch: Sequence[Change], results: Sequen
             org_state.resources.pop(key, None)
         else:
             org_state.resources[key] = _state_entry(change, result, org_state.resources.get(key), now)
+        if result.ok and change.action is Action.UPDATE:
+            org_state.restore.pop(key, None)  # switched back, by its entry or by a plan restoring a script's run
 
 
 class _OrgRun:
@@ -279,13 +277,28 @@ class _OrgRun:
         ]
 
     def _run_one(self, change: Change) -> ChangeResult:
+        """Run one change of a kind that is not batched; what it switches off is switched back after."""
+        kind = kinds.of(change.address)
+        switches = Switcher(self.provider, self._commit_with, self._emit_note, str(change.address))
+        switched, problem = switches.off(kind.switched_off_during(change))
+        if problem:
+            return ChangeResult(address=change.address, ok=False, message=problem)
         started = time.monotonic()
-        outcome = kinds.of(change.address).run(self.provider, change)
+        try:
+            outcome = kind.run(self.provider, change)
+        finally:
+            self.error = switches.back(switched) or self.error
         if outcome is None:
             return ChangeResult(address=change.address, ok=False, message="no script to run")
         self.apex_runs[change.address] = (outcome, time.monotonic() - started)
         ok = outcome.compiled and outcome.success
-        return ChangeResult(address=change.address, ok=ok, message=apex_message(outcome))
+        return ChangeResult(address=change.address, ok=ok, message=outcome.located_message)
+
+    def _commit_with(self, update: Callable[[OrgState], None]) -> None:
+        self.writer.commit(self.plan.org, self.plan.org_id, update)
+
+    def _emit_note(self, note: str) -> None:
+        self.emit(Event(self.plan.org, "note", message=note))
 
     def _commit(self, batch: list[Change], results: list[ChangeResult]) -> None:
         try:

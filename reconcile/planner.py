@@ -6,7 +6,8 @@ parallel, and ``verify_fresh`` tells whether a saved plan still matches the conf
 
 What a change is for each resource is its kind's rule (``ResourceKind.plan`` and ``plan_removal`` in
 ``reconcile/kinds/``: DESIGN §4's ownership rules). The planner adds what spans kinds: resources that
-leave the configuration, members of exclusive groups that are not declared, and the order.
+leave the configuration, members of exclusive groups that are not declared, what an interrupted script
+left switched off (``reconcile.switching``), and the order.
 
 Order: creates, updates and runs in dependency order first; deletes and forgets last, in reverse
 dependency order. Granting new access before revoking old means nobody is locked out mid-apply.
@@ -29,6 +30,7 @@ from reconcile.graph import add_recorded_dependencies, build_graph, dependencies
 from reconcile.kinds.base import PlanContext
 from reconcile.model import Action, Address, Change, Kind, Resource, live_fingerprint
 from reconcile.plan import OrgPlan, Plan
+from reconcile.switching import restore_addresses, restore_changes
 from state.base import OrgState, State, StateEntry
 
 REMOVALS = frozenset({Action.DELETE, Action.FORGET})
@@ -147,6 +149,8 @@ def plan_org(
             changes[address] = kind.plan_removal(address, current.get(address), entry)
     for change in _exclusive_removals(desired, current):
         changes.setdefault(change.address, change)
+    for change in restore_changes(prior, current):
+        changes.setdefault(change.address, change)  # a declared resource is converged by its own change
     graph = _change_graph(desired, entries, changes)
     ordered = _ordered(graph, changes)
     return (_select_targets(graph, ordered, targets) if targets else ordered), unchanged
@@ -161,6 +165,8 @@ def read_keys(desired: DesiredOrg, prior: OrgState) -> dict[Kind, set[str]]:
             keys.setdefault(address.kind, set()).add(address.key)
     for group in desired.exclusive:
         keys.setdefault(group.kind, set()).add(kinds.of(group).wildcard_key(group.key))
+    for address in restore_addresses(prior):
+        keys.setdefault(address.kind, set()).add(address.key)
     return keys
 
 

@@ -3,7 +3,8 @@
 State is versioned JSON::
 
     {version, lineage, serial, orgs: {name: {org_id, resources: {address: {kind, ids, attributes,
-     dependencies, applied_at}}, apex_runs: {name: [{sha256, at, success}]}}}}
+     dependencies, applied_at}}, apex_runs: {name: [{sha256, at, success}]},
+     restore: {address: {kind, ids, attributes, ...}}}}}
 
 Backend contract:
 
@@ -58,11 +59,16 @@ class ApexRun(BaseModel):
 
 
 class OrgState(BaseModel):
+    """One org: its id, the resources this tool manages, the apex run ledger, and ``restore``: what a
+    script switched off while it ran and must be switched back (address -> the live resource as it was,
+    as ``StateEntry``); an entry left there means the run was interrupted, and the next plan restores it."""
+
     model_config = ConfigDict(extra="forbid")
 
     org_id: str = ""
     resources: dict[str, StateEntry] = Field(default_factory=dict)
     apex_runs: dict[str, list[ApexRun]] = Field(default_factory=dict)
+    restore: dict[str, StateEntry] = Field(default_factory=dict)
 
 
 class State(BaseModel):

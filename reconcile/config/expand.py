@@ -158,6 +158,7 @@ class _OrgExpansion:
     duplicates: list[tuple[Address, Location, Location]] = field(default_factory=list)
     unknown_variables: list[tuple[Entry, str]] = field(default_factory=list)
     references: list[tuple[Entry, str, str, bool]] = field(default_factory=list)
+    misreferences: list[tuple[Entry, str, str, str]] = field(default_factory=list)
     edges: set[tuple[Address, Address]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -170,6 +171,7 @@ class _OrgExpansion:
             _duplicate_problem(address, first, second, [self.org.name]) for address, first, second in self.duplicates
         ]
         self.problems += [_variable_problem(entry, text, [self.org.name]) for entry, text in self.unknown_variables]
+        self.problems += [_misreference_problem(*found) for found in self.misreferences]
 
     def _declare(self, entry: Entry) -> None:
         substitute = _Substitution(self.org)
@@ -185,13 +187,21 @@ class _OrgExpansion:
         self.declared.append(_Declared(entry, [resource.address for resource in resources]))
 
     def _order(self, declared: _Declared) -> None:
+        """Edges for the entry's references: ``after`` and ``disable`` targets come first, ``before``
+        targets after; the entry's kind keeps what it needs of them (``bind_references``)."""
         substitute = _Substitution(self.org)
+        kind = kinds.for_entry(declared.entry)
         for key, reference in declared.entry.references():
             targets = self.resolve(substitute(reference))
             self.references.append((declared.entry, key, reference, bool(targets)))
+            for problem in dict.fromkeys(kind.reference_problem(key, kinds.of(target)) for target in targets):
+                if problem:
+                    self.misreferences.append((declared.entry, key, reference, problem))
+            for own in declared.addresses:
+                self.resources[own] = kind.bind_references(self.resources[own], key, targets)
             for target in targets:
                 for own in declared.addresses:
-                    pair = (target, own) if key == "after" else (own, target)
+                    pair = (own, target) if key == "before" else (target, own)
                     if target != own:
                         self.edges.add(pair)
         self.unknown_variables += [(declared.entry, text) for text in dict.fromkeys(substitute.unknown)]
@@ -233,6 +243,14 @@ def _duplicate_problem(address: Address, first: Location, second: Location, orgs
     )
 
 
+def _misreference_problem(entry: Entry, key: str, reference: str, problem: str) -> Problem:
+    return Problem(
+        f"{entry.title}: `{key}` names `{reference}`: {problem}",
+        entry.location,
+        "name a resource of a kind that can be switched off (validation_rule, flow, ...)",
+    )
+
+
 def _variable_problem(entry: Entry, text: str, orgs: list[str]) -> Problem:
     variable = _VARIABLE.match(text[2:-1])
     if variable is None:
@@ -255,6 +273,7 @@ class _Report:
         self.duplicates: dict[tuple[Location, Location], tuple[Address, list[str]]] = {}
         self.variables: dict[tuple[Location, str], tuple[Entry, list[str]]] = {}
         self.references: dict[tuple[Location, str, str], tuple[Entry, list[str], bool]] = {}
+        self.misreferences: dict[tuple[Location, str, str], tuple[Entry, str, str, str]] = {}
         self.known: dict[Location, set[str]] = {}
 
     def add(self, expansion: _OrgExpansion) -> None:
@@ -263,6 +282,8 @@ class _Report:
             self.duplicates.setdefault((first, second), (address, []))[1].append(org)
         for entry, text in expansion.unknown_variables:
             self.variables.setdefault((entry.location, text), (entry, []))[1].append(org)
+        for entry, key, reference, problem in expansion.misreferences:
+            self.misreferences[(entry.location, key, reference)] = (entry, key, reference, problem)
         for entry, key, reference, found in expansion.references:
             _, orgs, seen = self.references.get((entry.location, key, reference), (entry, [], False))
             self.references[(entry.location, key, reference)] = (entry, [*orgs, org], seen or found)
@@ -275,6 +296,7 @@ class _Report:
             for (first, second), (address, orgs) in self.duplicates.items()
         ]
         found += [_variable_problem(entry, text, orgs) for (_, text), (entry, orgs) in self.variables.items()]
+        found += [_misreference_problem(*item) for item in self.misreferences.values()]
         if check_references:
             found += [
                 self._dangling(entry, key, reference, orgs)

@@ -138,8 +138,11 @@ class ApplyJournal:
         return self._writer.run_id
 
     def record(self, event: Event) -> None:
-        """Journal a ``result`` or ``skipped`` event; other events are progress only."""
-        if event.type in ("result", "skipped"):
+        """Journal a ``result`` or ``skipped`` event, and a ``note`` (what a script switched off and back on);
+        other events are progress only."""
+        if event.type == "note":
+            self._writer.append("note", org=event.org, message=event.message)
+        elif event.type in ("result", "skipped"):
             action = self._actions.get((event.org, str(event.address)), "")
             self._writer.append(event.type, **event_fields(event, action))
 

@@ -6,17 +6,23 @@ from the org, drifted, diffed or imported. It runs per its policy against the or
 successful run, ``always``). A ledger recorded for another org id (a refreshed sandbox adopted with
 --allow-org-change) does not count: that is a new org. Runs happen one at a time, in dependency order;
 every run, failed ones too, joins the ledger.
+
+``disable`` lists resources (validation rules, flows: kinds that can be switched off) to switch off while
+the script runs — data backfills trip validation rules and flows — and back on after, also when the script
+fails. What must be switched back is recorded in state before anything is switched off, so a run killed
+half-way is restored by the next plan.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
 from providers.base import APEX_MAX_CHARS, ApexResult, Provider
 from reconcile.config.schema import Entry, EntryFiles, Name, NonEmpty, Reference
 from reconcile.kinds.base import DetailLine, Expansion, PlanContext, ResourceKind
-from reconcile.model import Action, Change, Resource, sha256_hex
+from reconcile.model import Action, Address, Change, Resource, sha256_hex
 from state.base import ApexRun, OrgState, StateEntry
 
 #: How many lines of a script a ``run`` change shows.
@@ -36,12 +42,17 @@ class ApexEntry(Entry):
         "run": "`once`: until a run succeeds in the org. `on_change`: again whenever the file's content "
         "changed since the last successful run. `always`: on every apply.",
         "before": "Addresses to apply after this script (the reverse of `after`).",
+        "disable": "Addresses switched off while the script runs and switched back after, also when it fails "
+        "(validation rules, flows: e.g. `validation_rule:Account.Require_Tier`). They are applied before the "
+        "script; what must be switched back is kept in state, so an interrupted run is restored by the next "
+        "plan.",
     }
     EXAMPLES = {
         "name": "backfill-tiers",
         "file": "scripts/backfill_tiers.apex",
         "run": "on_change",
         "before": ["permission_set_grant:Sales_Ops"],
+        "disable": ["validation_rule:Account.Require_Tier"],
     }
     CONSTRAINTS = {"name": {"pattern": "^[A-Za-z0-9_-]+$"}}
 
@@ -49,11 +60,16 @@ class ApexEntry(Entry):
     file: NonEmpty
     run: Literal["once", "on_change", "always"] = "once"
     before: tuple[Reference, ...] = ()
+    disable: tuple[Reference, ...] = ()
     body: str = ""
     sha256: str = ""
 
     def references(self) -> list[tuple[str, str]]:
-        return super().references() + [("before", reference) for reference in self.before]
+        return (
+            super().references()
+            + [("before", reference) for reference in self.before]
+            + [("disable", reference) for reference in self.disable]
+        )
 
     def load_files(self, files: EntryFiles) -> ApexEntry | None:
         """Read the script: inside the configuration directory, UTF-8, at most ``APEX_MAX_CHARS``."""
@@ -79,6 +95,7 @@ class ApexScript(Resource):
     file: str
     sha256: str
     run: Literal["once", "on_change", "always"] = "once"
+    disable: tuple[Address, ...] = ()
     body: str = ""
 
     @property
@@ -116,6 +133,19 @@ class ApexKind(ResourceKind[ApexEntry, ApexScript]):
                 reason = "file changed since last successful run"
         return Change(address=desired.address, action=Action.RUN, after=desired, reason=reason)
 
+    def bind_references(self, resource: ApexScript, key: str, addresses: Sequence[Address]) -> ApexScript:
+        if key != "disable":
+            return resource
+        return resource.model_copy(update={"disable": tuple(dict.fromkeys((*resource.disable, *addresses)))})
+
+    def reference_problem(self, key: str, target: ResourceKind[Any, Any]) -> str:
+        if key == "disable" and not target.switchable:
+            return f"{target.name} cannot be switched off while a script runs"
+        return ""
+
+    def switched_off_during(self, change: Change) -> tuple[Address, ...]:
+        return change.after.disable if isinstance(change.after, ApexScript) else ()
+
     def run(self, provider: Provider, change: Change) -> ApexResult | None:
         script = change.after
         if not isinstance(script, ApexScript):
@@ -141,4 +171,7 @@ class ApexKind(ResourceKind[ApexEntry, ApexScript]):
         hidden = len(body) - SCRIPT_PREVIEW_LINES
         if hidden > 0:
             lines.append((" ", f"| ... {hidden} more line{'' if hidden == 1 else 's'}"))
+        if script.disable:
+            switched = ", ".join(str(address) for address in script.disable)
+            lines.append((" ", f"switched off while it runs, then back on: {switched}"))
         return lines

@@ -98,6 +98,8 @@ class ResourceKind(ABC, Generic[E, R]):
     batched: ClassVar[bool] = True
     #: What resources of this kind are called in a sentence ("apex scripts"); the name when empty.
     noun: ClassVar[str] = ""
+    #: Whether ``switched_off`` can switch a resource of this kind off (``[[apex]] disable`` may name it).
+    switchable: ClassVar[bool] = False
 
     # -- configuration -------------------------------------------------------------------------------
 
@@ -130,6 +132,24 @@ class ResourceKind(ABC, Generic[E, R]):
         if live is None:
             return Change(address=address, action=Action.FORGET, reason="no longer in the org")
         return Change(address=address, action=Action.DELETE, before=live, reason="no longer declared")
+
+    def switched_off(self, live: R) -> R | None:
+        """``live`` as it is when switched off (a rule inactive, a flow with no active version), for
+        ``[[apex]] disable``; None for kinds that cannot be switched off (the default)."""
+        return None
+
+    def bind_references(self, resource: R, key: str, addresses: Sequence[Address]) -> R:
+        """``resource`` once its entry's reference ``key`` is resolved in the org (``[[apex]] disable``
+        keeps the addresses it switches off); unchanged by default."""
+        return resource
+
+    def reference_problem(self, key: str, target: ResourceKind[Any, Any]) -> str:
+        """Why this kind's entry may not name a resource of ``target``'s kind under ``key`` ("" when it may)."""
+        return ""
+
+    def switched_off_during(self, change: Change) -> tuple[Address, ...]:
+        """The addresses switched off while a ``run`` change runs and switched back after."""
+        return ()
 
     def group_of(self, resource: R) -> str | None:
         """The group (see ``exclusive_groups``) a live resource belongs to, if any."""

@@ -80,6 +80,10 @@ class ValidationRuleKind(ResourceKind[ValidationRuleEntry, ValidationRule]):
     entry = ValidationRuleEntry
     resource = ValidationRule
     noun = "validation rules"
+    switchable = True
+
+    def switched_off(self, live: ValidationRule) -> ValidationRule:
+        return live.model_copy(update={"active": False})
 
     def expand(self, entry: ValidationRuleEntry, org: Expansion) -> list[ValidationRule]:
         object_name, rule = split_rule(org.sub(entry.rule))

@@ -31,6 +31,8 @@ def event_line(event: Event) -> str | None:
         return f"{where}: skipped ({event.message})"
     if event.type == "org_done":
         return f"{event.org}: {event.message or 'done'}"
+    if event.type == "note":
+        return f"{event.org}: {event.message}"
     return None
 
 
