@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from . import flows
 from .data import SCHEMA_VERSION, OrgData
 from .naming import join_namespace, picklist_value, seed_value
 from .seed_objects import field_metadata
@@ -47,6 +48,7 @@ def to_document(data: OrgData) -> dict[str, Any]:
         "permission_set_assignments": [
             _assignment(a, t) for a in t["PermissionSetAssignment"].values() if not _profile_owned(a, t)
         ],
+        "flows": flows.to_document(data),
         "deleted": dict(data.deleted),
     }
 

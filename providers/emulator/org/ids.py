@@ -33,6 +33,8 @@ KEY_PREFIXES: dict[str, str] = {
     "CustomObject": "01I",
     "ProfileLayout": "01G",
     "ApexLog": "07L",
+    "FlowDefinition": "300",
+    "Flow": "301",
     "Account": "001",
     "Contact": "003",
     "Opportunity": "006",

@@ -8,13 +8,14 @@ are, and must not share an Organization Id. Every profile gets its profile-owned
 set group its aggregate PermissionSet, every user an assignment to the profile's permission set, and every
 (profile, object, record type) without a declared layout assignment the object's first layout, as in a
 real org. Unknown references (a user's profile, an assignment's permission set) raise ``SeedError``.
+The ``flows`` section (flow definitions and their versions) is loaded and documented by ``flows.py``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import ids
+from . import flows, ids
 from .data import SCHEMA_VERSION, OrgData, Record, SeedError
 from .naming import picklist_value, profile_full_name, split_namespace
 from .seed_objects import ObjectLoader
@@ -30,6 +31,7 @@ LIST_SECTIONS = (
     "objects",
     "layout_assignments",
     "permission_set_assignments",
+    "flows",
 )
 CORE_TABLES = (
     "Organization",
@@ -88,6 +90,7 @@ class _Builder:
         )
         for spec in self.doc.get("permission_set_assignments", []):
             self.assignment(spec)
+        flows.load(self.data, self.mint, self.doc.get("flows", []))
         self.data.deleted = dict(self.doc.get("deleted", {}))
         return self.data
 

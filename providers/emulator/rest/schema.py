@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..org import flows
 from ..org.picklists import tooling_field_metadata, tooling_record_type, tooling_value_set_metadata
 from ..org.store import Store
 from ..soql import ChildRel, FieldInfo, ObjectSchema, ParentRel
@@ -100,6 +101,24 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("Description", _S),
         ("Metadata", "anyType"),
     ],
+    "FlowDefinition": [
+        ("DeveloperName", _S),
+        ("NamespacePrefix", _S),
+        ("MasterLabel", _S),
+        ("Description", _TA),
+        ("ActiveVersionId", _R),
+        ("LatestVersionId", _R),
+        ("ManageableState", _P),
+        ("FullName", _S),
+        ("Metadata", "anyType"),
+    ],
+    "Flow": [
+        ("DefinitionId", _R),
+        ("VersionNumber", "int"),
+        ("Status", _P),
+        ("MasterLabel", _S),
+        ("ProcessType", _P),
+    ],
     "ApexLog": [
         ("LogUserId", _R),
         ("LogLength", "int"),
@@ -130,6 +149,11 @@ PARENTS: dict[str, list[ParentRel]] = {
         ParentRel("RecordType", "RecordTypeId", "RecordType"),
     ],
     "ApexLog": [ParentRel("LogUser", "LogUserId", "User")],
+    "FlowDefinition": [
+        ParentRel("ActiveVersion", "ActiveVersionId", "Flow"),
+        ParentRel("LatestVersion", "LatestVersionId", "Flow"),
+    ],
+    "Flow": [ParentRel("Definition", "DefinitionId", "FlowDefinition")],
 }
 
 CHILDREN: dict[str, list[ChildRel]] = {
@@ -160,6 +184,8 @@ TOOLING_OBJECTS = (
     "CustomField",
     "GlobalValueSet",
     "ApexLog",
+    "FlowDefinition",
+    "Flow",
 )
 TOOLING_ONLY_FIELDS = {"RecordType": [("FullName", _S), ("Metadata", "anyType")]}
 
@@ -248,4 +274,6 @@ class OrgDatabase:
             return {**row, "Metadata": tooling_value_set_metadata(row["Metadata"])}
         if name == "RecordType":
             return {**row, **tooling_record_type(self.store, row)}
+        if name == "FlowDefinition":
+            return flows.tooling_view(self.store.data, row)
         return row
