@@ -5,9 +5,12 @@ Read: one Tooling query for every declared flow of the org,
 FROM FlowDefinition WHERE DeveloperName IN (...)`` (split only when the names overflow a request URI).
 ``DeveloperName`` holds no namespace (``ns__Name`` is matched on ``NamespacePrefix`` too), and
 ``ActiveVersion`` is null for a flow with no active version. FlowDefinition, its ``ActiveVersion`` and
-``LatestVersion`` relationships to Flow and its ``Metadata.activeVersionNumber`` are documented in the
-Tooling API reference (``tooling_api_objects_flowdefinition.htm``); the same relationship fields are
-queried by public tools (OrgCheck selects ``ActiveVersionId, LatestVersionId`` from FlowDefinition).
+``LatestVersion`` relationships (type Flow) and its ``Metadata.activeVersionNumber`` are documented in
+the Tooling API reference (``tooling_api_objects_flowdefinition.htm``, v34+). Public tools query the id
+fields (``SELECT Id, ActiveVersionId, LatestVersionId FROM FlowDefinition WHERE DeveloperName = ...``,
+SalesforceLabs/OrgCheck and activation scripts); no public source was found that traverses the
+relationships to ``VersionNumber`` in one query, so that this works on a real org is unsettled (the
+fallback would be a second query on Flow by those ids).
 
 Preflight: a flow the org does not have, a version number above the latest, and a wanted version whose
 Flow ``Status`` is ``Draft`` or ``InvalidDraft`` (Salesforce activates only ``Active``/``Obsolete``
