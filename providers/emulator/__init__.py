@@ -11,6 +11,6 @@ types, ``meter`` request counting and the daily limit, ``faults`` fault injectio
 anonymous Apex check shared by Tooling and Apex SOAP. Then one package per part of Salesforce:
 ``rest`` (REST, Tooling REST, sObject Collections, composite, describe, limits), ``soap`` (envelopes,
 Metadata API and Apex SOAP endpoints, dispatch), ``soql`` (the query language), ``metadata`` (Metadata API
-components: names, XML, writes) and ``org`` (the store, ids, seed loading, org file, naming, picklists).
+components: names, XML, writes) and ``org`` (the store, ids, seed loading, org file, naming, picklists, flows).
 Nothing here imports the engine, the state backends or the real provider.
 """

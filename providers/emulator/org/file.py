@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import validation_rules
+from . import flows, validation_rules
 from .data import SCHEMA_VERSION, OrgData
 from .naming import join_namespace, picklist_value, seed_value
 from .seed_objects import field_metadata
@@ -49,6 +49,7 @@ def to_document(data: OrgData) -> dict[str, Any]:
         "permission_set_assignments": [
             _assignment(a, t) for a in t["PermissionSetAssignment"].values() if not _profile_owned(a, t)
         ],
+        "flows": flows.to_document(data),
         "deleted": dict(data.deleted),
     }
     rules = validation_rules.to_document(t.get("ValidationRule", {}), t["EntityDefinition"])

@@ -9,13 +9,14 @@ set group its aggregate PermissionSet, every user an assignment to the profile's
 (profile, object, record type) without a declared layout assignment the object's first layout, as in a
 real org. The ``validation_rules`` section is described in ``org/validation_rules.py``. Unknown
 references (a user's profile, an assignment's permission set, a rule's object) raise ``SeedError``.
+The ``flows`` section (flow definitions and their versions) is loaded and documented by ``flows.py``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import ids, validation_rules
+from . import flows, ids, validation_rules
 from .data import SCHEMA_VERSION, OrgData, Record, SeedError
 from .naming import picklist_value, profile_full_name, split_namespace
 from .seed_objects import ObjectLoader
@@ -32,6 +33,7 @@ LIST_SECTIONS = (
     "layout_assignments",
     "permission_set_assignments",
     "validation_rules",
+    "flows",
 )
 CORE_TABLES = (
     "Organization",
@@ -92,6 +94,7 @@ class _Builder:
         for spec in self.doc.get("permission_set_assignments", []):
             self.assignment(spec)
         validation_rules.load(self.data, self.doc.get(validation_rules.SECTION, []), self.mint)
+        flows.load(self.data, self.mint, self.doc.get("flows", []))
         self.data.deleted = dict(self.doc.get("deleted", {}))
         return self.data
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..org import flows
 from ..org.picklists import tooling_field_metadata, tooling_record_type, tooling_value_set_metadata
 from ..org.store import Store
 from ..soql import ChildRel, FieldInfo, ObjectSchema, ParentRel
@@ -112,6 +113,24 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("ManageableState", _P),
         ("Metadata", "anyType"),
     ],
+    "FlowDefinition": [
+        ("DeveloperName", _S),
+        ("NamespacePrefix", _S),
+        ("MasterLabel", _S),
+        ("Description", _TA),
+        ("ActiveVersionId", _R),
+        ("LatestVersionId", _R),
+        ("ManageableState", _P),
+        ("FullName", _S),
+        ("Metadata", "anyType"),
+    ],
+    "Flow": [
+        ("DefinitionId", _R),
+        ("VersionNumber", "int"),
+        ("Status", _P),
+        ("MasterLabel", _S),
+        ("ProcessType", _P),
+    ],
     "ApexLog": [
         ("LogUserId", _R),
         ("LogLength", "int"),
@@ -143,6 +162,11 @@ PARENTS: dict[str, list[ParentRel]] = {
     ],
     "ApexLog": [ParentRel("LogUser", "LogUserId", "User")],
     "ValidationRule": [ParentRel("EntityDefinition", "EntityDefinitionId", "EntityDefinition")],
+    "FlowDefinition": [
+        ParentRel("ActiveVersion", "ActiveVersionId", "Flow"),
+        ParentRel("LatestVersion", "LatestVersionId", "Flow"),
+    ],
+    "Flow": [ParentRel("Definition", "DefinitionId", "FlowDefinition")],
 }
 
 CHILDREN: dict[str, list[ChildRel]] = {
@@ -174,6 +198,8 @@ TOOLING_OBJECTS = (
     "GlobalValueSet",
     "ValidationRule",
     "ApexLog",
+    "FlowDefinition",
+    "Flow",
 )
 TOOLING_ONLY_FIELDS = {"RecordType": [("FullName", _S), ("Metadata", "anyType")]}
 
@@ -262,4 +288,6 @@ class OrgDatabase:
             return {**row, "Metadata": tooling_value_set_metadata(row["Metadata"])}
         if name == "RecordType":
             return {**row, **tooling_record_type(self.store, row)}
+        if name == "FlowDefinition":
+            return flows.tooling_view(self.store.data, row)
         return row

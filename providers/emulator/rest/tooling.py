@@ -1,10 +1,11 @@
 """Tooling API resources under ``/services/data/vXX.X/tooling/``.
 
 Routes: ``query`` (+ locator paging) with the Tooling envelope; ``sobjects/{T}/{id}`` GET for every
-Tooling object; PATCH ``{"Metadata": ...}`` for CustomField, GlobalValueSet and ValidationRule (204);
-``sobjects/ApexLog/{id}/Body`` (text/plain); ``executeAnonymous`` (GET, ``anonymousBody``), which runs
-the code through the Apex analyzer, answers HTTP 200 even when it fails, and keeps the debug log as an
-in-memory ApexLog row.
+Tooling object; PATCH ``{"Metadata": ...}`` for CustomField, GlobalValueSet, ValidationRule and
+FlowDefinition (204; a FlowDefinition's ``activeVersionNumber`` activates a version, see
+``org/flows.py``); ``sobjects/ApexLog/{id}/Body`` (text/plain); ``executeAnonymous`` (GET,
+``anonymousBody``), which runs the code through the Apex analyzer, answers HTTP 200 even when it
+fails, and keeps the debug log as an in-memory ApexLog row.
 
 PATCH semantics (wire reference Part 3 §6): the sent Metadata replaces the stored one, except that
 picklist values the request omits are kept as inactive; a new value is added. ``label`` and ``type``
@@ -19,7 +20,7 @@ from typing import Any
 
 from ..apex import ApexOutcome, analyze
 from ..context import OrgContext
-from ..org import validation_rules
+from ..org import flows, validation_rules
 from ..org.picklists import merge_values
 from ..org.store import Store
 from ..wire import TEXT_TYPE, ApiRequest, ApiResponse, error, not_found
@@ -28,7 +29,7 @@ from .queries import next_batch, run_query
 from .records import RecordError
 from .schema import TOOLING_OBJECTS, OrgDatabase
 
-PATCHABLE = ("CustomField", "GlobalValueSet", "ValidationRule")
+PATCHABLE = ("CustomField", "GlobalValueSet", "ValidationRule", "FlowDefinition")
 
 
 def route(org: OrgContext, request: ApiRequest) -> ApiResponse:
@@ -85,6 +86,10 @@ def _patch(store: Store, sobject: str, record: dict[str, Any], body: Any) -> Non
     metadata = body.get("Metadata") if isinstance(body, dict) else None
     if not isinstance(metadata, dict):
         raise RecordError("FIELD_INTEGRITY_EXCEPTION", "Metadata: required field missing", ["Metadata"])
+    if sobject == "FlowDefinition":
+        for table, record_id, fields in flows.activate(store.data, record, metadata, _flow_error):
+            store.update(table, record_id, fields)
+        return
     full_name = body.get("FullName")
     if full_name and str(full_name).lower() != str(record["FullName"]).lower():
         raise RecordError("FIELD_INTEGRITY_EXCEPTION", "FullName: renaming is not supported", ["FullName"])
@@ -97,6 +102,10 @@ def _patch(store: Store, sobject: str, record: dict[str, Any], body: Any) -> Non
             record["Id"],
             {"Metadata": merged, "MasterLabel": merged["masterLabel"], "Description": merged.get("description")},
         )
+
+
+def _flow_error(message: str, fields: list[str]) -> Exception:
+    return RecordError("FIELD_INTEGRITY_EXCEPTION", message, fields)
 
 
 def _required(metadata: dict[str, Any], *keys: str) -> None:
