@@ -34,6 +34,7 @@ KEY_PREFIXES: dict[str, str] = {
     "ProfileLayout": "01G",
     "ApexLog": "07L",
     "ValidationRule": "03d",
+    "DuplicateRule": "0Bm",
     "Account": "001",
     "Contact": "003",
     "Opportunity": "006",

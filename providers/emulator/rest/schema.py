@@ -112,6 +112,15 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("ManageableState", _P),
         ("Metadata", "anyType"),
     ],
+    "DuplicateRule": [
+        ("DeveloperName", _S),
+        ("NamespacePrefix", _S),
+        ("MasterLabel", _S),
+        ("SobjectType", _P),
+        ("SobjectSubtype", _P),
+        ("IsActive", _B),
+        ("Language", _P),
+    ],
     "ApexLog": [
         ("LogUserId", _R),
         ("LogLength", "int"),
@@ -160,6 +169,7 @@ REST_OBJECTS = (
     "PermissionSetAssignment",
     "RecordType",
     "EntityDefinition",
+    "DuplicateRule",
 )
 TOOLING_OBJECTS = (
     "Organization",
