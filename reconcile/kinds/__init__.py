@@ -14,6 +14,7 @@ from reconcile.config.schema import Entry
 from reconcile.errors import did_you_mean
 from reconcile.kinds.apex import ApexKind
 from reconcile.kinds.base import ResourceKind
+from reconcile.kinds.duplicate_rule import DuplicateRuleKind
 from reconcile.kinds.layout_assignment import LayoutAssignmentKind
 from reconcile.kinds.permission_set_grant import PermissionSetGrantKind
 from reconcile.kinds.picklist import PicklistKind
@@ -77,5 +78,12 @@ def order(name: str) -> int:
     return list(_REGISTRY).index(name)
 
 
-for _kind in (PicklistKind(), LayoutAssignmentKind(), PermissionSetGrantKind(), ValidationRuleKind(), ApexKind()):
+for _kind in (
+    PicklistKind(),
+    LayoutAssignmentKind(),
+    PermissionSetGrantKind(),
+    ValidationRuleKind(),
+    DuplicateRuleKind(),
+    ApexKind(),
+):
     register(_kind)
