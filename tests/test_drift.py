@@ -95,7 +95,13 @@ def test_each_drifted_item_says_where_the_difference_comes_from() -> None:
     )
     assert notes["permission_set_grant:Sales_Ops/alice@acme.com.uat"].endswith("it is no longer in the org")
     assert notes["permission_set_grant:Sales_Ops/dave@acme.com.uat"] == "not yet applied"
-    assert [uat.cells[kind].text for kind in report.kinds] == ["1 drifted", "1 drifted", "4 drifted", "in sync", "in sync"]
+    assert [uat.cells[kind].text for kind in report.kinds] == [
+        "1 drifted",
+        "1 drifted",
+        "4 drifted",
+        "in sync",
+        "in sync",
+    ]
     assert report.orgs[1].in_sync and report.has_drift and not report.has_errors
 
 
