@@ -3,7 +3,8 @@ and the emulator, over HTTPS."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from providers.salesforce import SalesforceProvider, connect
@@ -28,9 +29,14 @@ def seed_with_rules() -> dict[str, Any]:
     return seed
 
 
-def fresh(org: EmulatedOrg) -> SalesforceProvider:
+@contextmanager
+def fresh(org: EmulatedOrg) -> Iterator[SalesforceProvider]:
     """A second provider on the same org: it remembers nothing ``org.provider`` read."""
-    return connect(connection_for(org.handle))
+    provider = connect(connection_for(org.handle))
+    try:
+        yield provider
+    finally:
+        provider.close()
 
 
 def rule(key: str, active: bool) -> DuplicateRule:
@@ -72,16 +78,17 @@ def test_switching_writes_whole_components_ten_a_call(emulated: Callable[..., Em
     assert row["IsActive"] is True and row["Metadata"]["isActive"] is True
     assert row["Metadata"]["operationsOnInsert"] == ["Alert", "Report"]  # the rest of the component kept
     assert row["Metadata"]["duplicateRuleMatchRules"][0]["matchingRule"] == "Standard_Contact_Match_Rule_v1_0"
-    again = fresh(org).read(KIND, keys)
+    with fresh(org) as provider:
+        again = provider.read(KIND, keys)
     assert all(narrow(again[Address(KIND, f"{o}.{n}")], DuplicateRule).active is (not a) for o, n, a in RULES)
 
 
 def test_apply_without_a_read_reads_the_components_first(emulated: Callable[..., EmulatedOrg]) -> None:
     org = emulated(seed_with_rules())
     found = org.provider.read(KIND, ["Lead.Standard_Lead_Duplicate_Rule"])
-    provider = fresh(org)
-    org.reset_counts()
-    results = provider.apply(KIND, [switch(found, "Lead.Standard_Lead_Duplicate_Rule", False)])
+    with fresh(org) as provider:
+        org.reset_counts()
+        results = provider.apply(KIND, [switch(found, "Lead.Standard_Lead_Duplicate_Rule", False)])
     assert results[0].ok, results
     assert org.requests() == {"GET query": 1, READ: 1, UPDATE: 1}
 
@@ -137,3 +144,19 @@ def test_inventory_lists_every_rule_in_one_query(emulated: Callable[..., Emulate
     assert org.provider.usage.by_endpoint == {"GET query": 1}
     assert list(listed) == sorted(Address(KIND, f"{o}.{n}") for o, n, _ in RULES)
     assert narrow(listed[Address(KIND, "Contact.Standard_Contact_Duplicate_Rule")], DuplicateRule).active is False
+
+
+def test_a_rule_salesforce_refuses_fails_alone_with_its_own_error(emulated: Callable[..., EmulatedOrg]) -> None:
+    seed = seed_with_rules()
+    seed["duplicate_rules"][1]["metadata"] = {"securityOption": "Bogus"}  # the org refuses to save it back
+    org = emulated(seed)
+    keys = ["Account.Standard_Account_Duplicate_Rule", "Contact.Standard_Contact_Duplicate_Rule"]
+    found = org.provider.read(KIND, keys)
+    org.reset_counts()
+    results = org.provider.apply(KIND, [switch(found, keys[0], False), switch(found, keys[1], True)])
+    assert results[0].ok, results
+    assert not results[1].ok and results[1].code == "FIELD_INTEGRITY_EXCEPTION", results[1]
+    assert org.requests() == {UPDATE: 1}
+    assert org.rows("DuplicateRule", DeveloperName="Standard_Contact_Duplicate_Rule")[0]["IsActive"] is False
+    again = org.provider.read(KIND, keys)
+    assert narrow(again[Address(KIND, keys[1])], DuplicateRule).active is False
