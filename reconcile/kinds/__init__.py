@@ -14,6 +14,7 @@ from reconcile.config.schema import Entry
 from reconcile.errors import did_you_mean
 from reconcile.kinds.apex import ApexKind
 from reconcile.kinds.base import ResourceKind
+from reconcile.kinds.duplicate_rule import DuplicateRuleKind
 from reconcile.kinds.flow import FlowKind
 from reconcile.kinds.layout_assignment import LayoutAssignmentKind
 from reconcile.kinds.permission_set_grant import PermissionSetGrantKind
@@ -83,6 +84,7 @@ for _kind in (
     LayoutAssignmentKind(),
     PermissionSetGrantKind(),
     ValidationRuleKind(),
+    DuplicateRuleKind(),
     FlowKind(),
     ApexKind(),
 ):

@@ -36,6 +36,7 @@ KEY_PREFIXES: dict[str, str] = {
     "ValidationRule": "03d",
     "FlowDefinition": "300",
     "Flow": "301",
+    "DuplicateRule": "0Bm",
     "Account": "001",
     "Contact": "003",
     "Opportunity": "006",

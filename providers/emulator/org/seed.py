@@ -7,7 +7,8 @@ loaded for (the live org file's name): two live orgs made from one seed are two 
 are, and must not share an Organization Id. Every profile gets its profile-owned PermissionSet, every permission
 set group its aggregate PermissionSet, every user an assignment to the profile's permission set, and every
 (profile, object, record type) without a declared layout assignment the object's first layout, as in a
-real org. The ``validation_rules`` section is described in ``org/validation_rules.py``. Unknown
+real org. The ``validation_rules`` section is described in ``org/validation_rules.py``, the
+``duplicate_rules`` section in ``org/duplicate_rules.py``. Unknown
 references (a user's profile, an assignment's permission set, a rule's object) raise ``SeedError``.
 The ``flows`` section (flow definitions and their versions) is loaded and documented by ``flows.py``.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import flows, ids, validation_rules
+from . import duplicate_rules, flows, ids, validation_rules
 from .data import SCHEMA_VERSION, OrgData, Record, SeedError
 from .naming import picklist_value, profile_full_name, split_namespace
 from .seed_objects import ObjectLoader
@@ -34,6 +35,7 @@ LIST_SECTIONS = (
     "permission_set_assignments",
     "validation_rules",
     "flows",
+    "duplicate_rules",
 )
 CORE_TABLES = (
     "Organization",
@@ -51,6 +53,7 @@ CORE_TABLES = (
     "StandardValueSet",
     "ApexLog",
     "ValidationRule",
+    "DuplicateRule",
 )
 
 
@@ -95,6 +98,7 @@ class _Builder:
             self.assignment(spec)
         validation_rules.load(self.data, self.doc.get(validation_rules.SECTION, []), self.mint)
         flows.load(self.data, self.mint, self.doc.get("flows", []))
+        duplicate_rules.load(self.data, self.doc.get(duplicate_rules.SECTION, []), self.mint)
         self.data.deleted = dict(self.doc.get("deleted", {}))
         return self.data
 

@@ -131,6 +131,15 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("MasterLabel", _S),
         ("ProcessType", _P),
     ],
+    "DuplicateRule": [
+        ("DeveloperName", _S),
+        ("NamespacePrefix", _S),
+        ("MasterLabel", _S),
+        ("SobjectType", _P),
+        ("SobjectSubtype", _P),
+        ("IsActive", _B),
+        ("Language", _P),
+    ],
     "ApexLog": [
         ("LogUserId", _R),
         ("LogLength", "int"),
@@ -184,6 +193,7 @@ REST_OBJECTS = (
     "PermissionSetAssignment",
     "RecordType",
     "EntityDefinition",
+    "DuplicateRule",
 )
 TOOLING_OBJECTS = (
     "Organization",

@@ -2,11 +2,12 @@
 
 Operations, chosen by the Body's first child in the metadata namespace:
 
-- ``readMetadata``: Profile, CustomField, GlobalValueSet, StandardValueSet, Layout, RecordType; at most
-  10 names; an unknown name gives ``<records xsi:nil="true"/>`` in its slot.
-- ``updateMetadata`` / ``upsertMetadata``: Profile, CustomField, GlobalValueSet, StandardValueSet; at
-  most 10 components; each succeeds or fails on its own (see ``metadata.writes``); one commit per call.
-- ``listMetadata``: at most 3 queries over the six readable types (StandardValueSet lists nothing, as
+- ``readMetadata``: Profile, CustomField, GlobalValueSet, StandardValueSet, Layout, RecordType,
+  DuplicateRule; at most 10 names; an unknown name gives ``<records xsi:nil="true"/>`` in its slot.
+- ``updateMetadata`` / ``upsertMetadata``: Profile, CustomField, GlobalValueSet, StandardValueSet,
+  DuplicateRule; at most 10 components; each succeeds or fails on its own (see ``metadata.writes`` and
+  ``metadata.duplicate_rules``); one commit per call.
+- ``listMetadata``: at most 3 queries over the seven readable types (StandardValueSet lists nothing, as
   on real orgs; Layout fullNames lose their namespace, as on real orgs).
 - ``describeMetadata``: the top-level types above.
 
@@ -19,15 +20,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from xml.etree import ElementTree as ET
 
+from ..metadata import duplicate_rules
 from ..metadata.names import Row, field_object, layout_full_name, profile_full_name, record_type_full_name
-from ..metadata.types import READABLE_TYPES, Parsed, component_elements, parse_element, render_record
-from ..metadata.writes import WRITABLE_TYPES, SaveOutcome, save_component
+from ..metadata.types import (
+    READABLE_TYPES,
+    Parsed,
+    component_elements,
+    first,
+    parse_element,
+    record_xml,
+    render_record,
+)
+from ..metadata.writes import WRITABLE_TYPES, ComponentError, SaveOutcome, save_component
 from ..org.store import Store
 from .envelope import METADATA_NS, SoapFault, envelope, fault_response, parse_envelope, unknown_operation
 from .xml import child_text, children, namespace_of, nil_el, text_el, xsi_type
 
 Operation = Callable[[Store, ET.Element, str], str]
 
+READABLE = (*READABLE_TYPES, "DuplicateRule")
+WRITABLE = (*WRITABLE_TYPES, "DuplicateRule")
 CRUD_LIMIT = 10
 LIST_QUERY_LIMIT = 3
 _EPOCH = "1970-01-01T00:00:00.000Z"
@@ -38,6 +50,7 @@ _FILES = {
     "GlobalValueSet": ("globalValueSets", "globalValueSet"),
     "StandardValueSet": ("standardValueSets", "standardValueSet"),
     "Layout": ("layouts", "layout"),
+    "DuplicateRule": ("duplicateRules", "duplicateRule"),
 }
 
 
@@ -73,13 +86,20 @@ def _type_fault(type_name: str, supported: tuple[str, ...]) -> SoapFault:
 def read_metadata(store: Store, operation: ET.Element, api_version: str) -> str:
     type_name = child_text(operation, "type") or ""
     names = [el.text or "" for el in children(operation, "fullNames")]
-    if type_name not in READABLE_TYPES:
-        raise _type_fault(type_name, READABLE_TYPES)
+    if type_name not in READABLE:
+        raise _type_fault(type_name, READABLE)
     if len(names) > CRUD_LIMIT:
         raise _limit_fault(CRUD_LIMIT)
     with store.lock:
-        records = [render_record(store, type_name, name) or nil_el("records") for name in names]
+        records = [_record(store, type_name, name) or nil_el("records") for name in names]
     return f"<readMetadataResponse><result>{''.join(records)}</result></readMetadataResponse>"
+
+
+def _record(store: Store, type_name: str, full_name: str) -> str | None:
+    if type_name == "DuplicateRule":
+        row = duplicate_rules.find(store, full_name)
+        return None if row is None else record_xml(type_name, duplicate_rules.render(row))
+    return render_record(store, type_name, full_name)
 
 
 def _save(store: Store, operation: ET.Element, *, upsert: bool) -> list[SaveOutcome]:
@@ -92,16 +112,22 @@ def _save(store: Store, operation: ET.Element, *, upsert: bool) -> list[SaveOutc
         if not type_name:
             # Wording seen on real orgs (certinia/apex-mdapi#250).
             raise SoapFault("soapenv:Client", "Must specify a type attribute value for the metadata element")
-        if type_name not in WRITABLE_TYPES:
-            raise _type_fault(type_name, WRITABLE_TYPES)
+        if type_name not in WRITABLE:
+            raise _type_fault(type_name, WRITABLE)
         typed.append((type_name, component))
     with store.lock:
-        outcomes = [
-            save_component(store, type_name, _as_parsed(component), upsert=upsert) for type_name, component in typed
-        ]
+        outcomes = [_save_one(store, type_name, _as_parsed(component), upsert=upsert) for type_name, component in typed]
         if any(outcome.success for outcome in outcomes):
             store.commit()
     return outcomes
+
+
+def _save_one(store: Store, type_name: str, parsed: Parsed, *, upsert: bool) -> SaveOutcome:
+    if type_name != "DuplicateRule":
+        return save_component(store, type_name, parsed, upsert=upsert)
+    full_name = str(first(parsed, "fullName") or "")
+    errors = duplicate_rules.save(store, full_name, parsed)
+    return SaveOutcome(full_name, tuple(ComponentError(code, message) for code, message in errors))
 
 
 def _as_parsed(component: ET.Element) -> Parsed:
@@ -134,8 +160,8 @@ def list_metadata(store: Store, operation: ET.Element, api_version: str) -> str:
     if len(queries) > LIST_QUERY_LIMIT:
         raise _limit_fault(LIST_QUERY_LIMIT)
     for type_name in queries:
-        if type_name not in READABLE_TYPES:
-            raise _type_fault(type_name, READABLE_TYPES)
+        if type_name not in READABLE:
+            raise _type_fault(type_name, READABLE)
     with store.lock:
         audit = _audit_user(store)
         results = [
@@ -158,6 +184,8 @@ def _listed(store: Store, type_name: str) -> list[tuple[str, str, Row]]:
         named = [(record_type_full_name(r), f"objects/{r['SobjectType']}.object", r) for r in rows]
     elif type_name == "CustomField":
         named = [(str(r["FullName"]), f"objects/{field_object(r)}.object", r) for r in rows]
+    elif type_name == "DuplicateRule":
+        named = duplicate_rules.listed(store)
     elif type_name == "GlobalValueSet":
         named = [(str(r["FullName"]), f"globalValueSets/{r['FullName']}.globalValueSet", r) for r in rows]
     else:

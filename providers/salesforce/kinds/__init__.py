@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from providers.salesforce.kinds.apex import ApexHandler
 from providers.salesforce.kinds.base import HandlerFactory
+from providers.salesforce.kinds.duplicate_rule import DuplicateRuleHandler
 from providers.salesforce.kinds.flow import FlowHandler
 from providers.salesforce.kinds.layout_assignment import LayoutAssignmentHandler
 from providers.salesforce.kinds.permission_set_grant import PermissionSetGrantHandler
@@ -25,6 +26,7 @@ KINDS: Mapping[str, HandlerFactory] = {
     "layout_assignment": LayoutAssignmentHandler,
     "permission_set_grant": PermissionSetGrantHandler,
     "validation_rule": ValidationRuleHandler,
+    "duplicate_rule": DuplicateRuleHandler,
     "flow": FlowHandler,
     "apex": ApexHandler,
 }
