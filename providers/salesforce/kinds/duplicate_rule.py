@@ -7,14 +7,13 @@ IN (...)`` (split only when the list would not fit a request URI). The sObject i
 ``SobjectType.DeveloperName`` (``ns__DeveloperName`` for a managed rule). Names compare
 case-insensitively, as Salesforce compares them.
 
-Read: ``readMetadata(DuplicateRule)`` of the rules found, at most 10 a call; ``isActive`` comes from the
-component, and the component is kept for the write. So reading any number of rules costs one query and
-one readMetadata per 10.
+Read: that query alone (``IsActive`` as the sObject reports it), so reading any number of rules costs one
+query and a plan in sync makes no Metadata API call.
 
 Write: ``updateMetadata`` replaces the whole component (``actionOnInsert``, ``actionOnUpdate``,
-``isActive``, ``masterLabel``, ``securityOption`` and ``sortOrder`` are required by the WSDL), so each
-rule is written back as it was read with only ``isActive`` changed, at most 10 a call; a rule not read
-in this run is read first (one readMetadata per 10). Setting ``isActive`` twice leaves the rule as
+``isActive``, ``masterLabel``, ``securityOption`` and ``sortOrder`` are required by the WSDL), so the
+rules to write are read first with ``readMetadata`` (10 a call) and written back as they were with only
+``isActive`` changed, at most 10 a call. Setting ``isActive`` twice leaves the rule as
 setting it once, so the call is replay-safe. Every SaveResult maps back to its change by fullName.
 ``forget`` touches nothing; the plan never creates or deletes a rule, and such a change is refused.
 
@@ -85,7 +84,6 @@ class DuplicateRuleHandler:
     def read(self, keys: Collection[str]) -> dict[Address, Resource]:
         self._find(split_rule(key)[0] for key in keys)
         found = {key: self._live(*split_rule(key)) for key in keys}
-        self._read_components(live for live in found.values() if live is not None)
         result: dict[Address, Resource] = {}
         for key, live in found.items():
             if live is not None:
