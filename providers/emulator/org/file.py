@@ -4,7 +4,8 @@ Contract: ``build_tables(to_document(data))`` gives the same tables (ids include
 file is both what the emulator serves and something a person can read and edit. Picklists are written
 as ``values`` lists when that says everything, else as the full Tooling ``metadata``. Apex logs are not
 written (they live in memory only, like a real org's short-lived logs). ``validation_rules`` is written
-only when the org has rules, so documents of orgs without any keep their shape.
+only when the org has rules, so documents of orgs without any keep their shape; so are
+``apex_classes`` and ``scheduled_jobs``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import validation_rules
+from . import scheduled_jobs, validation_rules
 from .data import SCHEMA_VERSION, OrgData
 from .naming import join_namespace, picklist_value, seed_value
 from .seed_objects import field_metadata
@@ -52,7 +53,8 @@ def to_document(data: OrgData) -> dict[str, Any]:
         "deleted": dict(data.deleted),
     }
     rules = validation_rules.to_document(t.get("ValidationRule", {}), t["EntityDefinition"])
-    return {**document, validation_rules.SECTION: rules} if rules else document
+    document = {**document, validation_rules.SECTION: rules} if rules else document
+    return {**document, **scheduled_jobs.to_document(t)}
 
 
 def write_atomically(path: Path, document: dict[str, Any]) -> None:

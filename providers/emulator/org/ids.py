@@ -34,6 +34,8 @@ KEY_PREFIXES: dict[str, str] = {
     "ProfileLayout": "01G",
     "ApexLog": "07L",
     "ValidationRule": "03d",
+    "CronTrigger": "08e",
+    "CronJobDetail": "08a",
     "Account": "001",
     "Contact": "003",
     "Opportunity": "006",

@@ -7,7 +7,8 @@ loaded for (the live org file's name): two live orgs made from one seed are two 
 are, and must not share an Organization Id. Every profile gets its profile-owned PermissionSet, every permission
 set group its aggregate PermissionSet, every user an assignment to the profile's permission set, and every
 (profile, object, record type) without a declared layout assignment the object's first layout, as in a
-real org. The ``validation_rules`` section is described in ``org/validation_rules.py``. Unknown
+real org. The ``validation_rules`` section is described in ``org/validation_rules.py``, ``scheduled_jobs``
+and ``apex_classes`` in ``org/scheduled_jobs.py``. Unknown
 references (a user's profile, an assignment's permission set, a rule's object) raise ``SeedError``.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import ids, validation_rules
+from . import ids, scheduled_jobs, validation_rules
 from .data import SCHEMA_VERSION, OrgData, Record, SeedError
 from .naming import picklist_value, profile_full_name, split_namespace
 from .seed_objects import ObjectLoader
@@ -32,6 +33,8 @@ LIST_SECTIONS = (
     "layout_assignments",
     "permission_set_assignments",
     "validation_rules",
+    "scheduled_jobs",
+    "apex_classes",
 )
 CORE_TABLES = (
     "Organization",
@@ -92,6 +95,7 @@ class _Builder:
         for spec in self.doc.get("permission_set_assignments", []):
             self.assignment(spec)
         validation_rules.load(self.data, self.doc.get(validation_rules.SECTION, []), self.mint)
+        scheduled_jobs.load(self.data, self.doc, self.mint)
         self.data.deleted = dict(self.doc.get("deleted", {}))
         return self.data
 

@@ -112,6 +112,14 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("ManageableState", _P),
         ("Metadata", "anyType"),
     ],
+    "CronJobDetail": [("Name", _S), ("JobType", _P)],
+    "CronTrigger": [
+        ("CronExpression", _S),
+        ("CronJobDetailId", _R),
+        ("State", _S),
+        ("TimesTriggered", "int"),
+        ("NextFireTime", "datetime"),
+    ],
     "ApexLog": [
         ("LogUserId", _R),
         ("LogLength", "int"),
@@ -143,6 +151,7 @@ PARENTS: dict[str, list[ParentRel]] = {
     ],
     "ApexLog": [ParentRel("LogUser", "LogUserId", "User")],
     "ValidationRule": [ParentRel("EntityDefinition", "EntityDefinitionId", "EntityDefinition")],
+    "CronTrigger": [ParentRel("CronJobDetail", "CronJobDetailId", "CronJobDetail")],
 }
 
 CHILDREN: dict[str, list[ChildRel]] = {
@@ -160,6 +169,8 @@ REST_OBJECTS = (
     "PermissionSetAssignment",
     "RecordType",
     "EntityDefinition",
+    "CronTrigger",
+    "CronJobDetail",
 )
 TOOLING_OBJECTS = (
     "Organization",
