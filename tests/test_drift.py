@@ -95,7 +95,13 @@ def test_each_drifted_item_says_where_the_difference_comes_from() -> None:
     )
     assert notes["permission_set_grant:Sales_Ops/alice@acme.com.uat"].endswith("it is no longer in the org")
     assert notes["permission_set_grant:Sales_Ops/dave@acme.com.uat"] == "not yet applied"
-    assert [uat.cells[kind].text for kind in report.kinds] == ["1 drifted", "1 drifted", "4 drifted", "in sync"]
+    assert [uat.cells[kind].text for kind in report.kinds] == [
+        "1 drifted",
+        "1 drifted",
+        "4 drifted",
+        "in sync",
+        "in sync",
+    ]
     assert report.orgs[1].in_sync and report.has_drift and not report.has_errors
 
 
@@ -115,9 +121,9 @@ def test_an_error_naming_an_address_marks_only_its_kind() -> None:
     change = Change(address=grant.address, action=Action.CREATE, after=grant)
     errors = ("layout_assignment:Nobody/Account: unknown profile Nobody",)
     uat = drift_report(_plan([change], errors), State()).orgs[0]
-    assert [cell.text for cell in uat.cells.values()] == ["in sync", "error", "1 drifted", "in sync"]
+    assert [cell.text for cell in uat.cells.values()] == ["in sync", "error", "1 drifted", "in sync", "in sync"]
     whole = drift_report(_plan([change], ("org uat: login failed",)), State()).orgs[0]
-    assert [cell.state for cell in whole.cells.values()] == ["error", "error", "error", "error"]
+    assert [cell.state for cell in whole.cells.values()] == ["error", "error", "error", "error", "error"]
 
 
 def test_renderers_show_the_matrix_and_every_drifted_address() -> None:
@@ -183,6 +189,7 @@ def test_drift_names_a_hand_change_and_a_config_change(tmp_path: Path) -> None:
             "layout_assignment": {"state": "drifted", "drifted": 2},
             "permission_set_grant": {"state": "in_sync", "drifted": 0},
             "validation_rule": {"state": "in_sync", "drifted": 0},
+            "scheduled_job": {"state": "in_sync", "drifted": 0},
         }
     )
     assert {item["origin"] for item in orgs["beta"]["items"]} == {"config"}
@@ -269,6 +276,6 @@ def test_outside_a_terminal_the_matrix_prints_whole_at_any_width() -> None:
     assert " org " in text and "picklist" in text and "layout_assignment" in text
     assert "permission_set_grant" in text
     for name in names:
-        assert re.search(rf"^ {name} +in sync +in sync +1 drifted +in sync$", text, re.M), name
+        assert re.search(rf"^ {name} +in sync +in sync +1 drifted +in sync +in sync$", text, re.M), name
     fitted = render_drift_text(report, width=80, terminal=True)
     assert all(len(line) <= 80 for line in fitted.splitlines())

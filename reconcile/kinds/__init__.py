@@ -17,6 +17,7 @@ from reconcile.kinds.base import ResourceKind
 from reconcile.kinds.layout_assignment import LayoutAssignmentKind
 from reconcile.kinds.permission_set_grant import PermissionSetGrantKind
 from reconcile.kinds.picklist import PicklistKind
+from reconcile.kinds.scheduled_job import ScheduledJobKind
 from reconcile.kinds.validation_rule import ValidationRuleKind
 from reconcile.model import Address, register_resource, unregister_kind
 
@@ -77,5 +78,12 @@ def order(name: str) -> int:
     return list(_REGISTRY).index(name)
 
 
-for _kind in (PicklistKind(), LayoutAssignmentKind(), PermissionSetGrantKind(), ValidationRuleKind(), ApexKind()):
+for _kind in (
+    PicklistKind(),
+    LayoutAssignmentKind(),
+    PermissionSetGrantKind(),
+    ValidationRuleKind(),
+    ScheduledJobKind(),
+    ApexKind(),
+):
     register(_kind)

@@ -17,6 +17,7 @@ from providers.salesforce.kinds.base import HandlerFactory
 from providers.salesforce.kinds.layout_assignment import LayoutAssignmentHandler
 from providers.salesforce.kinds.permission_set_grant import PermissionSetGrantHandler
 from providers.salesforce.kinds.picklist import PicklistHandler
+from providers.salesforce.kinds.scheduled_job import ScheduledJobHandler
 from providers.salesforce.kinds.validation_rule import ValidationRuleHandler
 
 KINDS: Mapping[str, HandlerFactory] = {
@@ -24,5 +25,6 @@ KINDS: Mapping[str, HandlerFactory] = {
     "layout_assignment": LayoutAssignmentHandler,
     "permission_set_grant": PermissionSetGrantHandler,
     "validation_rule": ValidationRuleHandler,
+    "scheduled_job": ScheduledJobHandler,
     "apex": ApexHandler,
 }
