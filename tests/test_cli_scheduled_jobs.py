@@ -125,3 +125,12 @@ def test_an_invalid_cron_is_a_validate_error_at_its_line(tmp_path: Path) -> None
     line = (ORGS + ENTRY).splitlines().index('cron = "{cron}"') + 1
     assert f"reconcile.toml:{line}:" in result.output, result.output
     assert "use ? in exactly one of day of month and day of week" in result.output
+
+
+def test_import_lists_jobs_it_cannot_write(tmp_path: Path) -> None:
+    theirs = [{"name": "Nightly tier backfill", "class": "CleanupJob", "cron": "0 0 5 * * ?"}]
+    project = make_project(tmp_path, "", theirs)
+    out = tmp_path / "imported.toml"
+    result = project.run("import", "--org", "dev", "--kind", "scheduled_job", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"left out {ADDRESS}: the class a scheduled job runs cannot be read from an org" in result.output
