@@ -203,6 +203,18 @@ def _preflight(provider: Provider, desired: DesiredOrg) -> list[Problem]:
     return problems
 
 
+def _conflicts(desired: DesiredOrg, current: Mapping[Address, Resource], prior: OrgState) -> list[Problem]:
+    """What the kinds say stands in the way of declared resources (``ResourceKind.conflict``), placed."""
+    entries = prior_entries(prior)
+    found: list[Problem] = []
+    for address in sorted(desired.resources):
+        resource = desired.resources[address]
+        problem = kinds.of(address).conflict(resource, current.get(address), entries.get(address))
+        if problem is not None:
+            found.append(_placed(replace(problem, address=problem.address or str(address)), desired))
+    return found
+
+
 def _placed(problem: Problem, desired: DesiredOrg) -> Problem:
     if problem.location is not None or not problem.address:
         return problem
@@ -233,7 +245,7 @@ def _plan_one_org(
         identity = provider.identity()
         _check_org_id(prior, identity, allow)
         current = _read_current(provider, desired, prior)
-        problems = _preflight(provider, desired)
+        problems = _preflight(provider, desired) + _conflicts(desired, current, prior)
         changes, unchanged = plan_org(desired, current, prior, identity, targets=targets or ())
         if targets is not None and not targets:
             changes = []  # --target named nothing in this org

@@ -11,7 +11,8 @@
    - a `(`, `[` or `{` still open at the end of the code: "Missing '}' at '<EOF>'" (naming the
      bracket that would close the innermost open one; the position is just after the last non-blank
      character).
-   Nothing else is checked: unknown types, variables or methods compile.
+   Nothing else is checked: unknown types, variables or methods compile, except what an org's
+   ``Effects`` checks (``apex_jobs``: the class a ``System.schedule`` statement instantiates).
 2. **Run.** Only top-level statements (not inside any braces) ending with `;` are considered, in order:
    - `System.debug('literal');` or `System.debug(LoggingLevel.X, 'literal');` (names in any case)
      adds `HH:MM:SS.mmm (N)|USER_DEBUG|[line]|X|literal` to the log (X is DEBUG without a level).
@@ -23,6 +24,9 @@
      IllegalArgumentException, ...) is shown as "System.T", as Salesforce names it. The message is the
      string literal argument, "Script-thrown exception" without arguments, otherwise the argument's
      source text. The log gets EXCEPTION_THROWN and FATAL_ERROR lines; later statements do not run.
+   - With an org's ``Effects`` (``analyze(code, effects=...)``), each statement is offered to it first:
+     it may change the org (``System.schedule``, ``System.abortJob``) or throw; the caller keeps or
+     rolls back those changes with the outcome.
    - Every other statement succeeds without effect (no DML, no queries, no assertions).
 3. **Log.** Header `<api version> APEX_CODE,DEBUG;APEX_PROFILING,INFO;...`, one
    `Execute Anonymous: <line>` per line of code, then EXECUTION_STARTED,
@@ -34,7 +38,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 LOG_LEVELS = (
     "APEX_CODE,DEBUG;APEX_PROFILING,INFO;CALLOUT,INFO;DB,INFO;NBA,INFO;SYSTEM,DEBUG;"
@@ -97,7 +103,7 @@ class ApexOutcome:
 
 
 @dataclass(frozen=True)
-class _Token:
+class Token:
     kind: str  # "word", "string", "punct"
     text: str  # for strings: the unescaped value
     line: int
@@ -106,7 +112,7 @@ class _Token:
     end: int
 
 
-class _CompileError(Exception):
+class CompileError(Exception):
     def __init__(self, line: int, column: int, problem: str) -> None:
         super().__init__(problem)
         self.line, self.column, self.problem = line, column, problem
@@ -129,15 +135,15 @@ class _Lexer:
                 self.column += 1
         self.index += count
 
-    def tokens(self) -> list[_Token]:
-        found: list[_Token] = []
+    def tokens(self) -> list[Token]:
+        found: list[Token] = []
         while self.index < len(self.code):
             token = self.next_token()
             if token is not None:
                 found.append(token)
         return found
 
-    def next_token(self) -> _Token | None:
+    def next_token(self) -> Token | None:
         code, index = self.code, self.index
         char = code[index]
         if char.isspace():
@@ -157,18 +163,18 @@ class _Lexer:
             return self.word()
         return self.take("punct", char, 1)
 
-    def take(self, kind: str, text: str, length: int) -> _Token:
-        token = _Token(kind, text, self.line, self.column, self.index, self.index + length)
+    def take(self, kind: str, text: str, length: int) -> Token:
+        token = Token(kind, text, self.line, self.column, self.index, self.index + length)
         self.advance(length)
         return token
 
-    def word(self) -> _Token:
+    def word(self) -> Token:
         end = self.index
         while end < len(self.code) and (self.code[end].isalnum() or self.code[end] == "_"):
             end += 1
         return self.take("word", self.code[self.index : end], end - self.index)
 
-    def string(self) -> _Token:
+    def string(self) -> Token:
         code, position = self.code, self.index + 1
         value: list[str] = []
         while position < len(code) and code[position] not in "'\n":
@@ -180,13 +186,22 @@ class _Lexer:
                 value.append(code[position])
                 position += 1
         if position >= len(code) or code[position] != "'":
-            raise _CompileError(self.line, self.column, "Unterminated string literal")
+            raise CompileError(self.line, self.column, "Unterminated string literal")
         return self.take("string", "".join(value), position + 1 - self.index)
 
 
-def _check_balance(tokens: list[_Token], code: str) -> None:
-    """Raise _CompileError for the first unmatched or unclosed bracket."""
-    stack: list[_Token] = []
+class Effects(Protocol):
+    """What an org adds to the analyzer: a compile check and a run step per top-level statement. Each
+    returns None for a statement it does not handle (or that passes)."""
+
+    def check(self, statement: Sequence[Token]) -> CompileError | None: ...
+
+    def run(self, statement: Sequence[Token]) -> Thrown | None: ...
+
+
+def _check_balance(tokens: list[Token], code: str) -> None:
+    """Raise CompileError for the first unmatched or unclosed bracket."""
+    stack: list[Token] = []
     for token in tokens:
         if token.kind != "punct":
             continue
@@ -194,11 +209,11 @@ def _check_balance(tokens: list[_Token], code: str) -> None:
             stack.append(token)
         elif token.text in _CLOSERS:
             if not stack or _OPENERS[stack[-1].text] != token.text:
-                raise _CompileError(token.line, token.column, f"Unexpected token '{token.text}'.")
+                raise CompileError(token.line, token.column, f"Unexpected token '{token.text}'.")
             stack.pop()
     if stack:
         line, column = _end_position(code)
-        raise _CompileError(line, column, f"Missing '{_OPENERS[stack[-1].text]}' at '<EOF>'")
+        raise CompileError(line, column, f"Missing '{_OPENERS[stack[-1].text]}' at '<EOF>'")
 
 
 def _end_position(code: str) -> tuple[int, int]:
@@ -206,11 +221,11 @@ def _end_position(code: str) -> tuple[int, int]:
     return len(rows), len(rows[-1]) + 1
 
 
-def _statements(tokens: list[_Token]) -> list[list[_Token]]:
+def _statements(tokens: list[Token]) -> list[list[Token]]:
     """Top-level statements ending with ';' (the ';' excluded). Braced blocks at the top level end a
     statement too; they and any unterminated tail are dropped."""
-    statements: list[list[_Token]] = []
-    current: list[_Token] = []
+    statements: list[list[Token]] = []
+    current: list[Token] = []
     depth = 0
     for token in tokens:
         if token.kind == "punct" and token.text in _OPENERS:
@@ -227,19 +242,19 @@ def _statements(tokens: list[_Token]) -> list[list[_Token]]:
     return statements
 
 
-def _words(tokens: list[_Token]) -> list[str]:
+def words(tokens: list[Token]) -> list[str]:
     return [token.text.lower() if token.kind != "string" else "\0string" for token in tokens]
 
 
-def _debug_call(statement: list[_Token]) -> tuple[str, str] | None:
+def _debug_call(statement: list[Token]) -> tuple[str, str] | None:
     """(level, message) of `System.debug([LoggingLevel.X,] 'literal')`, else None."""
-    shape = _words(statement)
+    shape = words(statement)
     if shape[:4] != ["system", ".", "debug", "("] or shape[-1:] != [")"]:
         return None
     arguments = statement[4:-1]
     if len(arguments) == 1 and arguments[0].kind == "string":
         return "DEBUG", arguments[0].text
-    level_shape = _words(arguments[:4])
+    level_shape = words(arguments[:4])
     if len(arguments) == 5 and level_shape[:2] == ["logginglevel", "."] and level_shape[3] == ",":
         level = arguments[2].text.upper()
         if arguments[4].kind == "string" and level in _LOGGED_LEVELS | _QUIET_LEVELS:
@@ -248,7 +263,7 @@ def _debug_call(statement: list[_Token]) -> tuple[str, str] | None:
 
 
 @dataclass(frozen=True)
-class _Throw:
+class Thrown:
     type_name: str
     message: str
     line: int
@@ -263,9 +278,9 @@ class _Throw:
         return f"AnonymousBlock: line {self.line}, column {self.column}"
 
 
-def _throw(statement: list[_Token], code: str) -> _Throw | None:
+def _throw(statement: list[Token], code: str) -> Thrown | None:
     """The exception of `throw new T(...)`, else None."""
-    shape = _words(statement)
+    shape = words(statement)
     if shape[:2] != ["throw", "new"] or "(" not in shape or shape[-1] != ")":
         return None
     open_at = shape.index("(")
@@ -282,7 +297,7 @@ def _throw(statement: list[_Token], code: str) -> _Throw | None:
         message = arguments[0].text
     else:
         message = code[arguments[0].start : arguments[-1].end]
-    return _Throw(type_name, message, statement[0].line, statement[0].column)
+    return Thrown(type_name, message, statement[0].line, statement[0].column)
 
 
 class _Log:
@@ -304,18 +319,21 @@ class _Log:
         return "\n".join(self.lines) + "\n"
 
 
-def analyze(code: str, *, api_version: str = "62.0", started_at: dt.datetime | None = None) -> ApexOutcome:
+def analyze(
+    code: str, *, api_version: str = "62.0", started_at: dt.datetime | None = None, effects: Effects | None = None
+) -> ApexOutcome:
     """Compile-check and run `code` as described in the module docstring. `started_at` (default: now,
     UTC) stamps the log lines."""
     try:
         tokens = _Lexer(code).tokens()
         _check_balance(tokens, code)
-    except _CompileError as error:
+        _check_statements(_statements(tokens), effects)
+    except CompileError as error:
         return ApexOutcome(False, False, error.line, error.column, error.problem, None, None, "")
     log = _Log(code, api_version, started_at or dt.datetime.now(dt.UTC))
     log.event("EXECUTION_STARTED")
     log.event("CODE_UNIT_STARTED|[EXTERNAL]|execute_anonymous_apex")
-    thrown = _run(_statements(tokens), code, log)
+    thrown = _run(_statements(tokens), code, log, effects)
     if thrown is not None:
         log.event(f"EXCEPTION_THROWN|[{thrown.line}]|{thrown.exception_message}")
         log.event(f"FATAL_ERROR|{thrown.exception_message}\n\n{thrown.stack_trace}")
@@ -335,11 +353,21 @@ def analyze(code: str, *, api_version: str = "62.0", started_at: dt.datetime | N
     )
 
 
-def _run(statements: list[list[_Token]], code: str, log: _Log) -> _Throw | None:
+def _check_statements(statements: list[list[Token]], effects: Effects | None) -> None:
+    for statement in statements if effects is not None else []:
+        problem = effects.check(statement) if statement and effects is not None else None
+        if problem is not None:
+            raise problem
+
+
+def _run(statements: list[list[Token]], code: str, log: _Log, effects: Effects | None) -> Thrown | None:
     """Execute the recognized statements in order; return the exception that stopped the run."""
     for statement in statements:
         if not statement:
             continue
+        effect = effects.run(statement) if effects is not None else None
+        if effect is not None:
+            return effect
         debug = _debug_call(statement)
         if debug is not None and debug[0] in _LOGGED_LEVELS:
             log.event(f"USER_DEBUG|[{statement[0].line}]|{debug[0]}|{debug[1]}")

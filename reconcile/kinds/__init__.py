@@ -19,6 +19,7 @@ from reconcile.kinds.flow import FlowKind
 from reconcile.kinds.layout_assignment import LayoutAssignmentKind
 from reconcile.kinds.permission_set_grant import PermissionSetGrantKind
 from reconcile.kinds.picklist import PicklistKind
+from reconcile.kinds.scheduled_job import ScheduledJobKind
 from reconcile.kinds.validation_rule import ValidationRuleKind
 from reconcile.model import Address, register_resource, unregister_kind
 
@@ -86,6 +87,7 @@ for _kind in (
     ValidationRuleKind(),
     DuplicateRuleKind(),
     FlowKind(),
+    ScheduledJobKind(),
     ApexKind(),
 ):
     register(_kind)

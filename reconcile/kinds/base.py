@@ -13,6 +13,8 @@ Contract of the hooks (each has a default that fits a plain "one record, set its
   username suffix). It never fails: the entry model's ``findings`` already said what is wrong.
 - ``plan`` returns the change that makes ``live`` like ``desired`` (None when in sync), ``plan_removal``
   what happens when a managed resource leaves the configuration. This is the kind's ownership rule.
+  ``conflict`` says when a declared resource must not be applied over what the org holds (something
+  the tool does not manage stands in the way): the plan shows it as an error on the entry.
 - ``detail_lines`` are ``(symbol, text)`` pairs shown under a change when it carries no value-level
   ``details``.
 - ``export`` writes live resources as configuration entries (``import``, ``diff --out``) and says what
@@ -29,6 +31,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from providers.base import ApexResult, Provider
 from reconcile.config.schema import Entry, OrgConfig
+from reconcile.errors import Problem
 from reconcile.model import Action, Address, Change, Resource
 from state.base import OrgState, StateEntry
 
@@ -126,6 +129,12 @@ class ResourceKind(ABC, Generic[E, R]):
             return None
         after = desired.model_copy(update={"ids": live.ids})
         return Change(address=desired.address, action=Action.UPDATE, before=live, after=after, reason="differs")
+
+    def conflict(self, desired: R, live: R | None, entry: StateEntry | None) -> Problem | None:
+        """Why ``desired`` must not be applied over ``live`` (``entry``: its state, None when unmanaged), as
+        an error of the org's plan placed at the entry; None (the default) when nothing stands in the way.
+        ``plan`` should then return no change for it."""
+        return None
 
     def plan_removal(self, address: Address, live: R | None, entry: StateEntry) -> Change:
         """By default: delete what is still live, forget what is already gone."""

@@ -37,6 +37,8 @@ KEY_PREFIXES: dict[str, str] = {
     "FlowDefinition": "300",
     "Flow": "301",
     "DuplicateRule": "0Bm",
+    "CronTrigger": "08e",
+    "CronJobDetail": "08a",
     "Account": "001",
     "Contact": "003",
     "Opportunity": "006",

@@ -8,7 +8,8 @@ are, and must not share an Organization Id. Every profile gets its profile-owned
 set group its aggregate PermissionSet, every user an assignment to the profile's permission set, and every
 (profile, object, record type) without a declared layout assignment the object's first layout, as in a
 real org. The ``validation_rules`` section is described in ``org/validation_rules.py``, the
-``duplicate_rules`` section in ``org/duplicate_rules.py``. Unknown
+``duplicate_rules`` section in ``org/duplicate_rules.py``, ``scheduled_jobs`` and ``apex_classes`` in
+``org/scheduled_jobs.py``. Unknown
 references (a user's profile, an assignment's permission set, a rule's object) raise ``SeedError``.
 The ``flows`` section (flow definitions and their versions) is loaded and documented by ``flows.py``.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import duplicate_rules, flows, ids, validation_rules
+from . import duplicate_rules, flows, ids, scheduled_jobs, validation_rules
 from .data import SCHEMA_VERSION, OrgData, Record, SeedError
 from .naming import picklist_value, profile_full_name, split_namespace
 from .seed_objects import ObjectLoader
@@ -36,6 +37,8 @@ LIST_SECTIONS = (
     "validation_rules",
     "flows",
     "duplicate_rules",
+    "scheduled_jobs",
+    "apex_classes",
 )
 CORE_TABLES = (
     "Organization",
@@ -99,6 +102,7 @@ class _Builder:
         validation_rules.load(self.data, self.doc.get(validation_rules.SECTION, []), self.mint)
         flows.load(self.data, self.mint, self.doc.get("flows", []))
         duplicate_rules.load(self.data, self.doc.get(duplicate_rules.SECTION, []), self.mint)
+        scheduled_jobs.load(self.data, self.doc, self.mint)
         self.data.deleted = dict(self.doc.get("deleted", {}))
         return self.data
 

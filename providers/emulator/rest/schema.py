@@ -140,6 +140,14 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("IsActive", _B),
         ("Language", _P),
     ],
+    "CronJobDetail": [("Name", _S), ("JobType", _P)],
+    "CronTrigger": [
+        ("CronExpression", _S),
+        ("CronJobDetailId", _R),
+        ("State", _S),
+        ("TimesTriggered", "int"),
+        ("NextFireTime", "datetime"),
+    ],
     "ApexLog": [
         ("LogUserId", _R),
         ("LogLength", "int"),
@@ -176,6 +184,7 @@ PARENTS: dict[str, list[ParentRel]] = {
         ParentRel("LatestVersion", "LatestVersionId", "Flow"),
     ],
     "Flow": [ParentRel("Definition", "DefinitionId", "FlowDefinition")],
+    "CronTrigger": [ParentRel("CronJobDetail", "CronJobDetailId", "CronJobDetail")],
 }
 
 CHILDREN: dict[str, list[ChildRel]] = {
@@ -194,6 +203,8 @@ REST_OBJECTS = (
     "RecordType",
     "EntityDefinition",
     "DuplicateRule",
+    "CronTrigger",
+    "CronJobDetail",
 )
 TOOLING_OBJECTS = (
     "Organization",

@@ -18,7 +18,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ..apex import ApexOutcome, analyze
+from ..apex import ApexOutcome
+from ..apex_jobs import run_anonymous
 from ..context import OrgContext
 from ..org import flows, validation_rules
 from ..org.picklists import merge_values
@@ -147,7 +148,7 @@ def execute_anonymous(org: OrgContext, request: ApiRequest) -> ApiResponse:
     if code is None:
         return error(400, "MISSING_ARGUMENT", "anonymousBody: required parameter missing")
     started = dt.datetime.now(dt.UTC)
-    outcome = analyze(code, api_version=request.version, started_at=started)
+    outcome = run_anonymous(org.store, code, api_version=request.version, started_at=started)
     with org.store.lock:
         _keep_log(org.store, request, outcome, started)
     return ApiResponse(

@@ -6,7 +6,8 @@ Contract:
 - Dispatch is on the Body's first child; only ``executeAnonymous`` in the apex namespace is offered,
   anything else gets the Axis "No operation available" fault.
 - The code in ``apexcode`` goes through ``providers.emulator.apex.analyze`` (checked and scanned, never
-  run) with the endpoint's API version; the result's fields are text and the empty ones are ``xsi:nil``.
+  run; ``System.schedule`` / ``System.abortJob`` change the org, see ``apex_jobs.py``) with the
+  endpoint's API version; the result's fields are text and the empty ones are ``xsi:nil``.
   The response carries ``Header/DebuggingInfo/debugLog`` only when the request sent a ``DebuggingHeader``.
 - A compile error or an uncaught exception is a normal HTTP 200 answer, never a fault.
 - The server checks the session before calling ``handle_apex_soap``.
@@ -14,7 +15,8 @@ Contract:
 
 from __future__ import annotations
 
-from ..apex import ApexOutcome, analyze
+from ..apex import ApexOutcome
+from ..apex_jobs import run_anonymous
 from ..org.store import Store
 from .envelope import APEX_NS, SoapFault, envelope, fault_response, parse_envelope, unknown_operation
 from .xml import child, child_text, namespace_of, text_el, text_or_nil_el
@@ -27,7 +29,7 @@ def handle_apex_soap(store: Store, body: bytes, api_version: str) -> tuple[int, 
         if request.operation_name != "executeAnonymous" or namespace_of(request.operation) != APEX_NS:
             raise unknown_operation(request.operation)
         wants_log = request.header is not None and child(request.header, "DebuggingHeader") is not None
-        outcome = analyze(child_text(request.operation, "apexcode") or "", api_version=api_version)
+        outcome = run_anonymous(store, child_text(request.operation, "apexcode") or "", api_version=api_version)
         return 200, _response(outcome, wants_log=wants_log)
     except SoapFault as fault:
         return fault_response(fault.code, fault.message, sf_ns=APEX_NS)

@@ -19,6 +19,7 @@ from providers.salesforce.kinds.flow import FlowHandler
 from providers.salesforce.kinds.layout_assignment import LayoutAssignmentHandler
 from providers.salesforce.kinds.permission_set_grant import PermissionSetGrantHandler
 from providers.salesforce.kinds.picklist import PicklistHandler
+from providers.salesforce.kinds.scheduled_job import ScheduledJobHandler
 from providers.salesforce.kinds.validation_rule import ValidationRuleHandler
 
 KINDS: Mapping[str, HandlerFactory] = {
@@ -28,5 +29,6 @@ KINDS: Mapping[str, HandlerFactory] = {
     "validation_rule": ValidationRuleHandler,
     "duplicate_rule": DuplicateRuleHandler,
     "flow": FlowHandler,
+    "scheduled_job": ScheduledJobHandler,
     "apex": ApexHandler,
 }
