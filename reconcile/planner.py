@@ -225,6 +225,21 @@ def _placed(problem: Problem, desired: DesiredOrg) -> Problem:
     return replace(problem, location=location)
 
 
+def _failing_in_sync(
+    desired: DesiredOrg, current: Mapping[Address, Resource], changes: list[Change], problems: list[Problem]
+) -> int:
+    """How many resources ``plan_org`` counted as in sync that a problem names (a conflict): not in sync."""
+    failing = {problem.address for problem in problems if problem.address}
+    changed = {change.address for change in changes}
+    return sum(
+        1
+        for address in desired.resources
+        if str(address) in failing
+        and address not in changed
+        and (address in current or not kinds.of(address).read_from_org)
+    )
+
+
 def _without_failing(changes: list[Change], problems: list[Problem]) -> list[Change]:
     """The changes minus those of addresses a problem names (they cannot be applied: not changes)."""
     failing = {problem.address for problem in problems if problem.address}
@@ -249,6 +264,7 @@ def _plan_one_org(
         changes, unchanged = plan_org(desired, current, prior, identity, targets=targets or ())
         if targets is not None and not targets:
             changes = []  # --target named nothing in this org
+        unchanged -= _failing_in_sync(desired, current, changes, problems)
         changes = _without_failing(changes, problems)
         errors = [str(problem) for problem in problems]
     except ReconcileError as exc:

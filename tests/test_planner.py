@@ -460,3 +460,21 @@ def test_verify_fresh_notices_a_resource_that_appeared() -> None:
         StalePlanError, match="org dev: changed in the org since the plan: permission_set_grant:Sales_Ops/a@x"
     ):
         verify_fresh(plan, config_digest="d", state=state, providers={"dev": provider})
+
+
+def test_a_resource_a_problem_names_is_not_counted_as_in_sync() -> None:
+    from reconcile.errors import Problem
+
+    class Refusing(FakeProvider):
+        def preflight(self, kind: str, desired: object) -> list[Problem]:
+            return [Problem("held by someone else", address="permission_set_grant:Sales_Ops/a@x")]
+
+    provider = Refusing([grant("a@x"), grant("b@x")])
+    plan = build_plan(
+        config_digest="d",
+        desired={"dev": desired(grant("a@x"), grant("b@x"))},
+        state=State(),
+        providers={"dev": provider},
+    )
+    org = plan.org("dev")
+    assert org.unchanged == 1 and org.errors == ("permission_set_grant:Sales_Ops/a@x: held by someone else",)
