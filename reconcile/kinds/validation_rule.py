@@ -10,30 +10,14 @@ it is, active or not (switching it back would undo a choice someone may have mad
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, Strict
+from reconcile.kinds.object_rule import ObjectRule, ObjectRuleEntry, ObjectRuleKind, split_rule
 
-from reconcile.config.schema import PLACEHOLDER, Bool, Entry
-from reconcile.kinds.base import DetailLine, Expansion, Exported, PlanContext, ResourceKind
-from reconcile.model import Action, Address, Change, Resource
-from state.base import StateEntry
-
-_RULE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$")
+__all__ = ["ValidationRule", "ValidationRuleEntry", "ValidationRuleKind", "split_rule"]
 
 
-def _rule_name(value: str) -> str:
-    if PLACEHOLDER not in value and not _RULE.match(value):
-        raise ValueError(f"{value!r} must look like Object.Rule_Name, e.g. Account.Require_Tier")
-    return value
-
-
-RuleName = Annotated[str, Strict(), AfterValidator(_rule_name)]
-
-
-class ValidationRuleEntry(Entry):
+class ValidationRuleEntry(ObjectRuleEntry):
     """``[[validation_rule]]``: one validation rule and whether it must be active."""
 
     DESCRIPTION = (
@@ -46,84 +30,18 @@ class ValidationRuleEntry(Entry):
         "active": "`true` to activate the rule, `false` to deactivate it.",
     }
     EXAMPLES = {"rule": "Account.Require_Tier", "active": True}
-    CONSTRAINTS = {"rule": {"pattern": _RULE.pattern}}
 
-    rule: RuleName
-    active: Bool
+    RULE_EXAMPLE = "Account.Require_Tier"
 
 
-class ValidationRule(Resource):
+class ValidationRule(ObjectRule):
     """A validation rule of an object and whether it is active (``ids``: the rule's Tooling record id)."""
 
     kind: Literal["validation_rule"] = "validation_rule"
-    object: str
-    rule: str
-    active: bool
-
-    @property
-    def key(self) -> str:
-        return f"{self.object}.{self.rule}"
 
 
-def split_rule(key: str) -> tuple[str, str]:
-    """``Account.Require_Tier`` -> ``("Account", "Require_Tier")`` (names hold no dot)."""
-    object_name, _, rule = key.partition(".")
-    return object_name, rule
-
-
-def _state(active: bool) -> str:
-    return "true" if active else "false"
-
-
-class ValidationRuleKind(ResourceKind[ValidationRuleEntry, ValidationRule]):
+class ValidationRuleKind(ObjectRuleKind[ValidationRuleEntry, ValidationRule]):
     name = "validation_rule"
     entry = ValidationRuleEntry
     resource = ValidationRule
     noun = "validation rules"
-    switchable = True
-
-    def switched_off(self, live: ValidationRule) -> ValidationRule:
-        return live.model_copy(update={"active": False})
-
-    def expand(self, entry: ValidationRuleEntry, org: Expansion) -> list[ValidationRule]:
-        object_name, rule = split_rule(org.sub(entry.rule))
-        return [ValidationRule(object=object_name, rule=rule, active=entry.active)]
-
-    def plan(
-        self, desired: ValidationRule, live: ValidationRule | None, entry: StateEntry | None, context: PlanContext
-    ) -> Change | None:
-        if live is None:
-            return None  # the tool never creates a rule: the provider's preflight reports it missing
-        if live.active == desired.active:
-            return None
-        return Change(
-            address=desired.address,
-            action=Action.UPDATE,
-            before=live,
-            after=desired.model_copy(update={"ids": live.ids}),
-            reason=f"active {_state(live.active)} -> {_state(desired.active)}",
-        )
-
-    def plan_removal(self, address: Address, live: ValidationRule | None, entry: StateEntry) -> Change:
-        reason = "no longer declared: the rule stays as it is in the org, no longer managed"
-        return Change(address=address, action=Action.FORGET, before=live, reason=reason)
-
-    def detail_lines(self, change: Change) -> list[DetailLine]:
-        before = change.before.active if isinstance(change.before, ValidationRule) else None
-        after = change.after.active if isinstance(change.after, ValidationRule) else None
-        if before is not None and after is not None:
-            return [("~", f"active: {_state(before)} -> {_state(after)}")]
-        if after is not None:
-            return [("+", f"active: {_state(after)}")]
-        if before is not None:
-            return [(" ", f"active: {_state(before)} (stays in the org, no longer managed)")]
-        return []
-
-    def diff_reason(self, source: ValidationRule, target: ValidationRule, names: tuple[str, str]) -> str:
-        return f"{names[1]} has it {'active' if target.active else 'inactive'}"
-
-    def export(self, resources: Sequence[ValidationRule], org: str, suffix: str) -> Exported:
-        """One entry per rule, sorted by object and rule name."""
-        ordered = sorted(resources, key=lambda r: (r.object.casefold(), r.rule.casefold()))
-        entries: list[dict[str, Any]] = [{"rule": rule.key, "active": rule.active, "orgs": [org]} for rule in ordered]
-        return entries, []
