@@ -160,10 +160,8 @@ def test_what_is_there_is_used_as_it_is(tmp_path: Path) -> None:
 def test_without_npm_it_installs_npm_with_the_other_packages(tmp_path: Path) -> None:
     checkout = Checkout(tmp_path)
     (checkout.bin / "npm").rename(tmp_path / "npm")
-    checkout.add(
-        "apt-get",
-        f"import shutil\nif 'install' in sys.argv: shutil.copy({str(tmp_path / 'npm')!r}, {str(checkout.bin / 'npm')!r})\n",
-    )
+    copy = f"shutil.copy({str(tmp_path / 'npm')!r}, {str(checkout.bin / 'npm')!r})"
+    checkout.add("apt-get", f"import shutil\nif 'install' in sys.argv:\n    {copy}\n")
     calls, _ = checkout.run()
     assert calls[:2] == ["apt-get update -qq", "apt-get install -y -qq chromium npm"]
     assert calls[2:5] == SF_INSTALL
