@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import time
+import warnings
 from html import escape
 from typing import Any
 from urllib.parse import urlparse
@@ -44,17 +45,26 @@ def login_request(
         )
         return str(session_id), str(instance)
     key = str(arguments["consumer_key"])
+    with warnings.catch_warnings():
+        # token_login warns of "user hasn't approved this consumer" with a URL built for *.salesforce.com;
+        # the refusal is reported by the caller, naming the settings to check.
+        warnings.simplefilter("ignore", UserWarning)
+        session_id, instance = _token_request(http, token_url, domain, method, key, arguments)
+    return str(session_id), str(instance)
+
+
+def _token_request(
+    http: requests.Session, token_url: str, domain: str, method: str, key: str, arguments: dict[str, Any]
+) -> tuple[Any, Any]:
     if method == "jwt":
+        origin = token_url.removesuffix("/services/oauth2/token")
         claims = {"iss": key, "sub": arguments["username"], "aud": origin, "exp": f"{time.time() + 180:.0f}"}
         assertion = jwt.encode(claims, arguments["privatekey"], algorithm="RS256")
         form = {"grant_type": JWT_BEARER, "assertion": assertion}
-        answer = token_login(token_url, form, domain, key, None, None, http)
-    else:
-        basic = base64.b64encode(f"{key}:{arguments['consumer_secret']}".encode()).decode()
-        headers = {"Authorization": f"Basic {basic}"}
-        answer = token_login(token_url, {"grant_type": "client_credentials"}, domain, key, headers, None, http)
-    session_id, instance = answer
-    return str(session_id), str(instance)
+        return token_login(token_url, form, domain, key, None, None, http)
+    basic = base64.b64encode(f"{key}:{arguments['consumer_secret']}".encode()).decode()
+    headers = {"Authorization": f"Basic {basic}"}
+    return token_login(token_url, {"grant_type": "client_credentials"}, domain, key, headers, None, http)
 
 
 def _origin(login_url: str) -> str:

@@ -36,7 +36,9 @@ def column_metadata(query: ast.Query, key_prefix: str | None) -> dict[str, Any]:
         "columnMetadata": columns,
         "entityName": query.sobject,
         "groupBy": False,
-        "idSelected": any(isinstance(i, ast.FieldPath) and [p.lower() for p in i.parts] == ["id"] for i in query.select),
+        "idSelected": any(
+            isinstance(i, ast.FieldPath) and i.parts[0].lower() == "id" == i.parts[-1].lower() for i in query.select
+        ),
         "keyPrefix": key_prefix,
     }
 
