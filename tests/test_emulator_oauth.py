@@ -8,6 +8,7 @@ existed every login path was a 404, and the one start token was the only session
 from __future__ import annotations
 
 import base64
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,10 @@ import pytest
 import requests
 
 from providers.emulator.embedded import EmulatorHandle
-from tests.support.emulator import StartOrg, trusted_session
+from providers.emulator.org.data import SeedError
+from providers.emulator.org.seed import build_tables
+from providers.emulator.org.store import Store
+from tests.support.emulator import StartOrg, provider_seed, trusted_session
 from tests.support.login_seed import (
     CONSUMER_KEY,
     CONSUMER_SECRET,
@@ -188,3 +192,36 @@ def test_the_soap_login_issues_a_session_the_metadata_api_accepts(org: EmulatorH
     assert wrong.status_code == 500
     assert "<sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode>" in wrong.text
     assert "Invalid username, password, security token; or user locked out." in wrong.text
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        (
+            {"connected_apps": [{"name": "x", "consumer_key": "k", "pre_authorized": ["ghost@acme.com"]}]},
+            "unknown user",
+        ),
+        (
+            {"connected_apps": [{"name": "x", "consumer_key": "k", "certificate": "not a cert"}]},
+            "not a PEM certificate",
+        ),
+        ({"connected_apps": [{"name": "x"}]}, "needs a name and a consumer_key"),
+        ({"connected_apps": [{"name": "x", "consumer_key": "k"}, {"name": "y", "consumer_key": "k"}]}, "used twice"),
+        ({"user_logins": [{"username": "ghost@acme.com", "password": "p"}]}, "unknown user"),
+    ],
+)
+def test_a_connected_app_or_login_that_does_not_fit_the_org_is_a_seed_error(
+    section: dict[str, Any], message: str
+) -> None:
+    document = {**provider_seed(), **section}
+    with pytest.raises(SeedError, match=message):
+        build_tables(document)
+
+
+def test_the_live_org_file_keeps_connected_apps_and_logins(tmp_path: Path, logins: LoginSeed) -> None:
+    store = Store.create(logins.seed, tmp_path / "live.json")
+    written = json.loads(store.path.read_text(encoding="utf-8"))
+    original = json.loads(logins.seed.read_text(encoding="utf-8"))
+    assert written["connected_apps"][0]["certificate"] == original["connected_apps"][0]["certificate"]
+    assert written["user_logins"] == original["user_logins"]
+    assert build_tables(written).tables["_ConnectedApp"] == store.data.tables["_ConnectedApp"]
