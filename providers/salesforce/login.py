@@ -31,10 +31,10 @@ from xml.parsers.expat import ExpatError
 
 import requests
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed
-from simple_salesforce.login import SalesforceLogin
 
 from providers.salesforce.connection import Authenticator, Credentials, OrgConnection
 from providers.salesforce.jwt_key import KeySource, signing_key
+from providers.salesforce.login_requests import login_request
 from providers.salesforce.session import OrgSession
 from providers.salesforce.sf_cli import sf_cli_credentials
 from providers.salesforce.transport import redact
@@ -109,12 +109,10 @@ def _direct_authenticator(conn: OrgConnection) -> Authenticator:
 def _salesforce_login(
     conn: OrgConnection, method: str, http: requests.Session, arguments: dict[str, Any]
 ) -> tuple[str, str]:
-    """simple-salesforce's login, its failures translated (see the module docstring)."""
+    """The login at ``login_url`` (``login_requests``), its failures translated (see the module docstring)."""
     secrets = [str(value) for name, value in arguments.items() if name not in ("username", "privatekey")]
     try:
-        session_id, instance = SalesforceLogin(
-            session=http, sf_version=conn.api_version, domain=_login_domain(conn), **arguments
-        )
+        session_id, instance = login_request(http, conn.login_url, conn.api_version, method, arguments)
     except SalesforceAuthenticationFailed as exc:
         raise _refused(conn, method, exc, secrets) from None
     except requests.exceptions.SSLError:
@@ -228,7 +226,7 @@ def _login_domain(conn: OrgConnection) -> str:
 
 
 def _login_arguments(conn: OrgConnection, method: str) -> dict[str, Any]:
-    """simple-salesforce ``SalesforceLogin`` keyword arguments; env vars are read here, once (the JWT key
+    """``login_requests.login_request`` arguments; env vars are read here, once (the JWT key
     file is read at each login)."""
     if method == "password":
         return {

@@ -4,6 +4,7 @@ A result larger than one batch keeps the rest in a server-side cursor; ``nextRec
 ``{base}/query/{locator}-{offset}`` (``{base}/tooling/query/...`` for Tooling), the form Salesforce uses.
 Tooling answers carry its envelope: ``size``, ``totalSize``, ``done``, ``queryLocator`` (null),
 ``entityTypeName`` and ``records``. ``queryAll`` answers like ``query``: deleted rows are not kept.
+``columns=true`` answers the query's column metadata instead (``query_columns.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from ..context import BATCH_SIZE, Cursor, OrgContext
 from ..soql import SoqlError, execute, parse
 from ..wire import ApiRequest, ApiResponse, error
+from .query_columns import column_metadata
 from .schema import OrgDatabase
 
 
@@ -29,6 +31,8 @@ def run_query(org: OrgContext, request: ApiRequest, *, tooling: bool) -> ApiResp
             result = execute(query, database, base_path=base)
     except SoqlError as exc:
         return error(400, exc.code, exc.message)
+    if request.args.get("columns") == "true":
+        return ApiResponse(200, column_metadata(query, org.store.key_prefix(database.resolve(query.sobject) or "")))
     entity = database.resolve(query.sobject) if tooling else None
     if result.is_count:
         return ApiResponse(200, _envelope([], result.total_size, None, entity, tooling))

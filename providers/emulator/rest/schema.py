@@ -28,6 +28,7 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("InstanceName", _S),
         ("NamespacePrefix", _S),
         ("LanguageLocaleKey", _P),
+        ("TrialExpirationDate", "datetime"),
     ],
     "Profile": [("Name", _S), ("UserType", _P), ("UserLicenseId", _R), ("Description", _TA)],
     "User": [

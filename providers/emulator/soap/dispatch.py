@@ -3,8 +3,9 @@
 ``POST /services/Soap/m/{version}[/]`` goes to ``handle_metadata_soap`` and
 ``POST /services/Soap/s/{version}[/{orgId}]`` to ``handle_apex_soap``. A missing or wrong SessionHeader
 sessionId answers the sf:INVALID_SESSION_ID fault (HTTP 500); a spent daily limit answers the
-sf:REQUEST_LIMIT_EXCEEDED fault. Other SOAP paths (login, partner, enterprise) answer 404 NOT_FOUND:
-the emulator offers no login, clients use a session id directly.
+sf:REQUEST_LIMIT_EXCEEDED fault. ``POST /services/Soap/u/{version}`` offers the partner ``login`` call
+only (``soap/login.py``; no session needed, not counted). Other SOAP paths (enterprise, partner calls
+other than login) answer 404 NOT_FOUND. Any session the org issued is accepted (``OrgContext.session_user``).
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from .envelope import (
     parse_envelope,
     session_id_from_envelope,
 )
+from .login import handle_login
 from .metadata import handle_metadata_soap
 from .xml import local_name
 
 _METADATA_PATH = re.compile(r"^/services/Soap/m/(?P<version>\d+\.\d+)/?$")
+_PARTNER_PATH = re.compile(r"^/services/Soap/u/(?P<version>\d+\.\d+)/?$")
 _APEX_PATH = re.compile(r"^/services/Soap/s/(?P<version>\d+\.\d+)(?:/[a-zA-Z0-9]{15,18})?/?$")
 
 _FAULTS = {
@@ -68,6 +71,10 @@ def operation(request: Request) -> str | None:
 
 def dispatch(org: OrgContext, request: Request) -> tuple[int, bytes, str]:
     """Answer a SOAP request: (HTTP status, body, content type)."""
+    partner = _PARTNER_PATH.match(request.path)
+    if partner is not None and request.method == "POST":
+        status, answer = handle_login(org, request.get_data(), partner.group("version"), request.host_url.rstrip("/"))
+        return status, answer, CONTENT_TYPE
     metadata = _METADATA_PATH.match(request.path)
     apex = _APEX_PATH.match(request.path)
     match = metadata or apex
@@ -76,7 +83,7 @@ def dispatch(org: OrgContext, request: Request) -> tuple[int, bytes, str]:
         return 404, json.dumps(body).encode(), JSON_TYPE
     sf_ns = METADATA_NS if metadata else APEX_NS
     payload = request.get_data()
-    if session_id_from_envelope(payload) != org.access_token:
+    if org.session_user(session_id_from_envelope(payload) or "") is None:
         return (*invalid_session_fault(sf_ns=sf_ns), CONTENT_TYPE)
     if not org.meter.consume():
         message = "REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded."
