@@ -6,7 +6,8 @@ Seed sections::
     "apex_classes": ["TierBackfillJob", "CleanupJob"]
     "scheduled_jobs": [{"name": "Nightly tier backfill", "class": "TierBackfillJob", "cron": "0 0 2 * * ?"}]
 
-A job's ``class`` must be one of ``apex_classes`` (``SeedError`` otherwise); names are unique.
+A job's ``class``, when given, must be one of ``apex_classes`` (``SeedError`` otherwise); a snapshot of a
+real org leaves it out, since no Salesforce object tells which class a job runs. Names are unique.
 
 Stored records: ``CronJobDetail`` (key prefix ``08a``) ``{Name, JobType: "7"}`` (``'7'`` is scheduled
 Apex) plus the private ``_class`` the job runs (Salesforce does not expose it on either object), and
@@ -49,8 +50,8 @@ def load(data: OrgData, document: Mapping[str, Any], mint: Callable[[str, str, A
     data.tables.setdefault("CronJobDetail", {})
     data.tables.setdefault("CronTrigger", {})
     for spec in document.get(SECTION, []):
-        name, class_name, cron = str(spec["name"]), str(spec["class"]), str(spec["cron"])
-        if class_name.lower() not in data.tables[CLASSES_TABLE]:
+        name, class_name, cron = str(spec["name"]), str(spec.get("class") or ""), str(spec["cron"])
+        if class_name and class_name.lower() not in data.tables[CLASSES_TABLE]:
             raise SeedError(f"scheduled job {name}: unknown apex class {class_name}")
         if any(d["Name"] == name for d in data.tables["CronJobDetail"].values()):
             raise SeedError(f"scheduled job {name}: the name is used twice")
@@ -68,15 +69,14 @@ def to_document(tables: Mapping[str, Mapping[str, Record]]) -> dict[str, Any]:
     jobs = []
     for trigger in tables.get("CronTrigger", {}).values():
         detail = details.get(trigger["CronJobDetailId"]) or {}
-        jobs.append(
-            {
-                "id": trigger["Id"],
-                "detail_id": trigger["CronJobDetailId"],
-                "name": detail.get("Name", ""),
-                "class": detail.get("_class", ""),
-                "cron": trigger["CronExpression"],
-            }
-        )
+        job = {
+            "id": trigger["Id"],
+            "detail_id": trigger["CronJobDetailId"],
+            "name": detail.get("Name", ""),
+            "class": detail.get("_class", ""),
+            "cron": trigger["CronExpression"],
+        }
+        jobs.append(job if job["class"] else {k: v for k, v in job.items() if k != "class"})
     classes = [row["Name"] for row in tables.get(CLASSES_TABLE, {}).values()]
     section: dict[str, Any] = {}
     if classes:

@@ -14,6 +14,8 @@ error (an unknown class: ``Invalid type: X``) or a runtime exception (a name alr
 change of the batch, each with the message, and none is applied. ``forget`` touches nothing. An answer
 lost in transit raises ``ProviderError`` (the script may have run; it is never sent twice).
 
+Seed (snapshots): the inventory's name and cron of each job, without a class.
+
 Preflight checks nothing: the class would be an ``ApexClass`` query, and the script's compile step reports
 an unknown class anyway. Inventory: every scheduled Apex job not deleted.
 
@@ -107,6 +109,13 @@ class ScheduledJobHandler:
             if job is not None:
                 found[job.address] = job
         return dict(sorted(found.items()))
+
+    def seed(self) -> dict[str, Any]:
+        """The ``scheduled_jobs`` seed section: name and cron of every job (no class: none is readable)."""
+        jobs = [
+            {"name": job.name, "cron": job.cron} for job in self.inventory().values() if isinstance(job, ScheduledJob)
+        ]
+        return {"scheduled_jobs": jobs}
 
     def _result(self, change: Change) -> ChangeResult:
         messages = {
