@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .data import OrgData, Record, SeedError
+from .sections import SeedSection, entry, listing, text
 
 SECTION = "scheduled_jobs"
 CLASSES_SECTION = "apex_classes"
@@ -84,3 +85,26 @@ def to_document(tables: Mapping[str, Mapping[str, Record]]) -> dict[str, Any]:
     if jobs:
         section[SECTION] = jobs
     return section
+
+
+CLASSES_SEED_SECTION = SeedSection(
+    CLASSES_SECTION,
+    "The names of the org's Apex classes that scheduled jobs may run (no class body is kept).",
+    listing("The class names.", text("An Apex class name.")),
+)
+SEED_SECTION = SeedSection(
+    SECTION,
+    "Scheduled Apex (`scheduled_job:NAME` in the configuration): `CronTrigger` and `CronJobDetail`.",
+    listing(
+        "The scheduled jobs.",
+        entry(
+            "A scheduled job.",
+            ("name", "cron"),
+            name=text("The job's name (unique)."),
+            class_=text("One of `$.apex_classes`: the class the job runs (a snapshot leaves it out)."),
+            cron=text("Its cron expression, e.g. `0 0 2 * * ?`."),
+            id=text("", live=True),
+            detail_id=text("", live=True),
+        ),
+    ),
+)
