@@ -60,17 +60,25 @@ def reset(
     if unknown:
         raise ConfigError(f"not an emulated org: {', '.join(unknown)} (emulated orgs: {', '.join(emulated)})")
     console = out_console()
-    for name in names:
-        seed = workspace.config.root / str(workspace.config.orgs[name].emulator)
-        reset_org(seed, emulator_data_path(workspace.config, name))
-        console.print(f"Reset {name} from {seed}.", highlight=False)
+
+    def reset_all() -> None:
+        for name in names:
+            seed = workspace.config.root / str(workspace.config.orgs[name].emulator)
+            reset_org(seed, emulator_data_path(workspace.config, name))
+            console.print(f"Reset {name} from {seed}.", highlight=False)
+
     if with_state:
-        forgotten = forget_orgs(workspace, names, lock_timeout)
+        from state.factory import lock_orgs
+
+        with lock_orgs(workspace.backend, names, "emulator reset", lock_timeout):
+            reset_all()
+            forgotten = forget_orgs(workspace, names)
         for name in names:
             count = forgotten.get(name)
             what = f"forgot {_describe(count)}" if count else "it held nothing"
             console.print(f"State of {name}: {what}.", highlight=False)
         return
+    reset_all()
     state = workspace.backend.read()
     for name in names:
         held = state.orgs.get(name)
@@ -92,41 +100,40 @@ def _describe(held: OrgState) -> str:
     return ", ".join(f"{count} {noun}{'' if count == 1 else 's'}" for count, noun in parts if count)
 
 
-def forget_orgs(workspace: Workspace, names: list[str], lock_timeout: float) -> dict[str, OrgState]:
-    """Drop the state of ``names`` under the state lock, journaled as an ``emulator reset`` run; returns
-    what each org held (orgs the state did not know are left out)."""
+def forget_orgs(workspace: Workspace, names: list[str]) -> dict[str, OrgState]:
+    """Drop the state of ``names``, journaled as an ``emulator reset`` run; returns what each org held
+    (orgs the state did not know are left out). The caller holds the state lock of ``names``."""
     from reconcile.history.writer import RunWriter, org_totals
-    from state.factory import journal_for, lock_orgs
+    from state.factory import journal_for
 
-    with lock_orgs(workspace.backend, names, "emulator reset", lock_timeout):
-        state = workspace.backend.read()
-        dropped = {name: state.orgs.pop(name) for name in names if name in state.orgs}
-        writer = RunWriter(journal_for(workspace.config.state, workspace.config.root))
-        reason = "the emulated org was reset from its seed"
-        writer.start(
-            "emulator reset",
-            names,
-            changes={
-                name: [{"address": a, "action": "forget", "reason": reason} for a in held.resources]
-                for name, held in dropped.items()
-            },
+    state = workspace.backend.read()
+    dropped = {name: state.orgs.pop(name) for name in names if name in state.orgs}
+    writer = RunWriter(journal_for(workspace.config.state, workspace.config.root))
+    reason = "the emulated org was reset from its seed"
+    writer.start(
+        "emulator reset",
+        names,
+        changes={
+            name: [{"address": a, "action": "forget", "reason": reason} for a in held.resources]
+            for name, held in dropped.items()
+        },
+    )
+    workspace.backend.write(state)
+    for name, held in dropped.items():
+        for address in held.resources:
+            writer.append("result", org=name, address=address, action="forget", ok=True, message=reason)
+    totals = {
+        name: org_totals(
+            applied=len(dropped[name].resources) if name in dropped else 0,
+            failed=0,
+            skipped=0,
+            api_calls=0,
+            seconds=0.0,
+            error="",
         )
-        workspace.backend.write(state)
-        for name, held in dropped.items():
-            for address in held.resources:
-                writer.append("result", org=name, address=address, action="forget", ok=True, message=reason)
-        totals = {
-            name: org_totals(
-                applied=len(dropped[name].resources) if name in dropped else 0,
-                failed=0,
-                skipped=0,
-                api_calls=0,
-                seconds=0.0,
-                error="",
-            )
-            for name in names
-        }
-        writer.append("run_end", ok=True, orgs=totals)
+        for name in names
+    }
+    writer.append("run_end", ok=True, orgs=totals)
     return dropped
 
 

@@ -59,7 +59,7 @@ def problems(value: Any, schema: Schema, path: str = "$") -> list[str]:
     if expected is not None:
         allowed = expected if isinstance(expected, list) else [expected]
         if json_type(value) not in allowed:
-            wanted = " or ".join(TYPE_NAMES.get(str(t), str(t)) for t in allowed)
+            wanted = _type_text(allowed)
             return [f"{path}: expected {wanted}, not {_article(json_type(value))}"]
     if "enum" in schema and value not in schema["enum"]:
         choices = ", ".join(json.dumps(v) for v in schema["enum"])
@@ -78,7 +78,7 @@ def _object(value: dict[str, Any], schema: Schema, path: str) -> list[str]:
     properties: dict[str, Schema] = schema["properties"]
     for key in schema.get("required", []):
         if key not in value:
-            found.append(f"{path}: missing {json.dumps(key)} ({properties[key].get('description', '')})")
+            found.append(f"{path}: missing {json.dumps(key)}: {properties[key].get('description', '')}")
     for key, item in value.items():
         if key in properties:
             found.extend(problems(item, properties[key], f"{path}.{key}"))
@@ -96,8 +96,15 @@ def _any_of(value: Any, options: list[Schema], path: str) -> list[str]:
         expected = option.get("type")
         if json_type(value) == expected or (isinstance(expected, list) and json_type(value) in expected):
             return report
-    wanted = " or ".join(TYPE_NAMES.get(str(o.get("type")), str(o.get("type"))) for o in options)
+    wanted = " or ".join(_type_text(o.get("type")) for o in options)
     return [f"{path}: expected {wanted}, not {_article(json_type(value))}"]
+
+
+def _type_text(expected: Any) -> str:
+    """``["string", "null"]`` -> ``a string`` (null is allowed where a value may be left empty)."""
+    allowed = expected if isinstance(expected, list) else [expected]
+    shown = [t for t in allowed if t != "null"] or ["null"]
+    return " or ".join(TYPE_NAMES.get(str(t), str(t)) for t in shown)
 
 
 def _article(type_name: str) -> str:

@@ -55,9 +55,10 @@ def seed_schema() -> Schema:
 
 
 def check(document: Any) -> None:
-    """Raise ``SeedError`` naming every problem of ``document`` by its JSON path (at most ``SHOWN``)."""
+    """Raise ``SeedError`` naming every problem of ``document`` by its JSON path (at most ``SHOWN``), on
+    one line."""
     found = problems(document, seed_schema())
     if not found:
         return
-    more = f"\n... and {len(found) - SHOWN} more" if len(found) > SHOWN else ""
-    raise SeedError("\n".join(found[:SHOWN]) + more + "\n(the seed format: docs/emulator-seeds.md)")
+    more = f"; and {len(found) - SHOWN} more" if len(found) > SHOWN else ""
+    raise SeedError("; ".join(found[:SHOWN]) + more + " (the seed format: docs/emulator-seeds.md)")
