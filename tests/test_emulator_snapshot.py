@@ -65,7 +65,7 @@ def test_a_snapshot_holds_configuration_only_and_says_what_it_cost(tmp_path: Pat
     result = invoke("emulator", "snapshot", "-c", str(root), "--org", "uat", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert "3 profiles, 5 users, 2 permission sets, 1 permission set groups, 1 objects" in result.output
-    assert "The snapshot cost 26 API calls" in result.output
+    assert "The snapshot cost 27 API calls" in result.output
     assert "GET tooling/sobjects/ValidationRule/{id} 2" in result.output
     document = json.loads(out.read_text(encoding="utf-8"))
     (account,) = document["objects"]
