@@ -9,7 +9,7 @@ The corpus lives in ``tests/bad_inputs``:
   ``state list``.
 - ``plan/<case>.json``: a damaged plan file and ``<case>.expect``; it goes through ``show`` and ``apply``.
 - ``seed/<case>.json``: a damaged seed of an emulated org; planning that org reports it as that org's
-  error (the org cannot be started), naming the file.
+  error (the org cannot be started), naming the file and, with ``<case>.expect``, what that says.
 
 Inputs too big to keep in git (a 20 MB configuration or script) and symbolic links are made here.
 """
@@ -173,6 +173,12 @@ def test_a_plan_from_another_lineage_or_config_is_refused(workspace: Path) -> No
     assert snapshot(workspace) == before
 
 
+def _seed_expectations(case: str) -> list[str]:
+    """What the message of a seed case must hold beyond the file name (``<case>.expect``, when there)."""
+    path = CORPUS / "seed" / f"{case}.expect"
+    return expectations(path) if path.is_file() else []
+
+
 @pytest.mark.parametrize("case", SEED_CASES)
 def test_broken_emulator_seed(tmp_path: Path, case: str) -> None:
     shutil.copyfile(CORPUS / "seed" / f"{case}.json", tmp_path / "dev.json")
@@ -183,7 +189,7 @@ def test_broken_emulator_seed(tmp_path: Path, case: str) -> None:
     for command in (["plan"], ["apply", "--auto-approve"]):
         assert_clean_failure(
             invoke(*command, "-c", str(tmp_path)),
-            ["org dev: cannot start the emulated org from", "dev.json"],
+            ["org dev: cannot start the emulated org from", "dev.json", *_seed_expectations(case)],
             in_plan=True,
         )
     assert snapshot(tmp_path) == before

@@ -205,7 +205,7 @@ def test_the_soap_login_issues_a_session_the_metadata_api_accepts(org: EmulatorH
             {"connected_apps": [{"name": "x", "consumer_key": "k", "certificate": "not a cert"}]},
             "not a PEM certificate",
         ),
-        ({"connected_apps": [{"name": "x"}]}, "needs a name and a consumer_key"),
+        ({"connected_apps": [{"name": "x"}]}, 'missing "consumer_key"'),
         ({"connected_apps": [{"name": "x", "consumer_key": "k"}, {"name": "y", "consumer_key": "k"}]}, "used twice"),
         ({"user_logins": [{"username": "ghost@acme.com", "password": "p"}]}, "unknown user"),
     ],

@@ -43,6 +43,7 @@ class SalesforceProvider:
         self.usage = ApiUsage()
         self.transport = Transport(session, self.usage, sleep)
         context = KindContext(self.transport, Schema(self.transport), Directory(self.transport), self.run_apex)
+        self.context = context
         self.kinds: dict[str, KindHandler] = {name: make(context) for name, make in KINDS.items()}
         self._identity: OrgIdentity | None = None
 

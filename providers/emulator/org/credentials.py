@@ -32,11 +32,55 @@ from typing import Any
 from cryptography import x509
 
 from .data import OrgData, Record, SeedError
+from .sections import SeedSection, entry, listing, text
 
 APPS_SECTION = "connected_apps"
 LOGINS_SECTION = "user_logins"
 APPS_TABLE = "_ConnectedApp"
 LOGINS_TABLE = "_UserLogin"
+
+APPS_SEED_SECTION = SeedSection(
+    APPS_SECTION,
+    "Connected apps clients log in through (OAuth 2.0 token endpoint): the JWT bearer, password, "
+    "refresh token and client credentials grants. Test fixtures of an emulated org, never real secrets.",
+    listing(
+        "The connected apps.",
+        entry(
+            "A connected app.",
+            ("name", "consumer_key"),
+            name=text("Its name, unique."),
+            consumer_key=text("The OAuth `client_id`, unique."),
+            consumer_secret=text("The `client_secret` of the password, client credentials and refresh token grants."),
+            certificate=text("A PEM X.509 certificate whose RSA key verifies JWT bearer assertions."),
+            pre_authorized=listing("Usernames allowed through the JWT bearer grant.", text("A seed user's username.")),
+            run_as=text("The user the client credentials grant runs as (enables that grant)."),
+            refresh_tokens=listing(
+                "Refresh tokens issued earlier.",
+                entry(
+                    "A refresh token.",
+                    ("token", "username"),
+                    token=text("The token."),
+                    username=text("The user it was issued to."),
+                ),
+            ),
+        ),
+    ),
+)
+LOGINS_SEED_SECTION = SeedSection(
+    LOGINS_SECTION,
+    "Passwords (and security tokens) for the password grant and the SOAP `login` call. A user without "
+    "an entry cannot log in with a password.",
+    listing(
+        "The user logins.",
+        entry(
+            "A user's password.",
+            ("username", "password"),
+            username=text("A seed user's username."),
+            password=text("The password."),
+            security_token=text("Appended to the password in a SOAP login; leave it out for none."),
+        ),
+    ),
+)
 
 
 def load(data: OrgData, document: Mapping[str, Any], usernames: Mapping[str, str]) -> None:
@@ -131,4 +175,13 @@ def find_login(tables: Mapping[str, Mapping[str, Record]], username: str) -> Rec
     return tables.get(LOGINS_TABLE, {}).get(username.lower())
 
 
-__all__ = ["APPS_SECTION", "LOGINS_SECTION", "find_app", "find_login", "load", "to_document"]
+__all__ = [
+    "APPS_SECTION",
+    "APPS_SEED_SECTION",
+    "LOGINS_SEED_SECTION",
+    "LOGINS_SECTION",
+    "find_app",
+    "find_login",
+    "load",
+    "to_document",
+]

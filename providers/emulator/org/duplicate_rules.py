@@ -27,6 +27,7 @@ from typing import Any
 
 from .data import OrgData, Record, SeedError
 from .naming import split_namespace
+from .sections import SeedSection, anything, entry, flag, listing, text
 
 SECTION = "duplicate_rules"
 TABLE = "DuplicateRule"
@@ -129,3 +130,23 @@ def to_document(rows: Mapping[str, Record]) -> list[Record]:
             entry["metadata"] = component
         section.append(entry)
     return section
+
+
+SEED_SECTION = SeedSection(
+    SECTION,
+    "Duplicate rules (`duplicate_rule:Object.Name` in the configuration); the `DuplicateRule` sObject.",
+    listing(
+        "The duplicate rules.",
+        entry(
+            "A duplicate rule.",
+            ("object", "name"),
+            object=text("The `name` of one of `$.objects`."),
+            name=text("The rule's developer name; `ns__Name` for a managed one."),
+            label=text("Its label; the name with `_` as spaces when left out."),
+            active=flag("Whether the rule is active.", default=True),
+            matching_rule=text("The matching rule it uses.", default="Standard_<Object>_Match_Rule_v1_0"),
+            metadata=anything("The whole Metadata API component (element name -> value) instead of the default."),
+            id=text("", live=True),
+        ),
+    ),
+)

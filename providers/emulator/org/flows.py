@@ -24,6 +24,8 @@ from typing import Any
 
 from .data import OrgData, Record, SeedError
 from .naming import join_namespace
+from .sections import SeedSection, entry, listing, one_of_values, text
+from .sections import number as whole_number
 
 Mint = Callable[[str, str, Any], str]
 Raise = Callable[[str, list[str]], Exception]
@@ -169,3 +171,37 @@ def activate(data: OrgData, definition: Record, metadata: dict[str, Any], fail: 
         writes.append(("Flow", target["Id"], {"Status": "Active"}))
     updates["ActiveVersionId"] = target["Id"] if target is not None else None
     return [*writes, ("FlowDefinition", definition["Id"], updates)]
+
+
+SEED_SECTION = SeedSection(
+    "flows",
+    "Flows (`flow:NAME` in the configuration): each `FlowDefinition` with its `Flow` versions.",
+    listing(
+        "The flows.",
+        entry(
+            "A flow.",
+            ("name",),
+            name=text("The flow's developer name, without namespace."),
+            namespace=text("The namespace of a managed flow."),
+            label=text("Its label; the name with `_` as spaces when left out."),
+            description=text("A description."),
+            process_type=text("`ProcessType` of its versions.", default="AutoLaunchedFlow"),
+            versions=listing(
+                "Its versions.",
+                entry(
+                    "A version.",
+                    ("number",),
+                    number=whole_number("The version number (1, 2, ...).", minimum=1),
+                    status=one_of_values(
+                        "The version's status.", ("Active", "Draft", "Obsolete", "InvalidDraft"), default="Draft"
+                    ),
+                    id=text("", live=True),
+                ),
+            ),
+            active_version=whole_number(
+                "The active version's number; 0 for none (unless a version says `Active`).", minimum=0
+            ),
+            id=text("", live=True),
+        ),
+    ),
+)

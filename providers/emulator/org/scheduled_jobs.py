@@ -6,7 +6,8 @@ Seed sections::
     "apex_classes": ["TierBackfillJob", "CleanupJob"]
     "scheduled_jobs": [{"name": "Nightly tier backfill", "class": "TierBackfillJob", "cron": "0 0 2 * * ?"}]
 
-A job's ``class`` must be one of ``apex_classes`` (``SeedError`` otherwise); names are unique.
+A job's ``class``, when given, must be one of ``apex_classes`` (``SeedError`` otherwise); a snapshot of a
+real org leaves it out, since no Salesforce object tells which class a job runs. Names are unique.
 
 Stored records: ``CronJobDetail`` (key prefix ``08a``) ``{Name, JobType: "7"}`` (``'7'`` is scheduled
 Apex) plus the private ``_class`` the job runs (Salesforce does not expose it on either object), and
@@ -21,6 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .data import OrgData, Record, SeedError
+from .sections import SeedSection, entry, listing, text
 
 SECTION = "scheduled_jobs"
 CLASSES_SECTION = "apex_classes"
@@ -49,8 +51,8 @@ def load(data: OrgData, document: Mapping[str, Any], mint: Callable[[str, str, A
     data.tables.setdefault("CronJobDetail", {})
     data.tables.setdefault("CronTrigger", {})
     for spec in document.get(SECTION, []):
-        name, class_name, cron = str(spec["name"]), str(spec["class"]), str(spec["cron"])
-        if class_name.lower() not in data.tables[CLASSES_TABLE]:
+        name, class_name, cron = str(spec["name"]), str(spec.get("class") or ""), str(spec["cron"])
+        if class_name and class_name.lower() not in data.tables[CLASSES_TABLE]:
             raise SeedError(f"scheduled job {name}: unknown apex class {class_name}")
         if any(d["Name"] == name for d in data.tables["CronJobDetail"].values()):
             raise SeedError(f"scheduled job {name}: the name is used twice")
@@ -68,15 +70,14 @@ def to_document(tables: Mapping[str, Mapping[str, Record]]) -> dict[str, Any]:
     jobs = []
     for trigger in tables.get("CronTrigger", {}).values():
         detail = details.get(trigger["CronJobDetailId"]) or {}
-        jobs.append(
-            {
-                "id": trigger["Id"],
-                "detail_id": trigger["CronJobDetailId"],
-                "name": detail.get("Name", ""),
-                "class": detail.get("_class", ""),
-                "cron": trigger["CronExpression"],
-            }
-        )
+        job = {
+            "id": trigger["Id"],
+            "detail_id": trigger["CronJobDetailId"],
+            "name": detail.get("Name", ""),
+            "class": detail.get("_class", ""),
+            "cron": trigger["CronExpression"],
+        }
+        jobs.append(job if job["class"] else {k: v for k, v in job.items() if k != "class"})
     classes = [row["Name"] for row in tables.get(CLASSES_TABLE, {}).values()]
     section: dict[str, Any] = {}
     if classes:
@@ -84,3 +85,26 @@ def to_document(tables: Mapping[str, Mapping[str, Record]]) -> dict[str, Any]:
     if jobs:
         section[SECTION] = jobs
     return section
+
+
+CLASSES_SEED_SECTION = SeedSection(
+    CLASSES_SECTION,
+    "The names of the org's Apex classes that scheduled jobs may run (no class body is kept).",
+    listing("The class names.", text("An Apex class name.")),
+)
+SEED_SECTION = SeedSection(
+    SECTION,
+    "Scheduled Apex (`scheduled_job:NAME` in the configuration): `CronTrigger` and `CronJobDetail`.",
+    listing(
+        "The scheduled jobs.",
+        entry(
+            "A scheduled job.",
+            ("name", "cron"),
+            name=text("The job's name (unique)."),
+            class_=text("One of `$.apex_classes`: the class the job runs (a snapshot leaves it out)."),
+            cron=text("Its cron expression, e.g. `0 0 2 * * ?`."),
+            id=text("", live=True),
+            detail_id=text("", live=True),
+        ),
+    ),
+)

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import credentials, duplicate_rules, flows, ids, scheduled_jobs, validation_rules
+from . import credentials, duplicate_rules, flows, ids, scheduled_jobs, seed_schema, validation_rules
 from .data import SCHEMA_VERSION, OrgData, Record, SeedError
 from .naming import picklist_value, profile_full_name, split_namespace
+from .seed_check import did_you_mean
 from .seed_objects import ObjectLoader
 
 DEFAULT_DAILY_API_LIMIT = 15000
@@ -42,6 +43,13 @@ LIST_SECTIONS = (
     "connected_apps",
     "user_logins",
 )
+#: Where a seed declares what each reference names (for "declare it under ..." hints).
+DECLARED_IN = {
+    "profile": "$.profiles",
+    "user": "$.users",
+    "permission set": "$.permission_sets",
+    "permission set group": "$.permission_set_groups",
+}
 CORE_TABLES = (
     "Organization",
     "Profile",
@@ -76,6 +84,7 @@ class _Builder:
         self.users: dict[str, str] = {}
         self.permission_sets: dict[str, str] = {}
         self.groups: dict[str, tuple[str, str]] = {}
+        self.spelled: dict[str, str] = {}  # lower-cased name -> as the seed spells it, for hints
 
     def mint(self, sobject: str, natural_key: str, given: Any = None) -> str:
         if given:
@@ -90,8 +99,8 @@ class _Builder:
             self.permission_set(spec)
         for spec in self.doc.get("permission_set_groups", []):
             self.group(spec)
-        for spec in self.doc.get("users", []):
-            self.user(spec)
+        for index, spec in enumerate(self.doc.get("users", [])):
+            self.user(spec, f"$.users[{index}]")
         for spec in self.doc.get("global_value_sets", []):
             self.global_value_set(spec)
         for spec in self.doc.get("standard_value_sets", []):
@@ -99,8 +108,8 @@ class _Builder:
         ObjectLoader(self.data, self.mint, self.profiles).load(
             self.doc.get("objects", []), self.doc.get("layout_assignments", [])
         )
-        for spec in self.doc.get("permission_set_assignments", []):
-            self.assignment(spec)
+        for index, spec in enumerate(self.doc.get("permission_set_assignments", [])):
+            self.assignment(spec, f"$.permission_set_assignments[{index}]")
         validation_rules.load(self.data, self.doc.get(validation_rules.SECTION, []), self.mint)
         flows.load(self.data, self.mint, self.doc.get("flows", []))
         duplicate_rules.load(self.data, self.doc.get(duplicate_rules.SECTION, []), self.mint)
@@ -149,6 +158,7 @@ class _Builder:
             },
         )
         self.profiles[name.lower()] = profile_id
+        self.spelled[name.lower()] = name
         self.owned_sets[profile_id] = owned_id
 
     def permission_set(self, spec: dict[str, Any]) -> None:
@@ -159,6 +169,7 @@ class _Builder:
         record["Description"] = spec.get("description")
         self.data.add("PermissionSet", record)
         self.permission_sets[full.lower()] = ps_id
+        self.spelled[full.lower()] = full
 
     def group(self, spec: dict[str, Any]) -> None:
         full = _required(spec, "developer_name", "permission set group")
@@ -185,10 +196,11 @@ class _Builder:
             },
         )
         self.groups[full.lower()] = (group_id, aggregate_id)
+        self.spelled[full.lower()] = full
 
-    def user(self, spec: dict[str, Any]) -> None:
+    def user(self, spec: dict[str, Any], path: str) -> None:
         username = _required(spec, "username", "user")
-        profile_id = self._resolve(self.profiles, spec.get("profile"), "profile", username)
+        profile_id = self._resolve(self.profiles, spec.get("profile"), "profile", f"{path}.profile")
         user_id = self.mint("User", username.lower(), spec.get("id"))
         local = username.split("@")[0]
         first, last = spec.get("first_name"), spec.get("last_name") or local
@@ -210,16 +222,17 @@ class _Builder:
         psa_id = self.mint("PermissionSetAssignment", f"{username.lower()}|profile", spec.get("profile_assignment_id"))
         self.data.add("PermissionSetAssignment", _assignment(psa_id, user_id, self.owned_sets[profile_id], None, None))
         self.users[username.lower()] = user_id
+        self.spelled[username.lower()] = username
 
-    def assignment(self, spec: dict[str, Any]) -> None:
+    def assignment(self, spec: dict[str, Any], path: str) -> None:
         username = _required(spec, "username", "permission set assignment")
-        user_id = self._resolve(self.users, username, "user", "permission set assignment")
+        user_id = self._resolve(self.users, username, "user", f"{path}.username")
         if spec.get("permission_set_group"):
             key = str(spec["permission_set_group"])
-            group_id, ps_id = self._resolve(self.groups, key, "permission set group", username)
+            group_id, ps_id = self._resolve(self.groups, key, "permission set group", f"{path}.permission_set_group")
         else:
             key = str(spec.get("permission_set"))
-            group_id, ps_id = None, self._resolve(self.permission_sets, key, "permission set", username)
+            group_id, ps_id = None, self._resolve(self.permission_sets, key, "permission set", f"{path}.permission_set")
         psa_id = self.mint("PermissionSetAssignment", f"{username.lower()}|{key.lower()}", spec.get("id"))
         self.data.add(
             "PermissionSetAssignment", _assignment(psa_id, user_id, ps_id, group_id, spec.get("expiration_date"))
@@ -264,9 +277,12 @@ class _Builder:
             },
         )
 
-    def _resolve(self, names: dict[str, Any], key: Any, what: str, owner: str) -> Any:
+    def _resolve(self, names: dict[str, Any], key: Any, what: str, path: str) -> Any:
+        """The id of ``key`` in ``names``; an unknown one raises ``SeedError`` at ``path`` with a hint."""
         if not key or str(key).lower() not in names:
-            raise SeedError(f"{owner}: unknown {what} {key!r}")
+            section = DECLARED_IN[what]
+            hint = did_you_mean(str(key or ""), [self.spelled.get(name, name) for name in names])
+            raise SeedError(f'{path}: unknown {what} "{key or ""}"{hint} Declare it under {section} or fix the name')
         return names[str(key).lower()]
 
 
@@ -310,6 +326,7 @@ def build_tables(document: Any, instance: str = "") -> OrgData:
     where one is expected) raises ``SeedError`` too."""
     if not isinstance(document, dict):
         raise SeedError(f"an org file holds a JSON object, not {_json_type(document)}")
+    seed_schema.check(document)
     version = document.get("schema_version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
         raise SeedError(f"unsupported org file schema_version {version!r}; this emulator reads {SCHEMA_VERSION}")

@@ -14,8 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 from . import ids
+from .core_sections import VALUES
 from .data import OrgData, SeedError
 from .naming import is_custom, picklist_value, seed_value, split_custom_name, split_namespace
+from .sections import SeedSection, anything, either, entry, flag, listing, number, text
 
 Mint = Callable[[str, str, Any], str]
 
@@ -218,3 +220,88 @@ class ObjectLoader:
                 for rt_id in rt_ids:
                     if (profile_id, self.tables[obj.lower()], rt_id) not in taken:
                         self.add_assignment(None, profile_id, obj, rt_id, first)
+
+
+def _field_schema() -> dict[str, Any]:
+    return entry(
+        "A field: a custom one (`Name__c`, a `CustomField`) or a standard one (kept for describe).",
+        ("name",),
+        name=text("The field's API name."),
+        type=text("`Picklist`, `MultiselectPicklist`, `Text`, ...", default="Picklist"),
+        label=text("Its label; the name without `__c`, `_` as spaces, when left out."),
+        values=VALUES,
+        sorted=flag("Whether the values are sorted alphabetically.", default=False),
+        restricted=flag("Whether only the listed values are allowed.", default=True),
+        global_value_set=text("The `name` of one of `$.global_value_sets` the picklist takes its values from."),
+        standard_value_set=text("The `name` of one of `$.standard_value_sets` (a standard field)."),
+        description=text("A description."),
+        length=number("A text field's length.", default=255, minimum=1),
+        metadata=anything("The whole Tooling `Metadata` instead of the keys above (the live org file writes it)."),
+        id=text("", live=True),
+    )
+
+
+OBJECTS_SECTION = SeedSection(
+    "objects",
+    "Objects (`EntityDefinition`) with their record types, page layouts, fields and data records. Every "
+    "profile sees the object's first layout for every record type it has no `$.layout_assignments` entry for.",
+    listing(
+        "The objects.",
+        entry(
+            "An object.",
+            ("name",),
+            name=text("Its API name (`Account`, `Invoice__c`, `ns__Thing__c`)."),
+            label=text("Its label; the name without `__c`, `_` as spaces, when left out."),
+            plural_label=text("Its plural label; the label and `s` when left out."),
+            key_prefix=text("The 3-character prefix of its record ids; a stable one is minted when left out."),
+            record_types=listing(
+                "Its record types.",
+                either(
+                    "A record type: its developer name, or an object.",
+                    text("The developer name."),
+                    entry(
+                        "A record type.",
+                        (),
+                        developer_name=text("Its developer name; `ns__Name` for a managed one."),
+                        name=text("Same as `developer_name` (either key)."),
+                        label=text("Its label (`Name`); the developer name when left out."),
+                        active=flag("Whether it is active.", default=True),
+                        description=text("A description."),
+                        id=text("", live=True),
+                    ),
+                ),
+            ),
+            layouts=listing(
+                "Its page layouts; the first one is the default for every profile.",
+                either(
+                    "A layout: its name, or an object.",
+                    text("The layout's name (`Account Layout`)."),
+                    entry("A layout.", ("name",), name=text("The layout's name."), id=text("", live=True)),
+                ),
+            ),
+            fields=listing("Its declared fields.", _field_schema()),
+            records=listing(
+                "Data records (field API name -> value; `Id` optional). Snapshots never write any.",
+                entry("A record.", open=True),
+            ),
+            id=text("", live=True),
+        ),
+    ),
+)
+
+LAYOUT_ASSIGNMENTS_SECTION = SeedSection(
+    "layout_assignments",
+    "Which layout a profile sees for an object and record type (`layout_assignment:` in the configuration).",
+    listing(
+        "The layout assignments.",
+        entry(
+            "A layout assignment.",
+            ("profile", "object", "layout"),
+            profile=text("The `name` of one of `$.profiles`."),
+            object=text("The `name` of one of `$.objects`."),
+            layout=text("One of the object's `layouts`."),
+            record_type=text("One of the object's `record_types`; the master record type when left out."),
+            id=text("", live=True),
+        ),
+    ),
+)

@@ -29,6 +29,7 @@ from typing import Any
 
 from .data import OrgData, Record, SeedError
 from .naming import split_namespace
+from .sections import SeedSection, entry, flag, listing, text
 
 SECTION = "validation_rules"
 REQUIRED_METADATA = ("active", "errorConditionFormula", "errorMessage")
@@ -120,3 +121,24 @@ def to_document(rows: Mapping[str, Record], entities: Mapping[str, Record]) -> l
                 entry[key] = metadata[source]
         section.append(entry)
     return section
+
+
+SEED_SECTION = SeedSection(
+    SECTION,
+    "Validation rules (`validation_rule:Object.Name` in the configuration); Tooling `ValidationRule`.",
+    listing(
+        "The validation rules.",
+        entry(
+            "A validation rule.",
+            ("object", "name", "error_message", "formula"),
+            object=text("The `name` of one of `$.objects`."),
+            name=text("The rule's name; `ns__Name` for a managed one."),
+            active=flag("Whether the rule is active.", default=True),
+            error_message=text("The message users see (Salesforce requires one)."),
+            formula=text("The error condition formula (Salesforce requires one; the emulator never runs it)."),
+            description=text("A description."),
+            error_display_field=text("The field the message is shown at; the page top when left out."),
+            id=text("", live=True),
+        ),
+    ),
+)

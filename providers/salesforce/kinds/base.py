@@ -28,6 +28,11 @@ What a handler must not do:
   ``provider.py`` and reaches a handler through the context;
 - name a kind by anything but its plain string name (``"picklist"``), as addresses spell it.
 
+A handler may also add its part to snapshots (``reconcile emulator snapshot``, ``providers/salesforce/
+snapshot``): a ``seed()`` method (the ``SeedSource`` protocol) returns the seed sections of what the kind
+reads, in the shape docs/emulator-seeds.md gives; it reads configuration only, never record data or
+secrets, with a fixed number of calls where it can. A handler without ``seed()`` adds nothing.
+
 A handler may remember what it read (ids, live records) for the preflight and apply of the same run;
 it lives as long as its provider.
 """
@@ -36,7 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from providers.base import ApexResult
 from providers.salesforce.lookups import Directory
@@ -67,6 +72,17 @@ class KindHandler(Protocol):
     def apply(self, changes: Sequence[Change]) -> list[ChangeResult]: ...
 
     def inventory(self) -> dict[Address, Resource]: ...
+
+
+#: Seed sections (``{"validation_rules": [...], "objects": [...]}``) a handler adds to a snapshot.
+SeedPart = dict[str, Any]
+
+
+@runtime_checkable
+class SeedSource(Protocol):
+    """A handler that adds its part to snapshots (see the module docstring)."""
+
+    def seed(self) -> SeedPart: ...
 
 
 #: How the registry makes a handler: a handler class, called with the org's context.

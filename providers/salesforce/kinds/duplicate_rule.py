@@ -32,6 +32,9 @@ zeep sends it as ``xsi:nil="true"``, as deploy files must. Whether a standard ru
 rule whose matching rule is inactive can be activated this way, and the errorCode of a refused
 activation, are not documented; such a failure comes back as the SaveResult's own statusCode.
 CumulusCI retrieves the whole component, sets ``isActive`` and deploys it back, as done here.
+
+Seed (snapshots): every rule's object, name, label and whether it is active, in one query; the rest
+of its Metadata API component is left to the emulator's default shape.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from reconcile.model import Action, Address, Change, ChangeResult, Resource
 BATCH = 10
 METADATA_TYPE = "DuplicateRule"
 SELECT = "SELECT Id, DeveloperName, NamespacePrefix, SobjectType, IsActive FROM DuplicateRule"
+SEED_SELECT = "SELECT Id, DeveloperName, NamespacePrefix, SobjectType, IsActive, MasterLabel FROM DuplicateRule"
 BY_OBJECT = SELECT + " WHERE SobjectType IN "
 
 
@@ -134,6 +138,17 @@ class DuplicateRuleHandler:
             resource = live.resource(live.object, live.name)
             found[resource.address] = resource
         return dict(sorted(found.items()))
+
+    def seed(self) -> dict[str, Any]:
+        """The ``duplicate_rules`` seed section: every rule, one query (the default component shape)."""
+        rules = []
+        for record in self.transport.query_all(SEED_SELECT):
+            live = LiveRule(record)
+            entry: dict[str, Any] = {"object": live.object, "name": live.name, "active": live.active}
+            if record.get("MasterLabel"):
+                entry["label"] = record["MasterLabel"]
+            rules.append(entry)
+        return {"duplicate_rules": rules}
 
     def _find(self, objects: Iterable[str]) -> None:
         """Remember every rule of ``objects`` not queried yet (one query for all of them)."""

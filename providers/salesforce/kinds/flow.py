@@ -26,6 +26,9 @@ either (its message is reported as it comes). Activating the version that is alr
 so the write is replay-safe.
 
 Inventory: every FlowDefinition of the org in one query, by ``ns__Name`` as the org spells it.
+
+Seed (snapshots): every FlowDefinition (label, description, active version) and every Flow version
+(number, status, process type), one Tooling query each.
 """
 
 from __future__ import annotations
@@ -40,6 +43,11 @@ from reconcile.kinds.flow import Flow, resolve
 from reconcile.model import Action, Address, Change, ChangeResult, Resource
 
 FIELDS = "Id, DeveloperName, NamespacePrefix, ActiveVersion.VersionNumber, LatestVersion.VersionNumber"
+SEED_DEFINITIONS = (
+    "SELECT Id, DeveloperName, NamespacePrefix, MasterLabel, Description, ActiveVersion.VersionNumber "
+    "FROM FlowDefinition"
+)
+SEED_VERSIONS = "SELECT DefinitionId, VersionNumber, Status, ProcessType FROM Flow"
 NOT_ACTIVATABLE = ("Draft", "InvalidDraft")
 #: Codes that refuse one flow's write; anything else the transport raises concerns the whole org.
 RECORD_CODES = ("FIELD_INTEGRITY_EXCEPTION", "NOT_FOUND", "ENTITY_IS_DELETED", "MALFORMED_ID", "INVALID_FIELD")
@@ -94,6 +102,29 @@ class FlowHandler:
     def inventory(self) -> dict[Address, Resource]:
         self._remember(self.transport.query_all(f"SELECT {FIELDS} FROM FlowDefinition", tooling=True))
         return dict(sorted((flow.address, flow) for flow in self.flows.values()))
+
+    def seed(self) -> dict[str, Any]:
+        """The ``flows`` seed section: every flow with its versions (two Tooling queries)."""
+        definitions = self.transport.query_all(SEED_DEFINITIONS, tooling=True)
+        versions: dict[str, list[dict[str, Any]]] = {}
+        for record in self.transport.query_all(SEED_VERSIONS, tooling=True):
+            versions.setdefault(str(record["DefinitionId"])[:15], []).append(record)
+        flows = []
+        for record in definitions:
+            rows = sorted(versions.get(str(record["Id"])[:15], []), key=lambda r: int(r["VersionNumber"]))
+            entry: dict[str, Any] = {"name": record["DeveloperName"]}
+            if record.get("NamespacePrefix"):
+                entry["namespace"] = record["NamespacePrefix"]
+            if record.get("MasterLabel"):
+                entry["label"] = record["MasterLabel"]
+            if record.get("Description"):
+                entry["description"] = record["Description"]
+            if rows and rows[-1].get("ProcessType"):
+                entry["process_type"] = rows[-1]["ProcessType"]
+            entry["versions"] = [{"number": int(r["VersionNumber"]), "status": r["Status"]} for r in rows]
+            entry["active_version"] = _version(record.get("ActiveVersion")) or 0
+            flows.append(entry)
+        return {"flows": flows}
 
     def _remember(self, records: list[dict[str, Any]]) -> None:
         for record in records:

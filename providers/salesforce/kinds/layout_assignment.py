@@ -18,6 +18,8 @@ assignment (only repoint it): ``forget`` touches nothing and ``delete`` is refus
 Inventory: every assignment of every profile. One query for the profile names, one for their ids
 (``Schema.lookup_profiles``: the fullName comes from ``listMetadata(Profile)``), then
 ``readMetadata(Profile)``, 10 profiles a call. Names keep the org's spelling.
+
+Seed (snapshots): the inventory, as ``layout_assignments`` entries.
 """
 
 from __future__ import annotations
@@ -145,6 +147,25 @@ class LayoutAssignmentHandler:
                     )
                     found[assignment.address] = assignment
         return dict(sorted(found.items()))
+
+    def seed(self) -> dict[str, Any]:
+        """The ``layout_assignments`` seed section (the inventory), and the layouts and record types it
+        names as ``objects`` entries."""
+        assignments: list[dict[str, Any]] = []
+        objects: dict[str, dict[str, Any]] = {}
+        for item in self.inventory().values():
+            if not isinstance(item, LayoutAssignment):
+                continue
+            entry = {"profile": item.profile, "object": item.object, "layout": item.layout}
+            obj = objects.setdefault(item.object, {"name": item.object, "layouts": [], "record_types": []})
+            if item.layout not in obj["layouts"]:
+                obj["layouts"].append(item.layout)
+            if item.record_type:
+                entry["record_type"] = item.record_type
+                if item.record_type not in obj["record_types"]:
+                    obj["record_types"].append(item.record_type)
+            assignments.append(entry)
+        return {"layout_assignments": assignments, "objects": list(objects.values())}
 
     def _read_profiles_of(self, names: list[str]) -> None:
         profiles = [p for p in (self.schema.profile(n) for n in dict.fromkeys(names)) if p is not None]

@@ -22,6 +22,7 @@ A create or delete whose answer was lost is never replayed blindly: the assignme
 
 Inventory: every assignment of a permission set that no profile owns, with one paged query. An
 assignment made through a group is keyed by the group (``group:Sales_Bundle/alice@...``).
+Seed (snapshots): the inventory as ``permission_set_assignments``.
 """
 
 from __future__ import annotations
@@ -120,6 +121,18 @@ class PermissionSetGrantHandler:
             if grant is not None:
                 found.setdefault(grant.address, grant)
         return dict(sorted(found.items()))
+
+    def seed(self) -> dict[str, Any]:
+        """The ``permission_set_assignments`` seed section: the inventory, without ids."""
+        entries = []
+        for grant in self.inventory().values():
+            if isinstance(grant, PermissionSetGrant):
+                entry: dict[str, Any] = {"username": grant.username}
+                entry.update(_named(grant))
+                if grant.expires is not None:
+                    entry["expiration_date"] = grant.expires.isoformat()
+                entries.append(entry)
+        return {"permission_set_assignments": entries}
 
     # reads
 
@@ -355,6 +368,12 @@ def _grant_from_row(record: dict[str, Any]) -> PermissionSetGrant | None:
     ids["permission_set"] = str(record.get("PermissionSetId") or "")
     name = join_namespace(permission_set.get("NamespacePrefix"), str(permission_set["Name"]))
     return PermissionSetGrant(permission_set=name, username=username, expires=expires, ids=ids)
+
+
+def _named(grant: PermissionSetGrant) -> dict[str, str]:
+    if grant.permission_set_group:
+        return {"permission_set_group": grant.permission_set_group}
+    return {"permission_set": grant.permission_set}
 
 
 def _what(assignable: str) -> str:

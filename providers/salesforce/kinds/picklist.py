@@ -26,6 +26,9 @@ Tooling ``CustomField`` would need a second query to turn the ``TableEnumOrId`` 
 01I id) into a name, so listMetadata is used. Standard value sets are not listed:
 ``listMetadata(StandardValueSet)`` answers nothing on real orgs and there are hundreds of them. Callers
 read the ones they know by name with ``read``.
+
+Seed (snapshots): the inventory's fields (as ``objects`` entries, with type, label and whether the
+value set is restricted) and global value sets, and the standard value sets read before by name.
 """
 
 from __future__ import annotations
@@ -125,6 +128,37 @@ class PicklistHandler:
         value_sets = [f"gvs:{name}" for _, name in self.schema.listed("GlobalValueSet")]
         found = self.read([*fields, *value_sets])
         return dict(sorted(found.items()))
+
+    def seed(self) -> dict[str, Any]:
+        """The picklist fields (as ``objects`` entries) and the value sets read: the inventory's, and
+        the standard value sets read before by name (``read``)."""
+        self.inventory()
+        objects: dict[str, list[dict[str, Any]]] = {}
+        for (type_name, _), record in sorted(self.records.items()):
+            if type_name == "CustomField":
+                obj, _, field = str(record.fullName).partition(".")
+                entry = {"name": field, "type": str(getattr(record, "type", None) or "Picklist")}
+                if getattr(record, "label", None):
+                    entry["label"] = str(record.label)
+                restricted = getattr(record.valueSet, "restricted", None)
+                objects.setdefault(obj, []).append(
+                    entry | {"restricted": as_bool(restricted)} | _seed_values(type_name, record)
+                )
+        for full_name, value_set in sorted(self.bound.items()):
+            obj, _, field = self._spelling(full_name).partition(".")
+            objects.setdefault(obj, []).append({"name": field, "type": "Picklist", "global_value_set": value_set})
+        sections: dict[str, Any] = {"objects": [{"name": o, "fields": f} for o, f in sorted(objects.items())]}
+        for type_name, section in (
+            ("GlobalValueSet", "global_value_sets"),
+            ("StandardValueSet", "standard_value_sets"),
+        ):
+            sets = [(name, r) for (t, name), r in sorted(self.records.items()) if t == type_name]
+            sections[section] = [{"name": str(r.fullName)} | _seed_values(type_name, r) for _, r in sets]
+        return sections
+
+    def _spelling(self, casefolded: str) -> str:
+        listed = [name for _, name in self.schema.listed("CustomField")]
+        return next((name for name in listed if name.casefold() == casefolded), casefolded)
 
     def _fetch(self, targets: list[tuple[str, str]]) -> None:
         by_type: dict[str, list[str]] = {}
@@ -242,6 +276,13 @@ def _picklist(key: str, type_name: str, record: Any) -> Picklist:
         for v in raw
     )
     return Picklist(target=key, values=values, sorted=as_bool(sorted_flag))
+
+
+def _seed_values(type_name: str, record: Any) -> dict[str, Any]:
+    """A field's or value set's values in the seed shape, and whether they are sorted."""
+    picklist = _picklist(str(record.fullName), type_name, record)
+    values = [{"name": v.name, "label": v.label, "default": v.default, "active": v.active} for v in picklist.values]
+    return {"values": values, "sorted": bool(picklist.sorted)}
 
 
 def _values(value_type: Any, live: list[Any], after: Picklist) -> list[Any]:

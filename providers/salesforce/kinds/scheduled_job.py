@@ -14,6 +14,10 @@ error (an unknown class: ``Invalid type: X``) or a runtime exception (a name alr
 change of the batch, each with the message, and none is applied. ``forget`` touches nothing. An answer
 lost in transit raises ``ProviderError`` (the script may have run; it is never sent twice).
 
+Seed (snapshots): the inventory's name and cron of each job, without a class, and the names of the
+org's Apex classes (``SELECT Name, NamespacePrefix FROM ApexClass``; left out when the org refuses the
+query, as the emulator does: it does not offer ``ApexClass``).
+
 Preflight checks nothing: the class would be an ``ApexClass`` query, and the script's compile step reports
 an unknown class anyway. Inventory: every scheduled Apex job not deleted.
 
@@ -29,8 +33,9 @@ from typing import Any
 
 from providers.base import ApexResult
 from providers.salesforce.kinds.base import KindContext
+from providers.salesforce.names import join_namespace
 from providers.salesforce.soql import in_chunks
-from reconcile.errors import Problem
+from reconcile.errors import ApiLimitError, Problem, ProviderError
 from reconcile.kinds.scheduled_job import ScheduledJob
 from reconcile.model import Action, Address, Change, ChangeResult, Resource
 
@@ -38,6 +43,7 @@ SELECT = "SELECT Id, CronExpression, State, CronJobDetail.Name, CronJobDetail.Jo
 BY_NAME = SELECT + " WHERE CronJobDetail.Name IN "
 EVERY_JOB = SELECT + " WHERE CronJobDetail.JobType = '7'"
 SCHEDULED_APEX = "7"
+CLASSES = "SELECT Name, NamespacePrefix FROM ApexClass"
 
 
 def _apex_string(value: str) -> str:
@@ -107,6 +113,22 @@ class ScheduledJobHandler:
             if job is not None:
                 found[job.address] = job
         return dict(sorted(found.items()))
+
+    def seed(self) -> dict[str, Any]:
+        """The ``scheduled_jobs`` seed section: name and cron of every job (no class: none is readable),
+        and ``apex_classes``: the names of the org's Apex classes, when the org lets them be queried."""
+        try:
+            classes = [
+                join_namespace(r.get("NamespacePrefix"), str(r["Name"])) for r in self.transport.query_all(CLASSES)
+            ]
+        except ApiLimitError:
+            raise
+        except ProviderError:
+            classes = []  # an org (or emulator) that does not offer ApexClass to queries
+        jobs = [
+            {"name": job.name, "cron": job.cron} for job in self.inventory().values() if isinstance(job, ScheduledJob)
+        ]
+        return {"apex_classes": classes, "scheduled_jobs": jobs}
 
     def _result(self, change: Change) -> ChangeResult:
         messages = {

@@ -27,6 +27,9 @@ scripts and public toggling tools): whether Tooling ``ValidationRule`` may be qu
 in very large orgs, and the errorCode of a PATCH whose ``Metadata`` lacks a required key (the emulator
 answers ``FIELD_INTEGRITY_EXCEPTION``). Public tools all send the full ``Metadata`` read back by GET, as
 done here.
+
+Seed (snapshots): every rule in one Tooling query, and its formula from ``GET`` of the rule (one call a
+rule: the Tooling API gives ``Metadata`` only one record at a time).
 """
 
 from __future__ import annotations
@@ -44,6 +47,10 @@ from reconcile.model import Action, Address, Change, ChangeResult, Resource
 SELECT = "SELECT Id, ValidationName, NamespacePrefix, Active, EntityDefinition.QualifiedApiName FROM ValidationRule"
 BY_OBJECT = SELECT + " WHERE EntityDefinition.QualifiedApiName IN "
 SOBJECT = "tooling/sobjects/ValidationRule/"
+SEED_SELECT = (
+    "SELECT Id, ValidationName, NamespacePrefix, Active, ErrorMessage, ErrorDisplayField, Description, "
+    "EntityDefinition.QualifiedApiName FROM ValidationRule"
+)
 
 
 class LiveRule:
@@ -100,6 +107,22 @@ class ValidationRuleHandler:
             resource = live.resource(live.object, live.name)
             found[resource.address] = resource
         return dict(sorted(found.items()))
+
+    def seed(self) -> dict[str, Any]:
+        """The ``validation_rules`` seed section: one query for the rules, then one GET per rule for its
+        formula (only the rule's ``Metadata`` holds it)."""
+        rules = []
+        for record in self.transport.query_all(SEED_SELECT, tooling=True):
+            live = LiveRule(record)
+            metadata = (self.transport.rest("GET", SOBJECT + live.record_id) or {}).get("Metadata") or {}
+            entry: dict[str, Any] = {"object": live.object, "name": live.name, "active": live.active}
+            entry["error_message"] = record.get("ErrorMessage") or metadata.get("errorMessage") or ""
+            entry["formula"] = metadata.get("errorConditionFormula") or "false"
+            for key, column in (("description", "Description"), ("error_display_field", "ErrorDisplayField")):
+                if record.get(column):
+                    entry[key] = record[column]
+            rules.append(entry)
+        return {"validation_rules": rules}
 
     def _read_objects(self, objects: Iterable[str]) -> None:
         """Remember every rule of ``objects`` not read yet (one query for all of them)."""
