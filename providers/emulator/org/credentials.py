@@ -178,8 +178,8 @@ def find_login(tables: Mapping[str, Mapping[str, Record]], username: str) -> Rec
 __all__ = [
     "APPS_SECTION",
     "APPS_SEED_SECTION",
-    "LOGINS_SEED_SECTION",
     "LOGINS_SECTION",
+    "LOGINS_SEED_SECTION",
     "find_app",
     "find_login",
     "load",
