@@ -67,7 +67,7 @@ class CheckRecord(_Frozen):
 
     org: str
     name: str
-    type: str = ""
+    check_type: str = ""
     status: str = ""
     summary: str = ""
     details: tuple[str, ...] = ()

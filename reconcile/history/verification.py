@@ -21,7 +21,7 @@ def check_fields(result: CheckResult) -> dict[str, Any]:
     return {
         "org": result.org,
         "name": result.name,
-        "type": result.type,
+        "check_type": result.type,
         "status": result.status.value,
         "summary": result.summary,
         "details": list(result.details),

@@ -74,7 +74,9 @@ def render_verify_text(report: VerifyReport) -> str:
     lines: list[str] = []
     for org in report.orgs:
         lines += [*org_lines(org), ""]
-    return "\n".join([*lines, total_line(report)]) + "\n"
+    lines.append(total_line(report))
+    lines += [f"  {LABELS[r.status]} in {r.org}: {r.name}: {r.summary}" for r in report.failures]
+    return "\n".join(lines) + "\n"
 
 
 def render_verify_markdown(report: VerifyReport) -> str:
