@@ -12,7 +12,7 @@ from datetime import datetime
 
 from reconcile.checks.entry import ManualStepEntry
 from reconcile.config.schema import Config
-from reconcile.errors import ConfigError, Problem, did_you_mean
+from reconcile.errors import ReconcileError, did_you_mean
 from reconcile.model import Frozen
 from state.base import OrgState, StateEntry
 
@@ -76,15 +76,15 @@ def pending_steps(config: Config, org: str, org_state: OrgState | None) -> tuple
 
 
 def find_step(config: Config, org: str, name: str) -> ManualStepEntry:
-    """The step ``manual:NAME`` (or ``manual_step:NAME``) names in ``org``; ``ConfigError`` otherwise."""
+    """The step ``manual:NAME`` (or ``manual_step:NAME``) names in ``org``; ``ReconcileError`` otherwise."""
     bare = name.split(":", 1)[1] if name.startswith(("manual:", f"{KIND}:")) else name
     steps = steps_for(config, org)
     for step in steps:
         if step.name == bare:
             return step
     names = [step.name for step in steps]
-    hint = "manual steps of this org: " + (", ".join(names) or "(none)")
-    raise ConfigError([Problem(f"org {org} has no manual step '{bare}'" + did_you_mean(bare, names), hint=hint)])
+    listed = ", ".join(names) or "none"
+    raise ReconcileError(f"org {org} has no manual step '{bare}'{did_you_mean(bare, names)} (its manual steps: {listed})")
 
 
 def confirmation_entry(step: ManualStepEntry, by: str, note: str, at: datetime) -> StateEntry:
