@@ -94,7 +94,8 @@ def test_access_names_the_grant_that_gives_it_and_apply_runs_the_checks(tmp_path
     entries = (
         '[[check]]\nname = "alice reads Tier"\n'
         'access = { user = "alice@acme.com", object = "Account", field = "Tier__c", can = "read" }\n'
-        '[[check]]\nname = "alice edits Account"\naccess = { user = "alice@acme.com", object = "Account", can = "edit" }\n'
+        '[[check]]\nname = "alice edits Account"\n'
+        'access = { user = "alice@acme.com", object = "Account", can = "edit" }\n'
         '[[check]]\nname = "after a failed one"\nafter = ["check:alice edits Account"]\n'
         'soql = "SELECT COUNT() FROM User"\nexpect = ">= 1"\n'
     )
@@ -129,7 +130,10 @@ def test_a_manual_step_is_pending_until_confirmed_and_again_when_its_instruction
     assert "Manual steps open in dev: publish-site" in drift.output
     wrong = invoke("confirm", "manual:publish-sites", "--org", "dev", "-c", config)
     assert wrong.exit_code == 1
-    assert "org dev has no manual step 'publish-sites'; did you mean 'publish-site'? (its manual steps: publish-site)" in wrong.output
+    assert (
+        "org dev has no manual step 'publish-sites'; did you mean 'publish-site'? (its manual steps: publish-site)"
+        in wrong.output
+    )
     done = invoke("confirm", "manual:publish-site", "--org", "dev", "-c", config, "--by", "Bo")
     assert done.exit_code == 0, done.output
     assert invoke("plan", "-c", config, "--detailed-exitcode").exit_code == 0

@@ -54,7 +54,9 @@ def sf(start_org: StartOrg) -> Salesforce:
 
 
 def test_run_tests_synchronously_answers_the_run_tests_result(sf: Salesforce) -> None:
-    passing = sf.toolingexecute("runTestsSynchronous", method="POST", data={"tests": [{"className": "TierServiceTest"}]})
+    passing = sf.toolingexecute(
+        "runTestsSynchronous", method="POST", data={"tests": [{"className": "TierServiceTest"}]}
+    )
     assert passing["numTestsRun"] == 2 and passing["numFailures"] == 0 and passing["failures"] == []
     assert {s["methodName"] for s in passing["successes"]} == {"goldIsDefault", "silverIsRenamed"}
     assert passing["successes"][0]["name"] == "TierServiceTest"

@@ -84,7 +84,9 @@ def find_step(config: Config, org: str, name: str) -> ManualStepEntry:
             return step
     names = [step.name for step in steps]
     listed = ", ".join(names) or "none"
-    raise ReconcileError(f"org {org} has no manual step '{bare}'{did_you_mean(bare, names)} (its manual steps: {listed})")
+    raise ReconcileError(
+        f"org {org} has no manual step '{bare}'{did_you_mean(bare, names)} (its manual steps: {listed})"
+    )
 
 
 def confirmation_entry(step: ManualStepEntry, by: str, note: str, at: datetime) -> StateEntry:
