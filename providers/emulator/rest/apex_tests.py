@@ -11,6 +11,7 @@ none, is 400 ``INVALID_INPUT`` (the error code is chosen here: no public source 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..context import OrgContext
@@ -31,7 +32,8 @@ def handle(org: OrgContext, request: ApiRequest, resource: str) -> ApiResponse:
             return classes
         if resource == "runTestsSynchronous":
             return ApiResponse(200, apex_tests.synchronous_result(classes))
-        return ApiResponse(200, apex_tests.run(classes, org.store.insert))
+        # the job id as a JSON string ('"707..."'), as recorded from Salesforce (a str body would go out bare)
+        return ApiResponse(200, json.dumps(apex_tests.run(classes, org.store.insert)))
 
 
 def _classes(org: OrgContext, body: Any) -> list[Record] | ApiResponse:
