@@ -17,6 +17,7 @@ Contract (what a provider must and must not do):
   transport after retries), and ``ApiLimitError`` when the daily API limit is spent.
 - ``run_apex(script)`` executes anonymous Apex and returns the outcome; it never raises for a compile or
   runtime failure of the script.
+- ``Verifier`` (optional) evaluates checks: queries, Apex test runs, a user's effective access.
 - Credentials never appear in anything a provider returns or raises.
 """
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from reconcile.errors import Problem
 from reconcile.model import Address, Change, ChangeResult, Kind, Resource
@@ -137,3 +138,57 @@ class Inventory(Protocol):
     """
 
     def inventory(self, kind: Kind) -> dict[Address, Resource]: ...
+
+
+@dataclass(frozen=True)
+class TestFailure:
+    """One Apex test method that did not pass."""
+
+    class_name: str
+    method: str
+    message: str
+    stack_trace: str = ""
+
+
+@dataclass(frozen=True)
+class TestRun:
+    """The outcome of running Apex test classes: how many methods ran, and those that failed."""
+
+    ran: int
+    failures: tuple[TestFailure, ...] = ()
+    asynchronous: bool = False
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What one holder (``profile Sales User``, ``permission set Sales_Ops``, ``permission set group
+    Sales_Bundle``) allows on an object (``read`` ``create`` ``edit`` ``delete``) or a field (``read``
+    ``edit``)."""
+
+    holder: str
+    allows: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Access:
+    """A user's effective access to an object (and a field): the grants of the profile and of every
+    permission set and group assigned that give anything on it."""
+
+    user_active: bool
+    object_grants: tuple[Grant, ...] = ()
+    field_grants: tuple[Grant, ...] = ()
+
+
+@runtime_checkable
+class Verifier(Protocol):
+    """Optional: a provider that can evaluate checks (``reconcile verify``). Every method raises
+    ``ProviderError`` with Salesforce's errorCode and message when the org refuses (an invalid query, an
+    unknown test class), and for an unknown user, object or field with a suggestion when one is close."""
+
+    def query_rows(self, soql: str, *, tooling: bool = False) -> tuple[int, list[dict[str, Any]]]:
+        """``(totalSize, records)`` of a query (``SELECT COUNT()`` gives the count and no records)."""
+        ...
+
+    def run_tests(self, classes: Sequence[str]) -> TestRun: ...
+
+    def access(self, username: str, sobject: str, field: str | None) -> Access: ...

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from reconcile.checks.manual import PendingStep
 from reconcile.model import Action, Change, Frozen
 
 FORMAT_VERSION = 1
@@ -44,6 +45,8 @@ class OrgPlan(Frozen):
     errors: tuple[str, ...] = ()
     api_calls: int = 0
     api_remaining: int | None = None
+    #: Manual steps not confirmed in this org (``reconcile confirm``); they change nothing when applied.
+    manual_steps: tuple[PendingStep, ...] = ()
 
     @property
     def summary(self) -> Summary:
@@ -77,6 +80,11 @@ class Plan(Frozen):
     @property
     def has_changes(self) -> bool:
         return any(org.has_changes for org in self.orgs)
+
+    @property
+    def has_pending_steps(self) -> bool:
+        """Whether a manual step is pending in some org (``--detailed-exitcode`` counts it as a change)."""
+        return any(org.manual_steps for org in self.orgs)
 
     @property
     def has_errors(self) -> bool:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from providers.base import ApexResult, ApiUsage, OrgIdentity, Provider
+from reconcile.checks.manual import pending_steps
 from reconcile.config.desired import DesiredOrg
 from reconcile.config.expand import expand, resolve_targets
 from reconcile.config.loader import Config, OrgConfig, load_config, select_orgs
@@ -211,7 +212,15 @@ class Workspace:
             parallelism=parallelism,
             allow_org_change=allow_org_change,
         )
-        marked = tuple(org.model_copy(update={"protected": self.config.orgs[org.org].protected}) for org in plan.orgs)
+        marked = tuple(
+            org.model_copy(
+                update={
+                    "protected": self.config.orgs[org.org].protected,
+                    "manual_steps": pending_steps(self.config, org.org, state.orgs.get(org.org)),
+                }
+            )
+            for org in plan.orgs
+        )
         return plan.model_copy(update={"orgs": marked})
 
     def close(self) -> None:

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from reconcile import kinds
 from reconcile.config.json_schema import Schema, config_schema, schema_json, top_level
 
 BEGIN = "<!-- BEGIN GENERATED -->"
@@ -162,10 +163,19 @@ def render_reference(schema: Schema) -> str:
         lines += _section(heading, str(target["description"]), target, notes)
         if key == "orgs":
             lines += _auth_sections(schema, target)
-        if key == "picklist":
-            value = defs["PicklistValueEntry"]
-            lines += ["#### Picklist value tables", "", str(value["description"]), "", *key_table(value), ""]
+        for table in _subtables(key):
+            value = defs[table.__name__]
+            title = _SUBTABLE_TITLES.get(table.__name__, f"`{table.__name__}` tables")
+            lines += [f"#### {title}", "", str(value["description"]), "", *key_table(value), ""]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+_SUBTABLE_TITLES = {"PicklistValueEntry": "Picklist value tables", "AccessSpec": "`access` tables"}
+
+
+def _subtables(key: str) -> tuple[type[Any], ...]:
+    """The nested tables an entry documents beside it (a picklist's values, a check's ``access``)."""
+    return kinds.get(key).entry.SUBTABLES if key in kinds.names() else ()
 
 
 def _notes(key: str) -> list[str]:

@@ -5,7 +5,8 @@ registry (``providers.salesforce.kinds``), all sharing one ``KindContext``, and 
 ``preflight``, ``apply`` and ``inventory`` to the handler of the kind asked for, by its name; ``supports``
 is the registry's kind names. The context shares what the kinds learn: the users, permission sets,
 groups, profiles, record ids and Metadata records that ``read`` saw, so ``preflight`` and ``apply`` of
-the same run make as few calls as possible. Every call goes through one ``Transport`` (usage
+the same run make as few calls as possible. ``query_rows``, ``run_tests`` and ``access`` evaluate checks
+(the optional ``Verifier`` protocol; ``verification.py``). Every call goes through one ``Transport`` (usage
 accounting, re-auth, retries); ``usage`` is that transport's ``ApiUsage``. Empty batches are answered
 here, without a call.
 
@@ -18,8 +19,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Sequence
+from typing import Any
 
-from providers.base import ApexResult, ApiUsage, OrgIdentity
+from providers.base import Access, ApexResult, ApiUsage, OrgIdentity, TestRun
 from providers.salesforce.anonymous_apex import run_apex
 from providers.salesforce.connection import Credentials, OrgConnection
 from providers.salesforce.kinds import KINDS
@@ -29,6 +31,7 @@ from providers.salesforce.lookups import Directory
 from providers.salesforce.schema import Schema
 from providers.salesforce.session import OrgSession
 from providers.salesforce.transport import Transport
+from providers.salesforce.verification import Verification
 from reconcile.errors import Problem, ProviderError
 from reconcile.model import Address, Change, ChangeResult, Resource
 
@@ -45,6 +48,7 @@ class SalesforceProvider:
         context = KindContext(self.transport, Schema(self.transport), Directory(self.transport), self.run_apex)
         self.context = context
         self.kinds: dict[str, KindHandler] = {name: make(context) for name, make in KINDS.items()}
+        self.verification = Verification(self.transport, context.directory)
         self._identity: OrgIdentity | None = None
 
     @property
@@ -88,6 +92,18 @@ class SalesforceProvider:
     def run_apex(self, script: str) -> ApexResult:
         """Execute anonymous Apex; a compile or runtime failure is returned, not raised."""
         return run_apex(self.transport, self.identity().org_id, script)
+
+    def query_rows(self, soql: str, *, tooling: bool = False) -> tuple[int, list[dict[str, Any]]]:
+        """A check's query: ``totalSize`` and the records (see ``verification.py``)."""
+        return self.verification.query_rows(soql, tooling=tooling)
+
+    def run_tests(self, classes: Sequence[str]) -> TestRun:
+        """Run Apex test classes and wait for them (see ``verification.py``)."""
+        return self.verification.run_tests(classes)
+
+    def access(self, username: str, sobject: str, field: str | None) -> Access:
+        """A user's effective access to an object or field (see ``verification.py``)."""
+        return self.verification.access(username, sobject, field)
 
     def close(self) -> None:
         """Release the HTTP sessions and run the connection's ``on_close`` (see ``connect``)."""

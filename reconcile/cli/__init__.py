@@ -21,6 +21,7 @@ from reconcile.cli import (  # noqa: F401  (imported for their registration on t
     state,
     emulator,
     emulator_snapshot,
+    verify,
 )
 
 # isort: on

@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from reconcile.checks.results import VerifyReport
+from reconcile.checks.runner import verify_orgs
 from reconcile.cli.application import app, err_console, handle_errors, out_console, stdin_is_terminal
 from reconcile.cli.options import (
     DEFAULT_CONFIG,
@@ -28,10 +30,13 @@ from reconcile.cli.plan import print_rendered, render
 from reconcile.errors import ReconcileError
 from reconcile.executor import ApplyReport, Event, apply_plan
 from reconcile.history import ApplyJournal
+from reconcile.history.verification import append_verification, org_failure, record_verify
 from reconcile.plan import Plan
 from reconcile.planfile import load_plan
 from reconcile.planner import verify_fresh
 from reconcile.render.apply import ApplyProgress, render_apply_report
+from reconcile.render.text import manual_step_lines
+from reconcile.render.verify import render_verify_text
 from reconcile.safety import check_plan_safety, protected_left_out, protected_orgs_ok
 from reconcile.workspace import Workspace
 from state.factory import journal_for as state_journal_for
@@ -125,9 +130,12 @@ def report_backend_warnings(workspace: Workspace) -> None:
         err_console().print(f"[yellow]Warning:[/] {warning}", highlight=False)
 
 
-def execute(workspace: Workspace, plan: Plan, parallelism: int, planfile: Path | None) -> ApplyReport:
+def execute(
+    workspace: Workspace, plan: Plan, parallelism: int, planfile: Path | None, checks: bool = False
+) -> tuple[ApplyReport, VerifyReport | None]:
     """Apply ``plan``, journalling the run (``reconcile.history.ApplyJournal``) and showing progress
-    (failures as they happen)."""
+    (failures as they happen); with ``checks``, then run the checks of every org applied without an org
+    error, journaled in the same run (a failed check fails that org's outcome)."""
     journal = ApplyJournal.start(journal_for(workspace), plan, planfile)
     console = out_console()
     progress = ApplyProgress(plan, console, live=console.is_terminal)
@@ -146,8 +154,31 @@ def execute(workspace: Workspace, plan: Plan, parallelism: int, planfile: Path |
             on_event=on_event,
             stop=stop,
         )
-    journal.finish(report)
-    return report
+    if not checks:
+        journal.finish(report)
+        return report, None
+    converged = [o.org for o in report.orgs if o.ok]
+    verification, steps = verify_orgs(workspace, converged, parallelism)
+    append_verification(journal.append, verification, steps)
+    journal.finish(report, {o.org: org_failure(o) for o in verification.orgs if not o.passed})
+    return report, verification
+
+
+def verify_unchanged(workspace: Workspace, plan: Plan, parallelism: int) -> VerifyReport:
+    """Apply had nothing to change: run the checks of the planned orgs as a ``verify`` run of the history."""
+    names = [o.org for o in plan.orgs if not o.errors]
+    verification, steps = verify_orgs(workspace, names, parallelism)
+    if verification.ran:
+        record_verify(journal_for(workspace), verification, steps)
+    return verification
+
+
+def print_verification(verification: VerifyReport | None, plan_steps: Plan | None) -> None:
+    """The checks' results after an apply, then the manual steps still to do, as a checklist."""
+    if verification is not None and verification.ran:
+        print_rendered(render_verify_text(verification))
+    if plan_steps is not None and plan_steps.has_pending_steps:
+        print_rendered("\n".join(manual_step_lines(plan_steps)) + "\n")
 
 
 @app.command()
@@ -168,8 +199,12 @@ def apply(
     ] = False,
     shard: ShardOpt = None,
     target: TargetOpt = None,
+    skip_checks: Annotated[
+        bool, typer.Option("--skip-checks", help="Do not run the [[check]] entries after applying.")
+    ] = False,
 ) -> None:
-    """Converge the orgs to the configuration (or apply a saved plan), recording what was done."""
+    """Converge the orgs to the configuration (or apply a saved plan), recording what was done, then run the
+    checks of the orgs applied."""
     with Workspace.open(config) as workspace:
         saved = load_plan(planfile) if planfile is not None else None
         names = selected_orgs(workspace, saved, org or [], tag or [], shard)
@@ -178,7 +213,7 @@ def apply(
             err_console().print(f"Note: {note}", markup=False, highlight=False)
         with lock_orgs(workspace.backend, names, "apply", lock_timeout):
             report_backend_warnings(workspace)
-            report = converge(
+            outcome = converge(
                 workspace,
                 saved,
                 names,
@@ -189,11 +224,14 @@ def apply(
                 parallelism=parallelism,
                 allow_org_change=allow_org_change,
                 targets=target or [],
+                checks=not skip_checks,
             )
-    if report is None:
-        return
-    print_rendered(render_apply_report(report, width=max(out_console().width, 80), terminal=out_console().is_terminal))
-    if not report.ok:
+    report, verification, plan = outcome
+    if report is not None:
+        width = max(out_console().width, 80)
+        print_rendered(render_apply_report(report, width=width, terminal=out_console().is_terminal))
+    print_verification(verification, plan if report is not None else None)
+    if (report is not None and not report.ok) or (verification is not None and not verification.passed):
         raise typer.Exit(1)
 
 
@@ -209,8 +247,10 @@ def converge(
     parallelism: int,
     allow_org_change: bool,
     targets: list[str],
-) -> ApplyReport | None:
-    """Plan (or verify the saved plan), check safety, confirm, apply; None when there was nothing to do."""
+    checks: bool = False,
+) -> tuple[ApplyReport | None, VerifyReport | None, Plan]:
+    """Plan (or verify the saved plan), check safety, confirm, apply, run the checks (with ``checks``); the
+    apply report is None when there was nothing to change."""
     plan = make_plan(workspace, saved, names, parallelism, allow_org_change, targets)
     protected = {name for name, cfg in workspace.config.orgs.items() if cfg.protected}
     protected_orgs_ok(plan, protected, set(named))
@@ -219,7 +259,8 @@ def converge(
     if not plan.has_changes:
         if plan.has_errors:
             raise typer.Exit(1)
-        return None
+        return None, verify_unchanged(workspace, plan, parallelism) if checks else None, plan
     if not auto_approve:
         confirm(plan)
-    return execute(workspace, plan, parallelism, planfile)
+    report, verification = execute(workspace, plan, parallelism, planfile, checks)
+    return report, verification, plan

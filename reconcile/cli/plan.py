@@ -75,7 +75,7 @@ def plan(
             out_console().print(f"Saved the plan to {out}. Apply it with: reconcile apply {out}")
     if result.has_errors:
         raise typer.Exit(1)
-    if detailed_exitcode and result.has_changes:
+    if detailed_exitcode and (result.has_changes or result.has_pending_steps):
         raise typer.Exit(2)
 
 

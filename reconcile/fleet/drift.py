@@ -72,6 +72,8 @@ class OrgDrift(Frozen):
     cells: dict[Kind, Cell]
     items: tuple[DriftItem, ...] = ()
     errors: tuple[str, ...] = ()
+    #: Manual steps not confirmed in the org (not drift: shown beside it).
+    open_steps: tuple[str, ...] = ()
 
     @property
     def in_sync(self) -> bool:
@@ -108,7 +110,10 @@ def _org_drift(org_plan: OrgPlan, prior: OrgState) -> OrgDrift:
     )
     broken = _kinds_in_error(org_plan.errors, reported)
     cells = {kind: _cell(kind, items, broken) for kind in reported}
-    return OrgDrift(org=org_plan.org, org_id=org_plan.org_id, cells=cells, items=items, errors=org_plan.errors)
+    steps = tuple(step.name for step in org_plan.manual_steps)
+    return OrgDrift(
+        org=org_plan.org, org_id=org_plan.org_id, cells=cells, items=items, errors=org_plan.errors, open_steps=steps
+    )
 
 
 def _kinds_in_error(errors: tuple[str, ...], reported: tuple[Kind, ...]) -> set[Kind]:

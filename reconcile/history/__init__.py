@@ -11,6 +11,11 @@ record has ``run_id``, ``type`` and ``at`` (ISO-8601, UTC). The records of one r
   ``apex_fields``: the outcome and its debug log) and ``seconds``; an ad-hoc run also ``api_calls``.
 - ``skipped``: ``org``, ``address``, ``action``, ``ok`` (false) and ``message`` (why it was not attempted).
 - ``run_end``: ``ok`` and ``orgs``: ``{org: {applied, failed, skipped, api_calls, seconds, error}}``.
+- ``check`` (apply and ``verify`` runs): ``org``, ``name``, ``check_type`` (soql, apex_tests, access),
+  ``status`` (pass, fail, error, skipped), ``summary``, ``details``. A failed check makes its org's
+  ``error`` in ``run_end`` name it.
+- ``manual_step`` (apply, ``verify`` and ``confirm`` runs): ``org``, ``name``, ``status`` (pending or
+  confirmed), ``instructions``, and for a confirmed step ``by``, ``at`` and ``note``.
 
 Credentials never enter these records; the debug logs are what the org returned.
 

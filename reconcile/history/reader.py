@@ -17,7 +17,16 @@ from pydantic import TypeAdapter
 
 from providers.base import ApexResult
 from reconcile.errors import ReconcileError
-from reconcile.history.records import ChangeEntry, ChangeStatus, OrgRun, Run, ScriptInfo, Status
+from reconcile.history.records import (
+    ChangeEntry,
+    ChangeStatus,
+    CheckRecord,
+    OrgRun,
+    Run,
+    ScriptInfo,
+    Status,
+    StepRecord,
+)
 from state.journal import JournalStore
 
 #: An ``apex`` object as the journal holds it; ``compiled`` and ``success`` read as false when absent.
@@ -83,6 +92,8 @@ def build_run(run_id: str, records: Sequence[Mapping[str, Any]]) -> Run:
         plan_file=str(start.get("plan_file", "")) if start else "",
         script=ScriptInfo.model_validate(script) if isinstance(script, dict) else None,
         orgs=orgs,
+        checks=tuple(CheckRecord.model_validate(r) for r in records if r.get("type") == "check"),
+        steps=tuple(StepRecord.model_validate(r) for r in records if r.get("type") == "manual_step"),
     )
 
 

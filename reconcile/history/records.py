@@ -62,8 +62,32 @@ class OrgRun(_Frozen):
     changes: tuple[ChangeEntry, ...] = ()
 
 
+class CheckRecord(_Frozen):
+    """One check's result in one org, as a ``check`` record holds it."""
+
+    org: str
+    name: str
+    check_type: str = ""
+    status: str = ""
+    summary: str = ""
+    details: tuple[str, ...] = ()
+
+
+class StepRecord(_Frozen):
+    """A manual step in one org, as a ``manual_step`` record holds it: ``pending`` or ``confirmed`` (by whom,
+    when, with what note)."""
+
+    org: str
+    name: str
+    status: str = ""
+    instructions: str = ""
+    by: str = ""
+    at: str = ""
+    note: str = ""
+
+
 class Run(_Frozen):
-    """One ``apply`` or ``apex run`` as the journal recorded it."""
+    """One ``apply``, ``apex run``, ``verify`` or ``confirm`` as the journal recorded it."""
 
     run_id: str
     operation: str
@@ -75,6 +99,8 @@ class Run(_Frozen):
     plan_file: str = ""
     script: ScriptInfo | None = None
     orgs: tuple[OrgRun, ...] = ()
+    checks: tuple[CheckRecord, ...] = ()
+    steps: tuple[StepRecord, ...] = ()
 
     @property
     def seconds(self) -> float | None:

@@ -146,10 +146,16 @@ class ApplyJournal:
             action = self._actions.get((event.org, str(event.address)), "")
             self._writer.append(event.type, **event_fields(event, action))
 
-    def finish(self, report: ApplyReport) -> None:
+    def append(self, kind: str, **fields: Any) -> None:
+        """Journal another record of this run (the checks run after the apply, ``reconcile.history.verification``)."""
+        self._writer.append(kind, **fields)
+
+    def finish(self, report: ApplyReport, failed_checks: dict[str, str] | None = None) -> None:
+        """The ``run_end`` record; ``failed_checks`` (org -> what failed) fails those orgs' outcome."""
+        failed = failed_checks or {}
         self._writer.append(
             "run_end",
-            ok=report.ok,
+            ok=report.ok and not failed,
             orgs={
                 o.org: org_totals(
                     applied=o.applied,
@@ -157,7 +163,7 @@ class ApplyJournal:
                     skipped=o.skipped,
                     api_calls=o.api_calls,
                     seconds=o.seconds,
-                    error=o.detailed_error,
+                    error=o.detailed_error or failed.get(o.org, ""),
                 )
                 for o in report.orgs
             },

@@ -14,9 +14,11 @@ from reconcile.config.schema import Entry
 from reconcile.errors import did_you_mean
 from reconcile.kinds.apex import ApexKind
 from reconcile.kinds.base import ResourceKind
+from reconcile.kinds.check import CheckKind
 from reconcile.kinds.duplicate_rule import DuplicateRuleKind
 from reconcile.kinds.flow import FlowKind
 from reconcile.kinds.layout_assignment import LayoutAssignmentKind
+from reconcile.kinds.manual_step import ManualStepKind
 from reconcile.kinds.permission_set_grant import PermissionSetGrantKind
 from reconcile.kinds.picklist import PicklistKind
 from reconcile.kinds.scheduled_job import ScheduledJobKind
@@ -89,5 +91,7 @@ for _kind in (
     FlowKind(),
     ScheduledJobKind(),
     ApexKind(),
+    CheckKind(),
+    ManualStepKind(),
 ):
     register(_kind)

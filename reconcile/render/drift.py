@@ -6,7 +6,7 @@ where the difference comes from under it, then a total line.
 Markdown carries the same in a table and lists. JSON shape::
 
     {"format_version", "created_at", "kinds",
-     "orgs": [{"org", "org_id", "in_sync", "errors",
+     "orgs": [{"org", "org_id", "in_sync", "errors", "open_steps",
                "cells": {kind: {"state": "in_sync"|"drifted"|"error", "drifted"}},
                "items": [{"address", "kind", "action", "symbol", "origin", "note", "reason",
                           "applied_at", "details"}]}],
@@ -91,6 +91,8 @@ def render_drift_text(report: DriftReport, *, width: int = 100, terminal: bool =
             _print_org_details(console, org)
     console.print()
     console.print(drift_total_line(report), soft_wrap=True)
+    for line in open_step_lines(report):
+        console.print(line, soft_wrap=True)
     return _lines(buffer)
 
 
@@ -116,7 +118,13 @@ def render_drift_markdown(report: DriftReport) -> str:
             f"- `{item.change.action.symbol} {item.address}`{_reason(item)}: {_escape(item.note)}" for item in org.items
         ]
     lines += ["", drift_total_line(report)]
+    lines += [f"- [ ] {_escape(line)}" for line in open_step_lines(report)]
     return "\n".join(lines) + "\n"
+
+
+def open_step_lines(report: DriftReport) -> list[str]:
+    """``Manual steps open in prod: reauthenticate-erp``, one line per org with steps not confirmed."""
+    return [f"Manual steps open in {o.org}: {', '.join(o.open_steps)}" for o in report.orgs if o.open_steps]
 
 
 def _reason(item: DriftItem) -> str:
@@ -159,6 +167,7 @@ def _org_data(org: OrgDrift) -> dict[str, Any]:
         "errors": list(org.errors),
         "cells": {kind: {"state": cell.state, "drifted": cell.drifted} for kind, cell in org.cells.items()},
         "items": [_item_data(item) for item in org.items],
+        "open_steps": list(org.open_steps),
     }
 
 

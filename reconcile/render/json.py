@@ -7,7 +7,8 @@ Shape::
                "api_calls", "api_remaining",
                "summary": {"create", "update", "delete", "forget", "run", "unchanged", "changes"},
                "changes": [{"address", "action", "symbol", "reason", "before", "after", "details",
-                            "fingerprint", "depends_on"}]}],
+                            "fingerprint", "depends_on"}],
+               "manual_steps": [{"name", "instructions", "reason"}]}],   # only when a step is pending
      "checksum"}
 
 Addresses are printed as ``kind:key``; ``before``/``after`` are the resources' full JSON form (``kind``
@@ -46,7 +47,8 @@ def render_plan_json(plan: Plan) -> str:
 
 def _org_data(org: OrgPlan) -> dict[str, Any]:
     summary = org.summary
-    return {
+    steps = {"manual_steps": [step.model_dump(mode="json") for step in org.manual_steps]} if org.manual_steps else {}
+    return steps | {
         "org": org.org,
         "org_id": org.org_id,
         "org_name": org.org_name,

@@ -28,6 +28,7 @@ from reconcile.model import Action, Change
 from reconcile.plan import OrgPlan, Plan
 from reconcile.render.drift import diff_scope_text, diff_total_line
 from reconcile.render.text import change_detail_lines, change_headline, errors_line, plan_total_line
+from reconcile.render.verify import checklist_lines
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 #: Room kept for the truncation note; it holds a count and the artifact hint.
@@ -82,9 +83,16 @@ def _head(plan: Plan) -> str:
         _summary_table(plan),
         _problems(plan),
         _deletes(plan),
+        _manual_steps(plan),
         f"{LEGEND}\n\n" if plan.has_changes else "",
     ]
     return "".join(parts)
+
+
+def _manual_steps(plan: Plan) -> str:
+    """Pending manual steps as a task list (``- [ ]``), org by org."""
+    lines = [line for org in plan.orgs for line in checklist_lines(org.org, org.manual_steps, markdown=True)]
+    return "### Manual steps\n\n" + "\n".join(lines) + "\n\n" if lines else ""
 
 
 def _summary_table(plan: Plan) -> str:

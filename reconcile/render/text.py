@@ -28,6 +28,7 @@ from reconcile.kinds.base import DetailLine, value_added
 from reconcile.model import Action, Change, ValueChange
 from reconcile.plan import OrgPlan, Plan, Summary
 from reconcile.render.tables import print_table
+from reconcile.render.verify import checklist_lines
 
 ACTION_STYLES: dict[Action, str] = {
     Action.CREATE: "green",
@@ -62,9 +63,20 @@ def render_plan_text(plan: Plan, *, width: int = 100, color: bool = False, termi
         _print_org(console, org)
     _print_deletes(console, plan)
     console.print(Text(plan_total_line(plan), style="bold"), soft_wrap=True)
+    for line in manual_step_lines(plan):
+        console.print(Text(line), soft_wrap=True)
     for line in errors_line(plan):
         console.print(Text(line, style="bold red"), soft_wrap=True)
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+
+
+def manual_step_lines(plan: Plan) -> list[str]:
+    """The manual steps pending per org, as a checklist (none when every step is confirmed)."""
+    lines: list[str] = []
+    for org in plan.orgs:
+        if org.manual_steps:
+            lines += [f"Manual steps pending in {org.org}:", *checklist_lines(org.org, org.manual_steps)]
+    return lines
 
 
 def plan_total_line(plan: Plan) -> str:

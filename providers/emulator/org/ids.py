@@ -44,6 +44,12 @@ KEY_PREFIXES: dict[str, str] = {
     "Opportunity": "006",
     "Lead": "00Q",
     "Case": "500",
+    "ObjectPermissions": "110",
+    "FieldPermissions": "01k",
+    "ApexClass": "01p",
+    "AsyncApexJob": "707",
+    "ApexTestQueueItem": "709",
+    "ApexTestResult": "07M",
 }
 
 _ID_RE = re.compile(r"^[a-zA-Z0-9]{15}(?:[A-Z0-5]{3})?$")

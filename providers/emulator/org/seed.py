@@ -9,7 +9,9 @@ set group its aggregate PermissionSet, every user an assignment to the profile's
 (profile, object, record type) without a declared layout assignment the object's first layout, as in a
 real org. The ``validation_rules`` section is described in ``org/validation_rules.py``, the
 ``duplicate_rules`` section in ``org/duplicate_rules.py``, ``scheduled_jobs`` and ``apex_classes`` in
-``org/scheduled_jobs.py``, ``connected_apps`` and ``user_logins`` in ``org/credentials.py``. Unknown
+``org/scheduled_jobs.py``, ``connected_apps`` and ``user_logins`` in ``org/credentials.py``,
+``apex_test_classes`` in ``org/apex_tests.py``, ``object_permissions`` and ``field_permissions`` in
+``org/permissions.py``. Unknown
 references (a user's profile, an assignment's permission set, a rule's object) raise ``SeedError``.
 The ``flows`` section (flow definitions and their versions) is loaded and documented by ``flows.py``.
 """
@@ -18,7 +20,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import credentials, duplicate_rules, flows, ids, scheduled_jobs, seed_schema, validation_rules
+from . import (
+    apex_tests,
+    credentials,
+    duplicate_rules,
+    flows,
+    ids,
+    permissions,
+    scheduled_jobs,
+    seed_schema,
+    validation_rules,
+)
 from .data import SCHEMA_VERSION, OrgData, Record, SeedError
 from .naming import picklist_value, profile_full_name, split_namespace
 from .seed_check import did_you_mean
@@ -42,6 +54,9 @@ LIST_SECTIONS = (
     "apex_classes",
     "connected_apps",
     "user_logins",
+    "apex_test_classes",
+    "object_permissions",
+    "field_permissions",
 )
 #: Where a seed declares what each reference names (for "declare it under ..." hints).
 DECLARED_IN = {
@@ -115,6 +130,8 @@ class _Builder:
         duplicate_rules.load(self.data, self.doc.get(duplicate_rules.SECTION, []), self.mint)
         scheduled_jobs.load(self.data, self.doc, self.mint)
         credentials.load(self.data, self.doc, self.users)
+        apex_tests.load(self.data, self.doc, self.mint)
+        permissions.load(self.data, self.doc, self.mint)
         self.data.deleted = dict(self.doc.get("deleted", {}))
         return self.data
 

@@ -13,7 +13,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import core_sections, credentials, duplicate_rules, flows, scheduled_jobs, seed_objects, validation_rules
+from . import (
+    apex_tests,
+    core_sections,
+    credentials,
+    duplicate_rules,
+    flows,
+    permissions,
+    scheduled_jobs,
+    seed_objects,
+    validation_rules,
+)
 from .data import SeedError
 from .sections import Schema, SeedSection
 from .seed_check import problems
@@ -40,6 +50,9 @@ SECTIONS: tuple[SeedSection, ...] = (
     scheduled_jobs.SEED_SECTION,
     credentials.APPS_SEED_SECTION,
     credentials.LOGINS_SEED_SECTION,
+    apex_tests.SEED_SECTION,
+    permissions.OBJECT_SEED_SECTION,
+    permissions.FIELD_SEED_SECTION,
     core_sections.DELETED,
 )
 

@@ -160,6 +160,47 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("Request", _S),
         ("Location", _P),
     ],
+    "ObjectPermissions": [
+        ("ParentId", _R),
+        ("SobjectType", _P),
+        ("PermissionsRead", _B),
+        ("PermissionsCreate", _B),
+        ("PermissionsEdit", _B),
+        ("PermissionsDelete", _B),
+        ("PermissionsViewAllRecords", _B),
+        ("PermissionsModifyAllRecords", _B),
+    ],
+    "FieldPermissions": [
+        ("ParentId", _R),
+        ("SobjectType", _P),
+        ("Field", _S),
+        ("PermissionsRead", _B),
+        ("PermissionsEdit", _B),
+    ],
+    "ApexClass": [("Name", _S), ("NamespacePrefix", _S), ("Status", _P), ("IsValid", _B)],
+    "AsyncApexJob": [
+        ("JobType", _P),
+        ("Status", _P),
+        ("ExtendedStatus", _S),
+        ("ApexClassId", _R),
+        ("JobItemsProcessed", "int"),
+        ("TotalJobItems", "int"),
+        ("NumberOfErrors", "int"),
+        ("CreatedDate", "datetime"),
+        ("CompletedDate", "datetime"),
+    ],
+    "ApexTestQueueItem": [("ApexClassId", _R), ("ParentJobId", _R), ("Status", _P), ("ExtendedStatus", _S)],
+    "ApexTestResult": [
+        ("ApexClassId", _R),
+        ("MethodName", _S),
+        ("Outcome", _P),
+        ("Message", _S),
+        ("StackTrace", _S),
+        ("AsyncApexJobId", _R),
+        ("QueueItemId", _R),
+        ("RunTime", "int"),
+        ("TestTimestamp", "datetime"),
+    ],
 }
 
 PARENTS: dict[str, list[ParentRel]] = {
@@ -186,6 +227,13 @@ PARENTS: dict[str, list[ParentRel]] = {
     ],
     "Flow": [ParentRel("Definition", "DefinitionId", "FlowDefinition")],
     "CronTrigger": [ParentRel("CronJobDetail", "CronJobDetailId", "CronJobDetail")],
+    "ObjectPermissions": [ParentRel("Parent", "ParentId", "PermissionSet")],
+    "FieldPermissions": [ParentRel("Parent", "ParentId", "PermissionSet")],
+    "ApexTestQueueItem": [ParentRel("ApexClass", "ApexClassId", "ApexClass")],
+    "ApexTestResult": [
+        ParentRel("ApexClass", "ApexClassId", "ApexClass"),
+        ParentRel("AsyncApexJob", "AsyncApexJobId", "AsyncApexJob"),
+    ],
 }
 
 CHILDREN: dict[str, list[ChildRel]] = {
@@ -206,6 +254,12 @@ REST_OBJECTS = (
     "DuplicateRule",
     "CronTrigger",
     "CronJobDetail",
+    "ObjectPermissions",
+    "FieldPermissions",
+    "ApexClass",
+    "AsyncApexJob",
+    "ApexTestQueueItem",
+    "ApexTestResult",
 )
 TOOLING_OBJECTS = (
     "Organization",
@@ -222,6 +276,10 @@ TOOLING_OBJECTS = (
     "ApexLog",
     "FlowDefinition",
     "Flow",
+    "ApexClass",
+    "AsyncApexJob",
+    "ApexTestQueueItem",
+    "ApexTestResult",
 )
 TOOLING_ONLY_FIELDS = {"RecordType": [("FullName", _S), ("Metadata", "anyType")]}
 

@@ -3,7 +3,8 @@
 Routes: ``query`` (+ locator paging) with the Tooling envelope; ``sobjects/{T}/{id}`` GET for every
 Tooling object; PATCH ``{"Metadata": ...}`` for CustomField, GlobalValueSet, ValidationRule and
 FlowDefinition (204; a FlowDefinition's ``activeVersionNumber`` activates a version, see
-``org/flows.py``); ``sobjects/ApexLog/{id}/Body`` (text/plain); ``executeAnonymous`` (GET,
+``org/flows.py``); ``sobjects/ApexLog/{id}/Body`` (text/plain); ``runTestsSynchronous`` /
+``runTestsAsynchronous`` (POST, see ``rest/apex_tests.py``); ``executeAnonymous`` (GET,
 ``anonymousBody``), which runs the code through the Apex analyzer, answers HTTP 200 even when it
 fails, and keeps the debug log as an in-memory ApexLog row.
 
@@ -25,7 +26,7 @@ from ..org import flows, validation_rules
 from ..org.picklists import merge_values
 from ..org.store import Store
 from ..wire import TEXT_TYPE, ApiRequest, ApiResponse, error, not_found
-from . import records
+from . import apex_tests, records
 from .queries import next_batch, run_query
 from .records import RecordError
 from .schema import TOOLING_OBJECTS, OrgDatabase
@@ -47,6 +48,8 @@ def route(org: OrgContext, request: ApiRequest) -> ApiResponse:
         if request.method != "GET":
             return error(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{request.method}' not allowed. Allowed are GET")
         return execute_anonymous(org, request)
+    if head in apex_tests.RESOURCES and len(segments) == 1:
+        return apex_tests.handle(org, request, head)
     if head == "sobjects" and len(segments) in (3, 4):
         try:
             with org.store.lock:
