@@ -1,9 +1,18 @@
-"""What every request handler of one running org shares: the store, the meter and query cursors."""
+"""What every request handler of one running org shares: the store, the meter and query cursors.
+
+Query cursors live as Salesforce's do: a user holds at most ``MAX_OPEN_CURSORS`` (10) at once and opening
+another releases the oldest (help.salesforce.com 000004410, quoted in simple-salesforce issue #95), and a
+cursor not used for ``CURSOR_IDLE_SECONDS`` (15 minutes, SOAP API ``queryMore`` docs) is released too.
+Fetching a released cursor answers 400 INVALID_QUERY_LOCATOR. ``clock`` is injectable so tests move time
+instead of sleeping.
+"""
 
 from __future__ import annotations
 
 import itertools
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +22,8 @@ from .org.store import Store
 
 BATCH_SIZE = 2000
 MIN_API_VERSION = 50.0
+MAX_OPEN_CURSORS = 10
+CURSOR_IDLE_SECONDS = 15 * 60
 
 
 @dataclass
@@ -22,6 +33,7 @@ class Cursor:
     records: list[dict[str, Any]]
     total_size: int
     entity: str | None
+    used_at: float = 0.0
 
 
 @dataclass
@@ -33,6 +45,7 @@ class OrgContext:
     access_token: str
     api_version: str = "62.0"
     cursors: dict[str, Cursor] = field(default_factory=dict)
+    clock: Callable[[], float] = time.monotonic
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -40,9 +53,20 @@ class OrgContext:
         """Keep ``cursor`` and return its locator (a 01g... id)."""
         locator = ids.mint("01g", self.store.org_name, "QueryLocator", f"{id(self)}:{next(self._serial)}")
         with self._lock:
+            cursor.used_at = self.clock()
             self.cursors[locator] = cursor
+            while len(self.cursors) > MAX_OPEN_CURSORS:
+                del self.cursors[next(iter(self.cursors))]
         return locator
 
     def cursor(self, locator: str) -> Cursor | None:
+        """The open cursor ``locator`` names (its idle time starts again), or None once released."""
         with self._lock:
-            return self.cursors.get(locator)
+            cursor = self.cursors.get(locator)
+            now = self.clock()
+            if cursor is not None and now - cursor.used_at > CURSOR_IDLE_SECONDS:
+                del self.cursors[locator]
+                return None
+            if cursor is not None:
+                cursor.used_at = now
+            return cursor

@@ -57,6 +57,11 @@ class EmulatorHandle:
         self._server.server_close()
         shutil.rmtree(self._workdir, ignore_errors=True)
 
+    @property
+    def context(self) -> OrgContext:
+        """The served org's shared state (cursors, sessions, the clock tests may replace)."""
+        return self._app.org
+
     def stats(self) -> dict[str, Any]:
         """The same JSON as ``GET /__emulator/stats``."""
         return self._app.org.meter.stats()

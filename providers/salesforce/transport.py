@@ -25,6 +25,8 @@ Failures are sorted once, in ``classify``:
 - Metadata API ``updateMetadata``/``upsertMetadata`` are idempotent here: the provider always sends the
   complete value list of a picklist and an overlay of layout assignments, so sending the same payload
   twice leaves the org as sending it once. They are ``replay_safe``.
+- 400 ``INVALID_QUERY_LOCATOR`` on a later page of a query: the org released the cursor; ``query_all``
+  runs the query again from the start, once.
 - Anything else becomes a ``ProviderError`` carrying the org, the errorCode and Salesforce's message.
 
 ``UNABLE_TO_LOCK_ROW`` inside a collection answer is per record: callers retry just those records,
@@ -57,6 +59,7 @@ _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
 #: Error codes meaning the org rolled the request back (or never started it): repeating it is safe,
 #: whether they come as a REST error, a SOAP fault parsed by zeep, or a raw SOAP fault body.
 _NOT_RUN_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
+_EXPIRED_LOCATOR = "INVALID_QUERY_LOCATOR"
 REDACTED = "[redacted]"
 _BEARER = re.compile(r"\b(Bearer|OAuth)\s+[^\s'\"]+", re.IGNORECASE)
 _SESSION_ELEMENT = re.compile(r"(<(?:[\w-]+:)?sessionId>)[^<]*(</(?:[\w-]+:)?sessionId>)", re.IGNORECASE)
@@ -159,7 +162,20 @@ class Transport:
         )
 
     def query_all(self, soql: str, *, tooling: bool = False) -> list[dict[str, Any]]:
-        """Every record of a SOQL query (REST or Tooling), following ``nextRecordsUrl``."""
+        """Every record of a SOQL query (REST or Tooling), following ``nextRecordsUrl``.
+
+        Salesforce releases a query cursor after 15 idle minutes, or when the user opens more than ten:
+        a page then answers INVALID_QUERY_LOCATOR. The query is run again from its first page (once;
+        a second release is an error), since the records already read may have changed meanwhile."""
+        for attempt in (1, 2):
+            try:
+                return self._pages(soql, tooling)
+            except ProviderError as exc:
+                if exc.code != _EXPIRED_LOCATOR or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pages(self, soql: str, tooling: bool) -> list[dict[str, Any]]:
         endpoint = "GET tooling/query" if tooling else "GET query"
 
         def first() -> Any:

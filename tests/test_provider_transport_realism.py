@@ -1,0 +1,75 @@
+"""The provider against the stricter transport rules of the emulator: query cursors Salesforce releases,
+requests that never answer, sessions that expire when idle."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from providers.emulator.embedded import start_emulator
+from providers.salesforce import connect
+from reconcile.errors import ProviderError
+from tests.support.emulator import TOKEN_ENV, EmulatedOrg, connection_for, provider_seed
+
+
+class SteppedClock:
+    """An emulator clock that jumps ``step`` seconds on the calls listed in ``jumps`` (1-based)."""
+
+    def __init__(self, jumps: set[int], step: float) -> None:
+        self.calls = 0
+        self.now = 0.0
+        self.jumps = jumps
+        self.step = step
+
+    def __call__(self) -> float:
+        self.calls += 1
+        if self.calls in self.jumps:
+            self.now += self.step
+        return self.now
+
+
+def big_seed(users: int) -> dict[str, object]:
+    seed = provider_seed()
+    profile = seed["profiles"][0]["name"]
+    seed["users"] += [{"username": f"u{n:04d}@acme.com", "profile": profile} for n in range(users)]
+    return seed
+
+
+def test_a_released_query_cursor_makes_the_provider_run_the_query_again(
+    emulated: Callable[..., EmulatedOrg],
+) -> None:
+    org = emulated(big_seed(2500))
+    # Opening the cursor reads the clock once; the first fetch of its next page finds it 16 minutes idle.
+    org.handle.context.clock = SteppedClock({2}, 16 * 60)
+    records = org.provider.transport.query_all("SELECT Id, Username FROM User")
+    assert len({r["Id"] for r in records}) == len(records) > 2500
+    assert org.requests() == {"GET query": 2, "GET query/{locator}": 2}
+
+
+def test_a_cursor_released_twice_is_an_error(emulated: Callable[..., EmulatedOrg]) -> None:
+    org = emulated(big_seed(2500))
+    org.handle.context.clock = SteppedClock({2, 4}, 16 * 60)
+    with pytest.raises(ProviderError) as caught:
+        org.provider.transport.query_all("SELECT Id, Username FROM User")
+    assert caught.value.code == "INVALID_QUERY_LOCATOR"
+
+
+def test_every_request_has_a_read_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps(provider_seed()), encoding="utf-8")
+    handle = start_emulator(tmp_path / "org.json", seed=seed, latency_ms=1500)
+    monkeypatch.setenv(TOKEN_ENV, handle.access_token)
+    sleeps: list[float] = []
+    provider = connect(dataclasses.replace(connection_for(handle), timeouts=(5.0, 0.3)), sleep=sleeps.append)
+    try:
+        with pytest.raises(ProviderError) as caught:
+            provider.transport.query_all("SELECT Id FROM User")
+        assert caught.value.code == "TIMEOUT"
+        assert "timed out" in str(caught.value)
+    finally:
+        provider.close()
+        handle.stop()
