@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -43,8 +43,9 @@ def test_a_released_query_cursor_makes_the_provider_run_the_query_again(
     emulated: Callable[..., EmulatedOrg],
 ) -> None:
     org = emulated(big_seed(2500))
-    # Opening the cursor reads the clock once; the first fetch of its next page finds it 16 minutes idle.
-    org.handle.context.clock = SteppedClock({2}, 16 * 60)
+    # Each request reads the clock for its session, then for its cursor (opened by call 2, fetched by
+    # call 4): the first fetch of the next page finds the cursor 16 minutes idle.
+    org.handle.context.clock = SteppedClock({4}, 16 * 60)
     records = org.provider.transport.query_all("SELECT Id, Username FROM User")
     assert len({r["Id"] for r in records}) == len(records) > 2500
     assert org.requests() == {"GET query": 2, "GET query/{locator}": 2}
@@ -52,7 +53,7 @@ def test_a_released_query_cursor_makes_the_provider_run_the_query_again(
 
 def test_a_cursor_released_twice_is_an_error(emulated: Callable[..., EmulatedOrg]) -> None:
     org = emulated(big_seed(2500))
-    org.handle.context.clock = SteppedClock({2, 4}, 16 * 60)
+    org.handle.context.clock = SteppedClock({4, 8}, 16 * 60)
     with pytest.raises(ProviderError) as caught:
         org.provider.transport.query_all("SELECT Id, Username FROM User")
     assert caught.value.code == "INVALID_QUERY_LOCATOR"
@@ -73,3 +74,21 @@ def test_every_request_has_a_read_timeout(tmp_path: Path, monkeypatch: pytest.Mo
     finally:
         provider.close()
         handle.stop()
+
+
+def test_an_idle_session_expires_and_the_provider_says_so(emulated: Callable[..., EmulatedOrg]) -> None:
+    seed = provider_seed()
+    seed["organization"]["session_timeout_minutes"] = 15
+    org = emulated(seed)
+    clock = SteppedClock(set(), 0)
+    org.handle.context.clock = clock
+    assert org.provider.transport.query_all("SELECT Id FROM User WHERE IsActive = false")
+    clock.now += 14 * 60  # used within the timeout: the idle time starts again
+    org.provider.transport.query_all("SELECT Id FROM User WHERE IsActive = false")
+    clock.now += 16 * 60
+    with pytest.raises(ProviderError) as caught:
+        org.provider.transport.query_all("SELECT Id FROM User WHERE IsActive = false")
+    assert caught.value.code == "INVALID_SESSION_ID"
+    assert "refused a new session" in str(caught.value)
+    # The provider asked once more after renewing its session, and no further.
+    assert org.requests()["GET query"] == 4

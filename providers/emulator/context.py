@@ -3,8 +3,14 @@
 Query cursors live as Salesforce's do: a user holds at most ``MAX_OPEN_CURSORS`` (10) at once and opening
 another releases the oldest (help.salesforce.com 000004410, quoted in simple-salesforce issue #95), and a
 cursor not used for ``CURSOR_IDLE_SECONDS`` (15 minutes, SOAP API ``queryMore`` docs) is released too.
-Fetching a released cursor answers 400 INVALID_QUERY_LOCATOR. ``clock`` is injectable so tests move time
-instead of sleeping.
+Fetching a released cursor answers 400 INVALID_QUERY_LOCATOR.
+
+The session (``access_token``) expires once it has not been used for the org's session timeout (Setup >
+Session Settings, two hours unless the seed's ``organization.session_timeout_minutes`` says otherwise);
+each use restarts the idle time. Salesforce only extends a session once half of the timeout has passed
+(help.salesforce.com "Session Security Settings"); the emulator extends it on every use, which no
+client can tell apart. An expired session stays expired: every call answers INVALID_SESSION_ID until a
+new session is issued. ``clock`` is injectable so tests move time instead of sleeping.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ BATCH_SIZE = 2000
 MIN_API_VERSION = 50.0
 MAX_OPEN_CURSORS = 10
 CURSOR_IDLE_SECONDS = 15 * 60
+DEFAULT_SESSION_SECONDS = 2 * 60 * 60
 
 
 @dataclass
@@ -46,8 +53,25 @@ class OrgContext:
     api_version: str = "62.0"
     cursors: dict[str, Cursor] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic
+    session_seconds: float = DEFAULT_SESSION_SECONDS
+    _session_used: float | None = None
+    _session_expired: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def session_valid(self, token: str) -> bool:
+        """True when ``token`` is the org's session and it has not been idle past the timeout (the call
+        then restarts the idle time)."""
+        if token != self.access_token:
+            return False
+        with self._lock:
+            now = self.clock()
+            if self._session_used is not None and now - self._session_used > self.session_seconds:
+                self._session_expired = True
+            if self._session_expired:
+                return False
+            self._session_used = now
+            return True
 
     def open_cursor(self, cursor: Cursor) -> str:
         """Keep ``cursor`` and return its locator (a 01g... id)."""

@@ -35,6 +35,7 @@ def to_document(data: OrgData) -> dict[str, Any]:
             "name": org["Name"],
             "is_sandbox": org["IsSandbox"],
             "daily_api_limit": org["_daily_api_limit"],
+            "session_timeout_minutes": org.get("_session_timeout_minutes", 120),
             "organization_type": org["OrganizationType"],
             "instance_name": org["InstanceName"],
             "namespace_prefix": org["NamespacePrefix"],

@@ -118,6 +118,7 @@ class _Builder:
                 "NamespacePrefix": spec.get("namespace_prefix"),
                 "LanguageLocaleKey": "en_US",
                 "_daily_api_limit": int(spec.get("daily_api_limit", DEFAULT_DAILY_API_LIMIT)),
+                "_session_timeout_minutes": int(spec.get("session_timeout_minutes", 120)),
             },
         )
 

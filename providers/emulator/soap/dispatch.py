@@ -76,7 +76,7 @@ def dispatch(org: OrgContext, request: Request) -> tuple[int, bytes, str]:
         return 404, json.dumps(body).encode(), JSON_TYPE
     sf_ns = METADATA_NS if metadata else APEX_NS
     payload = request.get_data()
-    if session_id_from_envelope(payload) != org.access_token:
+    if not org.session_valid(session_id_from_envelope(payload) or ""):
         return (*invalid_session_fault(sf_ns=sf_ns), CONTENT_TYPE)
     if not org.meter.consume():
         message = "REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded."

@@ -1,0 +1,108 @@
+"""Salesforce rules the emulator enforces even though a lenient double would pass: setup and other
+objects kept apart in one collection call, query cursors released, sessions expiring, assignment rules."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import requests
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceExpiredSession, SalesforceMalformedRequest
+
+from providers.emulator.embedded import EmulatorHandle
+from tests.support.emulator import BASIC_SEED, StartOrg, client_for
+
+VERSION = "/services/data/v62.0"
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _one(sf: Salesforce, soql: str) -> str:
+    return str(sf.query(soql)["records"][0]["Id"])
+
+
+def _psa(user: str, ps: str, **extra: Any) -> dict[str, Any]:
+    return {"attributes": {"type": "PermissionSetAssignment"}, "AssigneeId": user, "PermissionSetId": ps, **extra}
+
+
+def test_setup_and_other_objects_do_not_mix_in_one_collection_call(sf: Salesforce) -> None:
+    carol = _one(sf, "SELECT Id FROM User WHERE Username = 'carol@acme.com.uat'")
+    sales_ops = _one(sf, "SELECT Id FROM PermissionSet WHERE Name = 'Sales_Ops'")
+    records = [{"attributes": {"type": "Account"}, "Name": "Hooli"}, _psa(carol, sales_ops)]
+    result = sf.restful("composite/sobjects", method="POST", json={"allOrNone": False, "records": records})
+    assert result[0]["success"] is True
+    assert result[1]["success"] is False and "id" not in result[1]
+    error = result[1]["errors"][0]
+    assert error["statusCode"] == "MIXED_DML_OPERATION"
+    assert error["message"].endswith("PermissionSetAssignment, original object: Account")
+    assert sf.query(f"SELECT Id FROM PermissionSetAssignment WHERE AssigneeId = '{carol}'")["totalSize"] == 1
+
+
+def test_a_user_holds_at_most_ten_query_cursors(start_org: StartOrg) -> None:
+    seed = _big_seed(2100)
+    handle = start_org(seed, name="cursors")
+    sf = client_for(handle)
+    first = sf.query("SELECT Id FROM User")
+    for _ in range(10):
+        sf.query("SELECT Id FROM User")
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.query_more(first["nextRecordsUrl"], identifier_is_url=True)
+    assert caught.value.content[0]["errorCode"] == "INVALID_QUERY_LOCATOR"
+
+
+def test_an_idle_cursor_is_released_after_fifteen_minutes(start_org: StartOrg) -> None:
+    handle = start_org(_big_seed(2100), name="idle")
+    clock = Clock()
+    handle.context.clock = clock
+    sf = client_for(handle)
+    first = sf.query("SELECT Id FROM User")
+    clock.now += 14 * 60
+    assert len(sf.query_more(first["nextRecordsUrl"], identifier_is_url=True)["records"]) > 0
+    again = sf.query("SELECT Id FROM User")
+    clock.now += 15 * 60 + 1
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.query_more(again["nextRecordsUrl"], identifier_is_url=True)
+    assert caught.value.content[0]["errorCode"] == "INVALID_QUERY_LOCATOR"
+
+
+def test_an_idle_session_expires_for_rest_and_soap(emulator: EmulatorHandle, sf: Salesforce) -> None:
+    clock = Clock()
+    emulator.context.clock = clock
+    sf.query("SELECT Id FROM User")
+    clock.now += 2 * 60 * 60 + 1
+    with pytest.raises(SalesforceExpiredSession):
+        sf.query("SELECT Id FROM User")
+    clock.now = 0  # an expired session stays expired
+    with pytest.raises(SalesforceExpiredSession):
+        sf.query("SELECT Id FROM User")
+    envelope = (
+        '<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+        'xmlns:met="http://soap.sforce.com/2006/04/metadata"><soapenv:Header><met:SessionHeader>'
+        f"<met:sessionId>{emulator.access_token}</met:sessionId></met:SessionHeader></soapenv:Header>"
+        "<soapenv:Body><met:describeMetadata><met:asOfVersion>62.0</met:asOfVersion></met:describeMetadata>"
+        "</soapenv:Body></soapenv:Envelope>"
+    )
+    answer = requests.post(
+        f"{emulator.instance_url}/services/Soap/m/62.0",
+        data=envelope,
+        headers={"Content-Type": "text/xml", "SOAPAction": '""'},
+        verify=str(emulator.ca_cert),
+        timeout=30,
+    )
+    assert answer.status_code == 500 and "INVALID_SESSION_ID" in answer.text
+
+
+def _big_seed(users: int) -> dict[str, Any]:
+    seed: dict[str, Any] = json.loads(BASIC_SEED.read_text())
+    seed["users"] += [{"username": f"u{n:04d}@acme.com", "profile": "Sales User"} for n in range(users)]
+    return seed
