@@ -106,3 +106,67 @@ def _big_seed(users: int) -> dict[str, Any]:
     seed: dict[str, Any] = json.loads(BASIC_SEED.read_text())
     seed["users"] += [{"username": f"u{n:04d}@acme.com", "profile": "Sales User"} for n in range(users)]
     return seed
+
+
+def _ids_for(sf: Salesforce) -> tuple[str, str, str]:
+    carol = _one(sf, "SELECT Id FROM User WHERE Username = 'carol@acme.com.uat'")
+    sales_ops = _one(sf, "SELECT Id FROM PermissionSet WHERE Name = 'Sales_Ops'")
+    bundle = _one(sf, "SELECT Id FROM PermissionSetGroup WHERE DeveloperName = 'Sales_Bundle'")
+    return carol, sales_ops, bundle
+
+
+def test_expiration_date_is_a_datetime_in_the_future(sf: Salesforce) -> None:
+    carol, sales_ops, _ = _ids_for(sf)
+    records = [
+        _psa(carol, sales_ops, ExpirationDate="2031-01-31"),
+        _psa(carol, sales_ops, ExpirationDate="2001-01-31T00:00:00.000Z"),
+        _psa(carol, sales_ops, ExpirationDate="2031-01-31T08:30:00.000Z"),
+    ]
+    result = sf.restful("composite/sobjects", method="POST", json={"allOrNone": False, "records": records})
+    assert [r["success"] for r in result] == [False, False, True]
+    assert result[0]["errors"][0]["statusCode"] == "JSON_PARSER_ERROR"
+    assert result[1]["errors"][0]["statusCode"] == "FIELD_INTEGRITY_EXCEPTION"
+    row = sf.PermissionSetAssignment.get(result[2]["id"])
+    assert row["ExpirationDate"] == "2031-01-31T08:30:00.000+0000"
+
+
+def test_an_admin_permission_set_cannot_expire(start_org: StartOrg) -> None:
+    seed = json.loads(BASIC_SEED.read_text())
+    seed["permission_sets"].append({"name": "User_Admin", "permissions": ["ManageUsers"]})
+    sf = client_for(start_org(seed, name="admin"))
+    carol = _one(sf, "SELECT Id FROM User WHERE Username = 'carol@acme.com.uat'")
+    admin = _one(sf, "SELECT Id FROM PermissionSet WHERE Name = 'User_Admin' AND PermissionsManageUsers = true")
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.PermissionSetAssignment.create(
+            {"AssigneeId": carol, "PermissionSetId": admin, "ExpirationDate": "2031-01-31T00:00:00.000Z"}
+        )
+    assert caught.value.content[0]["errorCode"] == "FIELD_INTEGRITY_EXCEPTION"
+    assert sf.PermissionSetAssignment.create({"AssigneeId": carol, "PermissionSetId": admin})["success"] is True
+
+
+def test_expired_assignments_disappear(start_org: StartOrg) -> None:
+    seed = json.loads(BASIC_SEED.read_text())
+    seed["permission_set_assignments"].append(
+        {"username": "bob@acme.com.uat", "permission_set": "Service_Desk", "expiration_date": "2001-01-31"}
+    )
+    handle = start_org(seed, name="expired")
+    soql = "SELECT Id FROM PermissionSetAssignment WHERE PermissionSet.Name = 'Service_Desk'"
+    assert client_for(handle).query(soql)["totalSize"] == 0
+    assert not [
+        r
+        for r in handle.store.table("PermissionSetAssignment").values()
+        if r["ExpirationDate"] and r["ExpirationDate"].startswith("2001")
+    ]
+
+
+@pytest.mark.parametrize("status", ["Outdated", "Updating", "Failed"])
+def test_a_group_is_assignable_only_when_updated(start_org: StartOrg, status: str) -> None:
+    seed = json.loads(BASIC_SEED.read_text())
+    seed["permission_set_groups"][0]["status"] = status
+    sf = client_for(start_org(seed, name="group"))
+    carol, _, bundle = _ids_for(sf)
+    record = {"attributes": {"type": "PermissionSetAssignment"}, "AssigneeId": carol, "PermissionSetGroupId": bundle}
+    result = sf.restful("composite/sobjects", method="POST", json={"allOrNone": False, "records": [record]})
+    assert result[0]["success"] is False
+    assert result[0]["errors"][0]["statusCode"] == "FIELD_INTEGRITY_EXCEPTION"
+    assert status in result[0]["errors"][0]["message"]

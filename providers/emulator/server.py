@@ -1,12 +1,13 @@
 """The emulator's WSGI application: transport rules shared by every Salesforce path.
 
-Order of checks for each request: URI length (414 past 16,384 bytes), request stats, latency, fault
-rules, then routing. ``/services/data`` (the version list) is served without a session, as Salesforce
-does. Every other ``/services/data/vXX.X/...`` path needs ``Authorization: Bearer <token>`` (401
-INVALID_SESSION_ID otherwise), then counts one API call (403 REQUEST_LIMIT_EXCEEDED once the daily limit
-is spent) and carries ``Sforce-Limit-Info``. SOAP paths check the SessionHeader instead. Versions below
-50.0 and unknown paths answer 404 NOT_FOUND. ``/__emulator/stats``, ``/__emulator/faults`` and
-``/__emulator/reset-stats`` need the same token and are neither counted nor faulted.
+Order of checks for each request: URI length (414 past 16,384 bytes), request stats, latency, expired
+permission set assignments removed, fault rules, then routing. ``/services/data`` (the version list) is served
+without a session, as Salesforce does. Every other ``/services/data/vXX.X/...`` path needs ``Authorization:
+Bearer <token>`` of a session that has not expired (401 INVALID_SESSION_ID otherwise), then counts one API
+call (403 REQUEST_LIMIT_EXCEEDED once the daily limit is spent) and carries ``Sforce-Limit-Info``. SOAP paths
+check the SessionHeader instead. Versions below 50.0 and unknown paths answer 404 NOT_FOUND.
+``/__emulator/stats``, ``/__emulator/faults`` and ``/__emulator/reset-stats`` need the same token and are
+neither counted nor faulted.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from werkzeug.wrappers import Request, Response
 from .context import MIN_API_VERSION, OrgContext
 from .faults import FaultBook, FaultRule, FaultRuleError
 from .meter import endpoint_key
+from .rest.assignment_rules import now_utc, sweep_expired
 from .rest.routes import route as rest_route
 from .rest.routes import versions
 from .soap import dispatch as soap_dispatch
@@ -54,6 +56,7 @@ class EmulatorApp:
         self.org.meter.count_request(endpoint_key(request.method, request.path, soap_dispatch.operation(request)))
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
+        self.expire_assignments()
         rule = self.faults.check(request.method, raw_uri) if request.path.startswith("/services/") else None
         if rule is not None and not (rule.action == "unable_to_lock_row" and _is_collection(request.path)):
             return self.fault(request, rule)
@@ -89,6 +92,12 @@ class EmulatorApp:
     def soap(self, request: Request) -> Response:
         status, body, content_type = soap_dispatch.dispatch(self.org, request)
         return Response(body, status=status, content_type=content_type)
+
+    def expire_assignments(self) -> None:
+        """Remove the assignments whose ExpirationDate has passed, as Salesforce does on its own."""
+        with self.org.store.lock:
+            if sweep_expired(self.org.store, now_utc()):
+                self.org.store.commit()
 
     def authorized(self, request: Request, *, session: bool = False) -> bool:
         """The request carries the org's token; with ``session``, a live session (admin paths only need

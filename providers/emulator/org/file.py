@@ -19,6 +19,7 @@ from typing import Any
 from . import duplicate_rules, flows, scheduled_jobs, validation_rules
 from .data import SCHEMA_VERSION, OrgData
 from .naming import join_namespace, picklist_value, seed_value
+from .seed import ADMIN_PERMISSIONS
 from .seed_objects import field_metadata
 
 Record = dict[str, Any]
@@ -141,7 +142,12 @@ def _permission_set(ps: Record) -> Record:
         "name": join_namespace(ps["NamespacePrefix"], ps["Name"]),
         "label": ps["Label"],
         "description": ps["Description"],
+        "permissions": _permission_names(ps),
     }
+
+
+def _permission_names(ps: Record) -> list[str]:
+    return [name for name, field in ADMIN_PERMISSIONS.items() if ps.get(field)]
 
 
 def _group(g: Record, t: dict[str, dict[str, Record]]) -> Record:
@@ -152,6 +158,8 @@ def _group(g: Record, t: dict[str, dict[str, Record]]) -> Record:
         "label": g["MasterLabel"],
         "description": g.get("Description"),
         "permission_set_id": aggregate["Id"],
+        "status": g.get("Status") or "Updated",
+        "permissions": _permission_names(aggregate),
     }
 
 

@@ -9,7 +9,10 @@ set group its aggregate PermissionSet, every user an assignment to the profile's
 (profile, object, record type) without a declared layout assignment the object's first layout, as in a
 real org. The ``validation_rules`` section is described in ``org/validation_rules.py``, the
 ``duplicate_rules`` section in ``org/duplicate_rules.py``, ``scheduled_jobs`` and ``apex_classes`` in
-``org/scheduled_jobs.py``. Unknown
+``org/scheduled_jobs.py``. A permission set or group may list ``permissions`` (``ManageUsers``,
+``AssignPermissionSets``, ``ManageProfilesPermissionsets``: those that forbid an expiring assignment), a
+group its ``status`` (``Updated`` unless given: ``Outdated``, ``Updating``, ``Failed``); an assignment's
+``expiration_date`` may be a date (midnight UTC) or a dateTime. Unknown
 references (a user's profile, an assignment's permission set, a rule's object) raise ``SeedError``.
 The ``flows`` section (flow definitions and their versions) is loaded and documented by ``flows.py``.
 """
@@ -154,6 +157,7 @@ class _Builder:
         ps_id = self.mint("PermissionSet", full, spec.get("id"))
         record = _permission_set(ps_id, name, spec.get("label") or name, namespace, "Regular")
         record["Description"] = spec.get("description")
+        record |= _permissions(spec)
         self.data.add("PermissionSet", record)
         self.permission_sets[full.lower()] = ps_id
 
@@ -169,7 +173,7 @@ class _Builder:
                 "DeveloperName": name,
                 "MasterLabel": label,
                 "NamespacePrefix": namespace,
-                "Status": "Updated",
+                "Status": spec.get("status", "Updated"),
                 "Description": spec.get("description"),
             },
         )
@@ -179,7 +183,8 @@ class _Builder:
             _permission_set(aggregate_id, f"X{group_id}", label, None, "Group")
             | {
                 "PermissionSetGroupId": group_id,
-            },
+            }
+            | _permissions(spec),
         )
         self.groups[full.lower()] = (group_id, aggregate_id)
 
@@ -288,13 +293,32 @@ def _permission_set(ps_id: str, name: str, label: str, namespace: str | None, ki
     }
 
 
+#: Seed names of the permissions an expiring assignment may not carry, and their PermissionSet fields.
+ADMIN_PERMISSIONS = {
+    "ManageUsers": "PermissionsManageUsers",
+    "AssignPermissionSets": "PermissionsAssignPermissionSets",
+    "ManageProfilesPermissionsets": "PermissionsManageProfilesPermissionsets",
+}
+
+
+def _permissions(spec: dict[str, Any]) -> Record:
+    """A permission set's (or group's aggregate set's) admin permission fields from ``permissions``."""
+    granted = set(spec.get("permissions") or ())
+    unknown = granted - set(ADMIN_PERMISSIONS)
+    if unknown:
+        raise SeedError(f"unknown permissions {sorted(unknown)}; the emulator knows {sorted(ADMIN_PERMISSIONS)}")
+    return {field: name in granted for name, field in ADMIN_PERMISSIONS.items()}
+
+
 def _assignment(psa_id: str, user_id: str, ps_id: str, group_id: str | None, expiration: Any) -> Record:
     return {
         "Id": psa_id,
         "AssigneeId": user_id,
         "PermissionSetId": ps_id,
         "PermissionSetGroupId": group_id,
-        "ExpirationDate": expiration,
+        "ExpirationDate": f"{expiration}T00:00:00.000+0000"
+        if expiration and "T" not in str(expiration)
+        else expiration,
         "IsActive": True,
         "SystemModstamp": "2024-01-01T00:00:00.000+0000",
     }

@@ -50,6 +50,9 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("Type", _P),
         ("PermissionSetGroupId", _R),
         ("Description", _TA),
+        ("PermissionsManageUsers", _B),
+        ("PermissionsAssignPermissionSets", _B),
+        ("PermissionsManageProfilesPermissionsets", _B),
     ],
     "PermissionSetGroup": [
         ("DeveloperName", _S),
@@ -62,7 +65,7 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("AssigneeId", _R),
         ("PermissionSetId", _R),
         ("PermissionSetGroupId", _R),
-        ("ExpirationDate", "date"),
+        ("ExpirationDate", "datetime"),
         ("IsActive", _B),
         ("SystemModstamp", "datetime"),
     ],
