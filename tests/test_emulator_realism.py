@@ -170,3 +170,20 @@ def test_a_group_is_assignable_only_when_updated(start_org: StartOrg, status: st
     assert result[0]["success"] is False
     assert result[0]["errors"][0]["statusCode"] == "FIELD_INTEGRITY_EXCEPTION"
     assert status in result[0]["errors"][0]["message"]
+
+
+def test_a_permission_set_with_a_user_licence_needs_a_profile_with_it(start_org: StartOrg) -> None:
+    seed = json.loads(BASIC_SEED.read_text())
+    seed["profiles"].append({"name": "Platform User", "user_license": "Salesforce Platform"})
+    seed["users"].append({"username": "pat@acme.com.uat", "profile": "Platform User"})
+    seed["permission_sets"].append({"name": "Full_CRM", "user_license": "Salesforce"})
+    sf = client_for(start_org(seed, name="licence"))
+    pat = _one(sf, "SELECT Id FROM User WHERE Username = 'pat@acme.com.uat'")
+    carol = _one(sf, "SELECT Id FROM User WHERE Username = 'carol@acme.com.uat'")
+    row = sf.query("SELECT Id, LicenseId, License.Name FROM PermissionSet WHERE Name = 'Full_CRM'")["records"][0]
+    assert row["LicenseId"].startswith("100") and row["License"]["Name"] == "Salesforce"
+    records = [_psa(pat, row["Id"]), _psa(carol, row["Id"])]
+    result = sf.restful("composite/sobjects", method="POST", json={"allOrNone": False, "records": records})
+    assert [r["success"] for r in result] == [False, True]
+    assert result[0]["errors"][0]["statusCode"] == "FIELD_INTEGRITY_EXCEPTION"
+    assert "user license" in result[0]["errors"][0]["message"]

@@ -126,3 +126,28 @@ def test_an_expired_grant_disappears_and_is_not_created_again(emulated: Callable
     future = desired.model_copy(update={"expires": utc_today() + timedelta(days=1)})
     create = kind.plan(future, None, None, PlanContext())
     assert create is not None and create.action is Action.CREATE
+
+
+def test_preflight_reports_a_permission_set_the_users_licence_does_not_allow(
+    emulated: Callable[..., EmulatedOrg],
+) -> None:
+    seed = provider_seed()
+    seed["profiles"].append({"name": "Platform User", "user_license": "Salesforce Platform"})
+    seed["users"].append({"username": "pat@acme.com", "profile": "Platform User"})
+    seed["permission_sets"].append({"name": "Full_CRM", "user_license": "Salesforce"})
+    org = emulated(seed)
+    grants = [
+        PermissionSetGrant(permission_set="Full_CRM", username="pat@acme.com"),
+        PermissionSetGrant(permission_set="Full_CRM", username="alice@acme.com"),
+        PermissionSetGrant(permission_set="Sales_Ops", username="pat@acme.com"),
+    ]
+    org.reset_counts()
+    problems = org.provider.preflight(GRANT, grants)
+    assert [(p.address, p.message) for p in problems] == [
+        (
+            "permission_set_grant:Full_CRM/pat@acme.com",
+            "permission set Full_CRM requires the Salesforce user licence, and pat@acme.com's profile has the "
+            "Salesforce Platform licence: Salesforce refuses the assignment",
+        )
+    ]
+    assert org.requests() == {"GET query": 2}  # the users, then the permission sets: no extra call

@@ -6,7 +6,8 @@ and remembers both hits and misses, so read, preflight and apply of the same run
 Names compare case-insensitively; an assignable keeps the spelling it was first asked for. The same
 queries bring a group's ``Status`` and a permission set's admin permissions (which forbid an expiry);
 a group's admin permissions, on its aggregate permission set, cost one query, asked only for groups
-granted with an expiry, and a group's status is read again only while the provider waits for it.
+granted with an expiry, and a group's status is read again only while the provider waits for it. Users
+come with their profile's user licence and permission sets with the user licence they require.
 
 "Did you mean" hints need the names the org does have: ``all_names`` fetches each list only when a
 caller asks (one query each), which preflight does only when something is unknown, and keeps it.
@@ -31,6 +32,8 @@ ADMIN_FIELDS = (
     "PermissionsManageProfilesPermissionsets",
 )
 _ADMIN = ", ".join(ADMIN_FIELDS)
+#: Key prefix of UserLicense ids; a PermissionSet's LicenseId may also be a PermissionSetLicense (0PL).
+USER_LICENSE_PREFIX = "100"
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class UserRecord:
     record_id: str
     username: str
     active: bool
+    #: The user licence of the user's profile (Id, Name).
+    license_id: str = ""
+    license_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,9 @@ class Assignable:
     status: str = "Updated"
     #: Holds a permission that forbids an expiring assignment (None: not looked up yet, for a group).
     admin: bool | None = False
+    #: The user licence a permission set requires ("" for none, or a permission set licence).
+    license_id: str = ""
+    license_name: str = ""
 
     @property
     def name(self) -> str:
@@ -83,10 +92,20 @@ class Directory:
 
     def lookup_users(self, usernames: Iterable[str]) -> None:
         wanted = [u for u in usernames if u and u != "*" and not self._known(u)]
-        soql = "SELECT Id, Username, IsActive FROM User WHERE Username IN "
+        soql = (
+            "SELECT Id, Username, IsActive, Profile.UserLicenseId, Profile.UserLicense.Name FROM User "
+            "WHERE Username IN "
+        )
         for query in in_chunks(wanted, lambda lst: soql + lst):
             for record in self.transport.query_all(query):
-                user = UserRecord(str(record["Id"]), str(record["Username"]), bool(record.get("IsActive")))
+                profile = record.get("Profile") or {}
+                user = UserRecord(
+                    str(record["Id"]),
+                    str(record["Username"]),
+                    bool(record.get("IsActive")),
+                    str(profile.get("UserLicenseId") or ""),
+                    str((profile.get("UserLicense") or {}).get("Name") or ""),
+                )
                 self._users[user.username.casefold()] = user
         self._missing.update(u.casefold() for u in wanted if u.casefold() not in self._users)
 
@@ -96,7 +115,7 @@ class Directory:
         groups = [k for k in wanted if k.startswith(GROUP)]
         self._lookup(
             sets,
-            f"SELECT Id, Name, NamespacePrefix, Type, {_ADMIN} FROM PermissionSet "
+            f"SELECT Id, Name, NamespacePrefix, Type, LicenseId, License.Name, {_ADMIN} FROM PermissionSet "
             "WHERE IsOwnedByProfile = false AND Name IN ",
             "Name",
             group=False,
@@ -143,7 +162,12 @@ class Directory:
                 if found in wanted:
                     status = str(record.get("Status") or "Updated")
                     admin = None if group else any(bool(record.get(f)) for f in ADMIN_FIELDS)
-                    self._remember(Assignable(wanted[found], str(record["Id"]), group, status, admin))
+                    license_id = str(record.get("LicenseId") or "")
+                    if not license_id.startswith(USER_LICENSE_PREFIX):
+                        license_id = ""  # none, or a permission set licence: no profile rule applies
+                    license_name = str((record.get("License") or {}).get("Name") or "") if license_id else ""
+                    assignable = Assignable(wanted[found], str(record["Id"]), group, status, admin)
+                    self._remember(replace(assignable, license_id=license_id, license_name=license_name))
 
     def refresh_groups(self, groups: Iterable[Assignable]) -> None:
         """Read the ``Status`` of these groups again (one query per 200 or so)."""

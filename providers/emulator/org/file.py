@@ -43,7 +43,7 @@ def to_document(data: OrgData) -> dict[str, Any]:
         },
         "profiles": [_profile(p, t) for p in t["Profile"].values()],
         "users": _users(t),
-        "permission_sets": [_permission_set(ps) for ps in t["PermissionSet"].values() if ps["Type"] == "Regular"],
+        "permission_sets": [_permission_set(ps, t) for ps in t["PermissionSet"].values() if ps["Type"] == "Regular"],
         "permission_set_groups": [_group(g, t) for g in t["PermissionSetGroup"].values()],
         "objects": [_object(e, t) for e in t["EntityDefinition"].values()],
         "global_value_sets": [_global_value_set(g) for g in t["GlobalValueSet"].values()],
@@ -111,6 +111,7 @@ def _profile(p: Record, t: dict[str, dict[str, Record]]) -> Record:
         "name": p["Name"],
         "full_name": p["_full_name"],
         "user_type": p["UserType"],
+        "user_license": _license_name(p.get("UserLicenseId"), t),
         "description": p["Description"],
         "permission_set_id": _owned_set(p["Id"], t)["Id"],
     }
@@ -136,14 +137,19 @@ def _user(u: Record, t: dict[str, dict[str, Record]], psa: str | None) -> Record
     }
 
 
-def _permission_set(ps: Record) -> Record:
+def _permission_set(ps: Record, t: dict[str, dict[str, Record]]) -> Record:
     return {
         "id": ps["Id"],
         "name": join_namespace(ps["NamespacePrefix"], ps["Name"]),
         "label": ps["Label"],
         "description": ps["Description"],
         "permissions": _permission_names(ps),
+        "user_license": _license_name(ps.get("LicenseId"), t),
     }
+
+
+def _license_name(license_id: str | None, t: dict[str, dict[str, Record]]) -> str | None:
+    return str(t["UserLicense"][license_id]["Name"]) if license_id and license_id in t.get("UserLicense", {}) else None
 
 
 def _permission_names(ps: Record) -> list[str]:
@@ -280,6 +286,6 @@ def _assignment(a: Record, t: dict[str, dict[str, Record]]) -> Record:
         g = t["PermissionSetGroup"][a["PermissionSetGroupId"]]
         entry["permission_set_group"] = join_namespace(g["NamespacePrefix"], g["DeveloperName"])
     else:
-        entry["permission_set"] = _permission_set(t["PermissionSet"][a["PermissionSetId"]])["name"]
+        entry["permission_set"] = _permission_set(t["PermissionSet"][a["PermissionSetId"]], t)["name"]
     entry["expiration_date"] = a["ExpirationDate"]
     return entry

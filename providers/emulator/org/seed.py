@@ -9,12 +9,15 @@ set group its aggregate PermissionSet, every user an assignment to the profile's
 (profile, object, record type) without a declared layout assignment the object's first layout, as in a
 real org. The ``validation_rules`` section is described in ``org/validation_rules.py``, the
 ``duplicate_rules`` section in ``org/duplicate_rules.py``, ``scheduled_jobs`` and ``apex_classes`` in
-``org/scheduled_jobs.py``. A permission set or group may list ``permissions`` (``ManageUsers``,
-``AssignPermissionSets``, ``ManageProfilesPermissionsets``: those that forbid an expiring assignment), a
-group its ``status`` (``Updated`` unless given: ``Outdated``, ``Updating``, ``Failed``); an assignment's
-``expiration_date`` may be a date (midnight UTC) or a dateTime. Unknown
+``org/scheduled_jobs.py``. Unknown
 references (a user's profile, an assignment's permission set, a rule's object) raise ``SeedError``.
 The ``flows`` section (flow definitions and their versions) is loaded and documented by ``flows.py``.
+
+A profile's ``user_license`` (``Salesforce`` unless given) and a permission set's (none unless given) name
+UserLicense records, made on first use. A permission set or group may list ``permissions``
+(``ManageUsers``, ``AssignPermissionSets``, ``ManageProfilesPermissionsets``: those that forbid an
+expiring assignment), a group its ``status`` (``Updated`` unless given: ``Outdated``, ``Updating``,
+``Failed``); an assignment's ``expiration_date`` may be a date (midnight UTC) or a dateTime.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ CORE_TABLES = (
     "ApexLog",
     "ValidationRule",
     "DuplicateRule",
+    "UserLicense",
 )
 
 
@@ -134,7 +138,7 @@ class _Builder:
                 "Id": profile_id,
                 "Name": name,
                 "UserType": spec.get("user_type", "Standard"),
-                "UserLicenseId": None,
+                "UserLicenseId": self.license(spec.get("user_license") or "Salesforce"),
                 "Description": spec.get("description"),
                 "_full_name": spec.get("full_name") or profile_full_name(name),
             },
@@ -151,12 +155,20 @@ class _Builder:
         self.profiles[name.lower()] = profile_id
         self.owned_sets[profile_id] = owned_id
 
+    def license(self, name: str) -> str:
+        """The Id of the UserLicense ``name`` (made on first use)."""
+        license_id = self.mint("UserLicense", name.lower())
+        if license_id not in self.data.tables["UserLicense"]:
+            self.data.add("UserLicense", {"Id": license_id, "Name": name, "MasterLabel": name})
+        return license_id
+
     def permission_set(self, spec: dict[str, Any]) -> None:
         full = _required(spec, "name", "permission set")
         namespace, name = split_namespace(full)
         ps_id = self.mint("PermissionSet", full, spec.get("id"))
         record = _permission_set(ps_id, name, spec.get("label") or name, namespace, "Regular")
         record["Description"] = spec.get("description")
+        record["LicenseId"] = self.license(spec["user_license"]) if spec.get("user_license") else None
         record |= _permissions(spec)
         self.data.add("PermissionSet", record)
         self.permission_sets[full.lower()] = ps_id

@@ -3,7 +3,8 @@
 Contract: ``expiration(store, value, permission_set_id, now)`` returns the stored form of an
 ``ExpirationDate`` or raises ``RecordError`` without changing anything; ``sweep_expired(store, now)``
 deletes the assignments whose expiry has passed (the caller holds ``store.lock`` and commits);
-``check_group(store, group_id)`` raises when the group cannot be assigned yet.
+``check_group(store, group_id)`` raises when the group cannot be assigned yet, ``check_license`` when the
+user's licence does not allow the permission set.
 
 - ``ExpirationDate`` is a dateTime from API 52.0 (object reference, PermissionSetAssignment). It is
   stored and answered as ``2030-01-31T00:00:00.000+0000``. A date without a time is refused with the
@@ -15,6 +16,10 @@ deletes the assignments whose expiry has passed (the caller holds ``store.lock``
   errorCode (FIELD_INTEGRITY_EXCEPTION) and wording are ours: no public source quotes them.
 - Expired assignments disappear: Salesforce removes them itself; the emulator does so before it
   answers any request.
+- A permission set with a user licence (``LicenseId``) is assignable only to users whose profile has
+  that licence ("its UserLicenseId and the Profile UserLicenseId must match", object reference,
+  PermissionSetAssignment). The errorCode FIELD_INTEGRITY_EXCEPTION is the one Salesforce uses for
+  integrity refusals; the message is ours.
 - A permission set group is assignable only while its ``Status`` is ``Updated``; ``Outdated``,
   ``Updating`` and ``Failed`` groups are being (or failed to be) recalculated. The errorCode
   (FIELD_INTEGRITY_EXCEPTION) and the message are ours; no public source quotes them.
@@ -86,6 +91,23 @@ def check_group(store: Store, group_id: str) -> None:
             f"You can't assign the permission set group {group.get('DeveloperName')} while its status is "
             f"{status}; assign it once the status is Updated.",
             ["PermissionSetGroupId"],
+        )
+
+
+def check_license(store: Store, assignee_id: str, permission_set_id: str) -> None:
+    """RecordError when the permission set's user licence is not the assignee's profile's."""
+    permission_set = store.get("PermissionSet", permission_set_id) or {}
+    license_id = permission_set.get("LicenseId")
+    if not license_id:
+        return
+    user = store.get("User", assignee_id) or {}
+    profile = store.get("Profile", str(user.get("ProfileId") or "")) or {}
+    if profile.get("UserLicenseId") != license_id:
+        license_name = (store.get("UserLicense", license_id) or {}).get("Name", license_id)
+        raise RecordError(
+            "FIELD_INTEGRITY_EXCEPTION",
+            f"The user license doesn't match the user license of the permission set ({license_name}).",
+            ["PermissionSetId"],
         )
 
 

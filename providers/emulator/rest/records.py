@@ -175,6 +175,7 @@ def _assignment_fields(store: Store, fields: Record) -> Record:
         )
     if group_id is not None:
         assignment_rules.check_group(store, group_id)
+    assignment_rules.check_license(store, assignee, ps_id)
     if _profile_owned(store, ps_id):
         # Salesforce refuses this; the exact code is not public, FIELD_INTEGRITY_EXCEPTION is our choice.
         raise RecordError(

@@ -53,7 +53,9 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("PermissionsManageUsers", _B),
         ("PermissionsAssignPermissionSets", _B),
         ("PermissionsManageProfilesPermissionsets", _B),
+        ("LicenseId", _R),
     ],
+    "UserLicense": [("Name", _S), ("MasterLabel", _S)],
     "PermissionSetGroup": [
         ("DeveloperName", _S),
         ("MasterLabel", _S),
@@ -166,7 +168,10 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
 
 PARENTS: dict[str, list[ParentRel]] = {
     "User": [ParentRel("Profile", "ProfileId", "Profile")],
+    "Profile": [ParentRel("UserLicense", "UserLicenseId", "UserLicense")],
     "PermissionSet": [
+        # License is polymorphic in Salesforce (UserLicense or PermissionSetLicense); only the former here.
+        ParentRel("License", "LicenseId", "UserLicense"),
         ParentRel("Profile", "ProfileId", "Profile"),
         ParentRel("PermissionSetGroup", "PermissionSetGroupId", "PermissionSetGroup"),
     ],
@@ -208,6 +213,7 @@ REST_OBJECTS = (
     "DuplicateRule",
     "CronTrigger",
     "CronJobDetail",
+    "UserLicense",
 )
 TOOLING_OBJECTS = (
     "Organization",

@@ -1,6 +1,8 @@
 """Salesforce's rules for assigning a permission set or group, checked before the provider writes.
 
-- ``assignment_problems``: what preflight reports for one grant: a group whose recalculation failed
+- ``assignment_problems``: what preflight reports for one grant: a permission set requiring a user
+  licence other than the user's profile's ("its UserLicenseId and the Profile UserLicenseId must match",
+  object reference, PermissionSetAssignment), a group whose recalculation failed
   (Status ``Failed``), and an expiry on a permission set or group holding Manage Users, Assign Permission
   Sets or Manage Profiles and Permission Sets (help.salesforce.com "Set Assignment Expiration Details":
   such assignments cannot expire).
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from providers.salesforce.lookups import GROUP, Assignable, Directory
+from providers.salesforce.lookups import GROUP, Assignable, Directory, UserRecord
 from providers.salesforce.transport import Transport
 from reconcile.errors import Problem
 from reconcile.kinds.permission_set_grant import PermissionSetGrant
@@ -23,9 +25,22 @@ GROUP_CHECKS = 6
 _RECALCULATING = ("Outdated", "Updating")
 
 
-def assignment_problems(target: Assignable | None, grant: PermissionSetGrant, address: str) -> list[Problem]:
-    """Preflight problems of ``grant`` given its permission set or group (None: unknown, reported elsewhere)."""
+def assignment_problems(
+    target: Assignable | None, user: UserRecord | None, grant: PermissionSetGrant, address: str
+) -> list[Problem]:
+    """Preflight problems of ``grant`` given its permission set or group and its user (None: unknown,
+    reported elsewhere)."""
     problems: list[Problem] = []
+    if target is not None and user is not None and target.license_id and target.license_id != user.license_id:
+        problems.append(
+            Problem(
+                f"permission set {target.name} requires the {target.license_name or target.license_id} user "
+                f"licence, and {user.username}'s profile has the {user.license_name or 'another'} licence: "
+                "Salesforce refuses the assignment",
+                hint="give the user a profile with that licence, or grant another permission set",
+                address=address,
+            )
+        )
     if target is not None and target.status == "Failed":
         problems.append(
             Problem(

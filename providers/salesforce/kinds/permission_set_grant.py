@@ -199,7 +199,8 @@ class PermissionSetGrantHandler:
             name = grant.assignable.removeprefix(GROUP)
             hint = suggestion(name, self.directory.all_names("groups" if group else "sets"))
             problems.append(Problem(f"unknown {_what(grant.assignable)} {name}", hint=hint, address=address))
-        problems.extend(assignment_problems(self.directory.assignable(grant.assignable), grant, address))
+        target, user = self.directory.assignable(grant.assignable), self.directory.user(grant.username)
+        problems.extend(assignment_problems(target, user, grant, address))
         return problems
 
     def _missing_for(self, grant: PermissionSetGrant) -> str:
