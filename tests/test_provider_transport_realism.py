@@ -92,3 +92,12 @@ def test_an_idle_session_expires_and_the_provider_says_so(emulated: Callable[...
     assert "refused a new session" in str(caught.value)
     # The provider asked once more after renewing its session, and no further.
     assert org.requests()["GET query"] == 4
+
+
+def test_soap_answers_report_api_usage_in_their_limit_info_header(emulated: Callable[..., EmulatedOrg]) -> None:
+    org = emulated()
+    usage = org.provider.usage
+    assert usage.limit_used is None
+    org.provider.transport.metadata("readMetadata", "Profile", ["Admin"])
+    stats = org.handle.stats()
+    assert (usage.limit_used, usage.limit_max) == (stats["api_calls_used"], stats["daily_api_limit"])

@@ -3,8 +3,8 @@
 Accounting: each HTTP request (every try and every query page) counts once in ``usage`` under its
 endpoint, named as the emulator's stats name them (``GET query``, ``GET query/{locator}``,
 ``POST composite/sobjects``, ``POST Soap/m readMetadata``, ``POST Soap/s executeAnonymous`` ...).
-A response hook on both HTTP sessions reads ``Sforce-Limit-Info: api-usage=N/M`` into
-``usage.limit_used/limit_max``.
+A response hook on both HTTP sessions reads ``Sforce-Limit-Info: api-usage=N/M`` (REST) or a SOAP
+answer's ``LimitInfoHeader`` (``API REQUESTS`` current/limit) into ``usage.limit_used/limit_max``.
 
 Failures are sorted once, in ``classify``:
 
@@ -56,6 +56,11 @@ T = TypeVar("T")
 
 MAX_ATTEMPTS = 5
 _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
+#: SOAP answers carry usage in ``LimitInfoHeader/limitInfo`` (type ``API REQUESTS``) instead.
+_SOAP_LIMIT_INFO = re.compile(
+    rb"<(?:\w+:)?limitInfo>\s*<(?:\w+:)?current>(\d+)</(?:\w+:)?current>\s*<(?:\w+:)?limit>(\d+)</(?:\w+:)?limit>"
+    rb"\s*<(?:\w+:)?type>API REQUESTS</(?:\w+:)?type>"
+)
 #: Error codes meaning the org rolled the request back (or never started it): repeating it is safe,
 #: whether they come as a REST error, a SOAP fault parsed by zeep, or a raw SOAP fault body.
 _NOT_RUN_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
@@ -285,6 +290,11 @@ class Transport:
         match = _LIMIT_INFO.search(response.headers.get("Sforce-Limit-Info", ""))
         if match:
             self.usage.limit_used, self.usage.limit_max = int(match.group(1)), int(match.group(2))
+            return
+        if "xml" in response.headers.get("Content-Type", ""):
+            soap = _SOAP_LIMIT_INFO.search(response.content[:4096])
+            if soap:
+                self.usage.limit_used, self.usage.limit_max = int(soap.group(1)), int(soap.group(2))
 
 
 def _next_page(session: OrgSession, url: str) -> Callable[[], Any]:

@@ -84,7 +84,26 @@ def dispatch(org: OrgContext, request: Request) -> tuple[int, bytes, str]:
     handler = handle_metadata_soap if metadata else handle_apex_soap
     with org.store.lock:
         status, answer = handler(org.store, payload, match.group("version"))
+    if status == 200 and metadata:
+        answer = with_limit_info(answer, org.meter.used, org.meter.daily_limit)
     return status, answer, CONTENT_TYPE
+
+
+def with_limit_info(answer: bytes, used: int, limit: int) -> bytes:
+    """``answer`` with a ``LimitInfoHeader`` (API REQUESTS used and allowed) in its SOAP Header.
+
+    Salesforce's SOAP API puts this header on its responses (a recorded partner API response in the
+    shared fixtures, ``test_profiles.RESPONSE_ERROR_FIELD.xml``); whether the Metadata and Apex endpoints
+    send it too is not settled by any public source. The emulator sends it on Metadata API answers, in
+    the response's default namespace, so that a client reading usage from SOAP answers is exercised;
+    Apex answers keep only their DebuggingInfo header."""
+    info = (
+        f"<LimitInfoHeader><limitInfo><current>{used}</current><limit>{limit}</limit>"
+        "<type>API REQUESTS</type></limitInfo></LimitInfoHeader>"
+    ).encode()
+    if b"<soapenv:Header>" in answer:
+        return answer.replace(b"<soapenv:Header>", b"<soapenv:Header>" + info, 1)
+    return answer.replace(b"<soapenv:Body>", b"<soapenv:Header>" + info + b"</soapenv:Header><soapenv:Body>", 1)
 
 
 def fault_for(action: str) -> tuple[int, bytes]:
