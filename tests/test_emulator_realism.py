@@ -187,3 +187,31 @@ def test_a_permission_set_with_a_user_licence_needs_a_profile_with_it(start_org:
     assert [r["success"] for r in result] == [False, True]
     assert result[0]["errors"][0]["statusCode"] == "FIELD_INTEGRITY_EXCEPTION"
     assert "user license" in result[0]["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ("WHERE QualifiedApiName = 'Account' OR QualifiedApiName = 'Invoice__c'", "Disjunctions not supported"),
+        ("WHERE QualifiedApiName != 'Account'", "Only equals comparisons permitted"),
+        ("WHERE NOT QualifiedApiName IN ('Account')", "Only equals comparisons permitted"),
+    ],
+)
+def test_entity_definition_refuses_what_salesforce_refuses(emulator: EmulatorHandle, where: str, message: str) -> None:
+    sf = client_for(emulator)
+    for tooling in (False, True):
+        with pytest.raises(SalesforceMalformedRequest) as caught:
+            soql = f"SELECT QualifiedApiName FROM EntityDefinition {where}"
+            sf.toolingexecute("query/", params={"q": soql}) if tooling else sf.query(soql)
+        assert caught.value.content[0] == {"errorCode": "MALFORMED_QUERY", "message": message}
+
+
+def test_entity_definition_ignores_limit_and_refuses_count(sf: Salesforce) -> None:
+    every = sf.query("SELECT QualifiedApiName FROM EntityDefinition")["totalSize"]
+    assert every > 1
+    assert sf.query("SELECT QualifiedApiName FROM EntityDefinition LIMIT 1")["totalSize"] == every
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.query("SELECT COUNT() FROM EntityDefinition")
+    assert "not yet supported by this SObject storage type" in caught.value.content[0]["message"]
+    in_list = sf.query("SELECT QualifiedApiName FROM EntityDefinition WHERE QualifiedApiName IN ('Account')")
+    assert [r["QualifiedApiName"] for r in in_list["records"]] == ["Account"]

@@ -4,6 +4,7 @@ A result larger than one batch keeps the rest in a server-side cursor; ``nextRec
 ``{base}/query/{locator}-{offset}`` (``{base}/tooling/query/...`` for Tooling), the form Salesforce uses.
 Tooling answers carry its envelope: ``size``, ``totalSize``, ``done``, ``queryLocator`` (null),
 ``entityTypeName`` and ``records``. ``queryAll`` answers like ``query``: deleted rows are not kept.
+EntityDefinition's SOQL restrictions are in ``restricted_queries``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from ..context import BATCH_SIZE, Cursor, OrgContext
 from ..soql import SoqlError, execute, parse
 from ..wire import ApiRequest, ApiResponse, error
+from . import restricted_queries
 from .schema import OrgDatabase
 
 
@@ -25,6 +27,10 @@ def run_query(org: OrgContext, request: ApiRequest, *, tooling: bool) -> ApiResp
     database = OrgDatabase(org.store, tooling=tooling)
     try:
         query = parse(soql)
+        refused = restricted_queries.restriction(query, database.resolve(query.sobject))
+        if refused is not None:
+            return error(400, "MALFORMED_QUERY", refused)
+        query = restricted_queries.effective(query, database.resolve(query.sobject))
         with org.store.lock:
             result = execute(query, database, base_path=base)
     except SoqlError as exc:
