@@ -113,3 +113,24 @@ def test_applying_shard_by_shard_converges_each_org_once(quickstart: Path) -> No
     assert sorted(applied) == ["dev", "uat"]
     result = invoke("plan", "-c", str(quickstart), "--detailed-exitcode")
     assert result.exit_code == 0, result.output
+
+
+def test_an_expired_grant_is_forgotten_once_and_never_created_again(quickstart: Path) -> None:
+    config = quickstart / "reconcile.toml"
+    grant = '\n[[permission_set_grant]]\npermission_set = "Service_Desk"\nusers = ["carol@acme.com"]\norgs = ["uat"]\n'
+    config.write_text(config.read_text() + grant + "expires = 2099-12-31\n")
+    assert invoke("apply", "-c", str(quickstart), "--auto-approve").exit_code == 0
+    # The date passes: the configuration says a past date and Salesforce has removed the assignment.
+    config.write_text(config.read_text().replace("expires = 2099-12-31", "expires = 2001-01-31"))
+    live = quickstart / ".reconcile" / "emulator" / "uat.json"
+    document = json.loads(live.read_text())
+    for entry in document["permission_set_assignments"]:
+        if entry["username"] == "carol@acme.com.uat" and entry.get("permission_set") == "Service_Desk":
+            entry["expiration_date"] = "2001-01-31T00:00:00.000+0000"
+    live.write_text(json.dumps(document))
+    result = invoke("plan", "-c", str(quickstart), "--detailed-exitcode")
+    assert result.exit_code == 2, result.output
+    assert "expired on 2001-01-31" in result.output and "not granted yet" not in result.output
+    assert invoke("apply", "-c", str(quickstart), "--auto-approve").exit_code == 0
+    result = invoke("plan", "-c", str(quickstart), "--detailed-exitcode")
+    assert result.exit_code == 0, result.output

@@ -66,7 +66,10 @@ def test_grant_query_nests_parents_and_nulls(sf: Salesforce) -> None:
     assert alice["Assignee"]["attributes"]["url"].startswith("/services/data/v62.0/sobjects/User/005")
     assert rows[("alice@acme.com.uat", "Billing_Admin")]["PermissionSet"]["NamespacePrefix"] == "acme"
     bob = next(r for r in result["records"] if r["PermissionSetGroupId"])
-    assert bob["PermissionSetGroup"]["DeveloperName"] == "Sales_Bundle" and bob["ExpirationDate"] == "2030-01-31"
+    assert (
+        bob["PermissionSetGroup"]["DeveloperName"] == "Sales_Bundle"
+        and bob["ExpirationDate"] == "2030-01-31T00:00:00.000+0000"
+    )
     assert sf.api_usage["api-usage"].used == 1
 
 
@@ -118,8 +121,8 @@ def test_single_record_crud_and_errors(sf: Salesforce, emulator: EmulatorHandle)
     carol, sales_ops = _user_id(sf, "carol@acme.com.uat"), _ps_id(sf, "Sales_Ops")
     created = sf.PermissionSetAssignment.create({"AssigneeId": carol, "PermissionSetId": sales_ops})
     assert created["success"] is True and created["errors"] == [] and created["id"].startswith("0Pa")
-    assert sf.PermissionSetAssignment.update(created["id"], {"ExpirationDate": "2031-05-01"}) == 204
-    assert sf.PermissionSetAssignment.get(created["id"])["ExpirationDate"] == "2031-05-01"
+    assert sf.PermissionSetAssignment.update(created["id"], {"ExpirationDate": "2031-05-01T00:00:00.000Z"}) == 204
+    assert sf.PermissionSetAssignment.get(created["id"])["ExpirationDate"] == "2031-05-01T00:00:00.000+0000"
     with pytest.raises(SalesforceMalformedRequest) as duplicate:
         sf.PermissionSetAssignment.create({"AssigneeId": carol, "PermissionSetId": sales_ops})
     error = duplicate.value.content[0]

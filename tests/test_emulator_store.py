@@ -67,7 +67,7 @@ def test_group_assignment_points_at_the_group_aggregate_permission_set(store: St
     aggregate = store.find("PermissionSet", PermissionSetGroupId=group["Id"])[0]
     assert aggregate["Type"] == "Group"
     psa = store.find("PermissionSetAssignment", PermissionSetGroupId=group["Id"])[0]
-    assert psa["PermissionSetId"] == aggregate["Id"] and psa["ExpirationDate"] == "2030-01-31"
+    assert psa["PermissionSetId"] == aggregate["Id"] and psa["ExpirationDate"] == "2030-01-31T00:00:00.000+0000"
 
 
 def test_values_keep_inactive_entries(store: Store) -> None:

@@ -57,6 +57,11 @@ class EmulatorHandle:
         self._server.server_close()
         shutil.rmtree(self._workdir, ignore_errors=True)
 
+    @property
+    def context(self) -> OrgContext:
+        """The served org's shared state (cursors, sessions, the clock tests may replace)."""
+        return self._app.org
+
     def stats(self) -> dict[str, Any]:
         """The same JSON as ``GET /__emulator/stats``."""
         return self._app.org.meter.stats()
@@ -104,7 +109,13 @@ def start_emulator(
     """Serve the org in ``data`` on https://127.0.0.1:``port`` (0: a free port) and return its handle."""
     store = open_store(data, seed)
     token = f"{store.org_id[:15]}!{secrets.token_urlsafe(48)}"
-    org = OrgContext(store=store, meter=Meter(store.daily_api_limit), access_token=token, api_version=API_VERSION)
+    org = OrgContext(
+        store=store,
+        meter=Meter(store.daily_api_limit),
+        access_token=token,
+        api_version=API_VERSION,
+        session_seconds=store.session_seconds,
+    )
     book = FaultBook()
     book.add(faults or [])
     app = EmulatorApp(org, book, latency_ms=latency_ms)

@@ -1,14 +1,15 @@
 """The emulator's WSGI application: transport rules shared by every Salesforce path.
 
-Order of checks for each request: URI length (414 past 16,384 bytes), request stats, latency, fault
-rules, then routing. ``/services/data`` (the version list) is served without a session, as Salesforce
-does. Every other ``/services/data/vXX.X/...`` path needs ``Authorization: Bearer <token>`` (401
-INVALID_SESSION_ID otherwise), then counts one API call (403 REQUEST_LIMIT_EXCEEDED once the daily limit
-is spent) and carries ``Sforce-Limit-Info``. SOAP paths check the SessionHeader instead. Versions below
-50.0 and unknown paths answer 404 NOT_FOUND. ``/__emulator/stats``, ``/__emulator/faults`` and
-``/__emulator/reset-stats`` need the same token and are neither counted nor faulted. ``/services/oauth2/``
-(token, userinfo, revoke: ``oauth/endpoints.py``) and the SOAP ``login`` need no session and are not
-counted; any session the org issued (the start token or one from a login) is accepted everywhere.
+Order of checks for each request: URI length (414 past 16,384 bytes), request stats, latency, expired
+permission set assignments removed, fault rules, then routing. ``/services/data`` (the version list) is
+served without a session, as Salesforce does. Every other ``/services/data/vXX.X/...`` path needs
+``Authorization: Bearer <token>`` of a session that has not expired (401 INVALID_SESSION_ID otherwise), then
+counts one API call (403 REQUEST_LIMIT_EXCEEDED once the daily limit is spent) and carries
+``Sforce-Limit-Info``. SOAP paths check the SessionHeader instead. Versions below 50.0 and unknown paths
+answer 404 NOT_FOUND. ``/__emulator/stats``, ``/__emulator/faults`` and ``/__emulator/reset-stats`` need a
+token the org issued (expired or not) and are neither counted nor faulted. ``/services/oauth2/`` (token,
+userinfo, revoke: ``oauth/endpoints.py``) and the SOAP ``login`` need no session and are not counted; any
+session the org issued (the start token or one from a login) is accepted everywhere.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .faults import FaultBook, FaultRule, FaultRuleError
 from .meter import endpoint_key
 from .oauth import endpoints as oauth_endpoints
 from .oauth.grants import register_refresh_tokens
+from .rest.assignment_rules import now_utc, sweep_expired
 from .rest.routes import route as rest_route
 from .rest.routes import versions
 from .soap import dispatch as soap_dispatch
@@ -59,6 +61,7 @@ class EmulatorApp:
         self.org.meter.count_request(endpoint_key(request.method, request.path, soap_dispatch.operation(request)))
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
+        self.expire_assignments()
         rule = self.faults.check(request.method, raw_uri) if request.path.startswith("/services/") else None
         if rule is not None and not (rule.action == "unable_to_lock_row" and _is_collection(request.path)):
             return self.fault(request, rule)
@@ -75,7 +78,7 @@ class EmulatorApp:
         match = _DATA_PATH.match(path)
         if match is None or float(match.group("version")) < MIN_API_VERSION:
             return _to_http(not_found())
-        if not self.authorized(request):
+        if not self.authorized(request, session=True):
             return _to_http(invalid_session())
         if not self.org.meter.consume():
             return self.limited(_to_http(error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")))
@@ -97,10 +100,20 @@ class EmulatorApp:
         status, body, content_type = soap_dispatch.dispatch(self.org, request)
         return Response(body, status=status, content_type=content_type)
 
-    def authorized(self, request: Request) -> bool:
+    def expire_assignments(self) -> None:
+        """Remove the assignments whose ExpirationDate has passed, as Salesforce does on its own."""
+        with self.org.store.lock:
+            if sweep_expired(self.org.store, now_utc()):
+                self.org.store.commit()
+
+    def authorized(self, request: Request, *, session: bool = False) -> bool:
+        """The request carries the org's token; with ``session``, a live session (admin paths only need
+        the token, so tests can still read stats once the session has expired)."""
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        return scheme.lower() in ("bearer", "oauth") and self.org.session_user(token.strip()) is not None
+        if scheme.lower() not in ("bearer", "oauth"):
+            return False
+        return self.org.session_valid(token.strip()) if session else self.org.token_known(token.strip())
 
     def limited(self, response: Response) -> Response:
         response.headers["Sforce-Limit-Info"] = self.org.meter.limit_info()

@@ -29,6 +29,8 @@ class OrgConnection:
     auth: Mapping[str, str] = field(default_factory=dict)
     ca_cert: Path | None = None
     login_url: str = "https://login.salesforce.com"
+    #: (connect, read) seconds for every HTTP request; a request that sends no timeout would wait for ever.
+    timeouts: tuple[float, float] = (15.0, 300.0)
 
 
 @dataclass(frozen=True)

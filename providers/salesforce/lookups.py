@@ -3,7 +3,11 @@
 A ``Directory`` asks the org once per batch of names it has not seen yet (users by ``Username``,
 permission sets by ``Name`` + ``NamespacePrefix``, groups by ``DeveloperName`` + ``NamespacePrefix``)
 and remembers both hits and misses, so read, preflight and apply of the same run share the lookups.
-Names compare case-insensitively; an assignable keeps the spelling it was first asked for.
+Names compare case-insensitively; an assignable keeps the spelling it was first asked for. The same
+queries bring a group's ``Status`` and a permission set's admin permissions (which forbid an expiry);
+a group's admin permissions, on its aggregate permission set, cost one query, asked only for groups
+granted with an expiry, and a group's status is read again only while the provider waits for it. Users
+come with their profile's user licence and permission sets with the user licence they require.
 
 "Did you mean" hints need the names the org does have: ``all_names`` fetches each list only when a
 caller asks (one query each), which preflight does only when something is unknown, and keeps it.
@@ -12,7 +16,7 @@ caller asks (one query each), which preflight does only when something is unknow
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from providers.salesforce.names import join_namespace, split_namespace
@@ -20,6 +24,16 @@ from providers.salesforce.soql import in_chunks
 from providers.salesforce.transport import Transport
 
 GROUP = "group:"
+#: PermissionSet fields of the permissions that forbid an expiring assignment (help.salesforce.com "Set
+#: Assignment Expiration Details": Assign Permission Sets, Manage Profiles and Permission Sets, Manage Users).
+ADMIN_FIELDS = (
+    "PermissionsManageUsers",
+    "PermissionsAssignPermissionSets",
+    "PermissionsManageProfilesPermissionsets",
+)
+_ADMIN = ", ".join(ADMIN_FIELDS)
+#: Key prefix of UserLicense ids; a PermissionSet's LicenseId may also be a PermissionSetLicense (0PL).
+USER_LICENSE_PREFIX = "100"
 
 
 @dataclass(frozen=True)
@@ -27,6 +41,9 @@ class UserRecord:
     record_id: str
     username: str
     active: bool
+    #: The user licence of the user's profile (Id, Name).
+    license_id: str = ""
+    license_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -36,6 +53,13 @@ class Assignable:
     key: str
     record_id: str
     is_group: bool
+    #: A group's ``Status`` (Updated, Outdated, Updating, Failed); a permission set is always Updated.
+    status: str = "Updated"
+    #: Holds a permission that forbids an expiring assignment (None: not looked up yet, for a group).
+    admin: bool | None = False
+    #: The user licence a permission set requires ("" for none, or a permission set licence).
+    license_id: str = ""
+    license_name: str = ""
 
     @property
     def name(self) -> str:
@@ -68,10 +92,20 @@ class Directory:
 
     def lookup_users(self, usernames: Iterable[str]) -> None:
         wanted = [u for u in usernames if u and u != "*" and not self._known(u)]
-        soql = "SELECT Id, Username, IsActive FROM User WHERE Username IN "
+        soql = (
+            "SELECT Id, Username, IsActive, Profile.UserLicenseId, Profile.UserLicense.Name FROM User "
+            "WHERE Username IN "
+        )
         for query in in_chunks(wanted, lambda lst: soql + lst):
             for record in self.transport.query_all(query):
-                user = UserRecord(str(record["Id"]), str(record["Username"]), bool(record.get("IsActive")))
+                profile = record.get("Profile") or {}
+                user = UserRecord(
+                    str(record["Id"]),
+                    str(record["Username"]),
+                    bool(record.get("IsActive")),
+                    str(profile.get("UserLicenseId") or ""),
+                    str((profile.get("UserLicense") or {}).get("Name") or ""),
+                )
                 self._users[user.username.casefold()] = user
         self._missing.update(u.casefold() for u in wanted if u.casefold() not in self._users)
 
@@ -81,13 +115,14 @@ class Directory:
         groups = [k for k in wanted if k.startswith(GROUP)]
         self._lookup(
             sets,
-            "SELECT Id, Name, NamespacePrefix, Type FROM PermissionSet WHERE IsOwnedByProfile = false AND Name IN ",
+            f"SELECT Id, Name, NamespacePrefix, Type, LicenseId, License.Name, {_ADMIN} FROM PermissionSet "
+            "WHERE IsOwnedByProfile = false AND Name IN ",
             "Name",
             group=False,
         )
         self._lookup(
             groups,
-            "SELECT Id, DeveloperName, NamespacePrefix FROM PermissionSetGroup WHERE DeveloperName IN ",
+            "SELECT Id, DeveloperName, NamespacePrefix, Status FROM PermissionSetGroup WHERE DeveloperName IN ",
             "DeveloperName",
             group=True,
         )
@@ -125,7 +160,34 @@ class Directory:
                     str(record[name_field]).casefold(),
                 )
                 if found in wanted:
-                    self._remember(Assignable(wanted[found], str(record["Id"]), group))
+                    status = str(record.get("Status") or "Updated")
+                    admin = None if group else any(bool(record.get(f)) for f in ADMIN_FIELDS)
+                    license_id = str(record.get("LicenseId") or "")
+                    if not license_id.startswith(USER_LICENSE_PREFIX):
+                        license_id = ""  # none, or a permission set licence: no profile rule applies
+                    license_name = str((record.get("License") or {}).get("Name") or "") if license_id else ""
+                    assignable = Assignable(wanted[found], str(record["Id"]), group, status, admin)
+                    self._remember(replace(assignable, license_id=license_id, license_name=license_name))
+
+    def refresh_groups(self, groups: Iterable[Assignable]) -> None:
+        """Read the ``Status`` of these groups again (one query per 200 or so)."""
+        known = {g.record_id: g for g in groups if g.is_group}
+        soql = "SELECT Id, Status FROM PermissionSetGroup WHERE Id IN "
+        for query in in_chunks(sorted(known), lambda lst: soql + lst):
+            for record in self.transport.query_all(query):
+                group = self.assignable_by_id(str(record["Id"]))
+                if group is not None:
+                    self._remember(replace(group, status=str(record.get("Status") or "Updated")))
+
+    def lookup_group_permissions(self, groups: Iterable[Assignable]) -> None:
+        """Learn which of these groups hold an admin permission (through their aggregate permission set)."""
+        wanted = sorted({g.record_id for g in groups if g.is_group and g.admin is None})
+        soql = f"SELECT PermissionSetGroupId, {_ADMIN} FROM PermissionSet WHERE PermissionSetGroupId IN "
+        for query in in_chunks(wanted, lambda lst: soql + lst):
+            for record in self.transport.query_all(query):
+                group = self.assignable_by_id(str(record.get("PermissionSetGroupId") or ""))
+                if group is not None:
+                    self._remember(replace(group, admin=any(bool(record.get(f)) for f in ADMIN_FIELDS)))
 
     def _remember(self, assignable: Assignable) -> None:
         self._assignables[assignable.key.casefold()] = assignable

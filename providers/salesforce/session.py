@@ -29,11 +29,21 @@ ResponseHook = Callable[..., Any]
 
 
 class PinnedSession(requests.Session):
-    """A ``requests.Session`` whose own ``verify`` wins over ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``.
+    """A ``requests.Session`` whose own ``verify`` wins over ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``,
+    and whose ``timeouts`` (connect, read) apply to every request that does not set its own.
 
     Plain requests lets those variables replace a session's CA bundle on every request, which would
-    make a configured ``ca_cert`` (or the emulator's CA) useless wherever the variables are set.
+    make a configured ``ca_cert`` (or the emulator's CA) useless wherever the variables are set. Neither
+    requests nor simple-salesforce nor zeep (``operation_timeout=None``) sets a timeout by default, so a
+    request to an org that stops answering would otherwise hang the run.
     """
+
+    timeouts: tuple[float, float] | None = None
+
+    def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
+        if kwargs.get("timeout") is None and len(args) < 7:  # timeout is the 7th after url
+            kwargs["timeout"] = self.timeouts
+        return super().request(method, url, *args, **kwargs)
 
     def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
         settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
@@ -55,6 +65,7 @@ class OrgSession:
         self.conn = conn
         self.http = PinnedSession()
         self.http.verify = verify
+        self.http.timeouts = conn.timeouts
         self._verify = verify
         self._authenticate = authenticate
         self._on_close = on_close
@@ -86,6 +97,7 @@ class OrgSession:
             zeep_session = PinnedSession()
             zeep_session.headers.update(transport.session.headers)
             zeep_session.verify = self._verify
+            zeep_session.timeouts = self.conn.timeouts
             zeep_session.hooks["response"].extend(self._hooks)
             transport.session = zeep_session
             self._mdapi = api

@@ -3,8 +3,8 @@
 Accounting: each HTTP request (every try and every query page) counts once in ``usage`` under its
 endpoint, named as the emulator's stats name them (``GET query``, ``GET query/{locator}``,
 ``POST composite/sobjects``, ``POST Soap/m readMetadata``, ``POST Soap/s executeAnonymous`` ...).
-A response hook on both HTTP sessions reads ``Sforce-Limit-Info: api-usage=N/M`` into
-``usage.limit_used/limit_max``.
+A response hook on both HTTP sessions reads ``Sforce-Limit-Info: api-usage=N/M`` (REST) or a SOAP
+answer's ``LimitInfoHeader`` (``API REQUESTS`` current/limit) into ``usage.limit_used/limit_max``.
 
 Failures are sorted once, in ``classify``:
 
@@ -25,6 +25,8 @@ Failures are sorted once, in ``classify``:
 - Metadata API ``updateMetadata``/``upsertMetadata`` are idempotent here: the provider always sends the
   complete value list of a picklist and an overlay of layout assignments, so sending the same payload
   twice leaves the org as sending it once. They are ``replay_safe``.
+- 400 ``INVALID_QUERY_LOCATOR`` on a later page of a query: the org released the cursor; ``query_all``
+  runs the query again from the start, once.
 - Anything else becomes a ``ProviderError`` carrying the org, the errorCode and Salesforce's message.
 
 ``UNABLE_TO_LOCK_ROW`` inside a collection answer is per record: callers retry just those records,
@@ -54,9 +56,15 @@ T = TypeVar("T")
 
 MAX_ATTEMPTS = 5
 _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
+#: SOAP answers carry usage in ``LimitInfoHeader/limitInfo`` (type ``API REQUESTS``) instead.
+_SOAP_LIMIT_INFO = re.compile(
+    rb"<(?:\w+:)?limitInfo>\s*<(?:\w+:)?current>(\d+)</(?:\w+:)?current>\s*<(?:\w+:)?limit>(\d+)</(?:\w+:)?limit>"
+    rb"\s*<(?:\w+:)?type>API REQUESTS</(?:\w+:)?type>"
+)
 #: Error codes meaning the org rolled the request back (or never started it): repeating it is safe,
 #: whether they come as a REST error, a SOAP fault parsed by zeep, or a raw SOAP fault body.
 _NOT_RUN_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
+_EXPIRED_LOCATOR = "INVALID_QUERY_LOCATOR"
 REDACTED = "[redacted]"
 _BEARER = re.compile(r"\b(Bearer|OAuth)\s+[^\s'\"]+", re.IGNORECASE)
 _SESSION_ELEMENT = re.compile(r"(<(?:[\w-]+:)?sessionId>)[^<]*(</(?:[\w-]+:)?sessionId>)", re.IGNORECASE)
@@ -159,7 +167,20 @@ class Transport:
         )
 
     def query_all(self, soql: str, *, tooling: bool = False) -> list[dict[str, Any]]:
-        """Every record of a SOQL query (REST or Tooling), following ``nextRecordsUrl``."""
+        """Every record of a SOQL query (REST or Tooling), following ``nextRecordsUrl``.
+
+        Salesforce releases a query cursor after 15 idle minutes, or when the user opens more than ten:
+        a page then answers INVALID_QUERY_LOCATOR. The query is run again from its first page (once;
+        a second release is an error), since the records already read may have changed meanwhile."""
+        for attempt in (1, 2):
+            try:
+                return self._pages(soql, tooling)
+            except ProviderError as exc:
+                if exc.code != _EXPIRED_LOCATOR or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pages(self, soql: str, tooling: bool) -> list[dict[str, Any]]:
         endpoint = "GET tooling/query" if tooling else "GET query"
 
         def first() -> Any:
@@ -269,6 +290,11 @@ class Transport:
         match = _LIMIT_INFO.search(response.headers.get("Sforce-Limit-Info", ""))
         if match:
             self.usage.limit_used, self.usage.limit_max = int(match.group(1)), int(match.group(2))
+            return
+        if "xml" in response.headers.get("Content-Type", ""):
+            soap = _SOAP_LIMIT_INFO.search(response.content[:4096])
+            if soap:
+                self.usage.limit_used, self.usage.limit_max = int(soap.group(1)), int(soap.group(2))
 
 
 def _next_page(session: OrgSession, url: str) -> Callable[[], Any]:

@@ -2,6 +2,12 @@
 
 Address: ``permission_set_grant:Sales_Ops/alice@acme.com`` (a group: ``group:Sales_Bundle/alice@acme.com``).
 
+Expiry: Salesforce removes an assignment once its ``ExpirationDate`` has passed and refuses to set one
+in the past, so a grant whose ``expires`` is today (UTC) or earlier is never created: the plan revokes a
+live one ("expired on ...") and forgets a recorded one that Salesforce has already removed, once; after
+that the grant plans nothing. Writing the date in the configuration is therefore not an error that
+blocks every later run.
+
 Ownership: created, its expiry updated, revoked when it leaves the configuration. With
 ``exclusive = true`` every undeclared assignment of that permission set (group) is revoked too; the
 provider never touches profile-owned permission sets. Usernames carry the org's ``username_suffix``;
@@ -11,7 +17,7 @@ provider never touches profile-owned permission sets. Usernames carry the org's 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from pydantic import Field
@@ -33,7 +39,8 @@ class PermissionSetGrantEntry(Entry):
         "users": "The usernames that hold it; each org's `username_suffix` is appended.",
         "exclusive": "When true, the permission set (or group) is revoked from every user not listed, in each "
         "org the entry applies to.",
-        "expires": "The assignments' expiration date, as a TOML date (no quotes). Unset: they never expire.",
+        "expires": "The assignments' expiration date, as a TOML date (no quotes). Unset: they never expire. "
+        "Once the date has come (UTC) the grant is revoked if still there and never created again.",
     }
     EXAMPLES = {
         "permission_set": "Sales_Ops",
@@ -58,17 +65,7 @@ class PermissionSetGrantEntry(Entry):
         return self.permission_set or ""
 
     def findings(self) -> list[Finding]:
-        found = one_of(self, ("permission_set", "permission_set_group")) + duplicates(self.users, "users", "user")
-        if self.expires is not None and self.expires < date.today():
-            found.append(
-                (
-                    ("expires",),
-                    f"expires {self.expires} is in the past: Salesforce does not accept an "
-                    "assignment that has already expired",
-                    "set a future date, or remove `expires`",
-                )
-            )
-        return found
+        return one_of(self, ("permission_set", "permission_set_group")) + duplicates(self.users, "users", "user")
 
 
 class PermissionSetGrant(Resource):
@@ -138,6 +135,8 @@ class PermissionSetGrantKind(ResourceKind[PermissionSetGrantEntry, PermissionSet
         entry: StateEntry | None,
         context: PlanContext,
     ) -> Change | None:
+        if desired.expires is not None and desired.expires <= utc_today():
+            return _expired(desired, live, entry)
         if live is None:
             return Change(address=desired.address, action=Action.CREATE, after=desired, reason="not granted yet")
         if live.expires == desired.expires:
@@ -214,6 +213,22 @@ class PermissionSetGrantKind(ResourceKind[PermissionSetGrantEntry, PermissionSet
             entry["orgs"] = [org]
             entries.append(entry)
         return entries, skipped
+
+
+def utc_today() -> date:
+    """Today in UTC, the calendar Salesforce expires assignments by."""
+    return datetime.now(UTC).date()
+
+
+def _expired(desired: PermissionSetGrant, live: PermissionSetGrant | None, entry: StateEntry | None) -> Change | None:
+    """The change for a grant whose expiry date has come: revoke it if it is still there, forget it once
+    if Salesforce removed it, and nothing after that (never a create Salesforce would refuse)."""
+    reason = f"expired on {desired.expires}"
+    if live is not None:
+        return Change(address=desired.address, action=Action.DELETE, before=live, reason=reason)
+    if entry is not None:
+        return Change(address=desired.address, action=Action.FORGET, reason=reason + "; Salesforce removed it")
+    return None
 
 
 def _grant_order(item: tuple[tuple[str, date | None], list[str]]) -> tuple[bool, str, date]:

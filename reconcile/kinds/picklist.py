@@ -21,6 +21,8 @@ from reconcile.config.schema import Bool, Entry, FieldName, Finding, NonEmpty, S
 from reconcile.errors import did_you_mean
 from reconcile.kinds.base import Expansion, Exported, PlanContext, ResourceKind, Skipped, value_added
 from reconcile.kinds.picklist_values import (
+    MAX_VALUE_LENGTH,
+    MAX_VALUES,
     Picklist,
     PicklistValue,
     deactivate_owned,
@@ -133,6 +135,24 @@ class PicklistEntry(Entry):
                     "add it to `values` or fix the spelling",
                 )
             )
+        if len(self.values) > MAX_VALUES:
+            found.append(
+                (
+                    ("values",),
+                    f"{len(self.values)} values: Salesforce allows {MAX_VALUES} in a picklist, inactive ones included",
+                    "split the values, or remove the ones no longer used",
+                )
+            )
+        for value in self.values:
+            if len(value.name) > MAX_VALUE_LENGTH or len(value.label) > MAX_VALUE_LENGTH:
+                found.append(
+                    (
+                        ("values",),
+                        f"value '{value.name[:40]}...' is longer than {MAX_VALUE_LENGTH} characters, the most "
+                        "Salesforce allows for a picklist value's name and label",
+                        "shorten it",
+                    )
+                )
         marked = {value.name for value in self.values if value.default}
         defaults = sorted(marked | {self.default} if self.default else marked)
         if len(defaults) > 1:

@@ -20,6 +20,11 @@ from typing import Any, Literal
 from reconcile.model import Frozen, Resource, ValueChange
 from state.base import StateEntry
 
+#: Salesforce's caps: 1,000 values in one picklist (active and inactive, custom fields and global value
+#: sets: "General Picklist Limits" in Salesforce Help), 255 characters for a value's name and label.
+MAX_VALUES = 1000
+MAX_VALUE_LENGTH = 255
+
 
 class PicklistValue(Frozen):
     """One value of a picklist. ``name`` is the API name (Salesforce ``valueName``/``fullName``)."""

@@ -156,7 +156,33 @@ def merge_values(
         merged.append({**stored.get(key, {}), **value})
     leftovers = [v for v in existing if str(v["valueName"]).casefold() not in seen]
     merged.extend({**v, "isActive": False, "default": False} for v in leftovers)
-    return merged, []
+    return merged, _over_caps(merged)
+
+
+#: 1,000 values per picklist, inactive ones included (Salesforce Help, "General Picklist Limits": custom
+#: picklists and global value sets; applying it to standard value sets is our assumption), 255 characters
+#: per value name and label.
+MAX_VALUES = 1000
+MAX_VALUE_LENGTH = 255
+
+
+def _over_caps(values: list[dict[str, Any]]) -> list[ComponentError]:
+    if len(values) > MAX_VALUES:
+        return [
+            _invented(
+                f"A picklist can have at most {MAX_VALUES} values, active and inactive; this one has {len(values)}"
+            )
+        ]
+    for value in values:
+        for key in ("valueName", "label"):
+            if len(str(value.get(key) or "")) > MAX_VALUE_LENGTH:
+                return [
+                    ComponentError(
+                        "STRING_TOO_LONG",
+                        f"{key}: data value too large: {str(value[key])[:40]}... (max length={MAX_VALUE_LENGTH})",
+                    )
+                ]
+    return []
 
 
 def _save_custom_field(store: Store, full_name: str, parsed: Parsed, upsert: bool) -> SaveOutcome:

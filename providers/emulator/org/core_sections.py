@@ -7,7 +7,13 @@ schema, docs/emulator-seeds.md and the seed check are made. Keep it in step with
 
 from __future__ import annotations
 
-from .sections import Schema, SeedSection, anything, either, entry, flag, listing, number, text
+from .sections import Schema, SeedSection, anything, either, entry, flag, listing, number, one_of_values, text
+
+#: What a permission set or group may carry that forbids an expiring assignment (``seed.ADMIN_PERMISSIONS``).
+PERMISSIONS = listing(
+    "Admin permissions it holds; a set or group holding one cannot be assigned with an expiry.",
+    one_of_values("A permission.", ("ManageUsers", "AssignPermissionSets", "ManageProfilesPermissionsets")),
+)
 
 VALUE = either(
     "A value: its name, or an object with its name and more.",
@@ -42,6 +48,9 @@ ORGANIZATION = SeedSection(
         instance_name=text("`InstanceName`.", default="EMU1"),
         namespace_prefix=text("The org's own namespace, if any."),
         daily_api_limit=number("The daily API request limit the org reports.", default=15000, minimum=0),
+        session_timeout_minutes=number(
+            "How long a session may stay idle before it expires (Setup > Session Settings).", default=120, minimum=1
+        ),
         id=text("", live=True),
     ),
 )
@@ -60,6 +69,7 @@ PROFILES = SeedSection(
                 "name when left out."
             ),
             user_type=text("`UserType`.", default="Standard"),
+            user_license=text("The name of its user licence (a `UserLicense`).", default="Salesforce"),
             description=text("A description."),
             id=text("", live=True),
             permission_set_id=text("", live=True),
@@ -78,6 +88,10 @@ PERMISSION_SETS = SeedSection(
             name=text("Its API name; `ns__Name` for a managed one."),
             label=text("Its label; the name when left out."),
             description=text("A description."),
+            user_license=text(
+                "The user licence it requires; only users whose profile has that licence can be assigned it."
+            ),
+            permissions=PERMISSIONS,
             id=text("", live=True),
         ),
     ),
@@ -94,6 +108,12 @@ PERMISSION_SET_GROUPS = SeedSection(
             developer_name=text("Its developer name; `ns__Name` for a managed one."),
             label=text("Its label; the developer name when left out."),
             description=text("A description."),
+            status=one_of_values(
+                "Its recalculation `Status`; only an `Updated` group can be assigned.",
+                ("Updated", "Outdated", "Updating", "Failed"),
+                default="Updated",
+            ),
+            permissions=PERMISSIONS,
             id=text("", live=True),
             permission_set_id=text("", live=True),
         ),
@@ -166,7 +186,7 @@ PERMISSION_SET_ASSIGNMENTS = SeedSection(
             username=text("The `username` of one of `$.users`."),
             permission_set=text("The `name` of one of `$.permission_sets`."),
             permission_set_group=text("The `developer_name` of one of `$.permission_set_groups`."),
-            expiration_date=text("When the assignment expires (`YYYY-MM-DD`)."),
+            expiration_date=text("When the assignment expires: a date (`YYYY-MM-DD`, midnight UTC) or a dateTime."),
             id=text("", live=True),
         ),
     ),

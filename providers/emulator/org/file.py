@@ -20,6 +20,7 @@ from typing import Any
 from . import apex_tests, credentials, duplicate_rules, flows, permissions, scheduled_jobs, validation_rules
 from .data import SCHEMA_VERSION, OrgData
 from .naming import join_namespace, picklist_value, seed_value
+from .seed import ADMIN_PERMISSIONS
 from .seed_objects import field_metadata
 
 Record = dict[str, Any]
@@ -36,13 +37,14 @@ def to_document(data: OrgData) -> dict[str, Any]:
             "name": org["Name"],
             "is_sandbox": org["IsSandbox"],
             "daily_api_limit": org["_daily_api_limit"],
+            "session_timeout_minutes": org.get("_session_timeout_minutes", 120),
             "organization_type": org["OrganizationType"],
             "instance_name": org["InstanceName"],
             "namespace_prefix": org["NamespacePrefix"],
         },
         "profiles": [_profile(p, t) for p in t["Profile"].values()],
         "users": _users(t),
-        "permission_sets": [_permission_set(ps) for ps in t["PermissionSet"].values() if ps["Type"] == "Regular"],
+        "permission_sets": [_permission_set(ps, t) for ps in t["PermissionSet"].values() if ps["Type"] == "Regular"],
         "permission_set_groups": [_group(g, t) for g in t["PermissionSetGroup"].values()],
         "objects": [_object(e, t) for e in t["EntityDefinition"].values()],
         "global_value_sets": [_global_value_set(g) for g in t["GlobalValueSet"].values()],
@@ -116,6 +118,7 @@ def _profile(p: Record, t: dict[str, dict[str, Record]]) -> Record:
         "name": p["Name"],
         "full_name": p["_full_name"],
         "user_type": p["UserType"],
+        "user_license": _license_name(p.get("UserLicenseId"), t),
         "description": p["Description"],
         "permission_set_id": _owned_set(p["Id"], t)["Id"],
     }
@@ -141,13 +144,23 @@ def _user(u: Record, t: dict[str, dict[str, Record]], psa: str | None) -> Record
     }
 
 
-def _permission_set(ps: Record) -> Record:
+def _permission_set(ps: Record, t: dict[str, dict[str, Record]]) -> Record:
     return {
         "id": ps["Id"],
         "name": join_namespace(ps["NamespacePrefix"], ps["Name"]),
         "label": ps["Label"],
         "description": ps["Description"],
+        "permissions": _permission_names(ps),
+        "user_license": _license_name(ps.get("LicenseId"), t),
     }
+
+
+def _license_name(license_id: str | None, t: dict[str, dict[str, Record]]) -> str | None:
+    return str(t["UserLicense"][license_id]["Name"]) if license_id and license_id in t.get("UserLicense", {}) else None
+
+
+def _permission_names(ps: Record) -> list[str]:
+    return [name for name, field in ADMIN_PERMISSIONS.items() if ps.get(field)]
 
 
 def _group(g: Record, t: dict[str, dict[str, Record]]) -> Record:
@@ -158,6 +171,8 @@ def _group(g: Record, t: dict[str, dict[str, Record]]) -> Record:
         "label": g["MasterLabel"],
         "description": g.get("Description"),
         "permission_set_id": aggregate["Id"],
+        "status": g.get("Status") or "Updated",
+        "permissions": _permission_names(aggregate),
     }
 
 
@@ -278,6 +293,6 @@ def _assignment(a: Record, t: dict[str, dict[str, Record]]) -> Record:
         g = t["PermissionSetGroup"][a["PermissionSetGroupId"]]
         entry["permission_set_group"] = join_namespace(g["NamespacePrefix"], g["DeveloperName"])
     else:
-        entry["permission_set"] = _permission_set(t["PermissionSet"][a["PermissionSetId"]])["name"]
+        entry["permission_set"] = _permission_set(t["PermissionSet"][a["PermissionSetId"]], t)["name"]
     entry["expiration_date"] = a["ExpirationDate"]
     return entry

@@ -39,6 +39,7 @@ KEY_PREFIXES: dict[str, str] = {
     "DuplicateRule": "0Bm",
     "CronTrigger": "08e",
     "CronJobDetail": "08a",
+    "UserLicense": "100",
     "Account": "001",
     "Contact": "003",
     "Opportunity": "006",

@@ -14,6 +14,12 @@ real org. The ``validation_rules`` section is described in ``org/validation_rule
 ``org/permissions.py``. Unknown
 references (a user's profile, an assignment's permission set, a rule's object) raise ``SeedError``.
 The ``flows`` section (flow definitions and their versions) is loaded and documented by ``flows.py``.
+
+A profile's ``user_license`` (``Salesforce`` unless given) and a permission set's (none unless given) name
+UserLicense records, made on first use. A permission set or group may list ``permissions``
+(``ManageUsers``, ``AssignPermissionSets``, ``ManageProfilesPermissionsets``: those that forbid an
+expiring assignment), a group its ``status`` (``Updated`` unless given: ``Outdated``, ``Updating``,
+``Failed``); an assignment's ``expiration_date`` may be a date (midnight UTC) or a dateTime.
 """
 
 from __future__ import annotations
@@ -82,6 +88,7 @@ CORE_TABLES = (
     "ApexLog",
     "ValidationRule",
     "DuplicateRule",
+    "UserLicense",
 )
 
 
@@ -148,6 +155,7 @@ class _Builder:
                 "LanguageLocaleKey": "en_US",
                 "TrialExpirationDate": None,
                 "_daily_api_limit": int(spec.get("daily_api_limit", DEFAULT_DAILY_API_LIMIT)),
+                "_session_timeout_minutes": int(spec.get("session_timeout_minutes", 120)),
             },
         )
 
@@ -160,7 +168,7 @@ class _Builder:
                 "Id": profile_id,
                 "Name": name,
                 "UserType": spec.get("user_type", "Standard"),
-                "UserLicenseId": None,
+                "UserLicenseId": self.license(spec.get("user_license") or "Salesforce"),
                 "Description": spec.get("description"),
                 "_full_name": spec.get("full_name") or profile_full_name(name),
             },
@@ -178,12 +186,21 @@ class _Builder:
         self.spelled[name.lower()] = name
         self.owned_sets[profile_id] = owned_id
 
+    def license(self, name: str) -> str:
+        """The Id of the UserLicense ``name`` (made on first use)."""
+        license_id = self.mint("UserLicense", name.lower())
+        if license_id not in self.data.tables["UserLicense"]:
+            self.data.add("UserLicense", {"Id": license_id, "Name": name, "MasterLabel": name})
+        return license_id
+
     def permission_set(self, spec: dict[str, Any]) -> None:
         full = _required(spec, "name", "permission set")
         namespace, name = split_namespace(full)
         ps_id = self.mint("PermissionSet", full, spec.get("id"))
         record = _permission_set(ps_id, name, spec.get("label") or name, namespace, "Regular")
         record["Description"] = spec.get("description")
+        record["LicenseId"] = self.license(spec["user_license"]) if spec.get("user_license") else None
+        record |= _permissions(spec)
         self.data.add("PermissionSet", record)
         self.permission_sets[full.lower()] = ps_id
         self.spelled[full.lower()] = full
@@ -200,7 +217,7 @@ class _Builder:
                 "DeveloperName": name,
                 "MasterLabel": label,
                 "NamespacePrefix": namespace,
-                "Status": "Updated",
+                "Status": spec.get("status", "Updated"),
                 "Description": spec.get("description"),
             },
         )
@@ -210,7 +227,8 @@ class _Builder:
             _permission_set(aggregate_id, f"X{group_id}", label, None, "Group")
             | {
                 "PermissionSetGroupId": group_id,
-            },
+            }
+            | _permissions(spec),
         )
         self.groups[full.lower()] = (group_id, aggregate_id)
         self.spelled[full.lower()] = full
@@ -324,13 +342,32 @@ def _permission_set(ps_id: str, name: str, label: str, namespace: str | None, ki
     }
 
 
+#: Seed names of the permissions an expiring assignment may not carry, and their PermissionSet fields.
+ADMIN_PERMISSIONS = {
+    "ManageUsers": "PermissionsManageUsers",
+    "AssignPermissionSets": "PermissionsAssignPermissionSets",
+    "ManageProfilesPermissionsets": "PermissionsManageProfilesPermissionsets",
+}
+
+
+def _permissions(spec: dict[str, Any]) -> Record:
+    """A permission set's (or group's aggregate set's) admin permission fields from ``permissions``."""
+    granted = set(spec.get("permissions") or ())
+    unknown = granted - set(ADMIN_PERMISSIONS)
+    if unknown:
+        raise SeedError(f"unknown permissions {sorted(unknown)}; the emulator knows {sorted(ADMIN_PERMISSIONS)}")
+    return {field: name in granted for name, field in ADMIN_PERMISSIONS.items()}
+
+
 def _assignment(psa_id: str, user_id: str, ps_id: str, group_id: str | None, expiration: Any) -> Record:
     return {
         "Id": psa_id,
         "AssigneeId": user_id,
         "PermissionSetId": ps_id,
         "PermissionSetGroupId": group_id,
-        "ExpirationDate": expiration,
+        "ExpirationDate": f"{expiration}T00:00:00.000+0000"
+        if expiration and "T" not in str(expiration)
+        else expiration,
         "IsActive": True,
         "SystemModstamp": "2024-01-01T00:00:00.000+0000",
     }

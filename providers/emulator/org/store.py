@@ -90,6 +90,11 @@ class Store:
     def daily_api_limit(self) -> int:
         return int(self.organization["_daily_api_limit"])
 
+    @property
+    def session_seconds(self) -> float:
+        """Idle seconds after which a session expires (Session Settings' timeout; two hours by default)."""
+        return float(self.organization.get("_session_timeout_minutes") or 120) * 60
+
     def sobjects(self) -> list[str]:
         """API names of every table (object types this org has)."""
         return list(self.data.tables)

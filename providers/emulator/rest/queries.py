@@ -5,6 +5,7 @@ A result larger than one batch keeps the rest in a server-side cursor; ``nextRec
 Tooling answers carry its envelope: ``size``, ``totalSize``, ``done``, ``queryLocator`` (null),
 ``entityTypeName`` and ``records``. ``queryAll`` answers like ``query``: deleted rows are not kept.
 ``columns=true`` answers the query's column metadata instead (``query_columns.py``).
+EntityDefinition's SOQL restrictions are in ``restricted_queries``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from ..context import BATCH_SIZE, Cursor, OrgContext
 from ..soql import SoqlError, execute, parse
 from ..wire import ApiRequest, ApiResponse, error
+from . import restricted_queries
 from .query_columns import column_metadata
 from .schema import OrgDatabase
 
@@ -27,6 +29,10 @@ def run_query(org: OrgContext, request: ApiRequest, *, tooling: bool) -> ApiResp
     database = OrgDatabase(org.store, tooling=tooling)
     try:
         query = parse(soql)
+        refused = restricted_queries.restriction(query, database.resolve(query.sobject))
+        if refused is not None:
+            return error(400, "MALFORMED_QUERY", refused)
+        query = restricted_queries.effective(query, database.resolve(query.sobject))
         with org.store.lock:
             result = execute(query, database, base_path=base)
     except SoqlError as exc:

@@ -2,7 +2,8 @@
 
 Contract: ``create``/``update``/``delete`` validate like Salesforce and raise ``RecordError`` (code,
 message, fields, HTTP status for the single-record form) without changing anything when they refuse.
-Writable objects: PermissionSetAssignment (create, ExpirationDate update, delete), PermissionSet (create,
+Writable objects: PermissionSetAssignment (create, ExpirationDate update, delete; its expiry and group
+rules are in ``assignment_rules``), PermissionSet (create,
 update of Name/Label/Description), User (update of names, Email, Alias, IsActive, ProfileId) and the data
 objects declared in the org document (create, update, delete). Anything else answers
 INVALID_TYPE_FOR_OPERATION. The caller holds ``store.lock`` and commits.
@@ -15,7 +16,8 @@ from typing import Any
 
 from ..org import ids
 from ..org.store import Store
-from ..wire import ApiResponse, error, not_found
+from . import assignment_rules
+from .record_error import RecordError as RecordError
 from .schema import OrgDatabase
 
 Record = dict[str, Any]
@@ -33,23 +35,6 @@ SETUP_WRITES: dict[str, dict[str, frozenset[str]]] = {
     "User": {"update": frozenset({"FirstName", "LastName", "Email", "Alias", "IsActive", "ProfileId"})},
 }
 _VERBS = {"create": "inserted", "update": "updated", "delete": "deleted"}
-
-
-class RecordError(Exception):
-    """Salesforce refused one record; ``status`` is used by the single-record REST form."""
-
-    def __init__(self, code: str, message: str, fields: list[str] | None = None, status: int = 400) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.fields = fields or []
-        self.status = status
-
-    def response(self) -> ApiResponse:
-        """The single-record REST answer: NOT_FOUND keeps Salesforce's exact two-key body."""
-        if self.code in ("NOT_FOUND", "INVALID_TYPE") and self.status == 404:
-            return not_found()
-        return error(self.status, self.code, self.message, self.fields)
 
 
 def resolve_type(store: Store, sobject: str) -> str:
@@ -120,6 +105,10 @@ def create(store: Store, sobject: str, fields: Record) -> str:
 def update(store: Store, sobject: str, record_id: str, fields: Record) -> None:
     record = existing(store, sobject, record_id)
     cleaned = _clean(store, sobject, fields, "update")
+    if sobject == "PermissionSetAssignment" and "ExpirationDate" in cleaned:
+        cleaned["ExpirationDate"] = assignment_rules.expiration(
+            store, cleaned["ExpirationDate"], record["PermissionSetId"], assignment_rules.now_utc()
+        )
     if sobject == "User" and "ProfileId" in cleaned:
         _move_profile_assignment(store, record, _reference(store, cleaned["ProfileId"], "Profile", "ProfileId"))
     store.update(sobject, record["Id"], cleaned)
@@ -184,6 +173,9 @@ def _assignment_fields(store: Store, fields: Record) -> Record:
         raise RecordError(
             "REQUIRED_FIELD_MISSING", "Required fields are missing: [PermissionSetId]", ["PermissionSetId"]
         )
+    if group_id is not None:
+        assignment_rules.check_group(store, group_id)
+    assignment_rules.check_license(store, assignee, ps_id)
     if _profile_owned(store, ps_id):
         # Salesforce refuses this; the exact code is not public, FIELD_INTEGRITY_EXCEPTION is our choice.
         raise RecordError(
@@ -202,23 +194,12 @@ def _assignment_fields(store: Store, fields: Record) -> Record:
         "AssigneeId": assignee,
         "PermissionSetId": ps_id,
         "PermissionSetGroupId": group_id,
-        "ExpirationDate": _date(fields.get("ExpirationDate")),
+        "ExpirationDate": assignment_rules.expiration(
+            store, fields.get("ExpirationDate"), ps_id, assignment_rules.now_utc()
+        ),
         "IsActive": True,
         "SystemModstamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
     }
-
-
-def _date(value: Any) -> str | None:
-    if value in (None, ""):
-        return None
-    try:
-        return dt.date.fromisoformat(str(value)).isoformat()
-    except ValueError as exc:
-        raise RecordError(
-            "INVALID_TYPE_ON_FIELD_IN_RECORD",
-            f"Expiration Date: value not of required type: {value}",
-            ["ExpirationDate"],
-        ) from exc
 
 
 def _permission_set_fields(fields: Record) -> Record:

@@ -51,7 +51,12 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("Type", _P),
         ("PermissionSetGroupId", _R),
         ("Description", _TA),
+        ("PermissionsManageUsers", _B),
+        ("PermissionsAssignPermissionSets", _B),
+        ("PermissionsManageProfilesPermissionsets", _B),
+        ("LicenseId", _R),
     ],
+    "UserLicense": [("Name", _S), ("MasterLabel", _S)],
     "PermissionSetGroup": [
         ("DeveloperName", _S),
         ("MasterLabel", _S),
@@ -63,7 +68,7 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("AssigneeId", _R),
         ("PermissionSetId", _R),
         ("PermissionSetGroupId", _R),
-        ("ExpirationDate", "date"),
+        ("ExpirationDate", "datetime"),
         ("IsActive", _B),
         ("SystemModstamp", "datetime"),
     ],
@@ -205,7 +210,10 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
 
 PARENTS: dict[str, list[ParentRel]] = {
     "User": [ParentRel("Profile", "ProfileId", "Profile")],
+    "Profile": [ParentRel("UserLicense", "UserLicenseId", "UserLicense")],
     "PermissionSet": [
+        # License is polymorphic in Salesforce (UserLicense or PermissionSetLicense); only the former here.
+        ParentRel("License", "LicenseId", "UserLicense"),
         ParentRel("Profile", "ProfileId", "Profile"),
         ParentRel("PermissionSetGroup", "PermissionSetGroupId", "PermissionSetGroup"),
     ],
@@ -260,6 +268,7 @@ REST_OBJECTS = (
     "AsyncApexJob",
     "ApexTestQueueItem",
     "ApexTestResult",
+    "UserLicense",
 )
 TOOLING_OBJECTS = (
     "Organization",

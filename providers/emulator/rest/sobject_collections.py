@@ -5,6 +5,13 @@ A well-formed request answers 200 with one result per record, in input order: ``
 no ``id`` (wire reference §2 and Part 3 §11). With ``allOrNone`` every change is rolled back when one
 record fails, and the records that had no error of their own report ALL_OR_NONE_OPERATION_ROLLED_BACK.
 More than 200 records (or ids) is a 400 for the whole request.
+
+Setup objects (PermissionSetAssignment, PermissionSet, User: the writable ones in ``records.SETUP_WRITES``)
+and other objects cannot be written in one call ("You can't create records for multiple object types in
+one call when one of the types is related to a feature in the Salesforce Setup area", collections doc):
+the records of the other side from the first record fail with MIXED_DML_OPERATION and Apex's message
+for it. That they fail per record, rather than the whole call failing, is not settled by any public
+source.
 """
 
 from __future__ import annotations
@@ -48,7 +55,35 @@ def handle(store: Store, request: ApiRequest) -> ApiResponse:
         if not isinstance(item, dict) or not (item.get("attributes") or {}).get("type"):
             raise BadRequest("INVALID_TYPE", "Must send a concrete entity type.")
     operation = _create if request.method == "POST" else _update
-    return _run(store, items, bool(body.get("allOrNone", False)), lambda r: operation(store, request, r))
+    mixed = _mixed(store, items)
+
+    def write(record: dict[str, Any]) -> str:
+        if id(record) in mixed:
+            raise RecordError("MIXED_DML_OPERATION", mixed[id(record)])
+        return operation(store, request, record)
+
+    return _run(store, items, bool(body.get("allOrNone", False)), write)
+
+
+def _mixed(store: Store, items: list[dict[str, Any]]) -> dict[int, str]:
+    """Records (by ``id()``) whose setup-ness differs from the first record's, with their error message."""
+    kinds = [(item, _resolved(store, str(item["attributes"]["type"]))) for item in items]
+    if not kinds:
+        return {}
+    first = kinds[0][1]
+    first_setup = first in records.SETUP_WRITES
+    message = (
+        "DML operation on setup object is not permitted after you have updated a non-setup object "
+        "(or vice versa): {}, original object: " + first
+    )
+    return {id(item): message.format(name) for item, name in kinds if (name in records.SETUP_WRITES) != first_setup}
+
+
+def _resolved(store: Store, sobject: str) -> str:
+    try:
+        return records.resolve_type(store, sobject)
+    except RecordError:
+        return sobject
 
 
 def _run(store: Store, items: list[Any], all_or_none: bool, operation: Operation) -> ApiResponse:

@@ -5,7 +5,7 @@
 sessionId answers the sf:INVALID_SESSION_ID fault (HTTP 500); a spent daily limit answers the
 sf:REQUEST_LIMIT_EXCEEDED fault. ``POST /services/Soap/u/{version}`` offers the partner ``login`` call
 only (``soap/login.py``; no session needed, not counted). Other SOAP paths (enterprise, partner calls
-other than login) answer 404 NOT_FOUND. Any session the org issued is accepted (``OrgContext.session_user``).
+other than login) answer 404 NOT_FOUND. Any live session the org issued is accepted (``OrgContext.session_valid``).
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def dispatch(org: OrgContext, request: Request) -> tuple[int, bytes, str]:
         return 404, json.dumps(body).encode(), JSON_TYPE
     sf_ns = METADATA_NS if metadata else APEX_NS
     payload = request.get_data()
-    if org.session_user(session_id_from_envelope(payload) or "") is None:
+    if not org.session_valid(session_id_from_envelope(payload) or ""):
         return (*invalid_session_fault(sf_ns=sf_ns), CONTENT_TYPE)
     if not org.meter.consume():
         message = "REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded."
@@ -91,7 +91,26 @@ def dispatch(org: OrgContext, request: Request) -> tuple[int, bytes, str]:
     handler = handle_metadata_soap if metadata else handle_apex_soap
     with org.store.lock:
         status, answer = handler(org.store, payload, match.group("version"))
+    if status == 200 and metadata:
+        answer = with_limit_info(answer, org.meter.used, org.meter.daily_limit)
     return status, answer, CONTENT_TYPE
+
+
+def with_limit_info(answer: bytes, used: int, limit: int) -> bytes:
+    """``answer`` with a ``LimitInfoHeader`` (API REQUESTS used and allowed) in its SOAP Header.
+
+    Salesforce's SOAP API puts this header on its responses (a recorded partner API response in the
+    shared fixtures, ``test_profiles.RESPONSE_ERROR_FIELD.xml``); whether the Metadata and Apex endpoints
+    send it too is not settled by any public source. The emulator sends it on Metadata API answers, in
+    the response's default namespace, so that a client reading usage from SOAP answers is exercised;
+    Apex answers keep only their DebuggingInfo header."""
+    info = (
+        f"<LimitInfoHeader><limitInfo><current>{used}</current><limit>{limit}</limit>"
+        "<type>API REQUESTS</type></limitInfo></LimitInfoHeader>"
+    ).encode()
+    if b"<soapenv:Header>" in answer:
+        return answer.replace(b"<soapenv:Header>", b"<soapenv:Header>" + info, 1)
+    return answer.replace(b"<soapenv:Body>", b"<soapenv:Header>" + info + b"</soapenv:Header><soapenv:Body>", 1)
 
 
 def fault_for(action: str) -> tuple[int, bytes]:

@@ -10,14 +10,21 @@ with the spelling the caller asked for (``Sales_Ops/Alice@Acme.com`` stays so), 
 desired ones; a wildcard key (``Sales_Ops/*``) returns the usernames as the org spells them. A group
 assignment's ``PermissionSetId`` is the group's aggregate permission set; it is keyed by the group.
 
-Preflight reports unknown users, permission sets and groups (with a "did you mean" hint). An inactive user
-is not a problem: Salesforce accepts assignments to inactive users and they survive deactivation, so
+Preflight reports unknown users, permission sets and groups (with a "did you mean" hint), a group whose
+recalculation failed (Status ``Failed``), and an expiry on a permission set or group holding Manage Users,
+Assign Permission Sets or Manage Profiles and Permission Sets (Salesforce refuses one).
+A group is assignable only while its Status is ``Updated``: before creating grants of an ``Outdated`` or
+``Updating`` group the provider re-reads its Status, with backoff, at most ``GROUP_CHECKS`` times, and
+reports the grants as not done (``GROUP_NOT_UPDATED``) if it is still not Updated (``grant_rules``).
+
+An inactive user is not a problem: Salesforce accepts assignments to inactive users and they survive deactivation, so
 refusing would block a plan for something the org allows; the create result says "the user is inactive".
 
 Writes: creates go 200 a call through ``POST composite/sobjects`` (PermissionSetAssignment only,
 ``allOrNone`` false); ``DUPLICATE_VALUE`` means the grant is already there and its id is fetched. Deletes
 go 200 a call through ``DELETE composite/sobjects``; ``ENTITY_IS_DELETED`` and
-``INVALID_CROSS_REFERENCE_KEY`` mean already gone. Expiration changes are ``PATCH composite/sobjects``.
+``INVALID_CROSS_REFERENCE_KEY`` mean already gone. Expiration changes are ``PATCH composite/sobjects``;
+``ExpirationDate`` is sent as a dateTime (the date at midnight UTC).
 A create or delete whose answer was lost is never replayed blindly: the assignments are re-read first.
 
 Inventory: every assignment of a permission set that no profile owns, with one paged query. An
@@ -34,6 +41,7 @@ from typing import Any
 
 from providers.salesforce.collections import Item, Outcome, outcome_of, run_rounds
 from providers.salesforce.kinds.base import KindContext, suggestion
+from providers.salesforce.kinds.grant_rules import assignment_problems, await_groups
 from providers.salesforce.lookups import GROUP, Assignable, UserRecord
 from providers.salesforce.names import join_namespace
 from providers.salesforce.soql import in_chunks
@@ -97,6 +105,8 @@ class PermissionSetGrantHandler:
         grants = [g for g in desired if isinstance(g, PermissionSetGrant)]
         self.directory.lookup_users([g.username for g in grants])
         self.directory.lookup_assignables([g.assignable for g in grants])
+        expiring = [self.directory.assignable(g.assignable) for g in grants if g.expires is not None]
+        self.directory.lookup_group_permissions(a for a in expiring if a is not None)
         problems: list[Problem] = []
         for grant in grants:
             problems.extend(self._problems(grant))
@@ -202,6 +212,8 @@ class PermissionSetGrantHandler:
             name = grant.assignable.removeprefix(GROUP)
             hint = suggestion(name, self.directory.all_names("groups" if group else "sets"))
             problems.append(Problem(f"unknown {_what(grant.assignable)} {name}", hint=hint, address=address))
+        target, user = self.directory.assignable(grant.assignable), self.directory.user(grant.username)
+        problems.extend(assignment_problems(target, user, grant, address))
         return problems
 
     def _missing_for(self, grant: PermissionSetGrant) -> str:
@@ -223,6 +235,14 @@ class PermissionSetGrantHandler:
                 outcomes[item.index] = Outcome(False, code="NOT_FOUND", message=missing)
             else:
                 ready.append(item)
+        unsettled = await_groups(self.transport, self.directory, [i.payload.assignable for i in ready])
+        for item in ready:
+            target = self.directory.assignable(item.payload.assignable)
+            if target is not None and target.key.casefold() in unsettled:
+                outcomes[item.index] = Outcome(
+                    False, code="GROUP_NOT_UPDATED", message=unsettled[target.key.casefold()]
+                )
+        ready = [item for item in ready if item.index not in outcomes]
 
         def send(batch: list[Item[PermissionSetGrant]]) -> list[dict[str, Any]]:
             records = [self._psa_record(item.payload) for item in batch]
@@ -242,7 +262,7 @@ class PermissionSetGrantHandler:
         record: dict[str, Any] = {"attributes": {"type": PSA}, "AssigneeId": user.record_id}
         record["PermissionSetGroupId" if target.is_group else "PermissionSetId"] = target.record_id
         if grant.expires is not None:
-            record["ExpirationDate"] = grant.expires.isoformat()
+            record["ExpirationDate"] = expiration_datetime(grant.expires)
         return record
 
     def _already_there(self, items: list[Item[PermissionSetGrant]]) -> dict[int, Outcome]:
@@ -301,7 +321,7 @@ class PermissionSetGrantHandler:
             if not record_id:
                 outcomes[item.index] = Outcome(False, code="NOT_FOUND", message="the assignment does not exist")
                 continue
-            expires = item.payload.expires.isoformat() if item.payload.expires else None
+            expires = expiration_datetime(item.payload.expires) if item.payload.expires else None
             ready.append(Item(item.index, {"attributes": {"type": PSA}, "id": record_id, "ExpirationDate": expires}))
 
         def send(batch: list[Item[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -374,6 +394,12 @@ def _named(grant: PermissionSetGrant) -> dict[str, str]:
     if grant.permission_set_group:
         return {"permission_set_group": grant.permission_set_group}
     return {"permission_set": grant.permission_set}
+
+
+def expiration_datetime(expires: date) -> str:
+    """``ExpirationDate`` is a dateTime (API 52.0+): the grant's date at midnight UTC. Salesforce refuses
+    a bare date for a dateTime field; a read keeps the date part."""
+    return f"{expires.isoformat()}T00:00:00.000Z"
 
 
 def _what(assignable: str) -> str:

@@ -40,7 +40,7 @@ from typing import Any
 from providers.salesforce.kinds.base import KindContext, suggestion
 from providers.salesforce.schema import zeep_list
 from reconcile.errors import Problem
-from reconcile.kinds.picklist_values import Picklist, PicklistValue
+from reconcile.kinds.picklist_values import MAX_VALUES, Picklist, PicklistValue
 from reconcile.model import Address, Change, ChangeResult, Resource
 
 BATCH = 10
@@ -243,7 +243,10 @@ class PicklistHandler:
             )
         if type_name == "CustomField" and name.casefold() in self.not_picklist:
             return Problem(f"{name} is not a picklist field", address=address)
-        if type_name == "GlobalValueSet" or _norm(type_name, name) in self.records:
+        record = self.records.get(_norm(type_name, name))
+        if record is not None:
+            return _over_cap(item, type_name, record)
+        if type_name == "GlobalValueSet":
             return None
         if type_name == "StandardValueSet":
             return Problem(f"unknown standard value set {name}", address=address)
@@ -253,6 +256,23 @@ class PicklistHandler:
             return Problem(f"unknown object {object_name}", hint=suggestion(object_name, objects), address=address)
         fields = [n for _, n in self.schema.listed("CustomField")]
         return Problem(f"unknown field {name}", hint=suggestion(name, fields), address=address)
+
+
+def _over_cap(item: Picklist, type_name: str, record: Any) -> Problem | None:
+    """A problem when the values to send (the declared ones, then every live one they omit, which stays
+    as inactive: Salesforce never deletes a value) exceed Salesforce's 1,000 values per picklist."""
+    live = _picklist(item.target, type_name, record).values
+    declared = {value.name.casefold() for value in item.values}
+    kept = [value for value in live if value.name.casefold() not in declared]
+    total = len(item.values) + len(kept)
+    if total <= MAX_VALUES:
+        return None
+    return Problem(
+        f"the picklist would hold {total} values ({len(item.values)} declared, {len(kept)} kept as inactive): "
+        f"Salesforce allows {MAX_VALUES}, inactive ones included",
+        hint="delete unused inactive values in Setup, or declare fewer values",
+        address=str(item.address),
+    )
 
 
 def _norm(type_name: str, name: str) -> tuple[str, str]:
