@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -24,19 +24,13 @@ from reconcile.cli.options import (
     TagOpt,
     TargetOpt,
 )
-from reconcile.cli.plan import print_rendered, render
 from reconcile.errors import ReconcileError
-from reconcile.executor import ApplyReport, Event, apply_plan
-from reconcile.history import ApplyJournal
-from reconcile.plan import Plan
-from reconcile.planfile import load_plan
-from reconcile.planner import verify_fresh
-from reconcile.render.apply import ApplyProgress, render_apply_report
-from reconcile.safety import check_plan_safety, protected_left_out, protected_orgs_ok
-from reconcile.workspace import Workspace
-from state.factory import journal_for as state_journal_for
-from state.factory import lock_orgs
-from state.journal import JournalStore
+
+if TYPE_CHECKING:
+    from reconcile.executor import ApplyReport, Event
+    from reconcile.plan import Plan
+    from reconcile.workspace import Workspace
+    from state.journal import JournalStore
 
 
 @contextmanager
@@ -71,6 +65,8 @@ def confirm(plan: Plan) -> None:
 
 
 def journal_for(workspace: Workspace) -> JournalStore:
+    from state.factory import journal_for as state_journal_for
+
     return state_journal_for(workspace.config.state, workspace.config.root)
 
 
@@ -103,6 +99,8 @@ def make_plan(
     targets: list[str],
 ) -> Plan:
     """A fresh plan of ``names``, or the saved plan narrowed to ``names`` once it is proven not stale."""
+    from reconcile.planner import verify_fresh
+
     if saved is None:
         return workspace.plan(names, targets=targets, parallelism=parallelism, allow_org_change=allow_org_change)
     if targets:
@@ -128,6 +126,10 @@ def report_backend_warnings(workspace: Workspace) -> None:
 def execute(workspace: Workspace, plan: Plan, parallelism: int, planfile: Path | None) -> ApplyReport:
     """Apply ``plan``, journalling the run (``reconcile.history.ApplyJournal``) and showing progress
     (failures as they happen)."""
+    from reconcile.executor import apply_plan
+    from reconcile.history import ApplyJournal
+    from reconcile.render.apply import ApplyProgress
+
     journal = ApplyJournal.start(journal_for(workspace), plan, planfile)
     console = out_console()
     progress = ApplyProgress(plan, console, live=console.is_terminal)
@@ -170,6 +172,13 @@ def apply(
     target: TargetOpt = None,
 ) -> None:
     """Converge the orgs to the configuration (or apply a saved plan), recording what was done."""
+    from reconcile.cli.plan import print_rendered
+    from reconcile.planfile import load_plan
+    from reconcile.render.apply import render_apply_report
+    from reconcile.safety import protected_left_out
+    from reconcile.workspace import Workspace
+    from state.factory import lock_orgs
+
     with Workspace.open(config) as workspace:
         saved = load_plan(planfile) if planfile is not None else None
         names = selected_orgs(workspace, saved, org or [], tag or [], shard)
@@ -211,6 +220,9 @@ def converge(
     targets: list[str],
 ) -> ApplyReport | None:
     """Plan (or verify the saved plan), check safety, confirm, apply; None when there was nothing to do."""
+    from reconcile.cli.plan import print_rendered, render
+    from reconcile.safety import check_plan_safety, protected_orgs_ok
+
     plan = make_plan(workspace, saved, names, parallelism, allow_org_change, targets)
     protected = {name for name, cfg in workspace.config.orgs.items() if cfg.protected}
     protected_orgs_ok(plan, protected, set(named))

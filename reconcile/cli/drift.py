@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,12 +18,14 @@ from reconcile.cli.options import (
     ShardOpt,
     TagOpt,
 )
-from reconcile.fleet.drift import DriftReport, drift_report
-from reconcile.render.drift import render_drift_json, render_drift_markdown, render_drift_text
-from reconcile.workspace import Workspace
+
+if TYPE_CHECKING:
+    from reconcile.fleet.drift import DriftReport
 
 
 def render_drift(report: DriftReport, fmt: Format) -> str:
+    from reconcile.render.drift import render_drift_json, render_drift_markdown, render_drift_text
+
     if fmt is Format.json:
         return render_drift_json(report)
     if fmt is Format.markdown:
@@ -45,6 +47,9 @@ def drift(
     shard: ShardOpt = None,
 ) -> None:
     """Show which orgs and kinds drifted from the configuration, and whether by hand or by a config change."""
+    from reconcile.fleet.drift import drift_report
+    from reconcile.workspace import Workspace
+
     with Workspace.open(config) as workspace:
         orgs = workspace.select(org or [], tag or [], for_apply=False, shard=shard)
         plan = workspace.plan(orgs, parallelism=parallelism)

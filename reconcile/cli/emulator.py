@@ -10,7 +10,6 @@ import typer
 from reconcile.cli.application import app, handle_errors, out_console
 from reconcile.cli.options import DEFAULT_CONFIG, ConfigOpt, OrgOpt
 from reconcile.errors import ConfigError
-from reconcile.workspace import Workspace, emulator_data_path
 
 emulator_app = typer.Typer(help="Run or reset a local emulated Salesforce org.", no_args_is_help=True)
 app.add_typer(emulator_app, name="emulator")
@@ -35,6 +34,7 @@ def serve(
 def reset(config: ConfigOpt = DEFAULT_CONFIG, org: OrgOpt = None) -> None:
     """Start emulated orgs over from their seeds (all emulated orgs, or those named)."""
     from providers.emulator.serve import reset as reset_org
+    from reconcile.workspace import Workspace, emulator_data_path
 
     workspace = Workspace.open(config)
     emulated = sorted(name for name, cfg in workspace.config.orgs.items() if cfg.emulator)

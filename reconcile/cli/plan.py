@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,15 +20,16 @@ from reconcile.cli.options import (
     TagOpt,
     TargetOpt,
 )
-from reconcile.plan import Plan
-from reconcile.planfile import load_plan, save_plan
-from reconcile.render.json import render_plan_json
-from reconcile.render.markdown import render_plan_markdown
-from reconcile.render.text import render_plan_text
-from reconcile.workspace import Workspace
+
+if TYPE_CHECKING:
+    from reconcile.plan import Plan
 
 
 def render(plan: Plan, fmt: Format) -> str:
+    from reconcile.render.json import render_plan_json
+    from reconcile.render.markdown import render_plan_markdown
+    from reconcile.render.text import render_plan_text
+
     if fmt is Format.json:
         return render_plan_json(plan)
     if fmt is Format.markdown:
@@ -60,6 +61,9 @@ def plan(
     ] = False,
 ) -> None:
     """Show what apply would change in each org, without changing anything."""
+    from reconcile.planfile import save_plan
+    from reconcile.workspace import Workspace
+
     with Workspace.open(config) as workspace:
         orgs = workspace.select(org or [], tag or [], for_apply=False, shard=shard)
         result = workspace.plan(
@@ -86,4 +90,6 @@ def show(
     format: FormatOpt = Format.text,
 ) -> None:
     """Display a saved plan."""
+    from reconcile.planfile import load_plan
+
     print_rendered(render(load_plan(planfile), format))
