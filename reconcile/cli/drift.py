@@ -17,6 +17,7 @@ from reconcile.cli.options import (
     ParallelismOpt,
     ShardOpt,
     TagOpt,
+    WorkersOpt,
 )
 
 if TYPE_CHECKING:
@@ -45,14 +46,16 @@ def drift(
     ] = False,
     parallelism: ParallelismOpt = DEFAULT_PARALLELISM,
     shard: ShardOpt = None,
+    workers: WorkersOpt = None,
 ) -> None:
     """Show which orgs and kinds drifted from the configuration, and whether by hand or by a config change."""
     from reconcile.fleet.drift import drift_report
+    from reconcile.fleet.workers import plan_selected
     from reconcile.workspace import Workspace
 
     with Workspace.open(config) as workspace:
         orgs = workspace.select(org or [], tag or [], for_apply=False, shard=shard)
-        plan = workspace.plan(orgs, parallelism=parallelism)
+        plan = plan_selected(workspace, config, orgs, workers=workers, parallelism=parallelism)
         report = drift_report(plan, workspace.backend.read())
     typer.echo(render_drift(report, format).rstrip("\n"))
     if report.has_errors:

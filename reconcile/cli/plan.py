@@ -19,6 +19,7 @@ from reconcile.cli.options import (
     ShardOpt,
     TagOpt,
     TargetOpt,
+    WorkersOpt,
 )
 
 if TYPE_CHECKING:
@@ -59,15 +60,20 @@ def plan(
     allow_org_change: Annotated[
         bool, typer.Option("--allow-org-change", help="Adopt an org whose Organization Id changed.")
     ] = False,
+    workers: WorkersOpt = None,
 ) -> None:
     """Show what apply would change in each org, without changing anything."""
+    from reconcile.fleet.workers import plan_selected
     from reconcile.planfile import save_plan
     from reconcile.workspace import Workspace
 
     with Workspace.open(config) as workspace:
         orgs = workspace.select(org or [], tag or [], for_apply=False, shard=shard)
-        result = workspace.plan(
+        result = plan_selected(
+            workspace,
+            config,
             orgs,
+            workers=workers,
             targets=target or [],
             parallelism=parallelism,
             allow_org_change=allow_org_change,
