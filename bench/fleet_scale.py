@@ -44,6 +44,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--steps", default="all", help="'all', or 'sync' (apply from nothing + plan in sync)")
     parser.add_argument("--skip-baseline", action="store_true", help="do not run the per-record script")
     parser.add_argument("--json", type=Path, default=Path("bench/results/fleet.json"), help="where to write results")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="also plan in sync with this many worker processes (0: not)"
+    )
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)  # the child: one fleet size
     return parser.parse_args(argv)
 
@@ -55,19 +58,57 @@ def _size(args: argparse.Namespace) -> Size:
     return QUICK if args.quick else FLEET
 
 
-def run_one(count: int, size: Size, latency_ms: int, parallelism: int, steps: str) -> dict[str, Any]:
+def plan_in_workers_step(fleet: Any, config: Path, workers: int, parallelism: int) -> dict[str, Any]:
+    """``plan in sync`` as ``reconcile plan --workers N`` runs it: the tool's CPU is this process's and
+    its workers' (reaped when the pool closes); calls per org as each org's emulator counted them."""
+    from reconcile.fleet.workers import plan_selected
+    from reconcile.workspace import Workspace
+
+    fleet.reset()
+    cpu = time.process_time() + _children_cpu()
+    started = time.perf_counter()
+    with Workspace.open(config) as workspace:
+        plan = plan_selected(workspace, config, fleet.names, workers=workers, parallelism=parallelism)
+    wall = time.perf_counter() - started
+    spent = time.process_time() + _children_cpu() - cpu
+    counted = list(fleet.requests().values())
+    return {
+        "name": f"plan in sync, {workers} workers",
+        "orgs": fleet.count,
+        "changes_per_org": max(len(org.changes) for org in plan.orgs),
+        "calls_per_org": {"total": sum(counted[0].values()), "emulator_counted": dict(sorted(counted[0].items()))},
+        "same_calls_in_every_org": all(c == counted[0] for c in counted),
+        "wall_seconds": {"plan": round(wall, 3), "apply": 0.0},
+        "process_cpu_seconds": round(spent, 3),
+        "cpu_per_org_seconds": round(spent / fleet.count, 4),
+        "emulator_cpu_seconds": 0.0,
+        "state_backend_seconds": 0.0,
+        "state_writes": 0,
+        "errors": [f"{org.org}: {error}" for org in plan.orgs for error in org.errors],
+    }
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_one(count: int, size: Size, latency_ms: int, parallelism: int, steps: str, workers: int = 0) -> dict[str, Any]:
     """The steps on a fleet of ``count`` orgs, in this process (see the module docstring)."""
     from bench.remote import RemoteFleet
     from bench.scenarios import DRIFTED, FROM_NOTHING, IN_SYNC, run_step
 
     with tempfile.TemporaryDirectory(prefix="sf-fleet-bench-") as temp:
         fleet = RemoteFleet(size, count, latency_ms, Path(temp))
+        spread: list[dict[str, Any]] = []
         started = time.perf_counter()
         config = fleet.start()
         start_seconds = time.perf_counter() - started
         try:
             done = [run_step(fleet, config, FROM_NOTHING, apply=True, parallelism=parallelism)]
             done.append(run_step(fleet, config, IN_SYNC, apply=False, parallelism=parallelism))
+            if workers > 1:
+                spread.append(plan_in_workers_step(fleet, config, workers, parallelism))
             if steps == "all":
                 fleet.drift()
                 done.append(run_step(fleet, config, DRIFTED, apply=True, parallelism=parallelism))
@@ -76,7 +117,10 @@ def run_one(count: int, size: Size, latency_ms: int, parallelism: int, steps: st
     return {
         "orgs": count,
         "fleet_start_seconds": round(start_seconds, 2),
-        "steps": [{**step.as_json(), "cpu_per_org_seconds": round(step.process_cpu / count, 4)} for step in done],
+        "steps": [
+            *({**step.as_json(), "cpu_per_org_seconds": round(step.process_cpu / count, 4)} for step in done),
+            *spread,
+        ],
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "rss_after_mib": _rss_now_mib(),
     }
@@ -92,6 +136,7 @@ def _rss_now_mib() -> float:
 def _child(args: argparse.Namespace, count: int) -> dict[str, Any]:
     command = [sys.executable, str(Path(__file__).resolve()), "--one", str(count)]
     command += ["--latency-ms", str(args.latency_ms), "--parallelism", str(args.parallelism), "--steps", args.steps]
+    command += ["--workers", str(args.workers)]
     size = _size(args)
     command += ["--size", f"{size.grants},{size.fields},{size.layouts}"]
     finished = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -129,7 +174,8 @@ def _lines(results: list[dict[str, Any]], baseline: Any) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.one is not None:
-        print(json.dumps(run_one(args.one, _size(args), args.latency_ms, args.parallelism, args.steps)))
+        result = run_one(args.one, _size(args), args.latency_ms, args.parallelism, args.steps, args.workers)
+        print(json.dumps(result))
         return 0
     counts = [int(n) for n in (args.orgs or ("1,5,10" if args.quick else "1,25,100,1000")).split(",") if n]
     results = []
