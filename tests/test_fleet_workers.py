@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reconcile.fleet.workers import MIN_ORGS_PER_WORKER, chunks, use_workers
+from reconcile.fleet.workers import chunks, use_workers
 from tests.test_multi_org import make_fleet
 
 ORGS = ("alpha", "beta", "gamma", "broken")
@@ -58,9 +58,8 @@ def test_orgs_are_split_in_runs_of_consecutive_orgs() -> None:
     assert [org for chunk in chunks(orgs, 5) for org in chunk] == orgs
 
 
-def test_by_default_only_large_fleets_are_spread() -> None:
-    assert use_workers(3, None) == 1
-    assert use_workers(MIN_ORGS_PER_WORKER - 1, None) == 1
-    assert use_workers(1000, None) >= 1
-    assert use_workers(3, 8) == 3, "an explicit number is used, at most one process per org"
+def test_workers_are_used_only_when_asked_for() -> None:
+    assert use_workers(1000, None) == 1
+    assert use_workers(3, 8) == 3, "at most one process per org"
+    assert use_workers(1000, 2) == 2
     assert use_workers(1000, 1) == 1

@@ -23,7 +23,7 @@ WorkersOpt = Annotated[
         "--workers",
         min=1,
         max=256,
-        help="Processes to spread the orgs over (default: every CPU, for fleets of 16 orgs or more).",
+        help="Processes to spread the orgs over (default 1: threads in this process).",
         show_default=False,
     ),
 ]

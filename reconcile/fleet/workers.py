@@ -10,15 +10,14 @@ the task's business, as they are in one process (a plan records an org's errors 
 
 ``plan_in_workers`` is ``Workspace.plan`` spread that way: the orgs' plans are joined into one ``Plan``
 exactly as one process would have built it (orgs sorted, one Organization Id planned once, the state's
-lineage and serial as read). ``use_workers`` says when it is worth it: a spawned process costs an
-interpreter start and the engine's imports (about half a second), so by default only fleets of at least
-``MIN_ORGS_PER_WORKER`` orgs per process are spread; a number of workers given explicitly is always used.
+lineage and serial as read). Workers are used only when asked for (``use_workers``): each spawned
+process starts an interpreter, imports the engine and loads the whole configuration (expanding every
+org), which in the measured fleets (docs/benchmarks.md) cost more than the second core gave back.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -31,20 +30,12 @@ if TYPE_CHECKING:
     from reconcile.workspace import Workspace
 
 R = TypeVar("R")
-MIN_ORGS_PER_WORKER = 8
-
-
-def default_workers() -> int:
-    """The CPUs this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def use_workers(orgs: int, workers: int | None) -> int:
-    """How many processes to spread ``orgs`` orgs over (1: stay in this process); ``workers`` None means
-    the default (every CPU, for fleets large enough to pay for the processes' start)."""
-    if workers is None:
-        workers = min(default_workers(), orgs // MIN_ORGS_PER_WORKER)
-    return max(1, min(workers, orgs))
+    """How many processes to spread ``orgs`` orgs over (1: stay in this process): ``workers`` (None: 1),
+    at most one per org."""
+    return max(1, min(workers or 1, orgs))
 
 
 def chunks(orgs: Sequence[str], count: int) -> list[list[str]]:
