@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,9 +53,9 @@ class TimedBackend:
     def read(self) -> State:
         return self._timed(self.inner.read)
 
-    def write(self, state: State) -> State:
+    def write(self, state: State, changed: Collection[str] | None = None) -> State:
         self.writes += 1
-        return self._timed(lambda: self.inner.write(state))
+        return self._timed(lambda: self.inner.write(state, changed))
 
     def lock(self, operation: str, timeout: float = 0.0) -> AbstractContextManager[LockInfo]:
         return self.inner.lock(operation, timeout)

@@ -112,7 +112,8 @@ class _StateWriter:
     mutated the state returns only once a write that includes its mutation succeeded, but while one
     write is in flight the mutations of other orgs pile up and the next write persists them all at once.
     Every batch is still on disk before its org goes on; the number of writes just stops growing with
-    the number of orgs applied in parallel."""
+    the number of orgs applied in parallel. Each write names the orgs mutated since the last one, so a
+    backend can write those alone."""
 
     def __init__(self, backend: StateBackend, state: State) -> None:
         self._backend = backend
@@ -120,6 +121,7 @@ class _StateWriter:
         self._write_lock = threading.Lock()  # one write at a time
         self._version = 0  # mutations made
         self._persisted = 0  # mutations on disk
+        self._dirty: set[str] = set()  # orgs mutated since the last write
         self.state = state
 
     def commit(self, org: str, org_id: str, mutate: Callable[[OrgState], None]) -> None:
@@ -130,15 +132,16 @@ class _StateWriter:
                     org_state.apex_runs.clear()  # the ledger belongs to the org this id replaced
                 org_state.org_id = org_id
             mutate(org_state)
+            self._dirty.add(org)
             self._version += 1
             mine = self._version
         with self._write_lock:
             if self._persisted >= mine:
                 return  # a write made while this thread waited already included its mutation
             with self._lock:
-                version = self._version
-                self.state = self._backend.write(self.state)
-                self._persisted = version
+                version, dirty = self._version, self._dirty
+                self.state = self._backend.write(self.state, changed=dirty)
+                self._persisted, self._dirty = version, set()
 
     def org_id(self, org: str) -> str:
         """The org id state records for ``org`` ("" if none)."""

@@ -305,7 +305,7 @@ def build_plan(
         return _plan_one_org(desired[name], prior, providers.get(name), chosen, allow_org_change)
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        orgs = _one_org_once(tuple(pool.map(plan_one, sorted(desired))))
+        orgs = one_org_once(tuple(pool.map(plan_one, sorted(desired))))
     return Plan(
         created_at=datetime.now(UTC),
         config_digest=config_digest,
@@ -315,7 +315,7 @@ def build_plan(
     )
 
 
-def _one_org_once(orgs: tuple[OrgPlan, ...]) -> tuple[OrgPlan, ...]:
+def one_org_once(orgs: tuple[OrgPlan, ...]) -> tuple[OrgPlan, ...]:
     """Orgs of the configuration that are the same Salesforce org (one Organization Id) get an error each:
     applying both would change that org twice, from two different expansions."""
     by_id: dict[str, list[str]] = {}

@@ -26,7 +26,6 @@ from reconcile.config.expand import expand, resolve_targets
 from reconcile.config.loader import Config, OrgConfig, load_config, select_orgs
 from reconcile.errors import Problem, ProviderError, ReconcileError
 from reconcile.fleet.sharding import shard_orgs
-from reconcile.graph import check_cycles
 from reconcile.model import Address, Change, ChangeResult, Kind, Resource
 from reconcile.plan import Plan
 from reconcile.planner import build_plan, prior_entries
@@ -155,12 +154,9 @@ class Workspace:
         return shard_orgs(names, shard) if shard else names
 
     def desired(self, orgs: Sequence[str]) -> dict[str, DesiredOrg]:
-        result: dict[str, DesiredOrg] = {}
-        for name in orgs:
-            desired = expand(self.config, name)
-            check_cycles(desired)
-            result[name] = desired
-        return result
+        """Each org's desired state. Loading the configuration (``Workspace.open``) already refused one
+        with a dependency cycle in any org, so the expansions are not checked for cycles again."""
+        return {name: expand(self.config, name) for name in orgs}
 
     def connect(self, orgs: Sequence[str], parallelism: int = 8) -> Mapping[str, Provider]:
         """The provider of each org in ``orgs``, connecting those not connected yet, in parallel.

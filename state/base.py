@@ -10,7 +10,9 @@ Backend contract:
 
 - ``read()`` returns the current state (an empty state with a fresh lineage if none exists yet). A file
   that is corrupt, from a newer version, or unreadable raises ``StateError`` and is never overwritten.
-- ``write(state)`` persists atomically and returns the state with ``serial`` bumped by one. It refuses
+- ``write(state, changed=None)`` persists atomically and returns the state with ``serial`` bumped by one.
+  ``changed``, when given, names every org that differs from the stored state ``state`` was read at (a
+  backend may write only those; one that finds the changes itself may ignore it). It refuses
   (``StateError``) a state whose lineage differs from the stored one, or whose serial is not the stored
   serial (someone else wrote in between).
 - ``lock(operation, timeout)`` is a context manager guarding every state-writing command; a second
@@ -28,7 +30,7 @@ import getpass
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -134,7 +136,7 @@ def _os_user() -> str:
 class StateBackend(Protocol):
     def read(self) -> State: ...
 
-    def write(self, state: State) -> State: ...
+    def write(self, state: State, changed: Collection[str] | None = None) -> State: ...
 
     def lock(self, operation: str, timeout: float = 0.0) -> AbstractContextManager[LockInfo]: ...
 

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from filelock import FileLock
 
-from state.local import fsync_directory
+from state.local_files import fsync_directory
 
 
 class JournalStore(Protocol):

@@ -1,16 +1,18 @@
-"""State kept in a local JSON file, guarded by an OS-level lock.
+"""State kept in local JSON files, guarded by an OS-level lock.
 
-Layout next to ``state.json``:
+Layout next to ``state.json`` (the head, naming one content-addressed file per org under
+``state.json.d/``; see ``state.local_files``):
 
-- ``state.json.backup``: the previous version, replaced atomically on every write.
+- ``state.json.backup``: the previous head, replaced atomically on every write (the org files it names
+  are kept until the backup after it replaces it).
 - ``state.json.lock``: the file the OS lock (``flock``) is taken on; the kernel releases it when the
   holder dies, however it dies.
 - ``state.json.lock.info``: who holds the lock (a JSON ``LockInfo``), written after acquiring and removed
   before releasing. One left behind while the OS lock is free means its holder was killed.
 
-The file is sorted-keys JSON, indented down to the resources, with each resource entry on one line: a
-state of tens of thousands of resources stays diffable line by line and is written with the C JSON
-encoder (an apply persists state after every batch, so write cost matters).
+A write renders and writes only the orgs that changed, then replaces the head: its cost follows what
+changed, not the size of the fleet. A version 1 file (the whole state in one file) is read as before and
+migrated by the next write.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import shutil
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +33,23 @@ from pydantic import ValidationError
 
 from reconcile.errors import StateError, StateLockError, plain_validation_problem
 from state.base import STATE_VERSION, HeldLock, LockInfo, State, describe_holder, new_lock_info
+from state.local_files import (
+    FILE_VERSION,
+    MissingOrgFile,
+    fsync_directory,
+    is_reference,
+    org_dir_name,
+    read_org_file,
+    remove_org_files,
+    render_head,
+    render_org,
+    write_atomic,
+    write_org_file,
+    write_synced,
+)
 
 _REQUIRED_KEYS = ("version", "lineage", "serial")
+_READ_ATTEMPTS = 5
 
 
 class LocalStateBackend:
@@ -56,7 +73,7 @@ class LocalStateBackend:
         self._write_guard = threading.Lock()
         # (file signature, lineage, serial) of the file as this instance last wrote it: a write that finds
         # the same signature need not read and parse the whole file again to check lineage and serial.
-        self._last_written: tuple[tuple[int, int, int], str, int] | None = None
+        self._last_written: tuple[tuple[int, int, int], str, int, dict[str, str]] | None = None
 
     def describe(self) -> str:
         return str(self.path)
@@ -69,15 +86,26 @@ class LocalStateBackend:
         return stored if stored is not None else State()
 
     def _read_stored(self) -> State | None:
+        for _ in range(_READ_ATTEMPTS):
+            raw = self._read_head_bytes()
+            if raw is None:
+                return None
+            try:
+                return self._parse(raw)
+            except MissingOrgFile as missing:
+                if self._read_head_bytes() == raw:  # not a writer replacing it under us: really missing
+                    raise self._corrupt(f"the org file {missing} it names is missing") from None
+        raise StateError(f"state at {self.path} kept changing while it was read: run again")
+
+    def _read_head_bytes(self) -> bytes | None:
         try:
-            raw = self.path.read_bytes()
+            return self.path.read_bytes()
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise StateError(f"cannot read state at {self.path}: {exc.strerror or exc}") from exc
-        return self._parse(raw)
 
-    def _parse(self, raw: bytes) -> State:
+    def _load(self, raw: bytes) -> dict[str, Any]:
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -88,18 +116,38 @@ class LocalStateBackend:
         if missing:
             raise self._corrupt(f"missing {', '.join(missing)}")
         self._check_version(data["version"])
+        return data
+
+    def _parse(self, raw: bytes) -> State:
+        data = self._load(raw)
+        if data["version"] >= FILE_VERSION:
+            references = self._references(data)
+            orgs: dict[str, Any] = {}
+            for org, reference in references.items():
+                try:
+                    orgs[org] = read_org_file(self.path, reference)
+                except (ValueError, UnicodeDecodeError, OSError) as exc:
+                    raise self._corrupt(f"org {org}: {exc}") from exc
+            data = {**data, "version": STATE_VERSION, "orgs": orgs}
         try:
             return State.model_validate(data)
         except ValidationError as exc:
             raise self._corrupt(_summarise(exc)) from exc
 
+    def _references(self, data: dict[str, Any]) -> dict[str, str]:
+        """The org file references of a version 2 head (checked to be files of an org directory)."""
+        orgs = data.get("orgs", {})
+        if not isinstance(orgs, dict) or not all(isinstance(ref, str) and is_reference(ref) for ref in orgs.values()):
+            raise self._corrupt(f"orgs must map each org to a file under {org_dir_name(self.path)}/")
+        return orgs
+
     def _check_version(self, version: Any) -> None:
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise self._corrupt(f"version {version!r} is not a positive integer")
-        if version > STATE_VERSION:
+        if version > FILE_VERSION:
             raise StateError(
                 f"state at {self.path} has version {version}, newer than this reconcile understands "
-                f"(up to {STATE_VERSION}): upgrade reconcile; the file was left untouched"
+                f"(up to {FILE_VERSION}): upgrade reconcile; the file was left untouched"
             )
 
     def _corrupt(self, what: str) -> StateError:
@@ -110,35 +158,76 @@ class LocalStateBackend:
 
     # -- writing -------------------------------------------------------------------------------------
 
-    def write(self, state: State) -> State:
-        """Persist ``state`` atomically and return it with the serial bumped by one."""
+    def write(self, state: State, changed: Collection[str] | None = None) -> State:
+        """Persist ``state`` atomically and return it with the serial bumped by one.
+
+        ``changed`` (optional) names the orgs that differ from the stored state this one was read at;
+        only their files are written (with None, every org is rendered and only files whose content is
+        new are written). The head is replaced last, so a crash leaves the old state or the new one."""
         with self._write_guard:
-            self._check_writable(state, self._stored_head())
+            head = self._stored_head()
+            self._check_writable(state, head[:2] if head is not None else None)
             written = state.model_copy(update={"serial": state.serial + 1})
-            payload = render_state(written.model_dump(mode="json"))
+            before = head[2] if head is not None else {}
             try:
+                references = self._write_orgs(written, before, changed)
+                discarded = self._backup_references()
+                payload = render_head(written.lineage, written.serial, references)
                 self._replace_file(payload.encode("utf-8"))
-                self._last_written = (self._signature(), written.lineage, written.serial)
+                self._last_written = (self._signature(), written.lineage, written.serial, references)
             except OSError as exc:
                 raise StateError(
                     f"could not write state at {self.path}: {exc.strerror or exc}; the previous version is intact"
                 ) from exc
+            # files only the discarded backup named: neither the new head nor its backup (the old head) does
+            remove_org_files(self.path, discarded - set(before.values()) - set(references.values()))
             return written
+
+    def _write_orgs(self, state: State, before: dict[str, str], changed: Collection[str] | None) -> dict[str, str]:
+        references: dict[str, str] = {}
+        wrote = False
+        for org, org_state in state.orgs.items():
+            if changed is not None and org not in changed and org in before:
+                references[org] = before[org]
+                continue
+            text = render_org(org_state.model_dump(mode="json")).encode("utf-8")
+            references[org] = write_org_file(self.path, org, text)
+            wrote = wrote or references[org] != before.get(org)
+        if wrote:
+            fsync_directory(self.path.parent / org_dir_name(self.path))
+        return references
+
+    def _backup_references(self) -> set[str]:
+        """The org files the current backup names (none for a version 1 backup or an unreadable one)."""
+        try:
+            data = json.loads(self.backup_path.read_bytes())
+        except (OSError, ValueError):
+            return set()
+        orgs = data.get("orgs") if isinstance(data, dict) and data.get("version") == FILE_VERSION else None
+        return {ref for ref in orgs.values() if isinstance(ref, str)} if isinstance(orgs, dict) else set()
 
     def _signature(self) -> tuple[int, int, int]:
         stat = self.path.stat()
         return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
-    def _stored_head(self) -> tuple[str, int] | None:
-        """(lineage, serial) of the stored file, None if there is none; parsed only if someone else may
-        have written it since this instance did."""
+    def _stored_head(self) -> tuple[str, int, dict[str, str]] | None:
+        """(lineage, serial, org file references) of the stored head, None if there is none; a version 1
+        file has no references. Parsed only if someone else may have written it since this instance did."""
         if self._last_written is not None:
-            signature, lineage, serial = self._last_written
+            signature, lineage, serial, references = self._last_written
             with contextlib.suppress(OSError):
                 if self._signature() == signature:
-                    return lineage, serial
-        stored = self._read_stored()
-        return (stored.lineage, stored.serial) if stored is not None else None
+                    return lineage, serial, references
+        raw = self._read_head_bytes()
+        if raw is None:
+            return None
+        data = self._load(raw)
+        if data["version"] < FILE_VERSION:
+            stored = self._parse(raw)  # the whole version 1 file, validated before it is replaced
+            return stored.lineage, stored.serial, {}
+        if not isinstance(data["lineage"], str) or not isinstance(data["serial"], int):
+            raise self._corrupt("lineage must be a string and serial an integer")
+        return data["lineage"], data["serial"], self._references(data)
 
     def _check_writable(self, state: State, stored: tuple[str, int] | None) -> None:
         if stored is None:
@@ -165,7 +254,7 @@ class LocalStateBackend:
         temps: list[Path] = []
         try:
             temp = self._temp_path("new", temps)
-            _write_synced(temp, payload)
+            write_synced(temp, payload)
             if self.path.exists():
                 self._keep_backup(temps)
             os.replace(temp, self.path)
@@ -219,7 +308,7 @@ class LocalStateBackend:
             self.warnings.append(
                 f"took over the lock on {self.path} left by {describe_holder(previous)}, whose process is gone"
             )
-        _write_atomic(self.info_path, LockInfo(**held.model_dump(exclude={"replaced"})).model_dump_json())
+        write_atomic(self.info_path, LockInfo(**held.model_dump(exclude={"replaced"})).model_dump_json())
         return held
 
     def _remove_info(self, lock_id: str) -> None:
@@ -299,57 +388,3 @@ def _summarise(exc: ValidationError) -> str:
     shown = [plain_validation_problem(err, "the state") for err in exc.errors()[:3]]
     more = exc.error_count() - len(shown)
     return "; ".join(shown) + (f" (and {more} more)" if more > 0 else "")
-
-
-def _write_synced(path: Path, payload: bytes) -> None:
-    with open(path, "xb") as handle:
-        handle.write(payload)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        _write_synced(temp, text.encode("utf-8"))
-        os.replace(temp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
-
-
-def fsync_directory(directory: Path) -> None:
-    """Make a rename or file creation in ``directory`` durable."""
-    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def render_state(data: dict[str, Any]) -> str:
-    """Sorted-keys JSON of a state document, indented down to ``orgs.<org>.resources``, each resource
-    entry on one line. ``json.loads`` of the result equals ``data``."""
-    orgs = data.get("orgs", {})
-    fields = {key: _compact(value) for key, value in data.items() if key != "orgs"}
-    fields["orgs"] = _block({name: _render_org(orgs[name], "    ") for name in orgs}, "  ")
-    return _block(fields, "") + "\n"
-
-
-def _render_org(org: dict[str, Any], indent: str) -> str:
-    resources = org.get("resources", {})
-    fields = {key: _compact(value) for key, value in org.items() if key != "resources"}
-    fields["resources"] = _block({address: _compact(entry) for address, entry in resources.items()}, indent + "  ")
-    return _block(fields, indent)
-
-
-def _block(rendered: dict[str, str], indent: str) -> str:
-    """A JSON object of already rendered values, one key per line, keys sorted."""
-    if not rendered:
-        return "{}"
-    rows = [f"{indent}  {json.dumps(key, ensure_ascii=False)}: {rendered[key]}" for key in sorted(rendered)]
-    return "{\n" + ",\n".join(rows) + f"\n{indent}}}"
-
-
-def _compact(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))

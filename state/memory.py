@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from reconcile.errors import StateError, StateLockError
 from state.base import HeldLock, LockInfo, State, describe_holder, new_lock_info
@@ -61,7 +61,7 @@ class MemoryStateBackend:
         stored = self.stored
         return self._copy(stored) if stored is not None else State()
 
-    def write(self, state: State) -> State:
+    def write(self, state: State, changed: Collection[str] | None = None) -> State:
         """Store ``state`` and return it with the serial bumped by one."""
         with self._write_guard:
             if self.fail_after is not None and len(self.writes) >= self.fail_after:

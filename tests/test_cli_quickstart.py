@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from state.local import LocalStateBackend
 from tests.support.cli import invoke
 
 QUICKSTART = Path(__file__).resolve().parents[1] / "examples" / "quickstart"
@@ -34,9 +35,9 @@ def test_plan_apply_replan(quickstart: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "No changes." in result.output
 
-    state = json.loads((quickstart / ".reconcile" / "state.json").read_text())
-    assert set(state["orgs"]) == {"dev", "uat"}
-    assert state["orgs"]["uat"]["apex_runs"]["hello"][0]["success"] is True
+    state = LocalStateBackend(quickstart / ".reconcile" / "state.json").read()
+    assert set(state.orgs) == {"dev", "uat"}
+    assert state.orgs["uat"].apex_runs["hello"][0].success is True
     history = (quickstart / ".reconcile" / "history.jsonl").read_text().splitlines()
     assert json.loads(history[0])["type"] == "run_start"
     assert json.loads(history[-1])["type"] == "run_end"

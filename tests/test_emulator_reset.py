@@ -3,7 +3,6 @@ the old org, and ``--with-state`` forgets it under the lock, journaled, so the q
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -35,8 +34,8 @@ def test_a_reset_says_the_state_still_describes_the_old_org(tmp_path: Path) -> N
         result.output
     )
     assert "reconcile emulator reset --org uat --with-state" in result.output
-    state = json.loads((root / ".reconcile" / "state.json").read_text(encoding="utf-8"))
-    assert state["orgs"]["uat"]["resources"]  # left as it was
+    state = LocalStateBackend(root / ".reconcile" / "state.json").read()
+    assert state.orgs["uat"].resources  # left as it was
 
 
 def test_with_state_the_quickstart_replays_from_the_start(tmp_path: Path) -> None:
@@ -47,8 +46,8 @@ def test_with_state_the_quickstart_replays_from_the_start(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     assert "State of uat: forgot 8 managed resources, 1 Apex run." in result.output
     assert "still describes" not in result.output
-    state = json.loads((root / ".reconcile" / "state.json").read_text(encoding="utf-8"))
-    assert "uat" not in state["orgs"] and "dev" in state["orgs"]  # only the org reset is forgotten
+    state = LocalStateBackend(root / ".reconcile" / "state.json").read()
+    assert "uat" not in state.orgs and "dev" in state.orgs  # only the org reset is forgotten
     assert _plan(root) == first  # the first day's plan, script run included
     history = invoke("history", "-c", str(root))
     assert "emulator reset" in history.output
@@ -68,6 +67,6 @@ def test_with_state_changes_nothing_while_the_state_is_locked(tmp_path: Path) ->
         result = invoke("emulator", "reset", "-c", str(root), "--org", "uat", "--with-state")
     assert result.exit_code == 1
     assert "lock" in result.output.lower()
-    state = json.loads((root / ".reconcile" / "state.json").read_text(encoding="utf-8"))
-    assert state["orgs"]["uat"]["resources"]  # nothing forgotten without the lock
+    state = LocalStateBackend(root / ".reconcile" / "state.json").read()
+    assert state.orgs["uat"].resources  # nothing forgotten without the lock
     assert live.read_text(encoding="utf-8") == before  # and the org was not reset either

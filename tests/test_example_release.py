@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 from providers.emulator.embedded import start_emulator
-from state.base import State
+from state.local import LocalStateBackend
 from tests.support.cli import invoke
 from tests.support.emulator import client_for
 
@@ -91,7 +91,7 @@ def test_confirmations_survive_in_state_and_show_in_the_report(tmp_path: Path) -
         "confirm", "manual:reauthenticate-erp", "--org", "prod", "-c", config, "--by", "Ada Admin", "--note", "CHG-1042"
     )
     assert done.exit_code == 0, done.output
-    state = State.model_validate_json((Path(config) / ".reconcile" / "state.json").read_text(encoding="utf-8"))
+    state = LocalStateBackend(Path(config) / ".reconcile" / "state.json").read()
     entry = state.orgs["prod"].resources["manual_step:reauthenticate-erp"]
     assert entry.attributes["confirmed_by"] == "Ada Admin" and entry.attributes["note"] == "CHG-1042"
     assert invoke("verify", "-c", config, "--org", "prod").exit_code == 0

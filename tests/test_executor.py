@@ -301,3 +301,46 @@ def test_events_of_other_changes_carry_no_apex_outcome() -> None:
     _apply(plan, {"dev": provider}, State(), on_event=events.append)
     [result] = [event for event in events if event.type == "result"]
     assert result.ok is True and result.apex is None and result.seconds is None
+
+
+class ChangedRecorder(MemoryStateBackend):
+    """A memory backend that records the ``changed`` orgs each write names."""
+
+    def __init__(self, state: State) -> None:
+        super().__init__(state)
+        self.named: list[set[str] | None] = []
+
+    def write(self, state: State, changed: object = None) -> State:  # type: ignore[override]
+        self.named.append(set(changed) if changed is not None else None)  # type: ignore[call-overload]
+        return super().write(state)
+
+
+def test_each_state_write_names_the_orgs_changed_since_the_last_one() -> None:
+    barrier = threading.Barrier(2)
+    providers: dict[str, Provider] = {
+        "dev": BarrierProvider(barrier, "00D000000000001AAA"),
+        "uat": BarrierProvider(barrier, "00D000000000002AAA"),
+    }
+    orgs = {name: (desired(layout(), org=name), provider) for name, provider in providers.items()}
+    state = State(orgs={"prod": OrgState(org_id="00D000000000003AAA")})
+    backend = ChangedRecorder(state)
+    report = _apply(_plan(orgs, state), providers, state, backend, parallelism=2)
+    assert report.ok
+    assert all(named is not None and named <= {"dev", "uat"} for named in backend.named), backend.named
+    assert set().union(*[named or set() for named in backend.named]) == {"dev", "uat"}, "prod is never named"
+
+
+def test_an_apply_through_the_local_backend_leaves_other_orgs_files_alone(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    seeded = LocalStateBackend(path).write(State(orgs={"prod": OrgState(org_id="00D000000000003AAA")}))
+    org_dir = tmp_path / "state.json.d"
+    prod_file = next(org_dir.iterdir())
+    stamp = prod_file.stat().st_mtime_ns
+    provider = FakeProvider([layout("Gone")])
+    plan = _plan({"dev": (desired(layout("A")), provider)}, seeded)
+    report = _apply(plan, {"dev": provider}, seeded, LocalStateBackend(path))  # type: ignore[arg-type]
+    assert report.ok
+    assert prod_file.exists() and prod_file.stat().st_mtime_ns == stamp
+    stored = LocalStateBackend(path).read()
+    assert set(stored.orgs) == {"dev", "prod"} and stored.orgs["prod"].org_id == "00D000000000003AAA"
+    assert str(layout("A").address) in stored.orgs["dev"].resources

@@ -12,6 +12,7 @@ import pytest
 
 from providers.base import Provider
 from providers.salesforce import OrgConnection, SalesforceProvider, connect
+from providers.salesforce.session import metadata_wsdl
 from reconcile.errors import ProviderError
 from reconcile.kinds.apex import ApexScript
 from reconcile.model import Action, Change
@@ -148,3 +149,15 @@ def test_a_lost_apex_answer_is_not_replayed(emulated: Callable[..., EmulatedOrg]
     with pytest.raises(ProviderError, match="the script may have run"):
         org.provider.run_apex("System.debug('once');")
     assert org.provider.usage.by_endpoint["POST Soap/s executeAnonymous"] == 1
+
+
+def test_the_metadata_wsdl_is_parsed_once_per_process(emulated: Callable[..., EmulatedOrg]) -> None:
+    first, second = emulated(), emulated()
+    clients = [org.provider.session.metadata() for org in (first, second)]
+    assert clients[0] is not clients[1]
+    assert clients[0]._client.wsdl is clients[1]._client.wsdl is metadata_wsdl()
+    assert clients[0]._client.transport is not clients[1]._client.transport, "each org keeps its own transport"
+    for org in (first, second):
+        answer = org.provider.transport.metadata("readMetadata", "Profile", ["Admin"])
+        assert [profile.fullName for profile in answer] == ["Admin"], "each client talks to its own org"
+        assert org.provider.usage.by_endpoint["POST Soap/m readMetadata"] == 1

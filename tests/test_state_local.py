@@ -13,6 +13,7 @@ import pytest
 from reconcile.errors import StateError
 from state.base import STATE_VERSION, ApexRun, State, StateEntry
 from state.local import LocalStateBackend
+from state.local_files import FILE_VERSION
 
 
 @pytest.fixture
@@ -64,17 +65,19 @@ def test_round_trip_bumps_serial(backend: LocalStateBackend, path: Path) -> None
     assert backend.read().serial == 2
 
 
-def test_file_is_sorted_json_with_one_line_per_resource(backend: LocalStateBackend, path: Path) -> None:
+def test_files_are_sorted_json_with_one_line_per_resource(backend: LocalStateBackend, path: Path) -> None:
     written = backend.write(populated(backend.read()))
-    text = path.read_text(encoding="utf-8")
-    assert json.loads(text) == written.model_dump(mode="json")
+    head = json.loads(path.read_text(encoding="utf-8"))
+    assert (head["version"], head["lineage"], head["serial"]) == (FILE_VERSION, written.lineage, 1)
+    assert set(head["orgs"]) == {"prod"} and head["orgs"]["prod"].startswith("state.json.d/prod.")
+    text = (path.parent / head["orgs"]["prod"]).read_text(encoding="utf-8")
+    assert json.loads(text) == written.orgs["prod"].model_dump(mode="json")
     lines = text.splitlines()
-    for org in written.orgs.values():
-        for address in org.resources:
-            matching = [line for line in lines if line.strip().startswith(json.dumps(address))]
-            assert len(matching) == 1
-            assert json.loads("{" + matching[0].strip().rstrip(",") + "}")[address]["kind"]
-    top_keys = [line.split('"')[1] for line in lines if line.startswith('  "')]
+    for address in written.orgs["prod"].resources:
+        matching = [line for line in lines if line.strip().startswith(json.dumps(address))]
+        assert len(matching) == 1
+        assert json.loads("{" + matching[0].strip().rstrip(",") + "}")[address]["kind"]
+    top_keys = [line.split('"')[1] for line in path.read_text(encoding="utf-8").splitlines() if line.startswith('  "')]
     assert top_keys == sorted(top_keys) == ["lineage", "orgs", "serial", "version"]
 
 
@@ -133,7 +136,7 @@ def test_refuses_corrupt_file_and_leaves_it_byte_identical(
 
 def test_refuses_newer_version(backend: LocalStateBackend, path: Path) -> None:
     content = json.dumps(
-        {"version": STATE_VERSION + 1, "lineage": "x", "serial": 4, "orgs": {}, "future": True}
+        {"version": FILE_VERSION + 1, "lineage": "x", "serial": 4, "orgs": {}, "future": True}
     ).encode()
     path.write_bytes(content)
     with pytest.raises(StateError, match="upgrade reconcile"):

@@ -159,6 +159,8 @@ def test_pull_request_then_merge_on_emulated_orgs(workflow: dict[str, Any], repo
     assert (state_dir / "state.json").is_file() and (state_dir / "history.jsonl").is_file(), (
         "the files the workflow commits are where apply wrote them"
     )
+    assert any((state_dir / "state.json.d").iterdir()), "and so are the org files the workflow commits"
+    assert 'git add -A -- "$RECONCILE_STATE_DIR/state.json.d"' in WORKFLOW.read_text(encoding="utf-8")
     replanned = invoke("plan", "-c", repository["RECONCILE_CONFIG"], "--org", "uat", "--detailed-exitcode")
     assert replanned.exit_code == 0, replanned.output
 

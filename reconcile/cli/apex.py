@@ -14,9 +14,7 @@ from typing import Annotated
 
 import typer
 
-from reconcile.adhoc_apex import read_script, run_everywhere
 from reconcile.cli.application import app, handle_errors, out_console, stdin_is_terminal
-from reconcile.cli.apply import journal_for
 from reconcile.cli.options import (
     DEFAULT_CONFIG,
     DEFAULT_PARALLELISM,
@@ -26,9 +24,6 @@ from reconcile.cli.options import (
     TagOpt,
 )
 from reconcile.errors import ReconcileError
-from reconcile.history import AdhocApexJournal
-from reconcile.render.apex import render_apex_run
-from reconcile.workspace import Workspace
 
 apex_app = typer.Typer(help="Run anonymous Apex on orgs, outside the configuration.", no_args_is_help=True)
 app.add_typer(apex_app, name="apex")
@@ -56,6 +51,12 @@ def run(
     auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Run an anonymous Apex script on the named orgs and record every outcome and debug log."""
+    from reconcile.adhoc_apex import read_script, run_everywhere
+    from reconcile.cli.apply import journal_for
+    from reconcile.history import AdhocApexJournal
+    from reconcile.render.apex import render_apex_run
+    from reconcile.workspace import Workspace
+
     script = read_script(file)
     if not org and not tag:
         raise ReconcileError("name the orgs to run the script on with --org NAME or --tag T")

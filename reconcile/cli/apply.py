@@ -7,12 +7,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from reconcile.checks.results import VerifyReport
-from reconcile.checks.runner import verify_orgs
 from reconcile.cli.application import app, err_console, handle_errors, out_console, stdin_is_terminal
 from reconcile.cli.options import (
     DEFAULT_CONFIG,
@@ -26,22 +24,14 @@ from reconcile.cli.options import (
     TagOpt,
     TargetOpt,
 )
-from reconcile.cli.plan import print_rendered, render
 from reconcile.errors import ReconcileError
-from reconcile.executor import ApplyReport, Event, apply_plan
-from reconcile.history import ApplyJournal
-from reconcile.history.verification import append_verification, org_failure, record_verify
-from reconcile.plan import Plan
-from reconcile.planfile import load_plan
-from reconcile.planner import verify_fresh
-from reconcile.render.apply import ApplyProgress, render_apply_report
-from reconcile.render.text import manual_step_lines
-from reconcile.render.verify import render_verify_text
-from reconcile.safety import check_plan_safety, protected_left_out, protected_orgs_ok
-from reconcile.workspace import Workspace
-from state.factory import journal_for as state_journal_for
-from state.factory import lock_orgs
-from state.journal import JournalStore
+
+if TYPE_CHECKING:
+    from reconcile.checks.results import VerifyReport
+    from reconcile.executor import ApplyReport, Event
+    from reconcile.plan import Plan
+    from reconcile.workspace import Workspace
+    from state.journal import JournalStore
 
 
 @contextmanager
@@ -76,6 +66,8 @@ def confirm(plan: Plan) -> None:
 
 
 def journal_for(workspace: Workspace) -> JournalStore:
+    from state.factory import journal_for as state_journal_for
+
     return state_journal_for(workspace.config.state, workspace.config.root)
 
 
@@ -108,6 +100,8 @@ def make_plan(
     targets: list[str],
 ) -> Plan:
     """A fresh plan of ``names``, or the saved plan narrowed to ``names`` once it is proven not stale."""
+    from reconcile.planner import verify_fresh
+
     if saved is None:
         return workspace.plan(names, targets=targets, parallelism=parallelism, allow_org_change=allow_org_change)
     if targets:
@@ -136,6 +130,12 @@ def execute(
     """Apply ``plan``, journalling the run (``reconcile.history.ApplyJournal``) and showing progress
     (failures as they happen); with ``checks``, then run the checks of every org applied without an org
     error, journaled in the same run (a failed check fails that org's outcome)."""
+    from reconcile.checks.runner import verify_orgs
+    from reconcile.executor import apply_plan
+    from reconcile.history import ApplyJournal
+    from reconcile.history.verification import append_verification, org_failure
+    from reconcile.render.apply import ApplyProgress
+
     journal = ApplyJournal.start(journal_for(workspace), plan, planfile)
     console = out_console()
     progress = ApplyProgress(plan, console, live=console.is_terminal)
@@ -166,6 +166,9 @@ def execute(
 
 def verify_unchanged(workspace: Workspace, plan: Plan, parallelism: int) -> VerifyReport:
     """Apply had nothing to change: run the checks of the planned orgs as a ``verify`` run of the history."""
+    from reconcile.checks.runner import verify_orgs
+    from reconcile.history.verification import record_verify
+
     names = [o.org for o in plan.orgs if not o.errors]
     verification, steps = verify_orgs(workspace, names, parallelism)
     if verification.ran:
@@ -175,6 +178,10 @@ def verify_unchanged(workspace: Workspace, plan: Plan, parallelism: int) -> Veri
 
 def print_verification(verification: VerifyReport | None, plan_steps: Plan | None) -> None:
     """The checks' results after an apply, then the manual steps still to do, as a checklist."""
+    from reconcile.cli.plan import print_rendered
+    from reconcile.render.text import manual_step_lines
+    from reconcile.render.verify import render_verify_text
+
     if verification is not None and verification.ran:
         print_rendered(render_verify_text(verification))
     if plan_steps is not None and plan_steps.has_pending_steps:
@@ -205,6 +212,13 @@ def apply(
 ) -> None:
     """Converge the orgs to the configuration (or apply a saved plan), recording what was done, then run the
     checks of the orgs applied."""
+    from reconcile.cli.plan import print_rendered
+    from reconcile.planfile import load_plan
+    from reconcile.render.apply import render_apply_report
+    from reconcile.safety import protected_left_out
+    from reconcile.workspace import Workspace
+    from state.factory import lock_orgs
+
     with Workspace.open(config) as workspace:
         saved = load_plan(planfile) if planfile is not None else None
         names = selected_orgs(workspace, saved, org or [], tag or [], shard)
@@ -251,6 +265,9 @@ def converge(
 ) -> tuple[ApplyReport | None, VerifyReport | None, Plan]:
     """Plan (or verify the saved plan), check safety, confirm, apply, run the checks (with ``checks``); the
     apply report is None when there was nothing to change."""
+    from reconcile.cli.plan import print_rendered, render
+    from reconcile.safety import check_plan_safety, protected_orgs_ok
+
     plan = make_plan(workspace, saved, names, parallelism, allow_org_change, targets)
     protected = {name for name, cfg in workspace.config.orgs.items() if cfg.protected}
     protected_orgs_ok(plan, protected, set(named))

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from reconcile.cli.application import app, err_console, handle_errors, out_console
 from reconcile.cli.options import DEFAULT_CONFIG, ConfigOpt, Format
-from reconcile.fleet.diff import OrgDiff, diff_entries, diff_orgs
-from reconcile.fleet.importer import Entries, parse_kinds
-from reconcile.render.drift import render_diff_json, render_diff_text
-from reconcile.render.markdown import render_diff_markdown
-from reconcile.workspace import Workspace
+
+if TYPE_CHECKING:
+    from reconcile.fleet.diff import OrgDiff
+    from reconcile.fleet.importer import Entries
 
 KindOpt = Annotated[
     list[str] | None,
@@ -52,6 +51,10 @@ def diff(
     format: Annotated[Format, typer.Option("--format", help="Output format: text, markdown or json.")] = Format.text,
 ) -> None:
     """Compare two orgs' live configuration, printed as what would make --to like --from."""
+    from reconcile.fleet.diff import diff_entries, diff_orgs
+    from reconcile.fleet.importer import parse_kinds
+    from reconcile.workspace import Workspace
+
     with Workspace.open(config) as workspace:
         names = workspace.select([source, target], [], for_apply=False)
         providers = workspace.connect(names)
@@ -77,6 +80,9 @@ def diff(
 
 
 def _render(result: OrgDiff, fmt: Format) -> str:
+    from reconcile.render.drift import render_diff_json, render_diff_text
+    from reconcile.render.markdown import render_diff_markdown
+
     if fmt is Format.json:
         return render_diff_json(result)
     if fmt is Format.markdown:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,13 +17,16 @@ from reconcile.cli.options import (
     ParallelismOpt,
     ShardOpt,
     TagOpt,
+    WorkersOpt,
 )
-from reconcile.fleet.drift import DriftReport, drift_report
-from reconcile.render.drift import render_drift_json, render_drift_markdown, render_drift_text
-from reconcile.workspace import Workspace
+
+if TYPE_CHECKING:
+    from reconcile.fleet.drift import DriftReport
 
 
 def render_drift(report: DriftReport, fmt: Format) -> str:
+    from reconcile.render.drift import render_drift_json, render_drift_markdown, render_drift_text
+
     if fmt is Format.json:
         return render_drift_json(report)
     if fmt is Format.markdown:
@@ -43,11 +46,16 @@ def drift(
     ] = False,
     parallelism: ParallelismOpt = DEFAULT_PARALLELISM,
     shard: ShardOpt = None,
+    workers: WorkersOpt = None,
 ) -> None:
     """Show which orgs and kinds drifted from the configuration, and whether by hand or by a config change."""
+    from reconcile.fleet.drift import drift_report
+    from reconcile.fleet.workers import plan_selected
+    from reconcile.workspace import Workspace
+
     with Workspace.open(config) as workspace:
         orgs = workspace.select(org or [], tag or [], for_apply=False, shard=shard)
-        plan = workspace.plan(orgs, parallelism=parallelism)
+        plan = plan_selected(workspace, config, orgs, workers=workers, parallelism=parallelism)
         report = drift_report(plan, workspace.backend.read())
     typer.echo(render_drift(report, format).rstrip("\n"))
     if report.has_errors:

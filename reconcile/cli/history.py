@@ -7,17 +7,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from reconcile.cli.application import app, err_console, handle_errors, out_console
-from reconcile.cli.apply import journal_for
 from reconcile.cli.options import DEFAULT_CONFIG, ConfigOpt, OrgOpt
-from reconcile.history import Run, find_run, read_runs, select_runs
-from reconcile.render.history import print_run, render_run_json, render_runs_json, runs_table
-from reconcile.workspace import Workspace
+
+if TYPE_CHECKING:
+    from reconcile.history import Run
 
 history_app = typer.Typer(help="The execution history: every apply and apex run.")
 app.add_typer(history_app, name="history")
@@ -34,6 +33,10 @@ HistoryFormatOpt = Annotated[HistoryFormat, typer.Option("--format", help="Outpu
 def load_history(config: Path) -> list[Run]:
     """Every recorded run of the configuration's state directory, newest first. Unreadable journal
     lines are reported on stderr and skipped."""
+    from reconcile.cli.apply import journal_for
+    from reconcile.history import read_runs
+    from reconcile.workspace import Workspace
+
     journal = journal_for(Workspace.open(config))
     runs = read_runs(journal)
     for warning in journal.warnings:
@@ -60,6 +63,9 @@ def history(
     format: HistoryFormatOpt = HistoryFormat.text,
 ) -> None:
     """List the recorded runs, newest first (`history show RUN` shows one in full)."""
+    from reconcile.history import select_runs
+    from reconcile.render.history import render_runs_json, runs_table
+
     ctx.obj = config  # `history -c DIR show RUN`: the subcommand reads the configuration given here
     if ctx.invoked_subcommand is not None:
         return
@@ -83,6 +89,9 @@ def show(
     format: HistoryFormatOpt = HistoryFormat.text,
 ) -> None:
     """Show one run in full: every change with its result, every script with its debug log."""
+    from reconcile.history import find_run
+    from reconcile.render.history import print_run, render_run_json
+
     if config == DEFAULT_CONFIG and isinstance(ctx.obj, Path):
         config = ctx.obj  # given before the subcommand: `history -c DIR show RUN`
     found = find_run(load_history(config), run)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from reconcile.cli.application import app, handle_errors
-from reconcile.cli.diff import report_skipped, write_entries
 from reconcile.cli.options import DEFAULT_CONFIG, ConfigOpt
-from reconcile.fleet.importer import ImportResult, import_org, parse_kinds
-from reconcile.workspace import Workspace
+
+if TYPE_CHECKING:
+    from reconcile.fleet.importer import ImportResult
 
 
 def _header(result: ImportResult) -> list[str]:
@@ -34,6 +34,10 @@ def import_(
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Write an org's live configuration as TOML entries limited to that org."""
+    from reconcile.cli.diff import report_skipped, write_entries
+    from reconcile.fleet.importer import import_org, parse_kinds
+    from reconcile.workspace import Workspace
+
     kinds = parse_kinds(kind or [])
     with Workspace.open(config) as workspace:
         workspace.select([org], [], for_apply=False)

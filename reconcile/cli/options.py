@@ -17,6 +17,16 @@ TagOpt = Annotated[
     list[str] | None, typer.Option("--tag", help="Only orgs with this tag (repeatable).", show_default=False)
 ]
 ParallelismOpt = Annotated[int, typer.Option("--parallelism", min=1, max=64, help="How many orgs to work on at once.")]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        max=256,
+        help="Processes to spread the orgs over (default 1: threads in this process).",
+        show_default=False,
+    ),
+]
 LockTimeoutOpt = Annotated[
     float,
     typer.Option("--lock-timeout", min=0, help="Seconds to wait for the state lock before giving up."),

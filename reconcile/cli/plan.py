@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,16 +19,18 @@ from reconcile.cli.options import (
     ShardOpt,
     TagOpt,
     TargetOpt,
+    WorkersOpt,
 )
-from reconcile.plan import Plan
-from reconcile.planfile import load_plan, save_plan
-from reconcile.render.json import render_plan_json
-from reconcile.render.markdown import render_plan_markdown
-from reconcile.render.text import render_plan_text
-from reconcile.workspace import Workspace
+
+if TYPE_CHECKING:
+    from reconcile.plan import Plan
 
 
 def render(plan: Plan, fmt: Format) -> str:
+    from reconcile.render.json import render_plan_json
+    from reconcile.render.markdown import render_plan_markdown
+    from reconcile.render.text import render_plan_text
+
     if fmt is Format.json:
         return render_plan_json(plan)
     if fmt is Format.markdown:
@@ -58,12 +60,20 @@ def plan(
     allow_org_change: Annotated[
         bool, typer.Option("--allow-org-change", help="Adopt an org whose Organization Id changed.")
     ] = False,
+    workers: WorkersOpt = None,
 ) -> None:
     """Show what apply would change in each org, without changing anything."""
+    from reconcile.fleet.workers import plan_selected
+    from reconcile.planfile import save_plan
+    from reconcile.workspace import Workspace
+
     with Workspace.open(config) as workspace:
         orgs = workspace.select(org or [], tag or [], for_apply=False, shard=shard)
-        result = workspace.plan(
+        result = plan_selected(
+            workspace,
+            config,
             orgs,
+            workers=workers,
             targets=target or [],
             parallelism=parallelism,
             allow_org_change=allow_org_change,
@@ -86,4 +96,6 @@ def show(
     format: FormatOpt = Format.text,
 ) -> None:
     """Display a saved plan."""
+    from reconcile.planfile import load_plan
+
     print_rendered(render(load_plan(planfile), format))

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from reconcile.cli.application import app, handle_errors, out_console
-from reconcile.cli.history import load_history
 from reconcile.cli.options import DEFAULT_CONFIG, ConfigOpt
 from reconcile.errors import ReconcileError
-from reconcile.history import Run, find_run
-from reconcile.render.report import render_report_html, render_report_markdown
+
+if TYPE_CHECKING:
+    from reconcile.history import Run
 
 
 class ReportFormat(StrEnum):
@@ -22,6 +22,8 @@ class ReportFormat(StrEnum):
 
 
 def render(run: Run, fmt: ReportFormat) -> str:
+    from reconcile.render.report import render_report_html, render_report_markdown
+
     return render_report_html(run) if fmt is ReportFormat.html else render_report_markdown(run)
 
 
@@ -44,6 +46,9 @@ def report(
     out: Annotated[Path | None, typer.Option("--out", help="Write the report to this file.")] = None,
 ) -> None:
     """Write a change report of one run: per org what changed, what failed and why, scripts and logs."""
+    from reconcile.cli.history import load_history
+    from reconcile.history import find_run
+
     chosen = find_run(load_history(config), run)
     text = render(chosen, format)
     if out is None:

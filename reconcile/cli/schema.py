@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from reconcile.cli.application import app, err_console, handle_errors
-from reconcile.config.json_schema import schema_json
 from reconcile.errors import ReconcileError
 
 
@@ -20,6 +19,8 @@ def schema(
     ] = None,
 ) -> None:
     """Print the JSON Schema of the config file, for editors (taplo: #:schema on the first line)."""
+    from reconcile.config.json_schema import schema_json
+
     text = schema_json()
     if out is None:
         typer.echo(text, nl=False)

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from reconcile.cli.application import app, handle_errors, out_console
 from reconcile.cli.options import DEFAULT_CONFIG, ConfigOpt, LockTimeoutOpt, OrgOpt
 from reconcile.errors import ReconcileError, StateError
-from reconcile.model import Address
-from reconcile.render.state import render_entries_json, render_entries_text, render_entry_json
-from reconcile.workspace import Workspace
-from state.base import State, iter_entries
-from state.factory import backend_for, journal_for
-from state.migrate import migrate_state
+
+if TYPE_CHECKING:
+    from state.base import State
 
 
 class ListFormat(StrEnum):
@@ -31,6 +28,8 @@ AddressArg = Annotated[str, typer.Argument(help="An address, e.g. picklist:Accou
 
 def split_org(text: str, orgs: list[str] | None, state: State) -> tuple[str, str]:
     """``org::address`` or ``address`` with --org; the org may be omitted if only one org has it."""
+    from reconcile.model import Address
+
     if "::" in text:
         org, address = text.split("::", 1)
     else:
@@ -57,6 +56,10 @@ def list_(
     format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.text,
 ) -> None:
     """List every managed resource as ORG::ADDRESS (JSON: org, address, kind, applied_at)."""
+    from reconcile.render.state import render_entries_json, render_entries_text
+    from reconcile.workspace import Workspace
+    from state.base import iter_entries
+
     state = Workspace.open(config).backend.read()
     rows = [(name, address, entry) for name, address, entry in iter_entries(state) if not org or name in org]
     text = render_entries_json(rows) if format is ListFormat.json else render_entries_text(rows)
@@ -68,6 +71,9 @@ def list_(
 @handle_errors
 def show(address: AddressArg, config: ConfigOpt = DEFAULT_CONFIG, org: OrgOpt = None) -> None:
     """Show what the state records for one resource."""
+    from reconcile.render.state import render_entry_json
+    from reconcile.workspace import Workspace
+
     state = Workspace.open(config).backend.read()
     org_name, key = split_org(address, org, state)
     typer.echo(render_entry_json(org_name, key, state.orgs[org_name].resources[key]))
@@ -82,6 +88,8 @@ def rm(
     lock_timeout: LockTimeoutOpt = 0.0,
 ) -> None:
     """Stop managing a resource: drop it from the state, leave the org untouched."""
+    from reconcile.workspace import Workspace
+
     workspace = Workspace.open(config)
     with workspace.backend.lock("state rm", lock_timeout):
         state = workspace.backend.read()
@@ -98,6 +106,8 @@ def unlock(
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Clear a state lock whose holder died."""
+    from reconcile.workspace import Workspace
+
     Workspace.open(config).backend.unlock(lock_id)
     out_console().print(f"Released lock {lock_id}.")
 
@@ -115,6 +125,10 @@ def migrate(
     lock_timeout: LockTimeoutOpt = 0.0,
 ) -> None:
     """Copy the state and journal to another backend, verified by reading them back."""
+    from reconcile.workspace import Workspace
+    from state.factory import backend_for, journal_for
+    from state.migrate import migrate_state
+
     workspace = Workspace.open(config)
     settings = workspace.config.state
     if to.value == settings.backend:

@@ -6,13 +6,14 @@ from __future__ import annotations
 from reconcile.cli.application import app, handle_errors, out_console
 from reconcile.cli.options import DEFAULT_CONFIG, ConfigOpt
 from reconcile.errors import ConfigError
-from reconcile.workspace import Workspace
 
 
 @app.command()
 @handle_errors
 def validate(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     """Check the configuration offline: schema, references and dependency cycles."""
+    from reconcile.workspace import Workspace
+
     workspace = Workspace.open(config)
     if workspace.config.connection_problems:
         raise ConfigError(list(workspace.config.connection_problems))

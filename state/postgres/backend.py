@@ -34,7 +34,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -153,8 +153,9 @@ class PostgresStateBackend:
 
     # -- writing -------------------------------------------------------------------------------------
 
-    def write(self, state: State) -> State:
-        """Persist the orgs ``state`` changed, in one transaction; return the state at the new serial."""
+    def write(self, state: State, changed: Collection[str] | None = None) -> State:
+        """Persist the orgs ``state`` changed, in one transaction; return the state at the new serial.
+        ``changed`` is not needed: the backend compares each org with the document it handed out."""
         mine = {org: value.model_dump(mode="json") for org, value in state.orgs.items()}
         with self._guard:
             base = self._snapshots.get((state.lineage, state.serial))

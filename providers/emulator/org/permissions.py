@@ -40,11 +40,9 @@ OBJECT_FLAGS = {
 }
 FIELD_FLAGS = {"read": "PermissionsRead", "edit": "PermissionsEdit"}
 
-_HOLDER_KEYS = {
-    "permission_set": text("The permission set holding the permission (`ns__Name` when managed)."),
-    "profile": text("The profile holding it (its profile-owned permission set)."),
-    "permission_set_group": text("The permission set group holding it (its aggregate permission set)."),
-}
+_SET = text("The permission set holding the permission (`ns__Name` when managed).")
+_PROFILE = text("The profile holding it (its profile-owned permission set).")
+_GROUP = text("The permission set group holding it (its aggregate permission set).")
 OBJECT_SEED_SECTION = SeedSection(
     OBJECT_SECTION,
     "Object permissions (`ObjectPermissions`) of permission sets, profiles and permission set groups, "
@@ -54,7 +52,9 @@ OBJECT_SEED_SECTION = SeedSection(
         entry(
             "One holder's permissions on one object.",
             ("object",),
-            **_HOLDER_KEYS,
+            permission_set=_SET,
+            profile=_PROFILE,
+            permission_set_group=_GROUP,
             object=text("The object's API name."),
             read=flag("Read access.", default=False),
             create=flag("Create access.", default=False),
@@ -73,7 +73,9 @@ FIELD_SEED_SECTION = SeedSection(
         entry(
             "One holder's permissions on one field.",
             ("field",),
-            **_HOLDER_KEYS,
+            permission_set=_SET,
+            profile=_PROFILE,
+            permission_set_group=_GROUP,
             field=text("The field as `Object.Field__c`."),
             read=flag("Read access.", default=False),
             edit=flag("Edit access.", default=False),

@@ -1,0 +1,65 @@
+"""Planning a fleet in worker processes (``--workers N``): the same plan, output and exit codes as one
+process, with an org that cannot be planned failing alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from reconcile.fleet.workers import chunks, use_workers
+from tests.test_multi_org import make_fleet
+
+ORGS = ("alpha", "beta", "gamma", "broken")
+
+
+def test_a_plan_in_workers_is_the_plan_of_one_process(tmp_path: Path) -> None:
+    fleet = make_fleet(tmp_path, ORGS)
+    alone = fleet.invoke("plan", "--workers", "1", "--detailed-exitcode")
+    spread = fleet.invoke("plan", "--workers", "3", "--detailed-exitcode")
+    assert alone.exit_code == spread.exit_code == 1, "the broken org's error is the exit code of both"
+    assert spread.stdout == alone.stdout
+    assert "broken" in spread.stdout and "gamma" in spread.stdout
+
+    alone_json = json.loads(fleet.invoke("plan", "--workers", "1", "--format", "json").stdout)
+    spread_json = json.loads(fleet.invoke("plan", "--workers", "2", "--format", "json").stdout)
+    for document in (alone_json, spread_json):
+        document.pop("created_at"), document.pop("checksum")  # both cover the time of planning
+    assert spread_json == alone_json
+    errors = {org["org"]: org["errors"] for org in spread_json["orgs"]}
+    assert errors["broken"] and not errors["alpha"] and not errors["beta"] and not errors["gamma"]
+
+
+def test_a_plan_saved_from_workers_applies_and_converges(tmp_path: Path) -> None:
+    fleet = make_fleet(tmp_path, ("alpha", "beta", "gamma"))
+    planfile = tmp_path / "fleet.plan.json"
+    planned = fleet.invoke("plan", "--workers", "2", "--out", str(planfile))
+    assert planned.exit_code == 0, planned.output
+    applied = invoke_apply(fleet.root, planfile)
+    assert applied == 0
+    again = fleet.invoke("plan", "--workers", "2", "--detailed-exitcode")
+    assert again.exit_code == 0, again.output
+    drift = fleet.invoke("drift", "--workers", "3", "--format", "json", "--detailed-exitcode")
+    assert drift.exit_code == 0, drift.output
+    assert sorted(org["org"] for org in json.loads(drift.stdout)["orgs"]) == ["alpha", "beta", "gamma"]
+
+
+def invoke_apply(root: Path, planfile: Path) -> int:
+    from tests.support.cli import invoke
+
+    result = invoke("apply", str(planfile), "--auto-approve", "-c", str(root))
+    assert "Apply complete." in result.output, result.output
+    return result.exit_code
+
+
+def test_orgs_are_split_in_runs_of_consecutive_orgs() -> None:
+    orgs = [f"o{i}" for i in range(7)]
+    assert chunks(orgs, 3) == [["o0", "o1", "o2"], ["o3", "o4"], ["o5", "o6"]]
+    assert chunks(orgs[:2], 4) == [["o0"], ["o1"]]
+    assert [org for chunk in chunks(orgs, 5) for org in chunk] == orgs
+
+
+def test_workers_are_used_only_when_asked_for() -> None:
+    assert use_workers(1000, None) == 1
+    assert use_workers(3, 8) == 3, "at most one process per org"
+    assert use_workers(1000, 2) == 2
+    assert use_workers(1000, 1) == 1
