@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from reconcile.cli.application import app, err_console, handle_errors, out_conso
 from reconcile.cli.options import (
     DEFAULT_CONFIG,
     DEFAULT_PARALLELISM,
+    ByOpt,
     ConfigOpt,
     Format,
     LockTimeoutOpt,
@@ -28,6 +30,7 @@ from reconcile.cli.plan import print_rendered, render
 from reconcile.errors import ReconcileError
 from reconcile.executor import ApplyReport, Event, apply_plan
 from reconcile.history import ApplyJournal
+from reconcile.history.provenance import Provenance, provenance
 from reconcile.plan import Plan
 from reconcile.planfile import load_plan
 from reconcile.planner import verify_fresh
@@ -125,10 +128,18 @@ def report_backend_warnings(workspace: Workspace) -> None:
         err_console().print(f"[yellow]Warning:[/] {warning}", highlight=False)
 
 
-def execute(workspace: Workspace, plan: Plan, parallelism: int, planfile: Path | None) -> ApplyReport:
+def run_provenance(workspace: Workspace, by: str | None) -> Provenance:
+    """Who runs this, from which commit and CI job (``reconcile.history.provenance``)."""
+    config = workspace.config
+    return provenance(config.root, os.environ, by, exclude=config.state_path.parent)
+
+
+def execute(
+    workspace: Workspace, plan: Plan, parallelism: int, planfile: Path | None, by: str | None = None
+) -> ApplyReport:
     """Apply ``plan``, journalling the run (``reconcile.history.ApplyJournal``) and showing progress
     (failures as they happen)."""
-    journal = ApplyJournal.start(journal_for(workspace), plan, planfile)
+    journal = ApplyJournal.start(journal_for(workspace), plan, planfile, run_provenance(workspace, by))
     console = out_console()
     progress = ApplyProgress(plan, console, live=console.is_terminal)
 
@@ -168,6 +179,7 @@ def apply(
     ] = False,
     shard: ShardOpt = None,
     target: TargetOpt = None,
+    by: ByOpt = None,
 ) -> None:
     """Converge the orgs to the configuration (or apply a saved plan), recording what was done."""
     with Workspace.open(config) as workspace:
@@ -189,6 +201,7 @@ def apply(
                 parallelism=parallelism,
                 allow_org_change=allow_org_change,
                 targets=target or [],
+                by=by,
             )
     if report is None:
         return
@@ -209,6 +222,7 @@ def converge(
     parallelism: int,
     allow_org_change: bool,
     targets: list[str],
+    by: str | None = None,
 ) -> ApplyReport | None:
     """Plan (or verify the saved plan), check safety, confirm, apply; None when there was nothing to do."""
     plan = make_plan(workspace, saved, names, parallelism, allow_org_change, targets)
@@ -222,4 +236,4 @@ def converge(
         return None
     if not auto_approve:
         confirm(plan)
-    return execute(workspace, plan, parallelism, planfile)
+    return execute(workspace, plan, parallelism, planfile, by)

@@ -52,3 +52,11 @@ TargetOpt = Annotated[
         show_default=False,
     ),
 ]
+ByOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--by",
+        help="Who runs this, for the history (default: the CI's actor, such as GITHUB_ACTOR, else the OS user).",
+        show_default=False,
+    ),
+]
