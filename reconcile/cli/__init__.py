@@ -20,6 +20,7 @@ from reconcile.cli import (  # noqa: F401  (imported for their registration on t
     schema,
     state,
     emulator,
+    init,
 )
 
 # isort: on
