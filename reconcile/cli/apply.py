@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -22,6 +22,7 @@ from reconcile.cli.options import (
     LockTimeoutOpt,
     OrgOpt,
     ParallelismOpt,
+    ReplaceOpt,
     ShardOpt,
     TagOpt,
     TargetOpt,
@@ -104,13 +105,20 @@ def make_plan(
     parallelism: int,
     allow_org_change: bool,
     targets: list[str],
+    replace: Sequence[str] = (),
 ) -> Plan:
     """A fresh plan of ``names``, or the saved plan narrowed to ``names`` once it is proven not stale."""
     if saved is None:
-        return workspace.plan(names, targets=targets, parallelism=parallelism, allow_org_change=allow_org_change)
+        return workspace.plan(
+            names, targets=targets, parallelism=parallelism, allow_org_change=allow_org_change, replace=replace
+        )
     if targets:
         raise ReconcileError(
             "--target narrows a fresh plan; a saved plan applies as it was made: plan again with --target and --out"
+        )
+    if replace:
+        raise ReconcileError(
+            "--replace changes a fresh plan; a saved plan applies as it was made: plan again with --replace and --out"
         )
     saved = saved.model_copy(update={"orgs": tuple(o for o in saved.orgs if o.org in names)})
     verify_fresh(
@@ -180,6 +188,7 @@ def apply(
     shard: ShardOpt = None,
     target: TargetOpt = None,
     by: ByOpt = None,
+    replace: ReplaceOpt = None,
 ) -> None:
     """Converge the orgs to the configuration (or apply a saved plan), recording what was done."""
     with Workspace.open(config) as workspace:
@@ -202,6 +211,7 @@ def apply(
                 allow_org_change=allow_org_change,
                 targets=target or [],
                 by=by,
+                replace=replace or [],
             )
     if report is None:
         return
@@ -223,9 +233,10 @@ def converge(
     allow_org_change: bool,
     targets: list[str],
     by: str | None = None,
+    replace: list[str] | None = None,
 ) -> ApplyReport | None:
     """Plan (or verify the saved plan), check safety, confirm, apply; None when there was nothing to do."""
-    plan = make_plan(workspace, saved, names, parallelism, allow_org_change, targets)
+    plan = make_plan(workspace, saved, names, parallelism, allow_org_change, targets, replace or [])
     protected = {name for name, cfg in workspace.config.orgs.items() if cfg.protected}
     protected_orgs_ok(plan, protected, set(named))
     check_plan_safety(plan, workspace.backend.read(), force=force)

@@ -60,3 +60,11 @@ ByOpt = Annotated[
         show_default=False,
     ),
 ]
+ReplaceOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--replace",
+        help="Act on this address even though it is in sync (repeatable): `apex:NAME` runs a `once` script again.",
+        show_default=False,
+    ),
+]

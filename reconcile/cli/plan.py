@@ -16,6 +16,7 @@ from reconcile.cli.options import (
     FormatOpt,
     OrgOpt,
     ParallelismOpt,
+    ReplaceOpt,
     ShardOpt,
     TagOpt,
     TargetOpt,
@@ -58,6 +59,7 @@ def plan(
     allow_org_change: Annotated[
         bool, typer.Option("--allow-org-change", help="Adopt an org whose Organization Id changed.")
     ] = False,
+    replace: ReplaceOpt = None,
 ) -> None:
     """Show what apply would change in each org, without changing anything."""
     with Workspace.open(config) as workspace:
@@ -67,6 +69,7 @@ def plan(
             targets=target or [],
             parallelism=parallelism,
             allow_org_change=allow_org_change,
+            replace=replace or [],
         )
     print_rendered(render(result, format))
     if out is not None:
