@@ -78,8 +78,8 @@ def repository(tmp_path: Path) -> Path:
     return root
 
 
-def test_the_report_of_an_apply_shows_every_value_who_and_which_commit(repository: Path, tmp_path: Path) -> None:
-    planfile = tmp_path / "plan.json"
+def test_the_report_of_an_apply_shows_every_value_who_and_which_commit(repository: Path) -> None:
+    planfile = repository / "plan.json"  # untracked, but the plan applied is not a change to the config
     planned = invoke("plan", "-c", str(repository), "--out", str(planfile), env=no_ci())
     assert planned.exit_code == 0, planned.output
     applied = invoke("apply", str(planfile), "-c", str(repository), "--auto-approve", env=no_ci(**GITHUB))

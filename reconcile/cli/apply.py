@@ -136,10 +136,12 @@ def report_backend_warnings(workspace: Workspace) -> None:
         err_console().print(f"[yellow]Warning:[/] {warning}", highlight=False)
 
 
-def run_provenance(workspace: Workspace, by: str | None) -> Provenance:
-    """Who runs this, from which commit and CI job (``reconcile.history.provenance``)."""
+def run_provenance(workspace: Workspace, by: str | None, planfile: Path | None = None) -> Provenance:
+    """Who runs this, from which commit and CI job (``reconcile.history.provenance``); the state directory
+    and the plan file applied are not changes to the configuration."""
     config = workspace.config
-    return provenance(config.root, os.environ, by, exclude=config.state_path.parent)
+    exclude = [config.state_path.parent, *([planfile] if planfile is not None else [])]
+    return provenance(config.root, os.environ, by, exclude=exclude)
 
 
 def execute(
@@ -147,7 +149,7 @@ def execute(
 ) -> ApplyReport:
     """Apply ``plan``, journalling the run (``reconcile.history.ApplyJournal``) and showing progress
     (failures as they happen)."""
-    journal = ApplyJournal.start(journal_for(workspace), plan, planfile, run_provenance(workspace, by))
+    journal = ApplyJournal.start(journal_for(workspace), plan, planfile, run_provenance(workspace, by, planfile))
     console = out_console()
     progress = ApplyProgress(plan, console, live=console.is_terminal)
 

@@ -7,8 +7,8 @@
 - ``ci``: the CI system's name and the link to the job (``job_url``) and to the pull or merge request
   (``pr_url``) when the environment gives them (``ci_links``); empty outside CI;
 - ``git_commit`` and ``git_dirty``: the commit checked out in the configuration's directory and whether
-  files there differ from it (the state directory excluded), or "" / None when it is not in a git
-  repository or git is not installed.
+  files there differ from it, tracked or not (files git ignores, the state directory and the plan file
+  being applied do not count), or "" / None when it is not in a git repository or git is not installed.
 
 Reading the environment and asking git is all this module does; it never fails a run: whatever cannot be
 found is left empty.
@@ -19,7 +19,7 @@ from __future__ import annotations
 import getpass
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,9 +65,9 @@ class Provenance:
         }
 
 
-def provenance(root: Path, env: Mapping[str, str], by: str | None = None, exclude: Path | None = None) -> Provenance:
-    """The provenance of a run of the configuration in ``root``; ``exclude`` (the state directory) does
-    not count as a change to the configuration."""
+def provenance(root: Path, env: Mapping[str, str], by: str | None = None, exclude: Sequence[Path] = ()) -> Provenance:
+    """The provenance of a run of the configuration in ``root``; the paths in ``exclude`` (the state
+    directory, the plan file) do not count as changes to the configuration."""
     commit, dirty = git_revision(root, exclude)
     return Provenance(by=by or ci_actor(env) or os_user(), ci=ci_links(env), git_commit=commit, git_dirty=dirty)
 
@@ -133,7 +133,7 @@ def _azure(env: Mapping[str, str]) -> CiLinks:
     return CiLinks("azure", job, f"{repo_url}/pullrequest/{pr}" if repo_url and pr else "")
 
 
-def git_revision(root: Path, exclude: Path | None = None) -> tuple[str, bool | None]:
+def git_revision(root: Path, exclude: Sequence[Path] = ()) -> tuple[str, bool | None]:
     """The commit checked out at ``root`` and whether anything under ``root`` (but ``exclude``) differs
     from it, tracked or untracked; ("", None) outside a git repository or without git."""
     git = shutil.which("git")
@@ -143,8 +143,10 @@ def git_revision(root: Path, exclude: Path | None = None) -> tuple[str, bool | N
     if not commit:
         return "", None
     spec = ["--", "."]
-    if exclude is not None and exclude.resolve().is_relative_to(root.resolve()):
-        spec.append(f":(exclude){exclude.resolve().relative_to(root.resolve()).as_posix()}")
+    base = root.resolve()
+    for path in exclude:
+        if path.resolve().is_relative_to(base) and path.resolve() != base:
+            spec.append(f":(exclude){path.resolve().relative_to(base).as_posix()}")
     status = _git(git, root, "status", "--porcelain", *spec)
     return commit, None if status is None else bool(status)
 
