@@ -26,6 +26,7 @@ OWN_DOCS = [
     "authentication.md",
     "ci.md",
     "troubleshooting.md",
+    "history.md",
 ]
 OWN_PAGES = [DOCS / name for name in OWN_DOCS] + [ROOT / "examples" / "github-actions" / "README.md"]
 ENV = {"COLUMNS": "200", "NO_COLOR": "1"}
