@@ -198,3 +198,43 @@ def test_a_run_recorded_before_provenance_renders_without_it() -> None:
     assert run.audit is None and run.who == "ada@ci" and run.orgs[0].changes[0].values is None
     html = render_report_html(run)
     assert "<dd>ada@ci</dd>" in html and "Changed values" not in html and "Commit" not in html
+
+
+def test_a_damaged_audit_record_reads_as_far_as_it_can() -> None:
+    start = {
+        "run_id": "bad",
+        "type": "run_start",
+        "at": "2030-01-01T00:00:00+00:00",
+        "operation": "apply",
+        "by": 7,
+        "ci": ["not", "an", "object"],
+        "git": "abc",
+        "plan_checksum": None,
+        "changes": {
+            "dev": [
+                {"address": "picklist:Account.Tier__c", "action": "update", "before": "x", "details": "oops"},
+                {
+                    "address": "picklist:gvs:Regions",
+                    "action": "update",
+                    "details": [{"value": "A", "change": "add"}, 3],
+                },
+            ]
+        },
+    }
+    run = build_run("bad", [start])
+    assert run.audit is not None and (run.audit.by, run.audit.git_commit, run.audit.job_url) == ("7", "", "")
+    first, second = run.orgs[0].changes
+    assert value_lines(first) == [] and value_lines(second) == ["Regions: +A"]
+    assert "<li>Regions: +A</li>" in render_report_html(run)
+
+
+def test_an_ad_hoc_script_run_records_who_ran_it(repository: Path) -> None:
+    ran = invoke(
+        "apex", "run", str(repository / "scripts" / "hello.apex"), "-c", str(repository), "--org", "dev",
+        "--auto-approve", "--by", "carol", env=no_ci(**GITHUB),
+    )  # fmt: skip
+    assert ran.exit_code == 0, ran.output
+    shown = invoke("history", "-c", str(repository), "--format", "json", env=no_ci())
+    newest = json.loads(shown.output)[0]
+    assert newest["operation"] == "apex" and newest["audit"]["by"] == "carol"
+    assert newest["audit"]["job_url"] == "https://github.com/acme/org-config/actions/runs/4242"
