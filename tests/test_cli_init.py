@@ -106,7 +106,7 @@ def fake_sf(tmp_path: Path) -> dict[str, str]:
     script = directory / "sf"
     script.write_text(
         "#!/usr/bin/env python3\nimport json, sys\n"
-        "if sys.argv[1:] != ['org', 'list', '--json']:\n    sys.exit(9)\n"
+        "if sys.argv[1:] != ['org', 'list', '--skip-connection-status', '--json']:\n    sys.exit(9)\n"
         f"print(json.dumps({SF_ORG_LIST!r}))\n",
         encoding="utf-8",
     )

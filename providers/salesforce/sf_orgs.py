@@ -1,11 +1,11 @@
-"""The orgs the Salesforce CLI holds a login for (``sf org list --json``), for ``reconcile init``.
+"""The orgs the Salesforce CLI holds a login for (``sf org list``), for ``reconcile init``.
 
-``sf org list --json`` prints ``{"status": 0, "result": {...}, "warnings": [...]}`` where ``result``
-holds lists of orgs by category: ``nonScratchOrgs`` (kept for compatibility: it repeats ``devHubs``,
-``sandboxes`` and ``other``), ``devHubs``, ``sandboxes``, ``other`` and ``scratchOrgs``. Each org has
-``username``, ``orgId``, ``instanceUrl``, ``connectedStatus`` and, when one was set, ``alias``;
-``isSandbox``, ``isScratch``, ``isDevHub`` and, for scratch orgs, ``isExpired`` are present in current
-versions. An org appears in several lists; it is listed once here, by username.
+``sf org list --skip-connection-status --json`` prints ``{"status": 0, "result": {...},
+"warnings": [...]}`` where ``result`` holds lists of orgs by category: ``devHubs``, ``sandboxes``,
+``other``, ``scratchOrgs``, and ``nonScratchOrgs`` (kept for compatibility: it repeats the first three).
+Each org has ``username``, ``orgId``, ``instanceUrl`` and, when one was set, ``alias``; ``isSandbox``,
+``isScratch``, ``isDevHub`` and, for scratch orgs, ``isExpired`` are present in current versions. An org
+appears in several lists; it is listed once here, by username.
 
 ``list_sf_orgs`` never fails: ``sf`` missing, failing, slow or printing something else all mean "no orgs
 to offer" (None when ``sf`` is not installed, so the caller can say so).
@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 TIMEOUT_SECONDS = 60
+#: Only aliases are needed: skipping the connection check saves a call to every org.
+COMMAND = ("org", "list", "--skip-connection-status", "--json")
 _CATEGORIES = ("nonScratchOrgs", "devHubs", "sandboxes", "other", "regularOrgs", "scratchOrgs")
 
 
@@ -45,7 +47,7 @@ def list_sf_orgs() -> list[SfOrg] | None:
         return None
     try:
         proc = subprocess.run(
-            [executable, "org", "list", "--json"],
+            [executable, *COMMAND],
             capture_output=True,
             text=True,
             errors="replace",
