@@ -30,9 +30,18 @@ from reconcile.plan import FORMAT_VERSION, Plan
 PLAN_FILE_FORMAT = FORMAT_VERSION
 
 
+def plan_checksum(plan: Plan) -> str:
+    """The checksum a plan file of ``plan`` carries (what the execution history records of an apply)."""
+    return _checksum(_body(plan))
+
+
+def _body(plan: Plan) -> dict[str, Any]:
+    return {"format_version": PLAN_FILE_FORMAT, "plan": plan.model_dump(mode="json")}
+
+
 def save_plan(plan: Plan, path: Path) -> None:
     """Write ``plan`` to ``path`` atomically; raises ReconcileError if the directory is not writable."""
-    body: dict[str, Any] = {"format_version": PLAN_FILE_FORMAT, "plan": plan.model_dump(mode="json")}
+    body = _body(plan)
     document = {"format_version": PLAN_FILE_FORMAT, "checksum": _checksum(body), "plan": body["plan"]}
     text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     try:

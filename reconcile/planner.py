@@ -133,7 +133,7 @@ def plan_org(
     """
     entries = prior_entries(prior)
     same_org = identity is None or not prior.org_id or prior.org_id == identity.org_id
-    context = PlanContext(prior=prior, same_org=same_org)
+    context = PlanContext(prior=prior, same_org=same_org, replace=desired.replace)
     changes: dict[Address, Change] = {}
     unchanged = 0
     for address, resource in desired.resources.items():

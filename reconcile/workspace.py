@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from providers.base import ApexResult, ApiUsage, OrgIdentity, Provider
+from reconcile import kinds
 from reconcile.checks.manual import pending_steps
 from reconcile.config.desired import DesiredOrg
 from reconcile.config.expand import expand, resolve_targets
@@ -63,6 +64,29 @@ class UnavailableProvider:
 
     def close(self) -> None:
         return None
+
+
+def mark_replacements(desired: dict[str, DesiredOrg], replace: Sequence[str]) -> dict[str, DesiredOrg]:
+    """``desired`` with the ``--replace`` addresses marked in each org that declares them."""
+    wanted: set[Address] = set()
+    for text in replace:
+        try:
+            address = Address.parse(text)
+        except ValueError as exc:
+            raise ReconcileError(f"--replace {text}: {exc}") from None
+        if not kinds.of(address).replaceable:
+            able = ", ".join(kind.noun or kind.name for kind in kinds.all_kinds() if kind.replaceable)
+            raise ReconcileError(f"--replace {text}: only {able} can be replaced (run again on purpose)")
+        if not any(address in org.resources for org in desired.values()):
+            raise ReconcileError(f"--replace {text}: no selected org declares it (see `reconcile validate`)")
+        wanted.add(address)
+    if not wanted:
+        return desired
+    return {name: replace_in(org, wanted) for name, org in desired.items()}
+
+
+def replace_in(org: DesiredOrg, wanted: set[Address]) -> DesiredOrg:
+    return replace(org, replace=frozenset(address for address in wanted if address in org.resources))
 
 
 def emulator_data_path(config: Config, org: str) -> Path:
@@ -189,10 +213,12 @@ class Workspace:
         targets: Sequence[str | Address] = (),
         parallelism: int = 8,
         allow_org_change: bool = False,
+        replace: Sequence[str] = (),
     ) -> Plan:
         """Plan ``orgs``; ``targets`` (``--target``) are read like ``after`` references and one that names
-        nothing in these orgs is a ``ConfigError`` before any org is contacted."""
-        desired = self.desired(orgs)
+        nothing in these orgs is a ``ConfigError`` before any org is contacted; so is a ``replace``
+        (``--replace``) address that is not a replaceable resource declared for one of them."""
+        desired = mark_replacements(self.desired(orgs), replace)
         state = self.backend.read()
         chosen = None
         if targets:

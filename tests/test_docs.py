@@ -27,6 +27,7 @@ OWN_DOCS = [
     "ci.md",
     "troubleshooting.md",
     "verification.md",
+    "history.md",
 ]
 OWN_PAGES = [DOCS / name for name in OWN_DOCS] + [ROOT / "examples" / "github-actions" / "README.md"]
 ENV = {"COLUMNS": "200", "NO_COLOR": "1"}

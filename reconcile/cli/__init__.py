@@ -22,6 +22,7 @@ from reconcile.cli import (  # noqa: F401  (imported for their registration on t
     emulator,
     emulator_snapshot,
     verify,
+    init,
 )
 
 # isort: on

@@ -18,6 +18,7 @@ from reconcile.cli.application import app, handle_errors, out_console, stdin_is_
 from reconcile.cli.options import (
     DEFAULT_CONFIG,
     DEFAULT_PARALLELISM,
+    ByOpt,
     ConfigOpt,
     OrgOpt,
     ParallelismOpt,
@@ -49,10 +50,11 @@ def run(
     config: ConfigOpt = DEFAULT_CONFIG,
     parallelism: ParallelismOpt = DEFAULT_PARALLELISM,
     auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")] = False,
+    by: ByOpt = None,
 ) -> None:
     """Run an anonymous Apex script on the named orgs and record every outcome and debug log."""
     from reconcile.adhoc_apex import read_script, run_everywhere
-    from reconcile.cli.apply import journal_for
+    from reconcile.cli.apply import journal_for, run_provenance
     from reconcile.history import AdhocApexJournal
     from reconcile.render.apex import render_apex_run
     from reconcile.workspace import Workspace
@@ -67,7 +69,8 @@ def run(
         if not auto_approve:
             confirm(names, file)
         journal, providers = journal_for(workspace), workspace.connect(names, parallelism)
-        recorded = AdhocApexJournal.start(journal, file, script, sorted(providers))
+        who = run_provenance(workspace, by)
+        recorded = AdhocApexJournal.start(journal, file, script, sorted(providers), who)
         runs = run_everywhere(providers, script, parallelism, recorded.record)
         recorded.finish(runs)
     typer.echo(render_apex_run(recorded.run_id, runs, width=max(out_console().width, 100)), nl=False)

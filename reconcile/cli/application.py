@@ -10,6 +10,7 @@ import functools
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
@@ -34,6 +35,8 @@ class _ReconcileGroup(TyperGroup):
     gives 2 the meaning "changes present" (a typo'd option in a nightly drift job must not read as drift)."""
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        if parent is None and not args:
+            _suggest_init()
         try:
             return super().make_context(info_name, args, parent, **extra)
         except Exception as exc:
@@ -48,6 +51,17 @@ class _ReconcileGroup(TyperGroup):
             if _usage_error(exc):
                 setattr(exc, "exit_code", 1)  # noqa: B010 (set on the instance, whatever its class)
             raise
+
+
+def _suggest_init() -> None:
+    """``reconcile`` alone in a directory without a configuration: say how to start, before the help."""
+    if not Path("reconcile.toml").exists():
+        err_console().print(
+            "No reconcile.toml here. To start a project in this directory: reconcile init "
+            "(see docs/getting-started.md).\n",
+            markup=False,
+            highlight=False,
+        )
 
 
 app = typer.Typer(

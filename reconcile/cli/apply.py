@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -15,11 +16,13 @@ from reconcile.cli.application import app, err_console, handle_errors, out_conso
 from reconcile.cli.options import (
     DEFAULT_CONFIG,
     DEFAULT_PARALLELISM,
+    ByOpt,
     ConfigOpt,
     Format,
     LockTimeoutOpt,
     OrgOpt,
     ParallelismOpt,
+    ReplaceOpt,
     ShardOpt,
     TagOpt,
     TargetOpt,
@@ -29,6 +32,7 @@ from reconcile.errors import ReconcileError
 if TYPE_CHECKING:
     from reconcile.checks.results import VerifyReport
     from reconcile.executor import ApplyReport, Event
+    from reconcile.history.provenance import Provenance
     from reconcile.plan import Plan
     from reconcile.workspace import Workspace
     from state.journal import JournalStore
@@ -98,15 +102,22 @@ def make_plan(
     parallelism: int,
     allow_org_change: bool,
     targets: list[str],
+    replace: Sequence[str] = (),
 ) -> Plan:
     """A fresh plan of ``names``, or the saved plan narrowed to ``names`` once it is proven not stale."""
     from reconcile.planner import verify_fresh
 
     if saved is None:
-        return workspace.plan(names, targets=targets, parallelism=parallelism, allow_org_change=allow_org_change)
+        return workspace.plan(
+            names, targets=targets, parallelism=parallelism, allow_org_change=allow_org_change, replace=replace
+        )
     if targets:
         raise ReconcileError(
             "--target narrows a fresh plan; a saved plan applies as it was made: plan again with --target and --out"
+        )
+    if replace:
+        raise ReconcileError(
+            "--replace changes a fresh plan; a saved plan applies as it was made: plan again with --replace and --out"
         )
     saved = saved.model_copy(update={"orgs": tuple(o for o in saved.orgs if o.org in names)})
     verify_fresh(
@@ -124,19 +135,35 @@ def report_backend_warnings(workspace: Workspace) -> None:
         err_console().print(f"[yellow]Warning:[/] {warning}", highlight=False)
 
 
+def run_provenance(workspace: Workspace, by: str | None, planfile: Path | None = None) -> Provenance:
+    """Who runs this, from which commit and CI job (``reconcile.history.provenance``); the state directory
+    and the plan file applied are not changes to the configuration."""
+    from reconcile.history.provenance import provenance
+
+    config = workspace.config
+    exclude = [config.state_path.parent, *([planfile] if planfile is not None else [])]
+    return provenance(config.root, os.environ, by, exclude=exclude)
+
+
 def execute(
-    workspace: Workspace, plan: Plan, parallelism: int, planfile: Path | None, checks: bool = False
+    workspace: Workspace,
+    plan: Plan,
+    parallelism: int,
+    planfile: Path | None,
+    checks: bool = False,
+    by: str | None = None,
 ) -> tuple[ApplyReport, VerifyReport | None]:
-    """Apply ``plan``, journalling the run (``reconcile.history.ApplyJournal``) and showing progress
-    (failures as they happen); with ``checks``, then run the checks of every org applied without an org
-    error, journaled in the same run (a failed check fails that org's outcome)."""
+    """Apply ``plan``, journalling the run (``reconcile.history.ApplyJournal``, with who ran it and from
+    which commit) and showing progress (failures as they happen); with ``checks``, then run the checks of
+    every org applied without an org error, journaled in the same run (a failed check fails that org's
+    outcome)."""
     from reconcile.checks.runner import verify_orgs
     from reconcile.executor import apply_plan
     from reconcile.history import ApplyJournal
     from reconcile.history.verification import append_verification, org_failure
     from reconcile.render.apply import ApplyProgress
 
-    journal = ApplyJournal.start(journal_for(workspace), plan, planfile)
+    journal = ApplyJournal.start(journal_for(workspace), plan, planfile, run_provenance(workspace, by, planfile))
     console = out_console()
     progress = ApplyProgress(plan, console, live=console.is_terminal)
 
@@ -209,6 +236,8 @@ def apply(
     skip_checks: Annotated[
         bool, typer.Option("--skip-checks", help="Do not run the [[check]] entries after applying.")
     ] = False,
+    by: ByOpt = None,
+    replace: ReplaceOpt = None,
 ) -> None:
     """Converge the orgs to the configuration (or apply a saved plan), recording what was done, then run the
     checks of the orgs applied."""
@@ -239,6 +268,8 @@ def apply(
                 allow_org_change=allow_org_change,
                 targets=target or [],
                 checks=not skip_checks,
+                by=by,
+                replace=replace or [],
             )
     report, verification, plan = outcome
     if report is not None:
@@ -262,13 +293,15 @@ def converge(
     allow_org_change: bool,
     targets: list[str],
     checks: bool = False,
+    by: str | None = None,
+    replace: list[str] | None = None,
 ) -> tuple[ApplyReport | None, VerifyReport | None, Plan]:
     """Plan (or verify the saved plan), check safety, confirm, apply, run the checks (with ``checks``); the
     apply report is None when there was nothing to change."""
     from reconcile.cli.plan import print_rendered, render
     from reconcile.safety import check_plan_safety, protected_orgs_ok
 
-    plan = make_plan(workspace, saved, names, parallelism, allow_org_change, targets)
+    plan = make_plan(workspace, saved, names, parallelism, allow_org_change, targets, replace or [])
     protected = {name for name, cfg in workspace.config.orgs.items() if cfg.protected}
     protected_orgs_ok(plan, protected, set(named))
     check_plan_safety(plan, workspace.backend.read(), force=force)
@@ -279,5 +312,5 @@ def converge(
         return None, verify_unchanged(workspace, plan, parallelism) if checks else None, plan
     if not auto_approve:
         confirm(plan)
-    report, verification = execute(workspace, plan, parallelism, planfile, checks)
+    report, verification = execute(workspace, plan, parallelism, planfile, checks, by)
     return report, verification, plan

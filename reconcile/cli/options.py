@@ -62,3 +62,19 @@ TargetOpt = Annotated[
         show_default=False,
     ),
 ]
+ByOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--by",
+        help="Who runs this, for the history (default: the CI's actor, such as GITHUB_ACTOR, else the OS user).",
+        show_default=False,
+    ),
+]
+ReplaceOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--replace",
+        help="Act on this address even though it is in sync (repeatable): `apex:NAME` runs a `once` script again.",
+        show_default=False,
+    ),
+]

@@ -16,6 +16,7 @@ from reconcile.cli.options import (
     FormatOpt,
     OrgOpt,
     ParallelismOpt,
+    ReplaceOpt,
     ShardOpt,
     TagOpt,
     TargetOpt,
@@ -61,6 +62,7 @@ def plan(
         bool, typer.Option("--allow-org-change", help="Adopt an org whose Organization Id changed.")
     ] = False,
     workers: WorkersOpt = None,
+    replace: ReplaceOpt = None,
 ) -> None:
     """Show what apply would change in each org, without changing anything."""
     from reconcile.fleet.workers import plan_selected
@@ -77,6 +79,7 @@ def plan(
             targets=target or [],
             parallelism=parallelism,
             allow_org_change=allow_org_change,
+            replace=replace or [],
         )
     print_rendered(render(result, format))
     if out is not None:

@@ -54,15 +54,36 @@ def list_(
     config: ConfigOpt = DEFAULT_CONFIG,
     org: OrgOpt = None,
     format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.text,
+    apex: Annotated[
+        bool, typer.Option("--apex", help="Only the Apex ledger: which scripts ran where, when, with which sha256.")
+    ] = False,
 ) -> None:
-    """List every managed resource as ORG::ADDRESS (JSON: org, address, kind, applied_at)."""
-    from reconcile.render.state import render_entries_json, render_entries_text
+    """List every managed resource as ORG::ADDRESS (JSON: org, address, kind, applied_at), then the Apex
+    ledger: every recorded run of a configured script."""
+    from reconcile.render.state import (
+        render_entries_json,
+        render_entries_text,
+        render_ledger_json,
+        render_ledger_text,
+    )
     from reconcile.workspace import Workspace
     from state.base import iter_entries
 
     state = Workspace.open(config).backend.read()
-    rows = [(name, address, entry) for name, address, entry in iter_entries(state) if not org or name in org]
-    text = render_entries_json(rows) if format is ListFormat.json else render_entries_text(rows)
+    ledger = [
+        (name, script, run)
+        for name in sorted(state.orgs)
+        if not org or name in org
+        for script, runs in sorted(state.orgs[name].apex_runs.items())
+        for run in runs
+    ]
+    if apex:
+        text = render_ledger_json(ledger) if format is ListFormat.json else render_ledger_text(ledger)
+    else:
+        rows = [(name, address, entry) for name, address, entry in iter_entries(state) if not org or name in org]
+        text = render_entries_json(rows) if format is ListFormat.json else render_entries_text(rows)
+        if ledger and format is ListFormat.text:
+            text += f"{chr(10) * 2 if text else ''}Apex runs:\n{render_ledger_text(ledger)}"
     if text:
         typer.echo(text)
 

@@ -17,7 +17,8 @@ class DesiredOrg:
     assignment per profile) with variables substituted. ``edges`` are ``(first, then)`` pairs: ``first``
     is applied before ``then``. ``locations`` say where each address was declared. ``exclusive`` lists
     group addresses (``permission_set_grant:Sales_Ops``: see ``ResourceKind.exclusive_groups``) whose
-    undeclared live members are removed.
+    undeclared live members are removed. ``replace`` lists addresses to act on even when they are in sync
+    (``--replace``: a ``once`` script run again on purpose; see ``ResourceKind.replaceable``).
     """
 
     org: str
@@ -25,3 +26,4 @@ class DesiredOrg:
     edges: frozenset[tuple[Address, Address]] = frozenset()
     locations: Mapping[Address, Location] = field(default_factory=dict)
     exclusive: frozenset[Address] = frozenset()
+    replace: frozenset[Address] = frozenset()

@@ -111,12 +111,15 @@ def plan_selected(
     targets: Sequence[str] = (),
     parallelism: int = 8,
     allow_org_change: bool = False,
+    replace: Sequence[str] = (),
 ) -> Plan:
     """``workspace.plan`` of ``orgs``, in this process or spread over worker processes (``use_workers``;
-    ``targets`` are resolved against every selected org at once, so a plan with targets stays here). The
-    total number of orgs worked on at once stays ``parallelism``."""
-    count = use_workers(len(orgs), workers) if not targets else 1
+    ``targets`` and ``replace`` are resolved against every selected org at once, so a plan with either
+    stays here). The total number of orgs worked on at once stays ``parallelism``."""
+    count = use_workers(len(orgs), workers) if not targets and not replace else 1
     if count <= 1:
-        return workspace.plan(orgs, targets=targets, parallelism=parallelism, allow_org_change=allow_org_change)
+        return workspace.plan(
+            orgs, targets=targets, parallelism=parallelism, allow_org_change=allow_org_change, replace=replace
+        )
     per_worker = max(1, -(-parallelism // count))
     return plan_in_workers(config, orgs, workers=count, parallelism=per_worker, allow_org_change=allow_org_change)

@@ -5,8 +5,12 @@ record has ``run_id``, ``type`` and ``at`` (ISO-8601, UTC). The records of one r
 
 - ``run_start``: ``operation`` ("apply" or "apex"), ``user`` and ``host`` (who ran it), ``orgs`` (names),
   and for apply ``plan_file`` ("" for a fresh plan) and ``changes``: ``{org: [planned change]}``, for
-  apex ``script``. A planned change is ``{address, action, reason}``, plus ``script`` for an apex run.
-  A ``script`` is ``{file, sha256, run, chars, body}`` (``run`` is the policy, "" for an ad-hoc script).
+  apex ``script``. A planned change is ``{address, action, reason}``, plus ``script`` for an apex run,
+  and otherwise ``before``, ``after`` and ``details``: the resources and value-level details as the JSON
+  plan has them (``reconcile.render.json``). A ``script`` is ``{file, sha256, run, chars, body}``
+  (``run`` is the policy, "" for an ad-hoc script). Provenance (``reconcile.history.provenance``):
+  ``by`` (who ran it), ``ci`` (``{system, job_url, pr_url}``), ``git`` (``{commit, dirty}`` or null
+  outside a repository), and for apply ``plan_checksum`` and ``config_digest``.
 - ``result``: ``org``, ``address``, ``action``, ``ok``, ``message``; an apex run adds ``apex`` (see
   ``apex_fields``: the outcome and its debug log) and ``seconds``; an ad-hoc run also ``api_calls``.
 - ``skipped``: ``org``, ``address``, ``action``, ``ok`` (false) and ``message`` (why it was not attempted).
@@ -19,12 +23,24 @@ record has ``run_id``, ``type`` and ``at`` (ISO-8601, UTC). The records of one r
 
 Credentials never enter these records; the debug logs are what the org returned.
 
+Fields are only ever added: a record without the provenance or value fields (written by an earlier
+release) reads with ``Run.audit`` and ``ChangeEntry.values`` None, and renders as it did then.
+
 The package: ``records`` (the runs as data), ``writer`` (the records of an apply or an ad-hoc run, as
 it happens), ``reader`` (the journal grouped back into runs). The names below are its public face.
 """
 
 from reconcile.history.reader import build_run, find_run, read_runs, select_runs
-from reconcile.history.records import ChangeEntry, ChangeStatus, OrgRun, Run, ScriptInfo, Status
+from reconcile.history.records import (
+    ChangeEntry,
+    ChangeStatus,
+    ChangeValues,
+    OrgRun,
+    Run,
+    RunAudit,
+    ScriptInfo,
+    Status,
+)
 from reconcile.history.writer import AdhocApexJournal, ApplyJournal
 
 __all__ = [
@@ -32,8 +48,10 @@ __all__ = [
     "ApplyJournal",
     "ChangeEntry",
     "ChangeStatus",
+    "ChangeValues",
     "OrgRun",
     "Run",
+    "RunAudit",
     "ScriptInfo",
     "Status",
     "build_run",

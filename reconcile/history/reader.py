@@ -13,20 +13,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from providers.base import ApexResult
 from reconcile.errors import ReconcileError
 from reconcile.history.records import (
     ChangeEntry,
     ChangeStatus,
+    ChangeValues,
     CheckRecord,
     OrgRun,
     Run,
+    RunAudit,
     ScriptInfo,
     Status,
     StepRecord,
 )
+from reconcile.model import ValueChange
 from state.journal import JournalStore
 
 #: An ``apex`` object as the journal holds it; ``compiled`` and ``success`` read as false when absent.
@@ -94,6 +97,45 @@ def build_run(run_id: str, records: Sequence[Mapping[str, Any]]) -> Run:
         orgs=orgs,
         checks=tuple(CheckRecord.model_validate(r) for r in records if r.get("type") == "check"),
         steps=tuple(StepRecord.model_validate(r) for r in records if r.get("type") == "manual_step"),
+        audit=_audit(start),
+    )
+
+
+def _audit(start: Mapping[str, Any] | None) -> RunAudit | None:
+    """The provenance ``run_start`` records (None when it records none: an earlier release wrote it)."""
+    if start is None or not any(key in start for key in ("by", "plan_checksum", "config_digest")):
+        return None
+    ci = _mapping(start.get("ci"))
+    git = _mapping(start.get("git"))
+    dirty = git.get("dirty")
+    return RunAudit(
+        by=str(start.get("by") or ""),
+        ci_system=str(ci.get("system") or ""),
+        job_url=str(ci.get("job_url") or ""),
+        pr_url=str(ci.get("pr_url") or ""),
+        git_commit=str(git.get("commit") or ""),
+        git_dirty=dirty if isinstance(dirty, bool) else None,
+        config_digest=str(start.get("config_digest") or ""),
+        plan_checksum=str(start.get("plan_checksum") or ""),
+    )
+
+
+def _values(planned: Mapping[str, Any]) -> ChangeValues | None:
+    """A planned change's value-level record, or None when it has none (a script run, an earlier release).
+    A detail this release does not know is left out rather than failing the whole history."""
+    if not any(key in planned for key in ("before", "after", "details")):
+        return None
+    before, after = planned.get("before"), planned.get("after")
+    details = []
+    for item in planned.get("details") or []:
+        try:
+            details.append(ValueChange.model_validate(item))
+        except ValidationError:
+            continue
+    return ChangeValues(
+        before=before if isinstance(before, dict) else None,
+        after=after if isinstance(after, dict) else None,
+        details=tuple(details),
     )
 
 
@@ -159,6 +201,7 @@ def _change(org: str, planned: Mapping[str, Any], outcome: Mapping[str, Any] | N
         apex=_APEX.validate_python({**_APEX_DEFAULTS, **apex}) if isinstance(apex, dict) else None,
         seconds=_float_or_none(outcome.get("seconds")) if outcome else None,
         api_calls=_int_or_none(outcome.get("api_calls")) if outcome else None,
+        values=_values(planned),
     )
 
 

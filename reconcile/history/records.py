@@ -8,11 +8,12 @@ These are what reading the journal builds (``reconcile.history.reader``) and wha
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from providers.base import ApexResult
+from reconcile.model import ValueChange
 
 Status = Literal["ok", "failed", "interrupted"]
 ChangeStatus = Literal["ok", "failed", "skipped", "not run"]
@@ -32,8 +33,33 @@ class ScriptInfo(_Frozen):
     body: str = ""
 
 
+class ChangeValues(_Frozen):
+    """What a change did at value level, as the JSON plan has it: the live resource before (None when
+    absent), the resource after (None for a delete) and the value-level details (picklist values)."""
+
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    details: tuple[ValueChange, ...] = ()
+
+
+class RunAudit(_Frozen):
+    """Where an apply came from (see ``reconcile.history.provenance``): who ran it, the CI job and pull
+    request, the git commit of the configuration (``git_dirty`` None when unknown), the config digest and
+    the checksum of the plan applied."""
+
+    by: str = ""
+    ci_system: str = ""
+    job_url: str = ""
+    pr_url: str = ""
+    git_commit: str = ""
+    git_dirty: bool | None = None
+    config_digest: str = ""
+    plan_checksum: str = ""
+
+
 class ChangeEntry(_Frozen):
-    """One planned change (or one org's ad-hoc script run) and what became of it."""
+    """One planned change (or one org's ad-hoc script run) and what became of it; ``values`` is None in
+    records written before value-level changes were journaled, and for script runs."""
 
     org: str
     address: str
@@ -46,6 +72,7 @@ class ChangeEntry(_Frozen):
     apex: ApexResult | None = None
     seconds: float | None = None
     api_calls: int | None = None
+    values: ChangeValues | None = None
 
 
 class OrgRun(_Frozen):
@@ -87,7 +114,8 @@ class StepRecord(_Frozen):
 
 
 class Run(_Frozen):
-    """One ``apply``, ``apex run``, ``verify`` or ``confirm`` as the journal recorded it."""
+    """One ``apply``, ``apex run``, ``verify`` or ``confirm`` as the journal recorded it; ``audit`` is None
+    in records written before provenance was journaled."""
 
     run_id: str
     operation: str
@@ -101,6 +129,7 @@ class Run(_Frozen):
     orgs: tuple[OrgRun, ...] = ()
     checks: tuple[CheckRecord, ...] = ()
     steps: tuple[StepRecord, ...] = ()
+    audit: RunAudit | None = None
 
     @property
     def seconds(self) -> float | None:
@@ -108,6 +137,13 @@ class Run(_Frozen):
         if self.started_at is None or self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def who(self) -> str:
+        """Who ran it: the recorded ``by`` (``--by``, the CI actor or the OS user), else ``user@host``."""
+        if self.audit is not None and self.audit.by:
+            return self.audit.by
+        return f"{self.user or '?'}@{self.host or '?'}"
 
     @property
     def api_calls(self) -> int:

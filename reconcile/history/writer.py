@@ -22,8 +22,10 @@ from typing import Any
 from providers.base import ApexResult
 from reconcile.adhoc_apex import OrgScriptRun
 from reconcile.executor import ApplyReport, Event
+from reconcile.history.provenance import Provenance
 from reconcile.model import Action, Change, sha256_hex
 from reconcile.plan import Plan
+from reconcile.planfile import plan_checksum
 from state.journal import JournalStore
 
 
@@ -73,7 +75,27 @@ def planned_change(change: Change) -> dict[str, Any]:
         script = change.after.model_dump(mode="json")
         pieces = {key: str(script.get(key) or "") for key in ("file", "body", "sha256", "run")}
         record["script"] = script_fields(**pieces)
+    else:
+        record.update(value_fields(change))
     return record
+
+
+def value_fields(change: Change) -> dict[str, Any]:
+    """A change's ``before``, ``after`` and ``details`` as the JSON plan has them (the audit trail)."""
+    return {
+        "before": change.before.model_dump(mode="json") if change.before is not None else None,
+        "after": change.after.model_dump(mode="json") if change.after is not None else None,
+        "details": [detail.model_dump(mode="json") for detail in change.details],
+    }
+
+
+def audit_fields(plan: Plan, provenance: Provenance | None) -> dict[str, Any]:
+    """What ``run_start`` of an apply says for the audit trail: the plan's checksum, the config digest,
+    and who ran it from where (``reconcile.history.provenance``)."""
+    fields: dict[str, Any] = {"plan_checksum": plan_checksum(plan), "config_digest": plan.config_digest}
+    if provenance is not None:
+        fields.update(provenance.as_record())
+    return fields
 
 
 def org_totals(
@@ -123,13 +145,16 @@ class ApplyJournal:
         self._actions = {(o.org, str(c.address)): c.action.value for o in plan.orgs for c in o.changes}
 
     @classmethod
-    def start(cls, journal: JournalStore, plan: Plan, plan_file: Path | None) -> ApplyJournal:
+    def start(
+        cls, journal: JournalStore, plan: Plan, plan_file: Path | None, provenance: Provenance | None = None
+    ) -> ApplyJournal:
         writer = RunWriter(journal)
         writer.start(
             "apply",
             [o.org for o in plan.orgs],
             plan_file=str(plan_file or ""),
             changes={o.org: [planned_change(c) for c in o.changes] for o in plan.orgs},
+            **audit_fields(plan, provenance),
         )
         return cls(writer, plan)
 
@@ -214,12 +239,20 @@ class AdhocApexJournal:
         self.address = address
 
     @classmethod
-    def start(cls, journal: JournalStore, file: Path, script: str, orgs: Sequence[str]) -> AdhocApexJournal:
+    def start(
+        cls,
+        journal: JournalStore,
+        file: Path,
+        script: str,
+        orgs: Sequence[str],
+        provenance: Provenance | None = None,
+    ) -> AdhocApexJournal:
         writer = RunWriter(journal)
         address = f"apex:{file.name}"
         writer.start(
             "apex",
             orgs,
+            **(provenance.as_record() if provenance is not None else {}),
             script=script_fields(file=str(file), body=script, sha256=sha256_hex(script)),
             changes={org: [{"address": address, "action": "run", "reason": "ad-hoc script"}] for org in orgs},
         )

@@ -113,6 +113,7 @@ class ApexKind(ResourceKind[ApexEntry, ApexScript]):
     read_from_org = False
     batched = False
     noun = "apex scripts"
+    replaceable = True
 
     def expand(self, entry: ApexEntry, org: Expansion) -> list[ApexScript]:
         return [ApexScript(name=entry.name, file=entry.file, sha256=entry.sha256, run=entry.run, body=entry.body)]
@@ -127,6 +128,8 @@ class ApexKind(ResourceKind[ApexEntry, ApexScript]):
             succeeded = [run for run in runs if run.success]
             if not succeeded:
                 reason = "last run failed" if runs else "never ran in this org"
+            elif desired.address in context.replace:
+                reason = "ran before; run again on request (--replace)"
             elif desired.run == "once" or any(run.sha256 == desired.sha256 for run in succeeded):
                 return None
             else:

@@ -58,10 +58,12 @@ class Expansion:
 @dataclass(frozen=True)
 class PlanContext:
     """What ``plan`` may consult beyond the resource: the org's whole prior state, and whether that state
-    was recorded for the org being planned (False for a refreshed sandbox adopted with a new org id)."""
+    was recorded for the org being planned (False for a refreshed sandbox adopted with a new org id), and
+    the addresses ``--replace`` names (``ResourceKind.replaceable``)."""
 
     prior: OrgState = field(default_factory=OrgState)
     same_org: bool = True
+    replace: frozenset[Address] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,9 @@ class ResourceKind(ABC, Generic[E, R]):
     noun: ClassVar[str] = ""
     #: Whether ``switched_off`` can switch a resource of this kind off (``[[apex]] disable`` may name it).
     switchable: ClassVar[bool] = False
+    #: Whether ``--replace`` may name a resource of this kind: ``plan`` then finds its address in
+    #: ``PlanContext.replace`` and must return a change even when the resource is in sync.
+    replaceable: ClassVar[bool] = False
 
     # -- configuration -------------------------------------------------------------------------------
 

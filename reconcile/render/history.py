@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from reconcile.history import ChangeEntry, OrgRun, Run
+from reconcile.render.audit import audit_facts, value_lines
 
 _STATUS_STYLES = {"ok": "green", "failed": "red", "interrupted": "yellow", "skipped": "dim", "not run": "dim"}
 
@@ -66,7 +67,7 @@ def runs_table(runs: Sequence[Run]) -> Table:
             run.operation,
             _status(run.status),
             started,
-            f"{run.user}@{run.host}",
+            run.who,
             ", ".join(org.org for org in run.orgs),
             *counts,
             str(run.api_calls),
@@ -78,7 +79,9 @@ def runs_table(runs: Sequence[Run]) -> Table:
 def print_run(console: Console, run: Run) -> None:
     """One run in full: header, then per org its changes and each script with its debug log."""
     console.print(Text.assemble((f"Run {run.run_id} ", "bold"), f"({run.operation}) ", _status(run.status)))
-    console.print(f"who: {run.user}@{run.host}", markup=False, highlight=False)
+    console.print(f"who: {run.who}", markup=False, highlight=False)
+    for name, value in audit_facts(run):
+        console.print(f"{name}: {value}", markup=False, highlight=False)
     finished = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "-"
     console.print(
         f"started {_when(run)}, finished {finished}, took {_seconds(run.seconds)}, {run.api_calls} API calls",
@@ -117,6 +120,8 @@ def _print_org(console: Console, org: OrgRun) -> None:
             table.add_column(column, overflow="fold")
         for change in org.changes:
             table.add_row(_status(change.status), change.action, change.address, change.message or change.reason)
+            for line in value_lines(change):
+                table.add_row("", "", Text(f"  {line}", style="dim"), "")
         console.print(table)
     for change in org.changes:
         if change.apex is not None:

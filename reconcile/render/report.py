@@ -21,6 +21,7 @@ from html import escape
 from providers.base import ApexResult
 from reconcile import __version__
 from reconcile.history import ChangeEntry, OrgRun, Run, ScriptInfo
+from reconcile.render.audit import audit_facts, value_lines
 from reconcile.render.report_checks import html_checks, html_steps, md_checks, md_steps
 
 _CSS = """
@@ -73,7 +74,7 @@ def _calls(value: int | None) -> str:
 
 
 def _who(run: Run) -> str:
-    return f"{run.user or '?'}@{run.host or '?'}"
+    return run.who
 
 
 def _meta(run: Run) -> list[tuple[str, str]]:
@@ -90,7 +91,12 @@ def _meta(run: Run) -> list[tuple[str, str]]:
     ]
     if run.plan_file:
         rows.append(("Plan file", run.plan_file))
-    return rows
+    return rows + audit_facts(run)
+
+
+def _changed_values(org: OrgRun) -> list[tuple[ChangeEntry, list[str]]]:
+    """The org's changes that have value-level lines, with them."""
+    return [(change, lines) for change in org.changes if (lines := value_lines(change))]
 
 
 def _org_counts(org: OrgRun) -> str:
@@ -218,11 +224,26 @@ def _html_org(run: Run, org: OrgRun) -> str:
             for c in org.changes
         ]
         parts.append(_html_table(["Action", "Address", "Result", "Message"], rows))
+        parts.append(_html_values(org))
     else:
         parts.append("<p>No changes.</p>")
     parts += [_html_script(run, change) for change in org.changes if _change_script(run, change) or change.apex]
     parts.append("</section>")
-    return "\n".join(parts)
+    return "\n".join(part for part in parts if part)
+
+
+def _html_values(org: OrgRun) -> str:
+    """Every value each change set, changed or removed, as a list under the change's address."""
+    changed = _changed_values(org)
+    if not changed:
+        return ""
+    items = "".join(
+        f"<li><code>{escape(change.address)}</code> ({escape(change.status)})<ul>"
+        + "".join(f"<li>{escape(line)}</li>" for line in lines)
+        + "</ul></li>"
+        for change, lines in changed
+    )
+    return f'<h3>Changed values</h3><ul class="values">{items}</ul>'
 
 
 def _html_script(run: Run, change: ChangeEntry) -> str:
@@ -290,6 +311,7 @@ def _md_org(run: Run, org: OrgRun) -> str:
             for c in org.changes
         ]
         parts.append(_md_table(["Action", "Address", "Result", "Message"], rows))
+        parts.append(_md_values(org))
     else:
         parts.append("No changes.\n")
     for change in org.changes:
@@ -303,6 +325,18 @@ def _md_org(run: Run, org: OrgRun) -> str:
         log = change.apex.debug_log if change.apex else ""
         parts.append(_md_fenced("Debug log", log, "text") if log else f"{_md_text(_no_log(change))}\n")
     return "\n".join(parts)
+
+
+def _md_values(org: OrgRun) -> str:
+    """The changed values as a nested list under each change's address."""
+    changed = _changed_values(org)
+    if not changed:
+        return ""
+    lines = ["### Changed values\n"]
+    for change, values in changed:
+        lines.append(f"- {_md_code(change.address)} ({change.status})")
+        lines += [f"  - {_md_text(value)}" for value in values]
+    return "\n".join(lines) + "\n"
 
 
 def _md_text(text: str) -> str:

@@ -124,7 +124,15 @@ def test_the_cli_migrates_both_ways_and_the_state_commands_use_the_configured_ba
     (config / state_path).unlink()
     write_config(config, "postgres", state_path)
     listed = invoke("state", "list", "-c", str(config), env=env)
-    assert (listed.exit_code, listed.output.splitlines()) == (0, ["dev::picklist:Account.Tier__c"])
+    assert (listed.exit_code, listed.output.splitlines()) == (
+        0,
+        [
+            "dev::picklist:Account.Tier__c",
+            "",
+            "Apex runs:",
+            f"dev::apex:seed  2025-01-01T00:00:00+00:00  failed  sha256 {'ab' * 32}",
+        ],
+    )
     removed = invoke("state", "rm", "dev::picklist:Account.Tier__c", "-c", str(config), env=env)
     assert removed.exit_code == 0, removed.output
     back = invoke("state", "migrate", "--to", "local", "-c", str(config), env=env)
