@@ -17,8 +17,10 @@ from reconcile.kinds.base import ResourceKind
 from reconcile.kinds.duplicate_rule import DuplicateRuleKind
 from reconcile.kinds.flow import FlowKind
 from reconcile.kinds.layout_assignment import LayoutAssignmentKind
+from reconcile.kinds.named_credential import NamedCredentialKind
 from reconcile.kinds.permission_set_grant import PermissionSetGrantKind
 from reconcile.kinds.picklist import PicklistKind
+from reconcile.kinds.remote_site import RemoteSiteKind
 from reconcile.kinds.scheduled_job import ScheduledJobKind
 from reconcile.kinds.validation_rule import ValidationRuleKind
 from reconcile.model import Address, register_resource, unregister_kind
@@ -88,6 +90,8 @@ for _kind in (
     DuplicateRuleKind(),
     FlowKind(),
     ScheduledJobKind(),
+    RemoteSiteKind(),
+    NamedCredentialKind(),
     ApexKind(),
 ):
     register(_kind)

@@ -9,7 +9,7 @@ set group its aggregate PermissionSet, every user an assignment to the profile's
 (profile, object, record type) without a declared layout assignment the object's first layout, as in a
 real org. The ``validation_rules`` section is described in ``org/validation_rules.py``, the
 ``duplicate_rules`` section in ``org/duplicate_rules.py``, ``scheduled_jobs`` and ``apex_classes`` in
-``org/scheduled_jobs.py``. Unknown
+``org/scheduled_jobs.py``, ``remote_sites`` and ``named_credentials`` in ``org/endpoints.py``. Unknown
 references (a user's profile, an assignment's permission set, a rule's object) raise ``SeedError``.
 The ``flows`` section (flow definitions and their versions) is loaded and documented by ``flows.py``.
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import duplicate_rules, flows, ids, scheduled_jobs, validation_rules
+from . import duplicate_rules, endpoints, flows, ids, scheduled_jobs, validation_rules
 from .data import SCHEMA_VERSION, OrgData, Record, SeedError
 from .naming import picklist_value, profile_full_name, split_namespace
 from .seed_objects import ObjectLoader
@@ -39,6 +39,8 @@ LIST_SECTIONS = (
     "duplicate_rules",
     "scheduled_jobs",
     "apex_classes",
+    "remote_sites",
+    "named_credentials",
 )
 CORE_TABLES = (
     "Organization",
@@ -103,6 +105,7 @@ class _Builder:
         flows.load(self.data, self.mint, self.doc.get("flows", []))
         duplicate_rules.load(self.data, self.doc.get(duplicate_rules.SECTION, []), self.mint)
         scheduled_jobs.load(self.data, self.doc, self.mint)
+        endpoints.load(self.data, self.doc, self.mint)
         self.data.deleted = dict(self.doc.get("deleted", {}))
         return self.data
 
