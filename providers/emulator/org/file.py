@@ -186,6 +186,8 @@ def _object(e: Record, t: dict[str, dict[str, Record]]) -> Record:
         "fields": fields,
         "records": records,
     }
+    if e.get("_custom_setting"):
+        entry["custom_setting"] = e["_custom_setting"]
     if e["DurableId"] != name:
         entry["id"] = e["DurableId"]
     return entry

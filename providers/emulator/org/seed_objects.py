@@ -6,6 +6,13 @@ Stored shapes (internal keys start with ``_``):
   object's id prefix), ``_fields`` (declared standard fields: {name, type, label, values | value_set}).
 - CustomField: one row per declared ``__c`` field, ``Metadata`` in the Tooling JSON shape, ``_object``.
 - Data records: a table named by the object's API name.
+
+An object entry may say ``"custom_setting": "hierarchy"`` or ``"list"`` (kept as ``_custom_setting``): it
+is then a custom setting object. Describe says ``customSetting: true``; a hierarchy setting has the
+``SetupOwnerId`` reference field (the Organization, a Profile or a User), a list setting is keyed by
+``Name``; records are seeded in ``records`` like any object's (``{"SetupOwnerId": "00D...", "Endpoint__c":
+"..."}``; an owner may also be written ``"owner": "org"``, ``"profile:Sales User"`` or
+``"user:alice@acme.com"`` and is resolved on load). One row per owner or name (``rest/custom_settings.py``).
 """
 
 from __future__ import annotations
@@ -57,6 +64,13 @@ def value_set(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _setting_type(name: str, value: Any) -> str | None:
+    """A custom setting object's type (``custom_setting`` in its seed entry): hierarchy, list or None."""
+    if value is None or value in ("hierarchy", "list"):
+        return None if value is None else str(value)
+    raise SeedError(f'object {name}: custom_setting must be "hierarchy" or "list", not {value!r}')
+
+
 class ObjectLoader:
     """Adds the ``objects`` and ``layout_assignments`` sections of a document to ``data``."""
 
@@ -95,6 +109,7 @@ class ObjectLoader:
                 "PluralLabel": spec.get("plural_label") or f"{label}s",
                 "_key_prefix": prefix,
                 "_fields": [self.standard_field(f) for f in standard_fields],
+                "_custom_setting": _setting_type(name, spec.get("custom_setting")),
             },
         )
         self.tables[name.lower()] = durable_id
@@ -176,9 +191,24 @@ class ObjectLoader:
 
     def record(self, obj: str, prefix: str, index: int, item: dict[str, Any]) -> None:
         record = dict(item)
+        if "owner" in record:
+            record["SetupOwnerId"] = self.owner(obj, str(record.pop("owner")))
         given = record.pop("Id", None)
         record_id = ids.to_18(str(given)) if given else ids.mint(prefix, self.data.org_name, obj, f"#{index}")
         self.data.add(obj, {"Id": record_id, **record})
+
+    def owner(self, obj: str, owner: str) -> str:
+        """The id a custom setting row's ``owner`` (``org``, ``profile:Name``, ``user:username``) names."""
+        kind, _, name = owner.partition(":")
+        if kind == "org" and not name:
+            return str(next(iter(self.data.tables["Organization"])))
+        if kind == "profile" and name.lower() in self.profiles:
+            return self.profiles[name.lower()]
+        users = self.data.tables["User"].values()
+        found = next((u["Id"] for u in users if kind == "user" and str(u["Username"]).lower() == name.lower()), None)
+        if found is None:
+            raise SeedError(f"{obj} record: unknown owner {owner!r} (org, profile:Name or user:username)")
+        return str(found)
 
     def assignment(self, spec: dict[str, Any]) -> None:
         obj = str(spec["object"])

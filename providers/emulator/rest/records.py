@@ -4,7 +4,8 @@ Contract: ``create``/``update``/``delete`` validate like Salesforce and raise ``
 message, fields, HTTP status for the single-record form) without changing anything when they refuse.
 Writable objects: PermissionSetAssignment (create, ExpirationDate update, delete), PermissionSet (create,
 update of Name/Label/Description), User (update of names, Email, Alias, IsActive, ProfileId) and the data
-objects declared in the org document (create, update, delete). Anything else answers
+objects declared in the org document (create, update, delete; custom settings keep one row per owner or
+name, see ``custom_settings``). Anything else answers
 INVALID_TYPE_FOR_OPERATION. The caller holds ``store.lock`` and commits.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 from ..org import ids
 from ..org.store import Store
 from ..wire import ApiResponse, error, not_found
+from . import custom_settings
 from .schema import OrgDatabase
 
 Record = dict[str, Any]
@@ -114,6 +116,7 @@ def create(store: Store, sobject: str, fields: Record) -> str:
         cleaned = _assignment_fields(store, cleaned)
     elif sobject == "PermissionSet":
         cleaned = _permission_set_fields(cleaned)
+    _check_setting(store, sobject, cleaned, None)
     return store.insert(sobject, cleaned)
 
 
@@ -122,7 +125,14 @@ def update(store: Store, sobject: str, record_id: str, fields: Record) -> None:
     cleaned = _clean(store, sobject, fields, "update")
     if sobject == "User" and "ProfileId" in cleaned:
         _move_profile_assignment(store, record, _reference(store, cleaned["ProfileId"], "Profile", "ProfileId"))
+    _check_setting(store, sobject, cleaned, str(record["Id"]))
     store.update(sobject, record["Id"], cleaned)
+
+
+def _check_setting(store: Store, sobject: str, fields: Record, record_id: str | None) -> None:
+    found = custom_settings.violation(store, sobject, fields, record_id)
+    if found is not None:
+        raise RecordError(*found)
 
 
 def delete(store: Store, sobject: str, record_id: str) -> None:

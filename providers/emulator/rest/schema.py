@@ -246,6 +246,8 @@ def data_object_fields(store: Store, sobject: str) -> list[tuple[str, str]]:
     """Fields of a data object declared in the org document: Id/Name, record type, declared fields."""
     entity = store.find("EntityDefinition", QualifiedApiName=sobject)[0]
     fields: list[tuple[str, str]] = [("Name", _S)]
+    if entity.get("_custom_setting") == "hierarchy":
+        fields.append(("SetupOwnerId", _R))
     if store.find("RecordType", SobjectType=sobject):
         fields.append(("RecordTypeId", _R))
     for spec in entity["_fields"]:

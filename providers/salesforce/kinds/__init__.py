@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from providers.salesforce.kinds.apex import ApexHandler
 from providers.salesforce.kinds.base import HandlerFactory
+from providers.salesforce.kinds.custom_setting import CustomSettingHandler
 from providers.salesforce.kinds.duplicate_rule import DuplicateRuleHandler
 from providers.salesforce.kinds.flow import FlowHandler
 from providers.salesforce.kinds.layout_assignment import LayoutAssignmentHandler
@@ -34,5 +35,6 @@ KINDS: Mapping[str, HandlerFactory] = {
     "scheduled_job": ScheduledJobHandler,
     "remote_site": RemoteSiteHandler,
     "named_credential": NamedCredentialHandler,
+    "custom_setting": CustomSettingHandler,
     "apex": ApexHandler,
 }
