@@ -92,7 +92,8 @@ class CustomSettingHandler:
         return dict(sorted(found.items()))
 
     def _load(self, objects: Iterable[str]) -> None:
-        wanted = [o for o in dict.fromkeys(objects) if o.casefold() not in self.objects]
+        unique = {o.casefold(): o for o in reversed(list(objects))}  # the first spelling of each name
+        wanted = [o for folded, o in reversed(unique.items()) if folded not in self.objects]
         loaded: list[tuple[SettingObject, list[dict[str, Any]]]] = []
         for name in wanted:
             setting = self._describe(name)
