@@ -14,6 +14,7 @@ from reconcile.config.schema import Entry
 from reconcile.errors import did_you_mean
 from reconcile.kinds.apex import ApexKind
 from reconcile.kinds.base import ResourceKind
+from reconcile.kinds.custom_metadata import CustomMetadataKind
 from reconcile.kinds.custom_setting import CustomSettingKind
 from reconcile.kinds.duplicate_rule import DuplicateRuleKind
 from reconcile.kinds.flow import FlowKind
@@ -94,6 +95,7 @@ for _kind in (
     RemoteSiteKind(),
     NamedCredentialKind(),
     CustomSettingKind(),
+    CustomMetadataKind(),
     ApexKind(),
 ):
     register(_kind)

@@ -136,10 +136,17 @@ def same_value(declared: Any, live: Any) -> bool:
     return bool(declared == live)
 
 
-def _text(value: Any) -> str:
+def shown(value: Any) -> str:
+    """A field value as a plan shows it (``true``, ``30``, ``(empty)``)."""
     if value is None:
         return "(empty)"
     return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def typed_values(values: Mapping[str, Any], org: Expansion) -> dict[str, Any]:
+    """Declared field values for one org: ``${var.NAME}`` substituted in text, dates as ``YYYY-MM-DD``."""
+    substituted = {field: org.sub(v) if isinstance(v, str) else v for field, v in values.items()}
+    return {field: v.isoformat() if isinstance(v, date) else v for field, v in substituted.items()}
 
 
 class CustomSettingKind(ResourceKind[CustomSettingEntry, CustomSetting]):
@@ -152,8 +159,7 @@ class CustomSettingKind(ResourceKind[CustomSettingEntry, CustomSetting]):
         row = org.sub(entry.level) if entry.level is not None else org.sub(entry.name or "")
         if entry.level is not None and row.startswith(USER):
             row += org.org.username_suffix
-        values = {field: org.sub(v) if isinstance(v, str) else v for field, v in entry.values.items()}
-        values = {field: v.isoformat() if isinstance(v, date) else v for field, v in values.items()}
+        values = typed_values(entry.values, org)
         return [CustomSetting(object=org.sub(entry.object), row=row, hierarchy=entry.level is not None, values=values)]
 
     def plan(
@@ -189,18 +195,18 @@ class CustomSettingKind(ResourceKind[CustomSettingEntry, CustomSetting]):
         after = change.after if isinstance(change.after, CustomSetting) else None
         if before is not None and after is not None:
             return [
-                ("~", f"{field}: {_text(before.values.get(field))} -> {_text(value)}")
+                ("~", f"{field}: {shown(before.values.get(field))} -> {shown(value)}")
                 for field, value in after.values.items()
                 if not same_value(value, before.values.get(field))
             ]
-        shown = after or before
-        if shown is None:
+        row = after or before
+        if row is None:
             return []
         symbol = "+" if after is not None else ("-" if change.action is Action.DELETE else " ")
-        return [(symbol, f"{field}: {_text(value)}") for field, value in shown.values.items()]
+        return [(symbol, f"{field}: {shown(value)}") for field, value in row.values.items()]
 
     def comparable(self, resource: CustomSetting) -> Any:
-        return {field: _text(value) for field, value in resource.values.items()}
+        return {field: shown(value) for field, value in resource.values.items()}
 
     def canonical_key(self, key: str, suffix: str) -> str:
         object_name, row = split_key(key)
@@ -224,7 +230,7 @@ class CustomSettingKind(ResourceKind[CustomSettingEntry, CustomSetting]):
         if not differing:
             return None
         reason = "; ".join(
-            f"{f} {_text(source.values.get(f))} in {names[0]}, {_text(target.values.get(f))} in {names[1]}"
+            f"{f} {shown(source.values.get(f))} in {names[0]}, {shown(target.values.get(f))} in {names[1]}"
             for f in differing
         )
         return Change(address=target.address, action=Action.UPDATE, before=target, after=after, reason=reason)

@@ -13,6 +13,13 @@ is then a custom setting object. Describe says ``customSetting: true``; a hierar
 ``Name``; records are seeded in ``records`` like any object's (``{"SetupOwnerId": "00D...", "Endpoint__c":
 "..."}``; an owner may also be written ``"owner": "org"``, ``"profile:Sales User"`` or
 ``"user:alice@acme.com"`` and is resolved on load). One row per owner or name (``rest/custom_settings.py``).
+
+An object named ``Type__mdt`` is a custom metadata type: its records have ``DeveloperName`` (required,
+``ns__Name`` for a managed record), ``MasterLabel``, ``IsProtected`` and the type's ``__c`` fields
+(``{"DeveloperName": "New_Checkout", "MasterLabel": "New checkout", "Enabled__c": true}``), readable by
+SOQL (``DeveloperName``, ``MasterLabel``, ``Label``, ``QualifiedApiName``, ``NamespacePrefix`` and the
+fields; no ``Name``), never written by REST (DML on custom metadata is refused), and written through the
+Metadata API ``CustomMetadata`` type (``metadata/custom_metadata.py``).
 """
 
 from __future__ import annotations
@@ -62,6 +69,24 @@ def value_set(spec: dict[str, Any]) -> dict[str, Any]:
         "valueSettings": [],
         "valueSetDefinition": definition,
     }
+
+
+MDT = "__mdt"
+
+
+def custom_metadata_record(record: dict[str, Any]) -> dict[str, Any]:
+    """A custom metadata record with the standard fields a real one has: ``DeveloperName`` (required;
+    ``ns__Name`` split into ``NamespacePrefix``), ``MasterLabel`` and ``Label`` (default: the name with
+    spaces), ``QualifiedApiName`` (``ns__Name``), ``IsProtected`` (default false; not queryable)."""
+    full = str(record.get("DeveloperName") or "")
+    if record.get("NamespacePrefix") and "__" not in full:  # a live org file keeps the two apart
+        full = f"{record['NamespacePrefix']}__{full}"
+    if not full:
+        raise SeedError(f"custom metadata record {record!r}: DeveloperName is required")
+    namespace, name = split_namespace(full)
+    label = str(record.get("MasterLabel") or record.get("Label") or name.replace("_", " "))
+    fixed = {"DeveloperName": name, "NamespacePrefix": namespace, "QualifiedApiName": full}
+    return {**record, **fixed, "MasterLabel": label, "Label": label, "IsProtected": bool(record.get("IsProtected"))}
 
 
 def _setting_type(name: str, value: Any) -> str | None:
@@ -191,6 +216,8 @@ class ObjectLoader:
 
     def record(self, obj: str, prefix: str, index: int, item: dict[str, Any]) -> None:
         record = dict(item)
+        if obj.endswith(MDT):
+            record = custom_metadata_record(record)
         if "owner" in record:
             record["SetupOwnerId"] = self.owner(obj, str(record.pop("owner")))
         given = record.pop("Id", None)

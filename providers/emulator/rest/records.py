@@ -66,6 +66,8 @@ def writable(store: Store, sobject: str, operation: str) -> frozenset[str] | Non
     """Fields ``operation`` may set on ``sobject`` (empty for delete); None when not allowed at all."""
     if sobject in SETUP_WRITES:
         return SETUP_WRITES[sobject].get(operation)
+    if sobject.endswith("__mdt"):
+        return None  # custom metadata is written through the Metadata API only, as on a real org
     if store.find("EntityDefinition", QualifiedApiName=sobject):
         fields = OrgDatabase(store).field_types(sobject)
         return frozenset(name for name, _ in fields)

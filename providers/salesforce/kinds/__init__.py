@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from providers.salesforce.kinds.apex import ApexHandler
 from providers.salesforce.kinds.base import HandlerFactory
+from providers.salesforce.kinds.custom_metadata import CustomMetadataHandler
 from providers.salesforce.kinds.custom_setting import CustomSettingHandler
 from providers.salesforce.kinds.duplicate_rule import DuplicateRuleHandler
 from providers.salesforce.kinds.flow import FlowHandler
@@ -36,5 +37,6 @@ KINDS: Mapping[str, HandlerFactory] = {
     "remote_site": RemoteSiteHandler,
     "named_credential": NamedCredentialHandler,
     "custom_setting": CustomSettingHandler,
+    "custom_metadata": CustomMetadataHandler,
     "apex": ApexHandler,
 }
