@@ -36,4 +36,6 @@ def test_the_release_example_points_each_org_at_its_own_erp(tmp_path: Path) -> N
     assert diff.exit_code == 0, diff.output
     assert "url https://erp-staging.acme.example in uat, https://erp.acme.example in prod" in diff.output
     assert "endpoint https://erp-staging.acme.example/api in uat, https://erp.acme.example/api in prod" in diff.output
+    assert "ERP_Endpoint__c https://erp-staging.acme.example in uat, https://erp.acme.example in prod" in diff.output
+    assert "Enabled__c true in uat, false in prod" in diff.output
     assert "not-a-real-password" not in diff.output
