@@ -226,3 +226,13 @@ def test_a_malformed_url_or_name_is_a_config_error(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "'erp.example.com' must be an http(s) URL" in result.output
     assert "'ERP site' must begin with a letter" in result.output
+
+
+def test_a_credential_of_the_newer_kind_is_reported_not_written(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    seed = json.loads((tmp_path / "orgs" / "uat.json").read_text(encoding="utf-8"))
+    seed["named_credentials"][0] = {"name": "ERP_API", "type": "SecuredEndpoint", "endpoint": None}
+    (tmp_path / "orgs" / "uat.json").write_text(json.dumps(seed), encoding="utf-8")
+    planned = project.run("plan", "--org", "uat")
+    assert planned.exit_code == 1, planned.output
+    assert "named credential ERP_API is of the SecuredEndpoint kind: its URL is a parameter" in planned.output

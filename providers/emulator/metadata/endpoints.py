@@ -44,6 +44,7 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _CREDENTIAL_COLUMNS = (
     ("endpoint", "Endpoint"),
     ("label", "Label"),
+    ("namedCredentialType", "Type"),
     ("principalType", "PrincipalType"),
     ("protocol", "Protocol"),
     ("username", "Username"),

@@ -11,15 +11,17 @@ Seed sections::
 
 A remote site's ``active`` defaults to true, ``disable_protocol_security`` to false. A named credential's
 ``label`` defaults to its name, ``protocol`` to ``NoAuthentication`` and ``principal_type`` to
-``Anonymous``. Names are unique per section (``SeedError`` otherwise). A named credential's secrets
-(``password``, ``oauth_token``, ``oauth_refresh_token``, ``aws_access_secret``) are stored as the org
-stores them: the Metadata API accepts them on write and never returns them on read (see
-``metadata/endpoints.py``), so they exist to prove that nothing reads them back.
+``Anonymous``; ``type`` (optional: ``SecuredEndpoint`` for a credential of the newer kind, whose URL is
+not an ``endpoint``) is its ``namedCredentialType``. Names are unique per section (``SeedError``
+otherwise). A named credential's secrets (``password``, ``oauth_token``, ``oauth_refresh_token``,
+``aws_access_secret``) are stored as the org stores them: the Metadata API accepts them on write and
+never returns them on read (see ``metadata/endpoints.py``), so they exist to prove that nothing reads
+them back.
 
 Stored records live in private tables (no sObject is offered to SOQL: the emulator serves these types
 through the Metadata API only): ``_RemoteSiteSetting`` ``{FullName, Url, IsActive,
 DisableProtocolSecurity, Description}`` and ``_NamedCredential`` ``{FullName, Label, Endpoint, Protocol,
-PrincipalType, Username, Secrets}`` (``Secrets``: element name -> value, in Metadata API spelling).
+PrincipalType, Username, Type, Secrets}`` (``Secrets``: element name -> value, in Metadata API spelling).
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ def load(data: OrgData, document: Mapping[str, Any], mint: Callable[[str, str, A
             "Protocol": str(spec.get("protocol") or "NoAuthentication"),
             "PrincipalType": str(spec.get("principal_type") or "Anonymous"),
             "Username": spec.get("username"),
+            "Type": spec.get("type"),
             "Secrets": {element: str(spec[key]) for key, element in SECRETS.items() if spec.get(key)},
         }
         data.add(NAMED_CREDENTIAL_TABLE, credential)
@@ -116,6 +119,8 @@ def _credential(row: Record) -> Record:
     }
     if row.get("Username") is not None:
         entry["username"] = row["Username"]
+    if row.get("Type") is not None:
+        entry["type"] = row["Type"]
     secrets = row.get("Secrets") or {}
     entry.update({key: secrets[element] for key, element in SECRETS.items() if element in secrets})
     return entry

@@ -8,9 +8,11 @@ provider never sends one either: before a component is written back its secret e
 Write: ``updateMetadata`` of the whole component read, with only ``endpoint`` changed, 10 a call
 (replay-safe). The tool never creates or deletes a credential; ``forget`` touches nothing.
 
-Preflight: a declared credential that ``read`` did not find is an error naming it, with the closest
-name the org has as a hint (one ``listMetadata``, on that error path only). A URL that is not
-``http(s)://host...`` once variables are substituted is an error too.
+Preflight: a credential of the newer kind (``namedCredentialType`` other than ``Legacy``: its URL is a
+``namedCredentialParameters`` entry) is an error naming it; a declared credential that ``read`` did not
+find is an error naming it, with the closest name the org has as a hint (one ``listMetadata``, on that
+error path only). A URL that is not ``http(s)://host...`` once variables are substituted is an error
+too.
 
 Inventory: one ``listMetadata`` and ``readMetadata`` of every listed name, 10 a call.
 
@@ -68,6 +70,15 @@ class NamedCredentialHandler:
         unread = [d.name for d in wanted if d.name.casefold() not in self.live]
         if unread:
             self.live.update(components.read(self.transport, METADATA_TYPE, unread))
+        for d in wanted:
+            kind = str(getattr(self.live.get(d.name.casefold()), "namedCredentialType", None) or "Legacy")
+            if kind != "Legacy":
+                message = f"named credential {d.name} is of the {kind} kind: its URL is a parameter, not an endpoint"
+                problems.append(
+                    Problem(
+                        message, hint="set its URL in Setup; this tool sets legacy endpoints", address=str(d.address)
+                    )
+                )
         missing = [d for d in wanted if d.name.casefold() not in self.live]
         if missing:
             query = self.transport.metadata_type("ListMetadataQuery")(type=METADATA_TYPE)
