@@ -253,11 +253,11 @@ def fault_of(root: ET.Element) -> tuple[str, str]:
 
 
 def test_dispatch_is_on_the_body_not_the_soap_action(target: Target) -> None:
-    status, root = post(target, "<m:deleteMetadata><m:type>Profile</m:type></m:deleteMetadata>")
+    status, root = post(target, "<m:renameMetadata><m:type>Profile</m:type></m:renameMetadata>")
     assert status == 500
     assert fault_of(root) == (
         "soapenv:Client",
-        f"No operation available for request {{{METADATA_NS}}}deleteMetadata",
+        f"No operation available for request {{{METADATA_NS}}}renameMetadata",
     )
 
 

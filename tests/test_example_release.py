@@ -99,3 +99,18 @@ def test_confirmations_survive_in_state_and_show_in_the_report(tmp_path: Path) -
     assert "<h2>Checks</h2>" in html and "<th>prod</th>" in html
     assert "<td>alice can edit Tier</td><td>✅ pass</td>" in html
     assert "<td>reauthenticate-erp</td>" in html and "<td>Ada Admin</td>" in html and "<td>CHG-1042</td>" in html
+
+
+def test_the_release_example_points_each_org_at_its_own_erp(tmp_path: Path) -> None:
+    root = tmp_path / "release"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".reconcile"))
+    config = str(root)
+    for org in ("uat", "prod"):
+        assert invoke("apply", "-c", config, "--auto-approve", "--org", org).exit_code == 0
+    diff = invoke("diff", "-c", config, "--from", "uat", "--to", "prod")
+    assert diff.exit_code == 0, diff.output
+    assert "url https://erp-staging.acme.example in uat, https://erp.acme.example in prod" in diff.output
+    assert "endpoint https://erp-staging.acme.example/api in uat, https://erp.acme.example/api in prod" in diff.output
+    assert "ERP_Endpoint__c https://erp-staging.acme.example in uat, https://erp.acme.example in prod" in diff.output
+    assert "Enabled__c true in uat, false in prod" in diff.output
+    assert "not-a-real-password" not in diff.output

@@ -15,12 +15,16 @@ from reconcile.errors import did_you_mean
 from reconcile.kinds.apex import ApexKind
 from reconcile.kinds.base import ResourceKind
 from reconcile.kinds.check import CheckKind
+from reconcile.kinds.custom_metadata import CustomMetadataKind
+from reconcile.kinds.custom_setting import CustomSettingKind
 from reconcile.kinds.duplicate_rule import DuplicateRuleKind
 from reconcile.kinds.flow import FlowKind
 from reconcile.kinds.layout_assignment import LayoutAssignmentKind
 from reconcile.kinds.manual_step import ManualStepKind
+from reconcile.kinds.named_credential import NamedCredentialKind
 from reconcile.kinds.permission_set_grant import PermissionSetGrantKind
 from reconcile.kinds.picklist import PicklistKind
+from reconcile.kinds.remote_site import RemoteSiteKind
 from reconcile.kinds.scheduled_job import ScheduledJobKind
 from reconcile.kinds.validation_rule import ValidationRuleKind
 from reconcile.model import Address, register_resource, unregister_kind
@@ -90,6 +94,10 @@ for _kind in (
     DuplicateRuleKind(),
     FlowKind(),
     ScheduledJobKind(),
+    RemoteSiteKind(),
+    NamedCredentialKind(),
+    CustomSettingKind(),
+    CustomMetadataKind(),
     ApexKind(),
     CheckKind(),
     ManualStepKind(),

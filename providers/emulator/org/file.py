@@ -5,8 +5,9 @@ file is both what the emulator serves and something a person can read and edit. 
 as ``values`` lists when that says everything, else as the full Tooling ``metadata``. Apex logs are not
 written (they live in memory only, like a real org's short-lived logs). ``validation_rules``,
 ``duplicate_rules``, ``apex_classes``, ``scheduled_jobs``, ``connected_apps``, ``user_logins``,
-``apex_test_classes``, ``object_permissions`` and ``field_permissions`` are written only when the org has
-some, so documents of orgs without any keep their shape.
+``apex_test_classes``, ``object_permissions``, ``field_permissions``, ``remote_sites`` and
+``named_credentials`` are written only when the org has some, so documents of orgs without any keep their
+shape.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import apex_tests, credentials, duplicate_rules, flows, permissions, scheduled_jobs, validation_rules
+from . import apex_tests, credentials, duplicate_rules, endpoints, flows, permissions, scheduled_jobs, validation_rules
 from .data import SCHEMA_VERSION, OrgData
 from .naming import join_namespace, picklist_value, seed_value
 from .seed import ADMIN_PERMISSIONS
@@ -66,6 +67,7 @@ def to_document(data: OrgData) -> dict[str, Any]:
         **credentials.to_document(t),
         **apex_tests.to_document(t),
         **permissions.to_document(t),
+        **endpoints.to_document(t),
     }
 
 
@@ -207,6 +209,8 @@ def _object(e: Record, t: dict[str, dict[str, Record]]) -> Record:
         "fields": fields,
         "records": records,
     }
+    if e.get("_custom_setting"):
+        entry["custom_setting"] = e["_custom_setting"]
     if e["DurableId"] != name:
         entry["id"] = e["DurableId"]
     return entry

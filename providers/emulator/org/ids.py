@@ -40,6 +40,8 @@ KEY_PREFIXES: dict[str, str] = {
     "CronTrigger": "08e",
     "CronJobDetail": "08a",
     "UserLicense": "100",
+    "_RemoteSiteSetting": "0rp",
+    "_NamedCredential": "0XA",
     "Account": "001",
     "Contact": "003",
     "Opportunity": "006",

@@ -11,7 +11,7 @@ real org. The ``validation_rules`` section is described in ``org/validation_rule
 ``duplicate_rules`` section in ``org/duplicate_rules.py``, ``scheduled_jobs`` and ``apex_classes`` in
 ``org/scheduled_jobs.py``, ``connected_apps`` and ``user_logins`` in ``org/credentials.py``,
 ``apex_test_classes`` in ``org/apex_tests.py``, ``object_permissions`` and ``field_permissions`` in
-``org/permissions.py``. Unknown
+``org/permissions.py``, ``remote_sites`` and ``named_credentials`` in ``org/endpoints.py``. Unknown
 references (a user's profile, an assignment's permission set, a rule's object) raise ``SeedError``.
 The ``flows`` section (flow definitions and their versions) is loaded and documented by ``flows.py``.
 
@@ -30,6 +30,7 @@ from . import (
     apex_tests,
     credentials,
     duplicate_rules,
+    endpoints,
     flows,
     ids,
     permissions,
@@ -63,6 +64,8 @@ LIST_SECTIONS = (
     "apex_test_classes",
     "object_permissions",
     "field_permissions",
+    "remote_sites",
+    "named_credentials",
 )
 #: Where a seed declares what each reference names (for "declare it under ..." hints).
 DECLARED_IN = {
@@ -139,6 +142,7 @@ class _Builder:
         credentials.load(self.data, self.doc, self.users)
         apex_tests.load(self.data, self.doc, self.mint)
         permissions.load(self.data, self.doc, self.mint)
+        endpoints.load(self.data, self.doc, self.mint)
         self.data.deleted = dict(self.doc.get("deleted", {}))
         return self.data
 

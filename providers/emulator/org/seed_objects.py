@@ -6,6 +6,20 @@ Stored shapes (internal keys start with ``_``):
   object's id prefix), ``_fields`` (declared standard fields: {name, type, label, values | value_set}).
 - CustomField: one row per declared ``__c`` field, ``Metadata`` in the Tooling JSON shape, ``_object``.
 - Data records: a table named by the object's API name.
+
+An object entry may say ``"custom_setting": "hierarchy"`` or ``"list"`` (kept as ``_custom_setting``): it
+is then a custom setting object. Describe says ``customSetting: true``; a hierarchy setting has the
+``SetupOwnerId`` reference field (the Organization, a Profile or a User), a list setting is keyed by
+``Name``; records are seeded in ``records`` like any object's (``{"SetupOwnerId": "00D...", "Endpoint__c":
+"..."}``; an owner may also be written ``"owner": "org"``, ``"profile:Sales User"`` or
+``"user:alice@acme.com"`` and is resolved on load). One row per owner or name (``rest/custom_settings.py``).
+
+An object named ``Type__mdt`` is a custom metadata type: its records have ``DeveloperName`` (required,
+``ns__Name`` for a managed record), ``MasterLabel``, ``IsProtected`` and the type's ``__c`` fields
+(``{"DeveloperName": "New_Checkout", "MasterLabel": "New checkout", "Enabled__c": true}``), readable by
+SOQL (``DeveloperName``, ``MasterLabel``, ``Label``, ``QualifiedApiName``, ``NamespacePrefix`` and the
+fields; no ``Name``), never written by REST (DML on custom metadata is refused), and written through the
+Metadata API ``CustomMetadata`` type (``metadata/custom_metadata.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +31,7 @@ from . import ids
 from .core_sections import VALUES
 from .data import OrgData, SeedError
 from .naming import is_custom, picklist_value, seed_value, split_custom_name, split_namespace
-from .sections import SeedSection, anything, either, entry, flag, listing, number, text
+from .sections import SeedSection, anything, either, entry, flag, listing, number, one_of_values, text
 
 Mint = Callable[[str, str, Any], str]
 
@@ -59,6 +73,31 @@ def value_set(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+MDT = "__mdt"
+
+
+def custom_metadata_record(record: dict[str, Any]) -> dict[str, Any]:
+    """A custom metadata record with the standard fields a real one has: ``DeveloperName`` (required;
+    ``ns__Name`` split into ``NamespacePrefix``), ``MasterLabel`` and ``Label`` (default: the name with
+    spaces), ``QualifiedApiName`` (``ns__Name``), ``IsProtected`` (default false; not queryable)."""
+    full = str(record.get("DeveloperName") or "")
+    if record.get("NamespacePrefix") and "__" not in full:  # a live org file keeps the two apart
+        full = f"{record['NamespacePrefix']}__{full}"
+    if not full:
+        raise SeedError(f"custom metadata record {record!r}: DeveloperName is required")
+    namespace, name = split_namespace(full)
+    label = str(record.get("MasterLabel") or record.get("Label") or name.replace("_", " "))
+    fixed = {"DeveloperName": name, "NamespacePrefix": namespace, "QualifiedApiName": full}
+    return {**record, **fixed, "MasterLabel": label, "Label": label, "IsProtected": bool(record.get("IsProtected"))}
+
+
+def _setting_type(name: str, value: Any) -> str | None:
+    """A custom setting object's type (``custom_setting`` in its seed entry): hierarchy, list or None."""
+    if value is None or value in ("hierarchy", "list"):
+        return None if value is None else str(value)
+    raise SeedError(f'object {name}: custom_setting must be "hierarchy" or "list", not {value!r}')
+
+
 class ObjectLoader:
     """Adds the ``objects`` and ``layout_assignments`` sections of a document to ``data``."""
 
@@ -97,6 +136,7 @@ class ObjectLoader:
                 "PluralLabel": spec.get("plural_label") or f"{label}s",
                 "_key_prefix": prefix,
                 "_fields": [self.standard_field(f) for f in standard_fields],
+                "_custom_setting": _setting_type(name, spec.get("custom_setting")),
             },
         )
         self.tables[name.lower()] = durable_id
@@ -178,9 +218,26 @@ class ObjectLoader:
 
     def record(self, obj: str, prefix: str, index: int, item: dict[str, Any]) -> None:
         record = dict(item)
+        if obj.endswith(MDT):
+            record = custom_metadata_record(record)
+        if "owner" in record:
+            record["SetupOwnerId"] = self.owner(obj, str(record.pop("owner")))
         given = record.pop("Id", None)
         record_id = ids.to_18(str(given)) if given else ids.mint(prefix, self.data.org_name, obj, f"#{index}")
         self.data.add(obj, {"Id": record_id, **record})
+
+    def owner(self, obj: str, owner: str) -> str:
+        """The id a custom setting row's ``owner`` (``org``, ``profile:Name``, ``user:username``) names."""
+        kind, _, name = owner.partition(":")
+        if kind == "org" and not name:
+            return str(next(iter(self.data.tables["Organization"])))
+        if kind == "profile" and name.lower() in self.profiles:
+            return self.profiles[name.lower()]
+        users = self.data.tables["User"].values()
+        found = next((u["Id"] for u in users if kind == "user" and str(u["Username"]).lower() == name.lower()), None)
+        if found is None:
+            raise SeedError(f"{obj} record: unknown owner {owner!r} (org, profile:Name or user:username)")
+        return str(found)
 
     def assignment(self, spec: dict[str, Any]) -> None:
         obj = str(spec["object"])
@@ -253,6 +310,11 @@ OBJECTS_SECTION = SeedSection(
             name=text("Its API name (`Account`, `Invoice__c`, `ns__Thing__c`)."),
             label=text("Its label; the name without `__c`, `_` as spaces, when left out."),
             plural_label=text("Its plural label; the label and `s` when left out."),
+            custom_setting=one_of_values(
+                "Makes it a custom setting object: `hierarchy` (rows keyed by `SetupOwnerId`; a record may name "
+                "its `owner` as `org`, `profile:Name` or `user:username`) or `list` (rows keyed by `Name`).",
+                ("hierarchy", "list"),
+            ),
             key_prefix=text("The 3-character prefix of its record ids; a stable one is minted when left out."),
             record_types=listing(
                 "Its record types.",
@@ -281,7 +343,9 @@ OBJECTS_SECTION = SeedSection(
             ),
             fields=listing("Its declared fields.", _field_schema()),
             records=listing(
-                "Data records (field API name -> value; `Id` optional). Snapshots never write any.",
+                "Data records (field API name -> value; `Id` optional). Snapshots never write any. A record of a "
+                "`Type__mdt` object is a custom metadata record (`DeveloperName` required, `MasterLabel`, "
+                "`IsProtected`, its fields).",
                 entry("A record.", open=True),
             ),
             id=text("", live=True),

@@ -18,6 +18,7 @@ from . import (
     core_sections,
     credentials,
     duplicate_rules,
+    endpoints,
     flows,
     permissions,
     scheduled_jobs,
@@ -53,6 +54,8 @@ SECTIONS: tuple[SeedSection, ...] = (
     apex_tests.SEED_SECTION,
     permissions.OBJECT_SEED_SECTION,
     permissions.FIELD_SEED_SECTION,
+    endpoints.REMOTE_SITES_SECTION,
+    endpoints.NAMED_CREDENTIALS_SECTION,
     core_sections.DELETED,
 )
 

@@ -33,6 +33,7 @@ def _summary(store: Store, name: str, base: str) -> dict[str, Any]:
         "labelPlural": entity["PluralLabel"] if entity else f"{label}s",
         "keyPrefix": store.key_prefix(name),
         "custom": is_custom(name),
+        "customSetting": bool(entity and entity.get("_custom_setting")),
         "queryable": True,
         "createable": writable(store, name, "create") is not None,
         "updateable": writable(store, name, "update") is not None,

@@ -5,7 +5,8 @@ message, fields, HTTP status for the single-record form) without changing anythi
 Writable objects: PermissionSetAssignment (create, ExpirationDate update, delete; its expiry and group
 rules are in ``assignment_rules``), PermissionSet (create,
 update of Name/Label/Description), User (update of names, Email, Alias, IsActive, ProfileId) and the data
-objects declared in the org document (create, update, delete). Anything else answers
+objects declared in the org document (create, update, delete; custom settings keep one row per owner or
+name, see ``custom_settings``). Anything else answers
 INVALID_TYPE_FOR_OPERATION. The caller holds ``store.lock`` and commits.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 
 from ..org import ids
 from ..org.store import Store
-from . import assignment_rules
+from . import assignment_rules, custom_settings
 from .record_error import RecordError as RecordError
 from .schema import OrgDatabase
 
@@ -49,6 +50,8 @@ def writable(store: Store, sobject: str, operation: str) -> frozenset[str] | Non
     """Fields ``operation`` may set on ``sobject`` (empty for delete); None when not allowed at all."""
     if sobject in SETUP_WRITES:
         return SETUP_WRITES[sobject].get(operation)
+    if sobject.endswith("__mdt"):
+        return None  # custom metadata is written through the Metadata API only, as on a real org
     if store.find("EntityDefinition", QualifiedApiName=sobject):
         fields = OrgDatabase(store).field_types(sobject)
         return frozenset(name for name, _ in fields)
@@ -99,6 +102,7 @@ def create(store: Store, sobject: str, fields: Record) -> str:
         cleaned = _assignment_fields(store, cleaned)
     elif sobject == "PermissionSet":
         cleaned = _permission_set_fields(cleaned)
+    _check_setting(store, sobject, cleaned, None)
     return store.insert(sobject, cleaned)
 
 
@@ -111,7 +115,14 @@ def update(store: Store, sobject: str, record_id: str, fields: Record) -> None:
         )
     if sobject == "User" and "ProfileId" in cleaned:
         _move_profile_assignment(store, record, _reference(store, cleaned["ProfileId"], "Profile", "ProfileId"))
+    _check_setting(store, sobject, cleaned, str(record["Id"]))
     store.update(sobject, record["Id"], cleaned)
+
+
+def _check_setting(store: Store, sobject: str, fields: Record, record_id: str | None) -> None:
+    found = custom_settings.violation(store, sobject, fields, record_id)
+    if found is not None:
+        raise RecordError(*found)
 
 
 def delete(store: Store, sobject: str, record_id: str) -> None:

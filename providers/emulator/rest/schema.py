@@ -310,10 +310,18 @@ DESCRIBE_TYPES = {
 }
 
 
+#: The standard fields of a custom metadata type's records (``Type__mdt``) that SOQL offers.
+MDT_FIELDS = ("DeveloperName", "MasterLabel", "Label", "QualifiedApiName", "NamespacePrefix")
+
+
 def data_object_fields(store: Store, sobject: str) -> list[tuple[str, str]]:
     """Fields of a data object declared in the org document: Id/Name, record type, declared fields."""
     entity = store.find("EntityDefinition", QualifiedApiName=sobject)[0]
     fields: list[tuple[str, str]] = [("Name", _S)]
+    if sobject.endswith("__mdt"):
+        fields = [(name, _S) for name in MDT_FIELDS]
+    if entity.get("_custom_setting") == "hierarchy":
+        fields.append(("SetupOwnerId", _R))
     if store.find("RecordType", SobjectType=sobject):
         fields.append(("RecordTypeId", _R))
     for spec in entity["_fields"]:

@@ -10,6 +10,9 @@ Operations, chosen by the Body's first child in the metadata namespace:
 - ``listMetadata``: at most 3 queries over the seven readable types (StandardValueSet lists nothing, as
   on real orgs; Layout fullNames lose their namespace, as on real orgs).
 - ``describeMetadata``: the top-level types above.
+- ``readMetadata``, ``updateMetadata``, ``upsertMetadata`` (which also creates), ``listMetadata`` and
+  ``deleteMetadata`` (at most 10 names; each succeeds or fails on its own) of RemoteSiteSetting and
+  NamedCredential (see ``metadata.endpoints``) and CustomMetadata (``metadata.custom_metadata``).
 
 Anything else answers the Axis "No operation available" fault, like an operation Salesforce does not
 offer. The server checks the session before calling ``handle_metadata_soap``.
@@ -20,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from xml.etree import ElementTree as ET
 
-from ..metadata import duplicate_rules
+from ..metadata import custom_metadata, duplicate_rules, endpoints
 from ..metadata.names import Row, field_object, layout_full_name, profile_full_name, record_type_full_name
 from ..metadata.types import (
     READABLE_TYPES,
@@ -38,8 +41,9 @@ from .xml import child_text, children, namespace_of, nil_el, text_el, xsi_type
 
 Operation = Callable[[Store, ET.Element, str], str]
 
-READABLE = (*READABLE_TYPES, "DuplicateRule")
-WRITABLE = (*WRITABLE_TYPES, "DuplicateRule")
+READABLE = (*READABLE_TYPES, "DuplicateRule", *endpoints.TYPES, custom_metadata.TYPE)
+WRITABLE = (*WRITABLE_TYPES, "DuplicateRule", *endpoints.TYPES, custom_metadata.TYPE)
+DELETABLE = (*endpoints.TYPES, custom_metadata.TYPE)
 CRUD_LIMIT = 10
 LIST_QUERY_LIMIT = 3
 _EPOCH = "1970-01-01T00:00:00.000Z"
@@ -51,6 +55,8 @@ _FILES = {
     "StandardValueSet": ("standardValueSets", "standardValueSet"),
     "Layout": ("layouts", "layout"),
     "DuplicateRule": ("duplicateRules", "duplicateRule"),
+    **{type_name: endpoints.files(type_name) for type_name in endpoints.TYPES},
+    custom_metadata.TYPE: ("customMetadata", "md"),
 }
 
 
@@ -99,6 +105,12 @@ def _record(store: Store, type_name: str, full_name: str) -> str | None:
     if type_name == "DuplicateRule":
         row = duplicate_rules.find(store, full_name)
         return None if row is None else record_xml(type_name, duplicate_rules.render(row))
+    if type_name == custom_metadata.TYPE:
+        record = custom_metadata.find(store, full_name)
+        return None if record is None else record_xml(type_name, custom_metadata.render(store, *record))
+    if type_name in endpoints.TYPES:
+        found = endpoints.find(store, type_name, full_name)
+        return None if found is None else record_xml(type_name, endpoints.render(type_name, found))
     return render_record(store, type_name, full_name)
 
 
@@ -123,11 +135,23 @@ def _save(store: Store, operation: ET.Element, *, upsert: bool) -> list[SaveOutc
 
 
 def _save_one(store: Store, type_name: str, parsed: Parsed, *, upsert: bool) -> SaveOutcome:
+    if type_name in DELETABLE:
+        save = custom_metadata.save if type_name == custom_metadata.TYPE else _endpoint_saver(type_name)
+        created, problems = save(store, parsed, upsert=upsert)
+        failed = tuple(ComponentError(code, message) for code, message in problems)
+        return SaveOutcome(str(first(parsed, "fullName") or ""), failed, created)
     if type_name != "DuplicateRule":
         return save_component(store, type_name, parsed, upsert=upsert)
     full_name = str(first(parsed, "fullName") or "")
     errors = duplicate_rules.save(store, full_name, parsed)
     return SaveOutcome(full_name, tuple(ComponentError(code, message) for code, message in errors))
+
+
+def _endpoint_saver(type_name: str) -> Callable[..., tuple[bool, list[tuple[str, str]]]]:
+    def save(store: Store, parsed: Parsed, *, upsert: bool) -> tuple[bool, list[tuple[str, str]]]:
+        return endpoints.save(store, type_name, parsed, upsert=upsert)
+
+    return save
 
 
 def _as_parsed(component: ET.Element) -> Parsed:
@@ -174,6 +198,10 @@ def list_metadata(store: Store, operation: ET.Element, api_version: str) -> str:
 
 def _listed(store: Store, type_name: str) -> list[tuple[str, str, Row]]:
     """(fullName, fileName, row) of every listed component of one type, sorted by fullName."""
+    if type_name in endpoints.TYPES:
+        return endpoints.listed(store, type_name)
+    if type_name == custom_metadata.TYPE:
+        return custom_metadata.listed(store)
     rows = store.table(type_name).values()
     if type_name == "Profile":
         named = [(profile_full_name(r), f"profiles/{profile_full_name(r)}.profile", r) for r in rows]
@@ -247,10 +275,35 @@ def describe_metadata(store: Store, operation: ET.Element, api_version: str) -> 
     )
 
 
+def delete_metadata(store: Store, operation: ET.Element, api_version: str) -> str:
+    type_name = child_text(operation, "type") or ""
+    names = [el.text or "" for el in children(operation, "fullNames")]
+    if type_name not in DELETABLE:
+        raise _type_fault(type_name, DELETABLE)
+    if len(names) > CRUD_LIMIT:
+        raise _limit_fault(CRUD_LIMIT)
+    with store.lock:
+        outcomes = [
+            SaveOutcome(name, tuple(ComponentError(c, m) for c, m in _delete_one(store, type_name, name)))
+            for name in names
+        ]
+        if any(outcome.success for outcome in outcomes):
+            store.commit()
+    results = "".join(_result_xml(outcome, upsert=False) for outcome in outcomes)
+    return f"<deleteMetadataResponse>{results}</deleteMetadataResponse>"
+
+
+def _delete_one(store: Store, type_name: str, name: str) -> list[tuple[str, str]]:
+    if type_name == custom_metadata.TYPE:
+        return custom_metadata.delete(store, name)
+    return endpoints.delete(store, type_name, name)
+
+
 _OPERATIONS: dict[str, Operation] = {
     "readMetadata": read_metadata,
     "updateMetadata": update_metadata,
     "upsertMetadata": upsert_metadata,
     "listMetadata": list_metadata,
     "describeMetadata": describe_metadata,
+    "deleteMetadata": delete_metadata,
 }

@@ -14,11 +14,15 @@ from collections.abc import Mapping
 
 from providers.salesforce.kinds.apex import ApexHandler
 from providers.salesforce.kinds.base import HandlerFactory
+from providers.salesforce.kinds.custom_metadata import CustomMetadataHandler
+from providers.salesforce.kinds.custom_setting import CustomSettingHandler
 from providers.salesforce.kinds.duplicate_rule import DuplicateRuleHandler
 from providers.salesforce.kinds.flow import FlowHandler
 from providers.salesforce.kinds.layout_assignment import LayoutAssignmentHandler
+from providers.salesforce.kinds.named_credential import NamedCredentialHandler
 from providers.salesforce.kinds.permission_set_grant import PermissionSetGrantHandler
 from providers.salesforce.kinds.picklist import PicklistHandler
+from providers.salesforce.kinds.remote_site import RemoteSiteHandler
 from providers.salesforce.kinds.scheduled_job import ScheduledJobHandler
 from providers.salesforce.kinds.validation_rule import ValidationRuleHandler
 
@@ -30,5 +34,9 @@ KINDS: Mapping[str, HandlerFactory] = {
     "duplicate_rule": DuplicateRuleHandler,
     "flow": FlowHandler,
     "scheduled_job": ScheduledJobHandler,
+    "remote_site": RemoteSiteHandler,
+    "named_credential": NamedCredentialHandler,
+    "custom_setting": CustomSettingHandler,
+    "custom_metadata": CustomMetadataHandler,
     "apex": ApexHandler,
 }
