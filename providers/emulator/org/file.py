@@ -4,7 +4,8 @@ Contract: ``build_tables(to_document(data))`` gives the same tables (ids include
 file is both what the emulator serves and something a person can read and edit. Picklists are written
 as ``values`` lists when that says everything, else as the full Tooling ``metadata``. Apex logs are not
 written (they live in memory only, like a real org's short-lived logs). ``validation_rules``,
-``duplicate_rules``, ``apex_classes`` and ``scheduled_jobs`` are written only when the org has some,
+``duplicate_rules``, ``apex_classes``, ``scheduled_jobs`` and ``record_type_picklists`` are written only
+when the org has some,
 so documents of orgs without any keep their shape.
 """
 
@@ -16,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import duplicate_rules, flows, scheduled_jobs, validation_rules
+from . import duplicate_rules, flows, record_type_values, scheduled_jobs, validation_rules
 from .data import SCHEMA_VERSION, OrgData
 from .naming import join_namespace, picklist_value, seed_value
 from .seed_objects import field_metadata
@@ -57,7 +58,9 @@ def to_document(data: OrgData) -> dict[str, Any]:
     document = {**document, validation_rules.SECTION: rules} if rules else document
     duplicates = duplicate_rules.to_document(t.get(duplicate_rules.TABLE, {}))
     document = {**document, duplicate_rules.SECTION: duplicates} if duplicates else document
-    return {**document, **scheduled_jobs.to_document(t)}
+    document = {**document, **scheduled_jobs.to_document(t)}
+    offered = record_type_values.to_document(data)
+    return {**document, record_type_values.SECTION: offered} if offered else document
 
 
 def write_atomically(path: Path, document: dict[str, Any]) -> None:

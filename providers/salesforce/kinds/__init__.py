@@ -19,6 +19,7 @@ from providers.salesforce.kinds.flow import FlowHandler
 from providers.salesforce.kinds.layout_assignment import LayoutAssignmentHandler
 from providers.salesforce.kinds.permission_set_grant import PermissionSetGrantHandler
 from providers.salesforce.kinds.picklist import PicklistHandler
+from providers.salesforce.kinds.record_type_picklist import RecordTypePicklistHandler
 from providers.salesforce.kinds.scheduled_job import ScheduledJobHandler
 from providers.salesforce.kinds.validation_rule import ValidationRuleHandler
 
@@ -31,4 +32,5 @@ KINDS: Mapping[str, HandlerFactory] = {
     "flow": FlowHandler,
     "scheduled_job": ScheduledJobHandler,
     "apex": ApexHandler,
+    "record_type_picklist": RecordTypePicklistHandler,
 }
