@@ -103,6 +103,7 @@ def test_each_drifted_item_says_where_the_difference_comes_from() -> None:
         "in sync",
         "in sync",
         "in sync",
+        "in sync",
     ]
     assert report.orgs[1].in_sync and report.has_drift and not report.has_errors
 
@@ -127,6 +128,7 @@ def test_an_error_naming_an_address_marks_only_its_kind() -> None:
         "in sync",
         "error",
         "1 drifted",
+        "in sync",
         "in sync",
         "in sync",
         "in sync",
@@ -202,6 +204,7 @@ def test_drift_names_a_hand_change_and_a_config_change(tmp_path: Path) -> None:
             "duplicate_rule": {"state": "in_sync", "drifted": 0},
             "flow": {"state": "in_sync", "drifted": 0},
             "scheduled_job": {"state": "in_sync", "drifted": 0},
+            "record_type_picklist": {"state": "in_sync", "drifted": 0},
         }
     )
     assert {item["origin"] for item in orgs["beta"]["items"]} == {"config"}
@@ -288,7 +291,7 @@ def test_outside_a_terminal_the_matrix_prints_whole_at_any_width() -> None:
     assert " org " in text and "picklist" in text and "layout_assignment" in text
     assert "permission_set_grant" in text
     for name in names:
-        assert re.search(rf"^ {name} +in sync +in sync +1 drifted +in sync +in sync +in sync +in sync$", text, re.M), (
+        assert re.search(rf"^ {name} +in sync +in sync +1 drifted +in sync +in sync +in sync +in sync +in sync$", text, re.M), (
             name
         )
     fitted = render_drift_text(report, width=80, terminal=True)

@@ -3,7 +3,8 @@
 Read: the record types of the keys' objects (``Schema.lookup_record_types``: one SOQL query for all of
 them, shared with the layout kind), then ``readMetadata(RecordType)`` of ``Object.DeveloperName``, at most
 10 a call, and ``readMetadata(CustomField)`` of the keys' fields (10 a call; a field bound to a global value
-set also reads that set) to know the field's active values. A record type's ``picklistValues`` lists, per
+set also reads that set) to know the field's active values; a field the picklist kind already read in the
+same plan is taken from ``Schema.remembered`` instead. A record type's ``picklistValues`` lists, per
 picklist field, the values it offers (``PicklistValue{fullName, default}``). A key ``Account.*/Tier__c``
 reads every record type of the object: it yields the values all of them offer, and also each record
 type's own resource (``Account.Enterprise/Tier__c``), which the plan's warning about values no record
@@ -101,34 +102,31 @@ class RecordTypePicklistHandler:
                     for p in zeep_list(getattr(record, "picklistValues", None))
                 }
 
-    def _read_fields(self, full_names: list[str]) -> None:
+    def _read_fields(self, full_names: list[str], *, fresh: bool = False) -> None:
+        """The active values of each field (a field the picklist kind read in this plan is not read again;
+        ``fresh`` reads it anyway, after an apply changed it)."""
         wanted = [n for n in dict.fromkeys(full_names) if n.casefold() not in self.fields]
+        cached = [] if fresh else [self.schema.remembered("CustomField", n) for n in wanted]
+        records = [r for r in cached if r is not None]
+        unread = [n for n, r in zip(wanted, cached or [None] * len(wanted), strict=True) if r is None]
+        for start in range(0, len(unread), BATCH):
+            records += _records(self.transport.metadata("readMetadata", "CustomField", unread[start : start + BATCH]))
         bound: dict[str, str] = {}
-        for start in range(0, len(wanted), BATCH):
-            answer = self.transport.metadata("readMetadata", "CustomField", wanted[start : start + BATCH])
-            for record in _records(answer):
-                value_set = getattr(record, "valueSet", None)
-                if value_set is not None and getattr(value_set, "valueSetName", None):
-                    bound[str(record.fullName).casefold()] = str(value_set.valueSetName)
-                definition = getattr(value_set, "valueSetDefinition", None) if value_set is not None else None
-                values = zeep_list(getattr(definition, "value", None))
-                self.fields[str(record.fullName).casefold()] = [
-                    str(v.fullName) for v in values if getattr(v, "isActive", None) is None or _true(v.isActive)
-                ]
+        for record in records:
+            value_set = getattr(record, "valueSet", None)
+            if value_set is not None and getattr(value_set, "valueSetName", None):
+                bound[str(record.fullName).casefold()] = str(value_set.valueSetName)
+            definition = getattr(value_set, "valueSetDefinition", None) if value_set is not None else None
+            self.fields[str(record.fullName).casefold()] = _active(getattr(definition, "value", None))
         for name in wanted:
             self.fields.setdefault(name.casefold(), None)
         sets = sorted(set(bound.values()))
         for start in range(0, len(sets), BATCH):
             answer = self.transport.metadata("readMetadata", "GlobalValueSet", sets[start : start + BATCH])
             for record in _records(answer):
-                active = [
-                    str(v.fullName)
-                    for v in zeep_list(getattr(record, "customValue", None))
-                    if getattr(v, "isActive", None) is None or _true(v.isActive)
-                ]
                 for field, set_name in bound.items():
                     if set_name.casefold() == str(record.fullName).casefold():
-                        self.fields[field] = active
+                        self.fields[field] = _active(getattr(record, "customValue", None))
 
     def _resource(self, object_name: str, record_type: str, field: str) -> RecordTypePicklist | None:
         offered = self.offered.get(f"{object_name}.{record_type}".casefold())
@@ -196,7 +194,7 @@ class RecordTypePicklistHandler:
         if any(a.every_value for a in wanted):
             for a in wanted:  # values a picklist change of this apply added
                 self.fields.pop(f"{a.object}.{a.field}".casefold(), None)
-            self._read_fields([f"{a.object}.{a.field}" for a in wanted])
+            self._read_fields([f"{a.object}.{a.field}" for a in wanted], fresh=True)
         targets: dict[str, list[int]] = {}
         results: dict[int, ChangeResult] = {}
         for index, change in enumerate(changes):
@@ -294,6 +292,11 @@ def _every(object_name: str, field: str, own: list[RecordTypePicklist]) -> Recor
         values=tuple(common),
         every_value=all(r.every_value for r in own),
     )
+
+
+def _active(values: Any) -> list[str]:
+    """The names of the active values among CustomValue records (``isActive`` null means active)."""
+    return [str(v.fullName) for v in zeep_list(values) if getattr(v, "isActive", None) is None or _true(v.isActive)]
 
 
 def _records(answer: Any) -> list[Any]:
