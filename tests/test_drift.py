@@ -135,7 +135,7 @@ def test_an_error_naming_an_address_marks_only_its_kind() -> None:
         "in sync",
     ]
     whole = drift_report(_plan([change], ("org uat: login failed",)), State()).orgs[0]
-    assert [cell.state for cell in whole.cells.values()] == ["error"] * 7
+    assert [cell.state for cell in whole.cells.values()] == ["error"] * 8
 
 
 def test_renderers_show_the_matrix_and_every_drifted_address() -> None:
