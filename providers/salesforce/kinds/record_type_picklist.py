@@ -182,9 +182,10 @@ class RecordTypePicklistHandler:
         ]
 
     def _offered_fields(self, object_name: str) -> list[str]:
+        """The picklist fields the object's record types list, as the org spells them."""
         prefix = f"{object_name}.".casefold()
-        fields = {field for name, offered in self.offered.items() if name.startswith(prefix) for field in offered}
-        return sorted(fields)
+        records = [r for name, r in self.record_types.items() if name.startswith(prefix)]
+        return sorted({str(p.picklist) for r in records for p in zeep_list(getattr(r, "picklistValues", None))})
 
     # -- writing ---------------------------------------------------------------------------------------
 
