@@ -106,7 +106,7 @@ def test_the_live_file_keeps_every_list_and_a_bad_section_is_refused(tmp_path: P
         document["record_type_picklists"]
     )
     assert to_document(build_tables(document)) == document
-    with pytest.raises(SeedError, match="unknown record type 'Account.Partner'"):
+    with pytest.raises(SeedError, match=r"unknown record type 'Account\.Partner'"):
         build_tables(seed(record_type_picklists=[{"record_type": "Account.Partner", "field": "Tier__c"}]))
     with pytest.raises(SeedError, match="has no value 'Bronze'"):
         bad = [{"record_type": "Account.SMB", "field": "Tier__c", "values": ["Bronze"]}]
