@@ -20,6 +20,7 @@ from reconcile.kinds.layout_assignment import LayoutAssignmentKind
 from reconcile.kinds.permission_set_grant import PermissionSetGrantKind
 from reconcile.kinds.picklist import PicklistKind
 from reconcile.kinds.record_type_picklist import RecordTypePicklistKind
+from reconcile.kinds.record_type_visibility import RecordTypeVisibilityKind
 from reconcile.kinds.scheduled_job import ScheduledJobKind
 from reconcile.kinds.validation_rule import ValidationRuleKind
 from reconcile.model import Address, register_resource, unregister_kind
@@ -91,5 +92,6 @@ for _kind in (
     ScheduledJobKind(),
     ApexKind(),
     RecordTypePicklistKind(),
+    RecordTypeVisibilityKind(),
 ):
     register(_kind)

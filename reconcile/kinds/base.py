@@ -118,6 +118,11 @@ class ResourceKind(ABC, Generic[E, R]):
         (e.g. every grant of a permission set). None by default."""
         return []
 
+    def clashes(self, resources: Sequence[R]) -> list[tuple[R, R, str]]:
+        """Pairs of this kind's resources declared for one org that cannot both hold (two default record
+        types for one profile and object), each with why; validation reports them at both entries."""
+        return []
+
     def exclusive_groups(self, entry: E, resources: Sequence[R]) -> set[Address]:
         """Group addresses (``kind:group``) whose undeclared live members the plan removes."""
         return set()

@@ -31,6 +31,7 @@ from .names import (
     record_type_full_name,
 )
 from .record_types import picklist_values_xml as record_type_values_xml
+from .record_types import visibilities_xml as record_type_visibilities_xml
 
 Parsed = dict[str, list[Any]]
 
@@ -161,6 +162,7 @@ def profile_xml(store: Store, profile: Row) -> str:
         + text_el("custom", name not in STANDARD_PROFILE_NAMES)
         + text_el("description", profile.get("Description"))
         + assignments
+        + record_type_visibilities_xml(store, profile)
         + text_el("userLicense", _USER_LICENSES.get(name, "Salesforce"))
     )
 

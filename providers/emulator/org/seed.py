@@ -12,14 +12,15 @@ real org. The ``validation_rules`` section is described in ``org/validation_rule
 ``org/scheduled_jobs.py``. Unknown
 references (a user's profile, an assignment's permission set, a rule's object) raise ``SeedError``.
 The ``flows`` section (flow definitions and their versions) is loaded and documented by ``flows.py``.
-The ``record_type_picklists`` section (values each record type offers) by ``record_type_values.py``.
+The ``record_type_picklists`` section (values each record type offers) by ``record_type_values.py``,
+``record_type_visibilities`` (record types each profile sees) by ``record_type_visibility.py``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import duplicate_rules, flows, ids, record_type_values, scheduled_jobs, validation_rules
+from . import duplicate_rules, flows, ids, record_type_values, record_type_visibility, scheduled_jobs, validation_rules
 from .data import SCHEMA_VERSION, OrgData, Record, SeedError
 from .naming import picklist_value, profile_full_name, split_namespace
 from .seed_objects import ObjectLoader
@@ -41,6 +42,7 @@ LIST_SECTIONS = (
     "scheduled_jobs",
     "apex_classes",
     "record_type_picklists",
+    "record_type_visibilities",
 )
 CORE_TABLES = (
     "Organization",
@@ -106,6 +108,7 @@ class _Builder:
         duplicate_rules.load(self.data, self.doc.get(duplicate_rules.SECTION, []), self.mint)
         scheduled_jobs.load(self.data, self.doc, self.mint)
         record_type_values.load(self.data, self.doc.get(record_type_values.SECTION, []))
+        record_type_visibility.load(self.data, self.doc.get(record_type_visibility.SECTION, []))
         self.data.deleted = dict(self.doc.get("deleted", {}))
         return self.data
 

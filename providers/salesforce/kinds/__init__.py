@@ -20,6 +20,7 @@ from providers.salesforce.kinds.layout_assignment import LayoutAssignmentHandler
 from providers.salesforce.kinds.permission_set_grant import PermissionSetGrantHandler
 from providers.salesforce.kinds.picklist import PicklistHandler
 from providers.salesforce.kinds.record_type_picklist import RecordTypePicklistHandler
+from providers.salesforce.kinds.record_type_visibility import RecordTypeVisibilityHandler
 from providers.salesforce.kinds.scheduled_job import ScheduledJobHandler
 from providers.salesforce.kinds.validation_rule import ValidationRuleHandler
 
@@ -33,4 +34,5 @@ KINDS: Mapping[str, HandlerFactory] = {
     "scheduled_job": ScheduledJobHandler,
     "apex": ApexHandler,
     "record_type_picklist": RecordTypePicklistHandler,
+    "record_type_visibility": RecordTypeVisibilityHandler,
 }
