@@ -19,6 +19,7 @@ def test_the_release_example_converges_both_orgs(tmp_path: Path) -> None:
     assert first.exit_code == 0, first.output
     assert "apex:backfill-tiers: switched back on" in first.output
     assert "prod" in first.output  # named as left out: protected
+    assert "record_type_picklist:Account.*/Tier__c" in first.output and "warning" not in first.output
     second = invoke("apply", "-c", config, "--auto-approve", "--org", "prod")
     assert second.exit_code == 0, second.output
     again = invoke("plan", "-c", config, "--org", "uat", "--org", "prod", "--detailed-exitcode")
