@@ -111,3 +111,36 @@ def test_the_live_file_keeps_every_list_and_a_bad_section_is_refused(tmp_path: P
     with pytest.raises(SeedError, match="has no value 'Bronze'"):
         bad = [{"record_type": "Account.SMB", "field": "Tier__c", "values": ["Bronze"]}]
         build_tables(seed(record_type_picklists=bad))
+
+
+def profile_visibilities(org: EmulatedOrg, full_name: str) -> dict[str, tuple[bool, bool]]:
+    answer = org.provider.transport.metadata("readMetadata", "Profile", [full_name])
+    [record] = zeep_list(getattr(answer, "records", answer))
+    return {str(v.recordType): (bool(v.visible), bool(v.default)) for v in zeep_list(record.recordTypeVisibilities)}
+
+
+def set_visibility(org: EmulatedOrg, record_type: str, visible: bool, default: bool) -> Any:
+    t = org.provider.transport
+    item = t.metadata_type("ProfileRecordTypeVisibility")(recordType=record_type, visible=visible, default=default)
+    [saved] = zeep_list(
+        t.metadata("updateMetadata", [t.metadata_type("Profile")(fullName="Admin", recordTypeVisibilities=[item])])
+    )
+    return saved
+
+
+def test_profile_visibilities_overlay_and_keep_one_default_per_object(emulated: Callable[..., EmulatedOrg]) -> None:
+    pairs = [{"profile": "System Administrator", "record_type": "Account.SMB", "visible": True, "default": True}]
+    org = emulated(seed(record_type_visibilities=pairs))
+    assert profile_visibilities(org, "Admin") == {"Account.Enterprise": (False, False), "Account.SMB": (True, True)}
+    assert set_visibility(org, "Account.Enterprise", True, True).success
+    assert profile_visibilities(org, "Admin") == {"Account.Enterprise": (True, True), "Account.SMB": (True, False)}
+
+    refused = set_visibility(org, "Account.SMB", False, True)
+    assert refused.errors[0].statusCode == "FIELD_INTEGRITY_EXCEPTION"
+    unknown = set_visibility(org, "Account.Partner", True, False)
+    assert unknown.errors[0].statusCode == "INVALID_CROSS_REFERENCE_KEY"
+    assert profile_visibilities(org, "Admin") == {"Account.Enterprise": (True, True), "Account.SMB": (True, False)}
+    document = json.loads(org.handle.store.path.read_text(encoding="utf-8"))
+    assert {"profile": "System Administrator", "record_type": "Account.SMB", "visible": True, "default": False} in (
+        document["record_type_visibilities"]
+    )
