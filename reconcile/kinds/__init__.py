@@ -16,6 +16,7 @@ from reconcile.kinds.apex import ApexKind
 from reconcile.kinds.base import ResourceKind
 from reconcile.kinds.duplicate_rule import DuplicateRuleKind
 from reconcile.kinds.flow import FlowKind
+from reconcile.kinds.group_membership import GroupMembershipKind
 from reconcile.kinds.layout_assignment import LayoutAssignmentKind
 from reconcile.kinds.permission_set_grant import PermissionSetGrantKind
 from reconcile.kinds.picklist import PicklistKind
@@ -93,5 +94,6 @@ for _kind in (
     ApexKind(),
     RecordTypePicklistKind(),
     RecordTypeVisibilityKind(),
+    GroupMembershipKind(),
 ):
     register(_kind)

@@ -5,7 +5,7 @@ file is both what the emulator serves and something a person can read and edit. 
 as ``values`` lists when that says everything, else as the full Tooling ``metadata``. Apex logs are not
 written (they live in memory only, like a real org's short-lived logs). ``validation_rules``,
 ``duplicate_rules``, ``apex_classes``, ``scheduled_jobs``, ``record_type_picklists`` and
-``record_type_visibilities`` are written only when the org has some,
+``record_type_visibilities`` and ``groups`` are written only when the org has some,
 so documents of orgs without any keep their shape.
 """
 
@@ -17,7 +17,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import duplicate_rules, flows, record_type_values, record_type_visibility, scheduled_jobs, validation_rules
+from . import (
+    duplicate_rules,
+    flows,
+    groups,
+    record_type_values,
+    record_type_visibility,
+    scheduled_jobs,
+    validation_rules,
+)
 from .data import SCHEMA_VERSION, OrgData
 from .naming import join_namespace, picklist_value, seed_value
 from .seed_objects import field_metadata
@@ -62,7 +70,9 @@ def to_document(data: OrgData) -> dict[str, Any]:
     offered = record_type_values.to_document(data)
     document = {**document, record_type_values.SECTION: offered} if offered else document
     visible = record_type_visibility.to_document(data)
-    return {**document, record_type_visibility.SECTION: visible} if visible else document
+    document = {**document, record_type_visibility.SECTION: visible} if visible else document
+    public_groups = groups.to_document(data)
+    return {**document, groups.SECTION: public_groups} if public_groups else document
 
 
 def write_atomically(path: Path, document: dict[str, Any]) -> None:

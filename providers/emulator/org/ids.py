@@ -39,6 +39,8 @@ KEY_PREFIXES: dict[str, str] = {
     "DuplicateRule": "0Bm",
     "CronTrigger": "08e",
     "CronJobDetail": "08a",
+    "Group": "00G",
+    "GroupMember": "011",
     "Account": "001",
     "Contact": "003",
     "Opportunity": "006",

@@ -13,14 +13,24 @@ real org. The ``validation_rules`` section is described in ``org/validation_rule
 references (a user's profile, an assignment's permission set, a rule's object) raise ``SeedError``.
 The ``flows`` section (flow definitions and their versions) is loaded and documented by ``flows.py``.
 The ``record_type_picklists`` section (values each record type offers) by ``record_type_values.py``,
-``record_type_visibilities`` (record types each profile sees) by ``record_type_visibility.py``.
+``record_type_visibilities`` (record types each profile sees) by ``record_type_visibility.py``, ``groups``
+(public groups, queues and their members) by ``groups.py``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import duplicate_rules, flows, ids, record_type_values, record_type_visibility, scheduled_jobs, validation_rules
+from . import (
+    duplicate_rules,
+    flows,
+    groups,
+    ids,
+    record_type_values,
+    record_type_visibility,
+    scheduled_jobs,
+    validation_rules,
+)
 from .data import SCHEMA_VERSION, OrgData, Record, SeedError
 from .naming import picklist_value, profile_full_name, split_namespace
 from .seed_objects import ObjectLoader
@@ -43,6 +53,7 @@ LIST_SECTIONS = (
     "apex_classes",
     "record_type_picklists",
     "record_type_visibilities",
+    "groups",
 )
 CORE_TABLES = (
     "Organization",
@@ -109,6 +120,7 @@ class _Builder:
         scheduled_jobs.load(self.data, self.doc, self.mint)
         record_type_values.load(self.data, self.doc.get(record_type_values.SECTION, []))
         record_type_visibility.load(self.data, self.doc.get(record_type_visibility.SECTION, []))
+        groups.load(self.data, self.mint, self.doc.get(groups.SECTION, []))
         self.data.deleted = dict(self.doc.get("deleted", {}))
         return self.data
 

@@ -159,6 +159,8 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("Request", _S),
         ("Location", _P),
     ],
+    "Group": [("Name", _S), ("DeveloperName", _S), ("Type", _P)],
+    "GroupMember": [("GroupId", _R), ("UserOrGroupId", _R)],
 }
 
 PARENTS: dict[str, list[ParentRel]] = {
@@ -185,6 +187,7 @@ PARENTS: dict[str, list[ParentRel]] = {
     ],
     "Flow": [ParentRel("Definition", "DefinitionId", "FlowDefinition")],
     "CronTrigger": [ParentRel("CronJobDetail", "CronJobDetailId", "CronJobDetail")],
+    "GroupMember": [ParentRel("Group", "GroupId", "Group")],
 }
 
 CHILDREN: dict[str, list[ChildRel]] = {
@@ -205,6 +208,8 @@ REST_OBJECTS = (
     "DuplicateRule",
     "CronTrigger",
     "CronJobDetail",
+    "Group",
+    "GroupMember",
 )
 TOOLING_OBJECTS = (
     "Organization",

@@ -16,6 +16,7 @@ from providers.salesforce.kinds.apex import ApexHandler
 from providers.salesforce.kinds.base import HandlerFactory
 from providers.salesforce.kinds.duplicate_rule import DuplicateRuleHandler
 from providers.salesforce.kinds.flow import FlowHandler
+from providers.salesforce.kinds.group_membership import GroupMembershipHandler
 from providers.salesforce.kinds.layout_assignment import LayoutAssignmentHandler
 from providers.salesforce.kinds.permission_set_grant import PermissionSetGrantHandler
 from providers.salesforce.kinds.picklist import PicklistHandler
@@ -35,4 +36,5 @@ KINDS: Mapping[str, HandlerFactory] = {
     "apex": ApexHandler,
     "record_type_picklist": RecordTypePicklistHandler,
     "record_type_visibility": RecordTypeVisibilityHandler,
+    "group_membership": GroupMembershipHandler,
 }
