@@ -20,6 +20,7 @@ def test_the_release_example_converges_both_orgs(tmp_path: Path) -> None:
     assert "apex:backfill-tiers: switched back on" in first.output
     assert "prod" in first.output  # named as left out: protected
     assert "record_type_picklist:Account.*/Tier__c" in first.output and "warning" not in first.output
+    assert "group_membership:Tier_Review/alice@acme.com.uat" in first.output
     second = invoke("apply", "-c", config, "--auto-approve", "--org", "prod")
     assert second.exit_code == 0, second.output
     again = invoke("plan", "-c", config, "--org", "uat", "--org", "prod", "--detailed-exitcode")
