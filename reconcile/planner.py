@@ -30,6 +30,7 @@ from reconcile.graph import add_recorded_dependencies, build_graph, dependencies
 from reconcile.kinds.base import PlanContext
 from reconcile.model import Action, Address, Change, Kind, Resource, live_fingerprint
 from reconcile.plan import OrgPlan, Plan
+from reconcile.plan_warnings import plan_warnings
 from reconcile.switching import restore_addresses, restore_changes
 from state.base import OrgState, State, StateEntry
 
@@ -225,24 +226,6 @@ def _placed(problem: Problem, desired: DesiredOrg) -> Problem:
     return replace(problem, location=location)
 
 
-def _warnings(
-    provider: Provider, desired: DesiredOrg, changes: list[Change], current: Mapping[Address, Resource]
-) -> list[str]:
-    """What each kind with changes warns about them (``ResourceKind.plan_warnings``), reading what it asks."""
-    by_kind: dict[Kind, list[Change]] = {}
-    for change in changes:
-        by_kind.setdefault(change.address.kind, []).append(change)
-    found: list[str] = []
-    for name, kind_changes in by_kind.items():
-        kind = kinds.get(name)
-        read = dict(current)
-        for other, keys in sorted(kind.warning_reads(kind_changes).items()):
-            if other in provider.supports and keys:
-                read.update(provider.read(other, sorted(keys)))
-        found += kind.plan_warnings(kind_changes, desired.resources, read)
-    return found
-
-
 def _failing_in_sync(
     desired: DesiredOrg, current: Mapping[Address, Resource], changes: list[Change], problems: list[Problem]
 ) -> int:
@@ -285,7 +268,7 @@ def _plan_one_org(
         unchanged -= _failing_in_sync(desired, current, changes, problems)
         changes = _without_failing(changes, problems)
         errors = [str(problem) for problem in problems]
-        warnings = _warnings(provider, desired, changes, current)
+        warnings = plan_warnings(provider, desired, changes, current)
     except ReconcileError as exc:
         changes, unchanged, errors, warnings = [], 0, [str(exc)], []
     return OrgPlan(
