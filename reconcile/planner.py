@@ -30,6 +30,7 @@ from reconcile.graph import add_recorded_dependencies, build_graph, dependencies
 from reconcile.kinds.base import PlanContext
 from reconcile.model import Action, Address, Change, Kind, Resource, live_fingerprint
 from reconcile.plan import OrgPlan, Plan
+from reconcile.plan_warnings import plan_warnings
 from reconcile.switching import restore_addresses, restore_changes
 from state.base import OrgState, State, StateEntry
 
@@ -267,8 +268,9 @@ def _plan_one_org(
         unchanged -= _failing_in_sync(desired, current, changes, problems)
         changes = _without_failing(changes, problems)
         errors = [str(problem) for problem in problems]
+        warnings = plan_warnings(provider, desired, changes, current)
     except ReconcileError as exc:
-        changes, unchanged, errors = [], 0, [str(exc)]
+        changes, unchanged, errors, warnings = [], 0, [str(exc)], []
     return OrgPlan(
         org=desired.org,
         org_id=identity.org_id if identity else "",
@@ -277,6 +279,7 @@ def _plan_one_org(
         changes=tuple(changes),
         unchanged=unchanged,
         errors=tuple(errors),
+        warnings=tuple(warnings),
         api_calls=provider.usage.calls,
         api_remaining=provider.usage.remaining,
     )

@@ -141,7 +141,7 @@ def test_an_error_naming_an_address_marks_only_its_kind() -> None:
         "in sync",
     ]
     whole = drift_report(_plan([change], ("org uat: login failed",)), State()).orgs[0]
-    assert [cell.state for cell in whole.cells.values()] == ["error"] * 11
+    assert [cell.state for cell in whole.cells.values()] == ["error"] * 14
 
 
 def test_renderers_show_the_matrix_and_every_drifted_address() -> None:
@@ -214,6 +214,9 @@ def test_drift_names_a_hand_change_and_a_config_change(tmp_path: Path) -> None:
             "named_credential": {"state": "in_sync", "drifted": 0},
             "custom_setting": {"state": "in_sync", "drifted": 0},
             "custom_metadata": {"state": "in_sync", "drifted": 0},
+            "record_type_picklist": {"state": "in_sync", "drifted": 0},
+            "record_type_visibility": {"state": "in_sync", "drifted": 0},
+            "group_membership": {"state": "in_sync", "drifted": 0},
         }
     )
     assert {item["origin"] for item in orgs["beta"]["items"]} == {"config"}
@@ -300,7 +303,7 @@ def test_outside_a_terminal_the_matrix_prints_whole_at_any_width() -> None:
     assert " org " in text and "picklist" in text and "layout_assignment" in text
     assert "permission_set_grant" in text
     for name in names:
-        row = rf"^ {name} +in sync +in sync +1 drifted" + r" +in sync" * 8 + "$"
+        row = rf"^ {name} +in sync +in sync +1 drifted" + r" +in sync" * 11 + "$"
         assert re.search(row, text, re.M), name
     fitted = render_drift_text(report, width=80, terminal=True)
     assert all(len(line) <= 80 for line in fitted.splitlines())

@@ -28,6 +28,8 @@ def apply_both(config: str) -> None:
     assert "apex:backfill-tiers: switched back on" in first.output
     assert "prod" in first.output  # named as left out: protected
     assert "Verified: 5 check results passed in 1 org(s)." in first.output  # uat's checks, after converging
+    assert "record_type_picklist:Account.*/Tier__c" in first.output and "warning" not in first.output
+    assert "group_membership:Tier_Review/alice@acme.com.uat" in first.output
     second = invoke("apply", "-c", config, "--auto-approve", "--org", "prod")
     assert second.exit_code == 0, second.output
     assert "Manual steps pending in prod:" in second.output

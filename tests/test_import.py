@@ -43,7 +43,7 @@ def _import(tmp_path: Path, org: str, *kinds: str) -> tuple[Any, dict[str, Any]]
 @pytest.mark.parametrize("org", ["alpha", "beta"])
 def test_an_imported_org_validates_and_plans_no_changes(tmp_path: Path, org: str) -> None:
     fleet, written = _import(tmp_path, org)
-    assert sorted(written) == ["layout_assignment", "permission_set_grant", "picklist"]
+    assert sorted(written) == ["layout_assignment", "permission_set_grant", "picklist", "record_type_picklist"]
     assert all(entry["orgs"] == [org] for entries in written.values() for entry in entries)
     validated = fleet.invoke("validate")
     assert validated.exit_code == 0, validated.output

@@ -8,6 +8,8 @@ Everything here is fetched once per provider and kept:
   types a call (the Metadata API limit), all requested types fetched together on first use.
 - ``objects(names)``: Tooling ``EntityDefinition`` by ``QualifiedApiName``.
 - ``record_types(objects)``: ``RecordType`` by ``SobjectType``.
+- ``remember_component`` / ``remembered``: Metadata API records one kind read (``readMetadata`` of a
+  CustomField) kept for another kind of the same plan, so the same component is not read twice.
 """
 
 from __future__ import annotations
@@ -52,6 +54,14 @@ class Schema:
         self._listed: dict[str, list[tuple[str, str]]] = {}
         self._objects: dict[str, bool] = {}
         self._record_types: dict[str, list[str]] = {}
+        self._components: dict[tuple[str, str], Any] = {}
+
+    def remember_component(self, type_name: str, record: Any) -> None:
+        """Keep a record ``readMetadata`` returned (as read: callers must not change it)."""
+        self._components[(type_name, str(record.fullName).casefold())] = record
+
+    def remembered(self, type_name: str, full_name: str) -> Any | None:
+        return self._components.get((type_name, full_name.casefold()))
 
     def profile(self, name: str) -> ProfileRecord | None:
         return self._profiles.get(name.casefold())

@@ -158,6 +158,7 @@ class _OrgExpansion:
     duplicates: list[tuple[Address, Location, Location]] = field(default_factory=list)
     unknown_variables: list[tuple[Entry, str]] = field(default_factory=list)
     references: list[tuple[Entry, str, str, bool]] = field(default_factory=list)
+    clashes: list[Problem] = field(default_factory=list)
     misreferences: list[tuple[Entry, str, str, str]] = field(default_factory=list)
     edges: set[tuple[Address, Address]] = field(default_factory=set)
 
@@ -172,6 +173,19 @@ class _OrgExpansion:
         ]
         self.problems += [_variable_problem(entry, text, [self.org.name]) for entry, text in self.unknown_variables]
         self.problems += [_misreference_problem(*found) for found in self.misreferences]
+        self.clashes = self._clashes()
+        self.problems += self.clashes
+
+    def _clashes(self) -> list[Problem]:
+        """What each kind says cannot hold together among its resources (``ResourceKind.clashes``)."""
+        found: list[Problem] = []
+        for kind in kinds.all_kinds():
+            own = [r for r in self.resources.values() if r.address.kind == kind.name]
+            for first, second, why in kind.clashes(own) if own else []:
+                where = (self.locations[first.address], self.locations[second.address])
+                message = f"`{first.address}` and `{second.address}`: {why} (declared at {where[0]} and at {where[1]})"
+                found.append(Problem(message, where[1], "keep one of them"))
+        return found
 
     def _declare(self, entry: Entry) -> None:
         substitute = _Substitution(self.org)
@@ -275,6 +289,7 @@ class _Report:
         self.references: dict[tuple[Location, str, str], tuple[Entry, list[str], bool]] = {}
         self.misreferences: dict[tuple[Location, str, str], tuple[Entry, str, str, str]] = {}
         self.known: dict[Location, set[str]] = {}
+        self.clashes: dict[tuple[Location | None, str], Problem] = {}
 
     def add(self, expansion: _OrgExpansion) -> None:
         org = expansion.org.name
@@ -282,6 +297,8 @@ class _Report:
             self.duplicates.setdefault((first, second), (address, []))[1].append(org)
         for entry, text in expansion.unknown_variables:
             self.variables.setdefault((entry.location, text), (entry, []))[1].append(org)
+        for clash in expansion.clashes:
+            self.clashes.setdefault((clash.location, clash.message), clash)
         for entry, key, reference, problem in expansion.misreferences:
             self.misreferences[(entry.location, key, reference)] = (entry, key, reference, problem)
         for entry, key, reference, found in expansion.references:
@@ -297,6 +314,7 @@ class _Report:
         ]
         found += [_variable_problem(entry, text, orgs) for (_, text), (entry, orgs) in self.variables.items()]
         found += [_misreference_problem(*item) for item in self.misreferences.values()]
+        found += list(self.clashes.values())
         if check_references:
             found += [
                 self._dangling(entry, key, reference, orgs)

@@ -19,11 +19,14 @@ from reconcile.kinds.custom_metadata import CustomMetadataKind
 from reconcile.kinds.custom_setting import CustomSettingKind
 from reconcile.kinds.duplicate_rule import DuplicateRuleKind
 from reconcile.kinds.flow import FlowKind
+from reconcile.kinds.group_membership import GroupMembershipKind
 from reconcile.kinds.layout_assignment import LayoutAssignmentKind
 from reconcile.kinds.manual_step import ManualStepKind
 from reconcile.kinds.named_credential import NamedCredentialKind
 from reconcile.kinds.permission_set_grant import PermissionSetGrantKind
 from reconcile.kinds.picklist import PicklistKind
+from reconcile.kinds.record_type_picklist import RecordTypePicklistKind
+from reconcile.kinds.record_type_visibility import RecordTypeVisibilityKind
 from reconcile.kinds.remote_site import RemoteSiteKind
 from reconcile.kinds.scheduled_job import ScheduledJobKind
 from reconcile.kinds.validation_rule import ValidationRuleKind
@@ -98,6 +101,9 @@ for _kind in (
     NamedCredentialKind(),
     CustomSettingKind(),
     CustomMetadataKind(),
+    RecordTypePicklistKind(),
+    RecordTypeVisibilityKind(),
+    GroupMembershipKind(),
     ApexKind(),
     CheckKind(),
     ManualStepKind(),

@@ -15,6 +15,8 @@ Contract of the hooks (each has a default that fits a plain "one record, set its
   what happens when a managed resource leaves the configuration. This is the kind's ownership rule.
   ``conflict`` says when a declared resource must not be applied over what the org holds (something
   the tool does not manage stands in the way): the plan shows it as an error on the entry.
+- ``warning_reads`` and ``plan_warnings`` add warnings to an org's plan about what its changes leave
+  undone (a picklist value no record type offers).
 - ``detail_lines`` are ``(symbol, text)`` pairs shown under a change when it carries no value-level
   ``details``.
 - ``export`` writes live resources as configuration entries (``import``, ``diff --out``) and says what
@@ -112,12 +114,18 @@ class ResourceKind(ABC, Generic[E, R]):
     # -- configuration -------------------------------------------------------------------------------
 
     @abstractmethod
-    def expand(self, entry: E, org: Expansion) -> list[R]:
-        """The resources ``entry`` declares in one org (every kind defines this)."""
+    def expand(self, entry: E, org: Expansion) -> Sequence[Resource]:
+        """The resources ``entry`` declares in one org (every kind defines this); usually of this kind, but
+        an entry may also declare resources of another kind (a picklist's ``record_types``)."""
 
     def resolve_reference(self, key: str, resources: Mapping[Address, Resource], org: OrgConfig) -> list[Address]:
         """The addresses an ``after`` reference ``<name>:key`` names when no resource has that exact key
         (e.g. every grant of a permission set). None by default."""
+        return []
+
+    def clashes(self, resources: Sequence[R]) -> list[tuple[R, R, str]]:
+        """Pairs of this kind's resources declared for one org that cannot both hold (two default record
+        types for one profile and object), each with why; validation reports them at both entries."""
         return []
 
     def exclusive_groups(self, entry: E, resources: Sequence[R]) -> set[Address]:
@@ -140,6 +148,18 @@ class ResourceKind(ABC, Generic[E, R]):
         an error of the org's plan placed at the entry; None (the default) when nothing stands in the way.
         ``plan`` should then return no change for it."""
         return None
+
+    def warning_reads(self, changes: Sequence[Change]) -> dict[str, set[str]]:
+        """Keys of any kind (``{kind: keys}``) that ``plan_warnings`` needs read from the org, asked only when
+        this kind has ``changes`` in an org's plan; none by default (no calls)."""
+        return {}
+
+    def plan_warnings(
+        self, changes: Sequence[Change], desired: Mapping[Address, Resource], read: Mapping[Address, Resource]
+    ) -> list[str]:
+        """Warnings about this kind's ``changes`` in an org's plan (``desired``: every declared resource of
+        the org; ``read``: what was read, including ``warning_reads``). They never stop an apply."""
+        return []
 
     def plan_removal(self, address: Address, live: R | None, entry: StateEntry) -> Change:
         """By default: delete what is still live, forget what is already gone."""

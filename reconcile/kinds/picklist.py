@@ -11,13 +11,25 @@ never hard-deleted. State records those values as ``managed_values``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any, ClassVar, Literal
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from reconcile.config.messages import type_name
-from reconcile.config.schema import Bool, Entry, FieldName, Finding, NonEmpty, SchemaModel, Str, duplicates, one_of
+from reconcile.config.schema import (
+    NON_EMPTY,
+    Bool,
+    Entry,
+    FieldName,
+    Finding,
+    NonEmpty,
+    SchemaModel,
+    Segment,
+    Str,
+    duplicates,
+    one_of,
+)
 from reconcile.errors import did_you_mean
 from reconcile.kinds.base import Expansion, Exported, PlanContext, ResourceKind, Skipped, value_added
 from reconcile.kinds.picklist_values import (
@@ -31,7 +43,13 @@ from reconcile.kinds.picklist_values import (
     merge_values,
     owned_after_apply,
 )
-from reconcile.model import Action, Address, Change, ValueChange
+from reconcile.kinds.record_type_picklist import (
+    RecordTypePicklist,
+    every_record_type_key,
+    offered_on,
+    unoffered_warnings,
+)
+from reconcile.model import Action, Address, Change, Resource, ValueChange
 from state.base import StateEntry
 
 # -- configuration -----------------------------------------------------------------------------------
@@ -92,6 +110,8 @@ class PicklistEntry(Entry):
         "sorted": "Whether the org sorts the values alphabetically. Unset leaves the org's setting.",
         "mode": "`additive`: declared values are added, activated and relabelled; other values are left "
         "alone. `exact`: every active value that is not declared is deactivated.",
+        "record_types": 'Record types (developer names; `"*"` for every one) that offer the active declared '
+        "values (Salesforce does not offer new values on record types by itself). Fields only.",
     }
     EXAMPLES = {
         "field": "Account.Tier__c",
@@ -101,6 +121,7 @@ class PicklistEntry(Entry):
         "default": "Silver",
         "sorted": False,
         "mode": "exact",
+        "record_types": ["Enterprise", "SMB"],
     }
     EXACTLY_ONE = ("field", "global_value_set", "standard_value_set")
     SUBTABLES = (PicklistValueEntry,)
@@ -113,6 +134,7 @@ class PicklistEntry(Entry):
     default: NonEmpty | None = None
     sorted: Bool | None = None
     mode: Literal["additive", "exact"] = "additive"
+    record_types: tuple[Annotated[Segment, NON_EMPTY], ...] | None = Field(default=None, min_length=1)
 
     @property
     def target(self) -> str:
@@ -125,6 +147,10 @@ class PicklistEntry(Entry):
 
     def findings(self) -> list[Finding]:
         found = one_of(self, ("field", "global_value_set", "standard_value_set"))
+        if self.record_types is not None and self.field is None:
+            hint = "use record_type_picklist entries, or declare the values of a field"
+            found.append((("record_types",), "record_types applies to a field's values only", hint))
+        found += duplicates(self.record_types or (), "record_types", "record type")
         names = tuple(value.name for value in self.values)
         found += duplicates(names, "values", "value")
         if self.default is not None and self.default not in names:
@@ -171,7 +197,7 @@ class PicklistKind(ResourceKind[PicklistEntry, Picklist]):
     entry = PicklistEntry
     resource = Picklist
 
-    def expand(self, entry: PicklistEntry, org: Expansion) -> list[Picklist]:
+    def expand(self, entry: PicklistEntry, org: Expansion) -> list[Picklist | RecordTypePicklist]:
         sub = org.sub
         values = tuple(
             PicklistValue(
@@ -182,7 +208,8 @@ class PicklistKind(ResourceKind[PicklistEntry, Picklist]):
             )
             for value in entry.values
         )
-        return [Picklist(target=sub(entry.target), values=values, sorted=entry.sorted, mode=entry.mode)]
+        picklist = Picklist(target=sub(entry.target), values=values, sorted=entry.sorted, mode=entry.mode)
+        return [picklist, *offered_on(picklist, [sub(name) for name in entry.record_types or ()])]
 
     def plan(
         self, desired: Picklist, live: Picklist | None, entry: StateEntry | None, context: PlanContext
@@ -222,6 +249,16 @@ class PicklistKind(ResourceKind[PicklistEntry, Picklist]):
         attributes = after.attributes()
         attributes["managed_values"] = owned_after_apply(after, change.details, managed_values(previous))
         return attributes
+
+    def warning_reads(self, changes: Sequence[Change]) -> dict[str, set[str]]:
+        """The record types of the objects whose fields get new values (to warn about those not offering them)."""
+        keys = {key for key in map(every_record_type_key, changes) if key is not None}
+        return {"record_type_picklist": keys} if keys else {}
+
+    def plan_warnings(
+        self, changes: Sequence[Change], desired: Mapping[Address, Resource], read: Mapping[Address, Resource]
+    ) -> list[str]:
+        return [warning for change in changes for warning in unoffered_warnings(change, desired, read)]
 
     def detail_lines(self, change: Change) -> list[tuple[str, str]]:
         if isinstance(change.after, Picklist) and change.action is Action.CREATE:

@@ -30,6 +30,8 @@ from .names import (
     profile_full_name,
     record_type_full_name,
 )
+from .record_types import picklist_values_xml as record_type_values_xml
+from .record_types import visibilities_xml as record_type_visibilities_xml
 
 Parsed = dict[str, list[Any]]
 
@@ -125,7 +127,7 @@ def render_record(store: Store, type_name: str, full_name: str) -> str | None:
         return None if layout is None else record_xml(type_name, text_el("fullName", layout_full_name(layout)))
     if type_name == "RecordType":
         record_type = find_record_type(store, full_name)
-        return None if record_type is None else record_xml(type_name, record_type_xml(record_type))
+        return None if record_type is None else record_xml(type_name, record_type_xml(store, record_type))
     row = find_by_full_name(store, type_name, full_name)
     if row is None:
         return None
@@ -160,16 +162,18 @@ def profile_xml(store: Store, profile: Row) -> str:
         + text_el("custom", name not in STANDARD_PROFILE_NAMES)
         + text_el("description", profile.get("Description"))
         + assignments
+        + record_type_visibilities_xml(store, profile)
         + text_el("userLicense", _USER_LICENSES.get(name, "Salesforce"))
     )
 
 
-def record_type_xml(record_type: Row) -> str:
+def record_type_xml(store: Store, record_type: Row) -> str:
     return (
         text_el("fullName", record_type_full_name(record_type))
         + text_el("active", bool(record_type.get("IsActive", True)))
         + text_el("description", record_type.get("Description"))
         + text_el("label", record_type.get("Name") or record_type["DeveloperName"])
+        + record_type_values_xml(store, record_type)
     )
 
 

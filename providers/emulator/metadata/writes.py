@@ -6,7 +6,8 @@ Contract:
   component of a batch succeeds or fails on its own (the Metadata API's partial-success default).
   It never commits; the caller commits once per request, under ``store.lock``.
 - Profile: ``layoutAssignments`` overlay the stored ones: each given (object, recordType) pair is
-  repointed or created, pairs not given are kept. Profiles are never created (upsert of an unknown
+  repointed or created, pairs not given are kept; ``recordTypeVisibilities`` overlay the same way
+  (``metadata/record_types.py``). Profiles are never created (upsert of an unknown
   profile fails too: creating profiles is outside the emulator).
 - CustomField / GlobalValueSet / StandardValueSet: values omitted from the given list are kept and
   deactivated; given values come first, in the given order, then the deactivated leftovers. Optional
@@ -21,11 +22,12 @@ from typing import Any
 
 from ..org.store import Store
 from .names import Row, find_by_full_name, find_layout, find_profile, find_record_type, layout_object
+from .record_types import save_visibilities
 from .types import CUSTOM_FIELD_KEYS, STANDARD_VALUE_EXTRAS, Parsed, as_bool, first, parsed_values
 
 WRITABLE_TYPES = ("Profile", "CustomField", "GlobalValueSet", "StandardValueSet")
 
-_PROFILE_SECTIONS = {"fullName", "custom", "description", "layoutAssignments", "userLicense"}
+_PROFILE_SECTIONS = {"fullName", "custom", "description", "layoutAssignments", "recordTypeVisibilities", "userLicense"}
 _BOOLEAN_FIELD_KEYS = {"caseSensitive", "externalId", "required", "trackHistory", "unique"}
 _INTEGER_FIELD_KEYS = {"length", "precision", "scale", "visibleLines"}
 _PICKLIST_TYPES = {"Picklist", "MultiselectPicklist"}
@@ -85,6 +87,10 @@ def _save_profile(store: Store, full_name: str, parsed: Parsed, upsert: bool) ->
         message = f"The emulator does not store Profile sections: {', '.join(unsupported)}"
         return SaveOutcome(full_name, (ComponentError("UNKNOWN_EXCEPTION", message),))
     pairs, errors = _resolve_assignments(store, parsed.get("layoutAssignments") or [])
+    if errors:
+        return SaveOutcome(full_name, tuple(errors))
+    visibilities = parsed.get("recordTypeVisibilities") or []
+    errors = [ComponentError(code, message) for code, message in save_visibilities(store, profile, visibilities)]
     if errors:
         return SaveOutcome(full_name, tuple(errors))
     for layout, record_type in pairs:

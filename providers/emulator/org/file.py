@@ -5,9 +5,9 @@ file is both what the emulator serves and something a person can read and edit. 
 as ``values`` lists when that says everything, else as the full Tooling ``metadata``. Apex logs are not
 written (they live in memory only, like a real org's short-lived logs). ``validation_rules``,
 ``duplicate_rules``, ``apex_classes``, ``scheduled_jobs``, ``connected_apps``, ``user_logins``,
-``apex_test_classes``, ``object_permissions``, ``field_permissions``, ``remote_sites`` and
-``named_credentials`` are written only when the org has some, so documents of orgs without any keep their
-shape.
+``apex_test_classes``, ``object_permissions``, ``field_permissions``, ``remote_sites``,
+``named_credentials``, ``record_type_picklists``, ``record_type_visibilities`` and ``groups`` are written
+only when the org has some, so documents of orgs without any keep their shape.
 """
 
 from __future__ import annotations
@@ -18,7 +18,19 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import apex_tests, credentials, duplicate_rules, endpoints, flows, permissions, scheduled_jobs, validation_rules
+from . import (
+    apex_tests,
+    credentials,
+    duplicate_rules,
+    endpoints,
+    flows,
+    groups,
+    permissions,
+    record_type_values,
+    record_type_visibility,
+    scheduled_jobs,
+    validation_rules,
+)
 from .data import SCHEMA_VERSION, OrgData
 from .naming import join_namespace, picklist_value, seed_value
 from .seed import ADMIN_PERMISSIONS
@@ -61,7 +73,7 @@ def to_document(data: OrgData) -> dict[str, Any]:
     document = {**document, validation_rules.SECTION: rules} if rules else document
     duplicates = duplicate_rules.to_document(t.get(duplicate_rules.TABLE, {}))
     document = {**document, duplicate_rules.SECTION: duplicates} if duplicates else document
-    return {
+    document = {
         **document,
         **scheduled_jobs.to_document(t),
         **credentials.to_document(t),
@@ -69,6 +81,12 @@ def to_document(data: OrgData) -> dict[str, Any]:
         **permissions.to_document(t),
         **endpoints.to_document(t),
     }
+    offered = record_type_values.to_document(data)
+    document = {**document, record_type_values.SECTION: offered} if offered else document
+    visible = record_type_visibility.to_document(data)
+    document = {**document, record_type_visibility.SECTION: visible} if visible else document
+    public_groups = groups.to_document(data)
+    return {**document, groups.SECTION: public_groups} if public_groups else document
 
 
 def write_atomically(path: Path, document: dict[str, Any]) -> None:

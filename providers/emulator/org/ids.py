@@ -42,6 +42,8 @@ KEY_PREFIXES: dict[str, str] = {
     "UserLicense": "100",
     "_RemoteSiteSetting": "0rp",
     "_NamedCredential": "0XA",
+    "Group": "00G",
+    "GroupMember": "011",
     "Account": "001",
     "Contact": "003",
     "Opportunity": "006",

@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+from .record_type_values import available
+
 if TYPE_CHECKING:
     from .store import Store
 
@@ -104,18 +106,13 @@ def _normalise(value: Value) -> Value:
 
 
 def tooling_record_type(store: Store, row: dict[str, Any] | Any) -> dict[str, Any]:
-    """Tooling-only RecordType fields: FullName and Metadata (active values of the object's custom picklists)."""
+    """Tooling-only RecordType fields: FullName and Metadata (the values of the object's custom picklists
+    that the record type offers, see ``record_type_values``)."""
     sobject = row["SobjectType"]
-    picklists = []
-    for field in store.find("CustomField", _object=sobject):
-        if field["Metadata"].get("type") in ("Picklist", "MultiselectPicklist"):
-            values = active_values(field_values(store, field["Metadata"]))
-            picklists.append(
-                {
-                    "picklist": field["FullName"].split(".", 1)[1],
-                    "values": [{"valueName": v["valueName"], "default": bool(v.get("default"))} for v in values],
-                }
-            )
+    picklists = [
+        {"picklist": field, "values": [{"valueName": name, "default": default} for name, default in values]}
+        for field, values in available(store.data.tables, row)
+    ]
     developer_name = row["DeveloperName"]
     full = f"{row['NamespacePrefix']}__{developer_name}" if row.get("NamespacePrefix") else developer_name
     return {

@@ -20,6 +20,10 @@ UserLicense records, made on first use. A permission set or group may list ``per
 (``ManageUsers``, ``AssignPermissionSets``, ``ManageProfilesPermissionsets``: those that forbid an
 expiring assignment), a group its ``status`` (``Updated`` unless given: ``Outdated``, ``Updating``,
 ``Failed``); an assignment's ``expiration_date`` may be a date (midnight UTC) or a dateTime.
+
+The ``record_type_picklists`` section (values each record type offers) by ``record_type_values.py``,
+``record_type_visibilities`` (record types each profile sees) by ``record_type_visibility.py``, ``groups``
+(public groups, queues and their members) by ``groups.py``.
 """
 
 from __future__ import annotations
@@ -32,8 +36,11 @@ from . import (
     duplicate_rules,
     endpoints,
     flows,
+    groups,
     ids,
     permissions,
+    record_type_values,
+    record_type_visibility,
     scheduled_jobs,
     seed_schema,
     validation_rules,
@@ -66,6 +73,9 @@ LIST_SECTIONS = (
     "field_permissions",
     "remote_sites",
     "named_credentials",
+    "record_type_picklists",
+    "record_type_visibilities",
+    "groups",
 )
 #: Where a seed declares what each reference names (for "declare it under ..." hints).
 DECLARED_IN = {
@@ -143,6 +153,9 @@ class _Builder:
         apex_tests.load(self.data, self.doc, self.mint)
         permissions.load(self.data, self.doc, self.mint)
         endpoints.load(self.data, self.doc, self.mint)
+        record_type_values.load(self.data, self.doc.get(record_type_values.SECTION, []))
+        record_type_visibility.load(self.data, self.doc.get(record_type_visibility.SECTION, []))
+        groups.load(self.data, self.mint, self.doc.get(groups.SECTION, []))
         self.data.deleted = dict(self.doc.get("deleted", {}))
         return self.data
 

@@ -20,7 +20,10 @@ from . import (
     duplicate_rules,
     endpoints,
     flows,
+    groups,
     permissions,
+    record_type_values,
+    record_type_visibility,
     scheduled_jobs,
     seed_objects,
     validation_rules,
@@ -56,6 +59,9 @@ SECTIONS: tuple[SeedSection, ...] = (
     permissions.FIELD_SEED_SECTION,
     endpoints.REMOTE_SITES_SECTION,
     endpoints.NAMED_CREDENTIALS_SECTION,
+    record_type_values.SEED_SECTION,
+    record_type_visibility.SEED_SECTION,
+    groups.SEED_SECTION,
     core_sections.DELETED,
 )
 

@@ -3,10 +3,10 @@
 Contract: ``create``/``update``/``delete`` validate like Salesforce and raise ``RecordError`` (code,
 message, fields, HTTP status for the single-record form) without changing anything when they refuse.
 Writable objects: PermissionSetAssignment (create, ExpirationDate update, delete; its expiry and group
-rules are in ``assignment_rules``), PermissionSet (create,
-update of Name/Label/Description), User (update of names, Email, Alias, IsActive, ProfileId) and the data
-objects declared in the org document (create, update, delete; custom settings keep one row per owner or
-name, see ``custom_settings``). Anything else answers
+rules are in ``assignment_rules``), PermissionSet (create, update of Name/Label/Description), GroupMember
+(create, delete; one row per group and member), User (update of names, Email, Alias, IsActive, ProfileId)
+and the data objects declared in the org document (create, update, delete; custom settings keep one row
+per owner or name, see ``custom_settings``). Anything else answers
 INVALID_TYPE_FOR_OPERATION. The caller holds ``store.lock`` and commits.
 """
 
@@ -34,6 +34,7 @@ SETUP_WRITES: dict[str, dict[str, frozenset[str]]] = {
         "update": frozenset({"Name", "Label", "Description"}),
     },
     "User": {"update": frozenset({"FirstName", "LastName", "Email", "Alias", "IsActive", "ProfileId"})},
+    "GroupMember": {"create": frozenset({"GroupId", "UserOrGroupId"}), "delete": frozenset()},
 }
 _VERBS = {"create": "inserted", "update": "updated", "delete": "deleted"}
 
@@ -102,6 +103,8 @@ def create(store: Store, sobject: str, fields: Record) -> str:
         cleaned = _assignment_fields(store, cleaned)
     elif sobject == "PermissionSet":
         cleaned = _permission_set_fields(cleaned)
+    elif sobject == "GroupMember":
+        cleaned = _group_member_fields(store, cleaned)
     _check_setting(store, sobject, cleaned, None)
     return store.insert(sobject, cleaned)
 
@@ -211,6 +214,26 @@ def _assignment_fields(store: Store, fields: Record) -> Record:
         "IsActive": True,
         "SystemModstamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
     }
+
+
+def _group_member_fields(store: Store, fields: Record) -> Record:
+    """A member of a public group or queue: a user or another group, once per group."""
+    missing = [k for k in ("GroupId", "UserOrGroupId") if not fields.get(k)]
+    if missing:
+        raise RecordError("REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]", missing)
+    group = _reference(store, fields["GroupId"], "Group", "GroupId")
+    member = str(fields["UserOrGroupId"])
+    target = "Group" if member.startswith(ids.KEY_PREFIXES["Group"]) else "User"
+    member = _reference(store, member, target, "UserOrGroupId")
+    for row in store.find("GroupMember", GroupId=group):
+        if row["UserOrGroupId"] == member:
+            # DUPLICATE_VALUE is Salesforce's code for a unique-index clash; this wording is ours.
+            raise RecordError(
+                "DUPLICATE_VALUE",
+                f"duplicate value found: UserOrGroupId duplicates value on record with id: {row['Id']}",
+                ["UserOrGroupId"],
+            )
+    return {"GroupId": group, "UserOrGroupId": member}
 
 
 def _permission_set_fields(fields: Record) -> Record:

@@ -206,6 +206,8 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("RunTime", "int"),
         ("TestTimestamp", "datetime"),
     ],
+    "Group": [("Name", _S), ("DeveloperName", _S), ("Type", _P)],
+    "GroupMember": [("GroupId", _R), ("UserOrGroupId", _R)],
 }
 
 PARENTS: dict[str, list[ParentRel]] = {
@@ -242,6 +244,7 @@ PARENTS: dict[str, list[ParentRel]] = {
         ParentRel("ApexClass", "ApexClassId", "ApexClass"),
         ParentRel("AsyncApexJob", "AsyncApexJobId", "AsyncApexJob"),
     ],
+    "GroupMember": [ParentRel("Group", "GroupId", "Group")],
 }
 
 CHILDREN: dict[str, list[ChildRel]] = {
@@ -269,6 +272,8 @@ REST_OBJECTS = (
     "ApexTestQueueItem",
     "ApexTestResult",
     "UserLicense",
+    "Group",
+    "GroupMember",
 )
 TOOLING_OBJECTS = (
     "Organization",

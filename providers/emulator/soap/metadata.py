@@ -5,8 +5,8 @@ Operations, chosen by the Body's first child in the metadata namespace:
 - ``readMetadata``: Profile, CustomField, GlobalValueSet, StandardValueSet, Layout, RecordType,
   DuplicateRule; at most 10 names; an unknown name gives ``<records xsi:nil="true"/>`` in its slot.
 - ``updateMetadata`` / ``upsertMetadata``: Profile, CustomField, GlobalValueSet, StandardValueSet,
-  DuplicateRule; at most 10 components; each succeeds or fails on its own (see ``metadata.writes`` and
-  ``metadata.duplicate_rules``); one commit per call.
+  DuplicateRule, RecordType; at most 10 components; each succeeds or fails on its own (see
+  ``metadata.writes``, ``metadata.duplicate_rules`` and ``metadata.record_types``); one commit per call.
 - ``listMetadata``: at most 3 queries over the seven readable types (StandardValueSet lists nothing, as
   on real orgs; Layout fullNames lose their namespace, as on real orgs).
 - ``describeMetadata``: the top-level types above.
@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from xml.etree import ElementTree as ET
 
-from ..metadata import custom_metadata, duplicate_rules, endpoints
+from ..metadata import custom_metadata, duplicate_rules, endpoints, record_types
 from ..metadata.names import Row, field_object, layout_full_name, profile_full_name, record_type_full_name
 from ..metadata.types import (
     READABLE_TYPES,
@@ -42,7 +42,7 @@ from .xml import child_text, children, namespace_of, nil_el, text_el, xsi_type
 Operation = Callable[[Store, ET.Element, str], str]
 
 READABLE = (*READABLE_TYPES, "DuplicateRule", *endpoints.TYPES, custom_metadata.TYPE)
-WRITABLE = (*WRITABLE_TYPES, "DuplicateRule", *endpoints.TYPES, custom_metadata.TYPE)
+WRITABLE = (*WRITABLE_TYPES, "DuplicateRule", "RecordType", *endpoints.TYPES, custom_metadata.TYPE)
 DELETABLE = (*endpoints.TYPES, custom_metadata.TYPE)
 CRUD_LIMIT = 10
 LIST_QUERY_LIMIT = 3
@@ -140,6 +140,9 @@ def _save_one(store: Store, type_name: str, parsed: Parsed, *, upsert: bool) -> 
         created, problems = save(store, parsed, upsert=upsert)
         failed = tuple(ComponentError(code, message) for code, message in problems)
         return SaveOutcome(str(first(parsed, "fullName") or ""), failed, created)
+    if type_name == "RecordType":
+        name = str(first(parsed, "fullName") or "")
+        return SaveOutcome(name, tuple(ComponentError(c, m) for c, m in record_types.save(store, name, parsed)))
     if type_name != "DuplicateRule":
         return save_component(store, type_name, parsed, upsert=upsert)
     full_name = str(first(parsed, "fullName") or "")

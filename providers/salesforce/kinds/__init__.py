@@ -18,10 +18,13 @@ from providers.salesforce.kinds.custom_metadata import CustomMetadataHandler
 from providers.salesforce.kinds.custom_setting import CustomSettingHandler
 from providers.salesforce.kinds.duplicate_rule import DuplicateRuleHandler
 from providers.salesforce.kinds.flow import FlowHandler
+from providers.salesforce.kinds.group_membership import GroupMembershipHandler
 from providers.salesforce.kinds.layout_assignment import LayoutAssignmentHandler
 from providers.salesforce.kinds.named_credential import NamedCredentialHandler
 from providers.salesforce.kinds.permission_set_grant import PermissionSetGrantHandler
 from providers.salesforce.kinds.picklist import PicklistHandler
+from providers.salesforce.kinds.record_type_picklist import RecordTypePicklistHandler
+from providers.salesforce.kinds.record_type_visibility import RecordTypeVisibilityHandler
 from providers.salesforce.kinds.remote_site import RemoteSiteHandler
 from providers.salesforce.kinds.scheduled_job import ScheduledJobHandler
 from providers.salesforce.kinds.validation_rule import ValidationRuleHandler
@@ -39,4 +42,7 @@ KINDS: Mapping[str, HandlerFactory] = {
     "custom_setting": CustomSettingHandler,
     "custom_metadata": CustomMetadataHandler,
     "apex": ApexHandler,
+    "record_type_picklist": RecordTypePicklistHandler,
+    "record_type_visibility": RecordTypeVisibilityHandler,
+    "group_membership": GroupMembershipHandler,
 }

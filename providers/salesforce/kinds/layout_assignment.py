@@ -177,6 +177,7 @@ class LayoutAssignmentHandler:
             for record in _records(answer):
                 profile = by_full_name.get(decode_component(str(record.fullName or "")).casefold())
                 if profile is not None:
+                    self.schema.remember_component("Profile", record)
                     self._remember(profile.name, zeep_list(record.layoutAssignments))
             self._read_profiles.update(chunk)
 

@@ -172,6 +172,7 @@ class PicklistHandler:
                 records = getattr(answer, "records", answer)
                 for record in zeep_list(records):
                     if record is not None and getattr(record, "fullName", None):
+                        self.schema.remember_component(type_name, record)
                         self._remember(type_name, record)
                 self._read.update(_norm(type_name, n) for n in chunk)
 
