@@ -49,14 +49,14 @@ def drift(
     workers: WorkersOpt = None,
 ) -> None:
     """Show which orgs and kinds drifted from the configuration, and whether by hand or by a config change."""
-    from reconcile.fleet.drift import drift_report
+    from reconcile.fleet.drift import declared_kinds, drift_report
     from reconcile.fleet.workers import plan_selected
     from reconcile.workspace import Workspace
 
     with Workspace.open(config) as workspace:
         orgs = workspace.select(org or [], tag or [], for_apply=False, shard=shard)
         plan = plan_selected(workspace, config, orgs, workers=workers, parallelism=parallelism)
-        report = drift_report(plan, workspace.backend.read())
+        report = drift_report(plan, workspace.backend.read(), declared_kinds(workspace.config.entries))
     typer.echo(render_drift(report, format).rstrip("\n"))
     if report.has_errors:
         raise typer.Exit(1)

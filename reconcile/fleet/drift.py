@@ -17,12 +17,14 @@ names an address of that kind; the other kinds of that org still show their drif
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
 
 from reconcile import kinds
+from reconcile.config.schema import Entry
 from reconcile.model import Action, Address, Change, Frozen, Kind, Resource, resource_type
 from reconcile.plan import OrgPlan, Plan
 from reconcile.planner import prior_entries
@@ -96,15 +98,39 @@ class DriftReport(Frozen):
         return any(org.errors for org in self.orgs)
 
 
-def drift_report(plan: Plan, state: State) -> DriftReport:
-    """The drift matrix of ``plan``'s orgs; ``state`` supplies what was last applied, and when."""
-    orgs = tuple(_org_drift(org_plan, state.orgs.get(org_plan.org) or OrgState()) for org_plan in plan.orgs)
-    return DriftReport(created_at=plan.created_at, orgs=orgs)
+def drift_report(plan: Plan, state: State, declared: Collection[Kind] | None = None) -> DriftReport:
+    """The drift matrix of ``plan``'s orgs; ``state`` supplies what was last applied, and when. With
+    ``declared`` (the kinds the configuration declares: ``declared_kinds``), the matrix has a column for
+    each of those kinds and for any other kind the plan changes, the orgs' state holds or an error names;
+    without it, a column for every kind an org holds."""
+    reported = drift_kinds() if declared is None else _columns(plan, state, declared)
+    orgs = tuple(
+        _org_drift(org_plan, state.orgs.get(org_plan.org) or OrgState(), reported) for org_plan in plan.orgs
+    )
+    return DriftReport(created_at=plan.created_at, kinds=reported, orgs=orgs)
 
 
-def _org_drift(org_plan: OrgPlan, prior: OrgState) -> OrgDrift:
+def declared_kinds(entries: Iterable[Entry]) -> set[Kind]:
+    """The kinds ``entries`` (a configuration's) may declare resources of."""
+    found: set[Kind] = set()
+    for entry in entries:
+        found.update(kinds.for_entry(entry).declares(entry))
+    return found
+
+
+def _columns(plan: Plan, state: State, declared: Collection[Kind]) -> tuple[Kind, ...]:
+    shown = set(declared)
+    for org_plan in plan.orgs:
+        shown.update(change.address.kind for change in org_plan.changes)
+        shown.update(_kinds_in_error(org_plan.errors, ()))  # an error naming no kind adds no column
+        held = state.orgs.get(org_plan.org)
+        if held is not None:
+            shown.update(Address.parse(key).kind for key in held.resources)
+    return tuple(kind for kind in drift_kinds() if kind in shown)
+
+
+def _org_drift(org_plan: OrgPlan, prior: OrgState, reported: tuple[Kind, ...]) -> OrgDrift:
     entries = prior_entries(prior)
-    reported = drift_kinds()
     items = tuple(
         _item(change, entries.get(change.address)) for change in org_plan.changes if change.address.kind in reported
     )

@@ -118,6 +118,11 @@ class ResourceKind(ABC, Generic[E, R]):
         """The resources ``entry`` declares in one org (every kind defines this); usually of this kind, but
         an entry may also declare resources of another kind (a picklist's ``record_types``)."""
 
+    def declares(self, entry: E) -> tuple[str, ...]:
+        """The kinds ``entry`` declares resources of, without expanding it (drift's columns): this kind,
+        and any other ``expand`` may return for it."""
+        return (self.name,)
+
     def resolve_reference(self, key: str, resources: Mapping[Address, Resource], org: OrgConfig) -> list[Address]:
         """The addresses an ``after`` reference ``<name>:key`` names when no resource has that exact key
         (e.g. every grant of a permission set). None by default."""

@@ -197,6 +197,9 @@ class PicklistKind(ResourceKind[PicklistEntry, Picklist]):
     entry = PicklistEntry
     resource = Picklist
 
+    def declares(self, entry: PicklistEntry) -> tuple[str, ...]:
+        return (self.name, "record_type_picklist") if entry.record_types else (self.name,)
+
     def expand(self, entry: PicklistEntry, org: Expansion) -> list[Picklist | RecordTypePicklist]:
         sub = org.sub
         values = tuple(
