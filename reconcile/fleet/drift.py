@@ -104,9 +104,7 @@ def drift_report(plan: Plan, state: State, declared: Collection[Kind] | None = N
     each of those kinds and for any other kind the plan changes, the orgs' state holds or an error names;
     without it, a column for every kind an org holds."""
     reported = drift_kinds() if declared is None else _columns(plan, state, declared)
-    orgs = tuple(
-        _org_drift(org_plan, state.orgs.get(org_plan.org) or OrgState(), reported) for org_plan in plan.orgs
-    )
+    orgs = tuple(_org_drift(org_plan, state.orgs.get(org_plan.org) or OrgState(), reported) for org_plan in plan.orgs)
     return DriftReport(created_at=plan.created_at, kinds=reported, orgs=orgs)
 
 
