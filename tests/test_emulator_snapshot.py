@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from providers.emulator.org.seed import build_tables
+from providers.salesforce.seed_objects import object_entry
 from tests.support.cli import invoke
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -145,3 +146,11 @@ def test_a_snapshot_of_an_org_not_in_the_configuration_is_refused(tmp_path: Path
     assert result.exit_code == 1
     assert "unknown org 'qa'" in result.output
     assert not (tmp_path / "qa.json").exists()
+
+
+def test_an_encrypted_custom_setting_field_stays_out_of_a_snapshot() -> None:
+    fields = {"Endpoint__c": "url", "Api_Key__c": "encryptedstring", "Retries__c": "double"}
+    rows = [{"owner": "org", "Endpoint__c": "https://erp.example", "Api_Key__c": "s3cr3t", "Retries__c": None}]
+    entry = object_entry("Erp__c", "ERP", fields, rows, custom_setting="hierarchy")
+    assert entry["fields"] == [{"name": "Endpoint__c", "type": "Url"}, {"name": "Retries__c", "type": "Number"}]
+    assert entry["records"] == [{"owner": "org", "Endpoint__c": "https://erp.example"}]  # no secret, no null
