@@ -4,7 +4,8 @@ For kinds whose resource is one small component (``RemoteSiteSetting``, ``NamedC
 
 - ``read(transport, type, names)``: ``readMetadata``, 10 names a call; fullName (casefolded) -> the zeep
   component for the names the org has (an unknown name comes back nil and is left out).
-- ``list_all(transport, type)``: ``listMetadata`` once, then ``read`` of every listed name.
+- ``list_all(transport, type, known)``: ``listMetadata`` once, then ``read`` of every listed name not in
+  ``known`` (components read before).
 - ``save(transport, operation, components)`` / ``delete(transport, type, names)``: ``upsertMetadata``,
   ``updateMetadata`` or ``deleteMetadata``, 10 a call; one ``Outcome`` per component, in order, mapped
   back by fullName (by position when the org leaves it out). A failed component is an outcome, never an
@@ -13,7 +14,7 @@ For kinds whose resource is one small component (``RemoteSiteSetting``, ``NamedC
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,11 +47,16 @@ def read(transport: Transport, type_name: str, names: Iterable[str]) -> dict[str
     return found
 
 
-def list_all(transport: Transport, type_name: str) -> dict[str, Any]:
+def list_all(transport: Transport, type_name: str, known: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Every component of the type (casefolded fullName -> component); those in ``known`` (keyed the
+    same way, read before) are taken from it, not read again."""
     query = transport.metadata_type("ListMetadataQuery")(type=type_name)
     answer = transport.metadata("listMetadata", [query], transport.session.api_version)
     names = sorted(str(item.fullName) for item in zeep_list(answer))
-    return read(transport, type_name, names) if names else {}
+    known = known or {}
+    found = {name.casefold(): known[name.casefold()] for name in names if name.casefold() in known}
+    unread = [name for name in names if name.casefold() not in known]
+    return found | (read(transport, type_name, unread) if unread else {})
 
 
 def save(transport: Transport, operation: str, components: Sequence[Any]) -> list[Outcome]:

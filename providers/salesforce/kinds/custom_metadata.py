@@ -18,6 +18,10 @@ a managed record a subscriber cannot edit: a record of another namespace than th
 ``readMetadata`` says is ``protected`` (one readMetadata per 10 such records, only when the configuration
 declares some), or that the org does not show (protected records of a package are not visible to
 subscribers). Each is reported on its entry and not attempted.
+
+Seed (snapshots): the types read (the ones the configuration names; no more calls), each as an
+``objects`` entry ``Type__mdt`` with its fields and records (``DeveloperName`` with its namespace,
+``MasterLabel``, the field values; ``providers.salesforce.seed_objects``).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from zeep import xsd as zeep_xsd
 
 from providers.salesforce import components, field_values
 from providers.salesforce.kinds.base import KindContext, suggestion
+from providers.salesforce.seed_objects import object_entry
 from reconcile.errors import Problem, ProviderError
 from reconcile.kinds.custom_metadata import CustomMetadataRecord, split_record
 from reconcile.model import Action, Address, Change, ChangeResult, Resource
@@ -48,6 +53,7 @@ class MetadataType:
 
     def __init__(self, describe: dict[str, Any]) -> None:
         self.name = str(describe["name"])
+        self.label = str(describe.get("label") or "")
         fields = {str(f["name"]): str(f["type"]) for f in describe.get("fields", [])}
         self.fields = {name.casefold(): (name, kind) for name, kind in fields.items() if name.endswith("__c")}
         self.records: dict[str, dict[str, Any]] = {}
@@ -97,6 +103,24 @@ class CustomMetadataHandler:
                 if resource is not None:
                     found[resource.address] = resource
         return dict(sorted(found.items()))
+
+    def seed(self) -> dict[str, Any]:
+        """The custom metadata types read, with their records, as ``objects`` entries."""
+        entries = []
+        for live in self.types.values():
+            if live is None:
+                continue
+            fields = dict(live.fields.values())
+            records = [
+                {
+                    "DeveloperName": record["QualifiedApiName"],
+                    "MasterLabel": record.get("MasterLabel"),
+                    **{api: record.get(api) for api in fields},
+                }
+                for record in live.records.values()
+            ]
+            entries.append(object_entry(live.name, live.label, fields, records))
+        return {"objects": entries}
 
     def _load(self, types: Iterable[str]) -> None:
         unique = {t.casefold(): t for t in reversed(list(types))}

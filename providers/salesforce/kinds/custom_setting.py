@@ -18,6 +18,10 @@ Preflight: an object that does not exist or is not a custom setting, a ``level``
 ``name`` on a hierarchy setting, an unknown field (with the closest field as a hint), a value of the wrong
 type for its field (``providers.salesforce.field_values``), an unknown profile or user: each is an
 error naming the entry. The value sent is the one typed here.
+
+Seed (snapshots): the objects read (the ones the configuration names; no more calls), each as an
+``objects`` entry with ``custom_setting``, its custom fields and its rows (a hierarchy row's ``owner``
+its level; encrypted fields left out, ``providers.salesforce.seed_objects``).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 from providers.salesforce import field_values
 from providers.salesforce.collections import Item, Outcome, outcome_of, run_rounds
 from providers.salesforce.kinds.base import KindContext, suggestion
+from providers.salesforce.seed_objects import object_entry
 from providers.salesforce.soql import in_chunks
 from reconcile.errors import Problem, ProviderError
 from reconcile.kinds.custom_setting import USER, CustomSetting, split_key
@@ -42,6 +47,7 @@ class SettingObject:
 
     def __init__(self, describe: dict[str, Any]) -> None:
         self.name = str(describe["name"])
+        self.label = str(describe.get("label") or "")
         fields = {str(f["name"]): str(f["type"]) for f in describe.get("fields", [])}
         self.hierarchy = "SetupOwnerId" in fields
         self.fields = {name.casefold(): (name, kind) for name, kind in fields.items() if name.endswith("__c")}
@@ -90,6 +96,19 @@ class CustomSettingHandler:
                 if resource is not None:
                     found[resource.address] = resource
         return dict(sorted(found.items()))
+
+    def seed(self) -> dict[str, Any]:
+        """The custom setting objects read, with their rows, as ``objects`` entries."""
+        entries = []
+        for setting in self.objects.values():
+            if setting is None:
+                continue
+            fields = dict(setting.fields.values())
+            key = "owner" if setting.hierarchy else "Name"
+            records = [{key: row, **{api: record.get(api) for api in fields}} for row, record in setting.rows.values()]
+            kind = "hierarchy" if setting.hierarchy else "list"
+            entries.append(object_entry(setting.name, setting.label, fields, records, custom_setting=kind))
+        return {"objects": entries}
 
     def _load(self, objects: Iterable[str]) -> None:
         unique = {o.casefold(): o for o in reversed(list(objects))}  # the first spelling of each name

@@ -14,6 +14,10 @@ Write: creates through sObject Collections (``POST composite/sobjects``, 200 rec
 other types), deletes through ``DELETE composite/sobjects?ids=…`` (200 ids a call). A DUPLICATE_VALUE
 answer (the member is already there) counts as created. Inventory: every member of every public group and
 queue.
+
+Seed (snapshots): the ``groups`` section, every public group and queue with its label, type and members
+(users by username, nested groups as ``group:NAME``): one query for the groups, then the member reads
+above for the groups not read yet.
 """
 
 from __future__ import annotations
@@ -225,6 +229,22 @@ class GroupMembershipHandler:
         return outcomes
 
     # -- listing ---------------------------------------------------------------------------------------
+
+    def seed(self) -> dict[str, Any]:
+        """The ``groups`` section: every public group and queue, and its members."""
+        records = self.transport.query_all(f"SELECT Id, Name, DeveloperName, Type FROM Group WHERE {PUBLIC}")
+        for record in records:
+            self._remember_group(str(record["Id"]), str(record["DeveloperName"]))
+        self._read_members([str(r["DeveloperName"]) for r in records])
+        groups = []
+        for record in sorted(records, key=lambda r: str(r["DeveloperName"]).casefold()):
+            name = str(record["DeveloperName"])
+            entry: dict[str, Any] = {"name": name, "type": str(record["Type"])}
+            if record.get("Name") and record["Name"] != name:
+                entry["label"] = str(record["Name"])
+            entry["members"] = sorted(self.members.get(name.casefold(), {}), key=str.casefold)
+            groups.append(entry)
+        return {"groups": groups}
 
     def inventory(self) -> dict[Address, Resource]:
         for record in self.transport.query_all(f"SELECT Id, DeveloperName FROM Group WHERE {PUBLIC}"):

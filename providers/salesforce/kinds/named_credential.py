@@ -16,6 +16,11 @@ too.
 
 Inventory: one ``listMetadata`` and ``readMetadata`` of every listed name, 10 a call.
 
+Seed (snapshots): the ``named_credentials`` section, every credential the org lists (one ``listMetadata``
+and ``readMetadata`` of the ones not read before, 10 a call):
+name, label, endpoint, protocol, principal type and ``namedCredentialType``. No secret (the org does not
+return them) and no ``username`` either: it is a login to the other system, which a plan never reads.
+
 Not settled by public sources: whether an ``updateMetadata`` of a credential that leaves out its
 password keeps the stored one (the Metadata API reference says the password is not retrieved; the
 emulator keeps it). A credential of the newer kind (``namedCredentialType``, URL in
@@ -36,6 +41,14 @@ from reconcile.model import Action, Address, Change, ChangeResult, Resource
 
 METADATA_TYPE = "NamedCredential"
 SECRET_ELEMENTS = ("password", "oauthToken", "oauthRefreshToken", "awsAccessSecret")
+#: What a snapshot keeps of a credential: (seed key, component element); nothing secret, no login.
+SEED_ELEMENTS = (
+    ("label", "label"),
+    ("endpoint", "endpoint"),
+    ("protocol", "protocol"),
+    ("principal_type", "principalType"),
+    ("type", "namedCredentialType"),
+)
 
 
 def _resource(name: str, component: Any) -> NamedCredential:
@@ -122,6 +135,18 @@ class NamedCredentialHandler:
         listed = components.list_all(self.transport, METADATA_TYPE)
         found = {Address("named_credential", str(c.fullName)): _resource(str(c.fullName), c) for c in listed.values()}
         return dict(sorted(found.items()))
+
+    def seed(self) -> dict[str, Any]:
+        """The ``named_credentials`` section: every credential the org lists, without its login."""
+        credentials = []
+        for component in components.list_all(self.transport, METADATA_TYPE, self.live).values():
+            entry: dict[str, Any] = {"name": str(component.fullName)}
+            for key, element in SEED_ELEMENTS:
+                value = getattr(component, element, None)
+                if value is not None and value != "":
+                    entry[key] = str(value)
+            credentials.append(entry)
+        return {"named_credentials": sorted(credentials, key=lambda e: str(e["name"]).casefold())}
 
     def _component(self, after: NamedCredential) -> Any:
         component = self.live[after.name.casefold()]

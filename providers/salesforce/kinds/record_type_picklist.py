@@ -21,6 +21,10 @@ fields and the values the entry does not name are kept. ``*`` writes every recor
 
 Inventory: every record type of every object with custom picklist fields listed by ``listMetadata``,
 each (record type, picklist) pair as one resource.
+
+Seed (snapshots): the ``record_type_picklists`` section, the inventory's pairs of custom picklist fields
+(the ones the record type's ``picklistValues`` names: what a seed holds as fields), each with the values
+it offers and its default; fields the picklist kind read in the same snapshot are not read again.
 """
 
 from __future__ import annotations
@@ -271,6 +275,24 @@ class RecordTypePicklistHandler:
         return [_outcome(saved, position, name) for position, name in enumerate(full_names)]
 
     # -- listing ---------------------------------------------------------------------------------------
+
+    def seed(self) -> dict[str, Any]:
+        """The ``record_type_picklists`` section: every (record type, custom picklist field) pair."""
+        pairs = []
+        for item in self.inventory().values():
+            if not isinstance(item, RecordTypePicklist):
+                continue
+            if item.field.casefold() not in self.offered.get(f"{item.object}.{item.record_type}".casefold(), {}):
+                continue  # not a picklist of the record type (a seed holds custom picklist fields only)
+            entry: dict[str, Any] = {
+                "record_type": f"{item.object}.{item.record_type}",
+                "field": item.field,
+                "values": list(item.values),
+            }
+            if item.default:
+                entry["default"] = item.default
+            pairs.append(entry)
+        return {"record_type_picklists": pairs}
 
     def inventory(self) -> dict[Address, Resource]:
         fields = [name for _, name in self.schema.listed("CustomField")]

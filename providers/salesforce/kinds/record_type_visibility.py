@@ -14,6 +14,10 @@ one default per profile and object, so making one record type the default clears
 Preflight: an unknown profile or record type is a problem with a "did you mean" hint.
 
 Inventory: every pair of every profile, 10 profiles a ``readMetadata`` call.
+
+Seed (snapshots): the ``record_type_visibilities`` section, the inventory's pairs that are visible or the
+default (a pair a seed does not name is neither); profiles another kind read in the same snapshot (the
+layout kind reads them all) are not read again.
 """
 
 from __future__ import annotations
@@ -162,6 +166,18 @@ class RecordTypeVisibilityHandler:
                 else:
                     results[index] = ChangeResult(address=change.address, ok=False, code=code, message=message)
         return results
+
+    def seed(self) -> dict[str, Any]:
+        """The ``record_type_visibilities`` section: every pair that is visible or a default."""
+        pairs = []
+        for item in self.inventory().values():
+            if isinstance(item, RecordTypeVisibility) and (item.visible or item.default):
+                entry: dict[str, Any] = {"profile": item.profile, "record_type": f"{item.object}.{item.record_type}"}
+                entry["visible"] = item.visible
+                if item.default:
+                    entry["default"] = True
+                pairs.append(entry)
+        return {"record_type_visibilities": pairs}
 
     def inventory(self) -> dict[Address, Resource]:
         names = [str(r["Name"]) for r in self.transport.query_all("SELECT Name FROM Profile")]

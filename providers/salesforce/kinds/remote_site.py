@@ -12,6 +12,9 @@ Preflight: a URL that is not ``http(s)://host...`` once variables are substitute
 site (the org would refuse it).
 
 Inventory: one ``listMetadata`` and ``readMetadata`` of every listed name, 10 a call.
+
+Seed (snapshots): the ``remote_sites`` section, every site the org lists: one ``listMetadata``
+and ``readMetadata`` of the sites not read before, 10 a call.
 """
 
 from __future__ import annotations
@@ -89,6 +92,22 @@ class RemoteSiteHandler:
         listed = components.list_all(self.transport, METADATA_TYPE)
         found = {Address("remote_site", str(c.fullName)): _resource(str(c.fullName), c) for c in listed.values()}
         return dict(sorted(found.items()))
+
+    def seed(self) -> dict[str, Any]:
+        """The ``remote_sites`` section: every site the org lists."""
+        sites = []
+        for component in components.list_all(self.transport, METADATA_TYPE, self.live).values():
+            entry: dict[str, Any] = {
+                "name": str(component.fullName),
+                "url": str(component.url or ""),
+                "active": component.isActive in (True, "true"),
+            }
+            if component.disableProtocolSecurity in (True, "true"):
+                entry["disable_protocol_security"] = True
+            if getattr(component, "description", None):
+                entry["description"] = str(component.description)
+            sites.append(entry)
+        return {"remote_sites": sorted(sites, key=lambda e: str(e["name"]).casefold())}
 
     def _component(self, site: RemoteSite) -> Any:
         live = self.live.get(site.name.casefold())

@@ -5,16 +5,21 @@ The seed is put together from parts. The core part (``snapshot/core.py``) reads 
 organization, profiles, users, permission sets and groups, and the objects with their record types and
 layouts. Then every kind handler of the provider that has a ``seed()`` method adds its part (the
 ``SeedSource`` protocol of ``providers/salesforce/kinds/base.py``): the picklist kind its fields and
-value sets, the layout_assignment kind the assignments, the rule, flow and job kinds what they read. A
-new kind adds its part to snapshots by defining ``seed()`` on its handler; nothing here changes.
+value sets, the layout_assignment kind the assignments, the rule, flow and job kinds what they read, the
+endpoint kinds the remote sites and named credentials, the access kinds the record types' picklist values
+and visibilities and the public groups, the custom_setting and custom_metadata kinds the objects the
+configuration names, with their rows. A new kind adds its part to snapshots by defining ``seed()`` on its
+handler; nothing here changes.
 
 Parts are merged section by section: list sections are concatenated, and ``objects`` entries of the same
 object are merged into one (their ``record_types``, ``layouts`` and ``fields`` joined, first spelling
 wins). Every object a part names gets an entry. References are then made consistent (an assignment of a
 user or profile that is not in the seed is left out), so the seed always loads.
 
-No record data is read and no secret is written: no passwords, tokens, emails or session ids; users
-keep their username, names and alias unless ``anonymize`` (``snapshot/anonymize.py``) replaces them.
+No record data is read, except the rows of custom settings and custom metadata types, which are
+configuration; no secret is written: no passwords, tokens, emails, session ids, encrypted setting fields
+or credential logins; users keep their username, names and alias unless ``anonymize``
+(``snapshot/anonymize.py``) replaces them.
 ``Snapshot.calls`` is what the snapshot cost in API calls, by endpoint.
 """
 
@@ -134,7 +139,8 @@ def _item_name(item: Any) -> str:
 
 
 def consistent(document: dict[str, Any]) -> dict[str, Any]:
-    """``document`` without references to users or profiles it does not hold."""
+    """``document`` without references to users or profiles it does not hold (assignments, group
+    members, custom setting rows of a profile or user)."""
     profiles = {str(p["name"]).casefold() for p in document.get("profiles", [])}
     users = [u for u in document.get("users", []) if str(u.get("profile", "")).casefold() in profiles]
     usernames = {str(u["username"]).casefold() for u in users}
@@ -146,5 +152,11 @@ def consistent(document: dict[str, Any]) -> dict[str, Any]:
     ):
         if section in document:
             document[section] = [e for e in document[section] if str(e[key]).casefold() in known]
+    for group in document.get("groups", []):
+        group["members"] = [m for m in group["members"] if m.startswith("group:") or m.casefold() in usernames]
+    owners = {"org"} | {f"profile:{p}" for p in profiles} | {f"user:{u}" for u in usernames}
+    for obj in document.get("objects", []):
+        if obj.get("custom_setting") == "hierarchy":
+            obj["records"] = [r for r in obj["records"] if str(r["owner"]).casefold() in owners]
     ordered = [key for key in ORDER if key in document] + [key for key in document if key not in ORDER]
     return {key: document[key] for key in ordered if document[key] != []}

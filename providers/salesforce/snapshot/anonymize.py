@@ -4,7 +4,8 @@
 gives user N the username ``userN@example.invalid`` (``userN@example.invalid.uat`` when the username
 ends with the org's ``username_suffix`` ``.uat``, so a configuration that appends the suffix still
 matches), first name ``User``, last name ``N`` and alias ``userN``. Every reference to a username in the
-document (``permission_set_assignments``) is rewritten with the same map, and the map is returned so a
+document (``permission_set_assignments``, ``groups`` members, the ``user:`` owners of custom setting rows)
+is rewritten with the same map, and the map is returned so a
 configuration can be rewritten too (``reconcile emulator snapshot --anonymize`` writes it beside the
 seed; it holds the real usernames and belongs with the org's secrets, not in the repository).
 """
@@ -41,4 +42,11 @@ def anonymize_users(document: dict[str, Any], suffix: str = "") -> Anonymized:
     by_key = {real.casefold(): new for real, new in usernames.items()}
     for entry in result.get("permission_set_assignments", []):
         entry["username"] = by_key.get(str(entry["username"]).casefold(), entry["username"])
+    for group in result.get("groups", []):
+        group["members"] = [by_key.get(str(m).casefold(), m) for m in group.get("members", [])]
+    for obj in result.get("objects", []):
+        for record in obj.get("records", []) if obj.get("custom_setting") == "hierarchy" else []:
+            kind, _, name = str(record.get("owner", "")).partition(":")
+            if kind == "user":
+                record["owner"] = f"user:{by_key.get(name.casefold(), name)}"
     return Anonymized(result, usernames)
