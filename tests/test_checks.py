@@ -169,3 +169,20 @@ def test_an_expectation_compares_a_count_or_a_value(text: str, value: float | bo
 @pytest.mark.parametrize("text", ["= 0", "== zero", ">= true", "0"])
 def test_an_unreadable_expectation_is_refused(text: str) -> None:
     assert Expectation.parse(text) is None
+
+
+def test_verify_and_confirm_runs_journal_who_ran_them(tmp_path: Path) -> None:
+    config = project(
+        tmp_path,
+        STEP.format(text="Do it") + '[[check]]\nname = "users"\nsoql = "SELECT COUNT() FROM User"\nexpect = ">= 1"\n',
+    )
+    assert invoke("verify", "-c", config, "--by", "Carol").exit_code == 0
+    assert invoke("confirm", "manual:publish-site", "--org", "dev", "-c", config, "--by", "Bo").exit_code == 0
+    runs = json.loads(invoke("history", "-c", config, "--format", "json").stdout)
+    runs = runs["runs"] if isinstance(runs, dict) else runs
+    by_operation = {run["operation"]: run for run in runs}
+    verify_run = invoke("history", "show", by_operation["verify"]["run_id"], "-c", config)
+    assert verify_run.exit_code == 0, verify_run.output
+    assert "who: Carol" in verify_run.output
+    confirm_run = invoke("history", "show", by_operation["confirm"]["run_id"], "-c", config)
+    assert "who: Bo" in confirm_run.output
