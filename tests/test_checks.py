@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
+from providers.emulator.embedded import start_emulator
 from reconcile.checks.entry import Expectation
 from tests.support.cli import invoke
+from tests.support.emulator import client_for
 
 SEED: dict[str, Any] = {
     "schema_version": 1,
@@ -186,3 +188,41 @@ def test_verify_and_confirm_runs_journal_who_ran_them(tmp_path: Path) -> None:
     assert "who: Carol" in verify_run.output
     confirm_run = invoke("history", "show", by_operation["confirm"]["run_id"], "-c", config)
     assert "who: Bo" in confirm_run.output
+
+
+INACTIVE = (
+    '[[permission_set_grant]]\npermission_set = "Sales_Ops"\nusers = ["admin@acme.com"]\n'
+    '[[check]]\nname = "no inactive user holds Sales_Ops"\n'
+    "soql = \"SELECT COUNT() FROM PermissionSetAssignment WHERE PermissionSet.Name = 'Sales_Ops' "
+    'AND Assignee.IsActive = false"\nexpect = "== 0"\n'
+    '[[check]]\nname = "users exist"\nsoql = "SELECT COUNT() FROM User"\nexpect = ">= 1"\n'
+)
+
+
+def test_a_check_broken_by_hand_fails_the_orgs_outcome_in_the_apply_summary(tmp_path: Path) -> None:
+    config = project(tmp_path, INACTIVE)
+    first = invoke("apply", "-c", config, "--auto-approve")
+    assert first.exit_code == 0, first.output
+    assert "Apply complete." in first.output
+    # by hand: alice is deactivated (she still holds Sales_Ops) and admin's grant is taken away
+    with start_emulator(Path(config) / ".reconcile" / "emulator" / "dev.json") as handle:
+        sf = client_for(handle)
+        alice = sf.query("SELECT Id FROM User WHERE Username = 'alice@acme.com'")["records"][0]["Id"]
+        sf.User.update(alice, {"IsActive": False})
+        grant = sf.query(
+            "SELECT Id FROM PermissionSetAssignment WHERE PermissionSet.Name = 'Sales_Ops' "
+            "AND Assignee.Username = 'admin@acme.com'"
+        )["records"][0]["Id"]
+        sf.PermissionSetAssignment.delete(grant)
+    applied = invoke("apply", "-c", config, "--auto-approve")
+    assert applied.exit_code == 1, applied.output
+    [row] = [line for line in applied.output.splitlines() if line.lstrip().startswith("dev │")]
+    assert [cell.strip() for cell in row.split("│")][:3] == ["dev", "checks failed (1 of 2)", "1"], row
+    assert "Changes applied; checks failed in dev." in applied.output
+    assert "Apply complete." not in applied.output
+    assert "FAIL in dev: no inactive user holds Sales_Ops: count 1, expected == 0" in applied.output
+    # the grant stays applied and recorded; the run is failed in the history
+    assert invoke("plan", "-c", config, "--detailed-exitcode").exit_code == 0
+    runs = json.loads(invoke("history", "-c", config, "--format", "json").stdout)
+    runs = runs["runs"] if isinstance(runs, dict) else runs
+    assert runs[0]["operation"] == "apply" and runs[0]["status"] == "failed"

@@ -275,7 +275,8 @@ def apply(
     report, verification, plan = outcome
     if report is not None:
         width = max(out_console().width, 80)
-        print_rendered(render_apply_report(report, width=width, terminal=out_console().is_terminal))
+        terminal = out_console().is_terminal
+        print_rendered(render_apply_report(report, checks=verification, width=width, terminal=terminal))
     print_verification(verification, plan if report is not None else None)
     if (report is not None and not report.ok) or (verification is not None and not verification.passed):
         raise typer.Exit(1)
