@@ -226,3 +226,26 @@ def test_a_check_broken_by_hand_fails_the_orgs_outcome_in_the_apply_summary(tmp_
     runs = json.loads(invoke("history", "-c", config, "--format", "json").stdout)
     runs = runs["runs"] if isinstance(runs, dict) else runs
     assert runs[0]["operation"] == "apply" and runs[0]["status"] == "failed"
+
+
+def test_checks_and_manual_steps_may_name_each_other_in_after_but_not_a_check_of_another_org(tmp_path: Path) -> None:
+    entries = (
+        '[[check]]\nname = "users exist"\nsoql = "SELECT COUNT() FROM User"\nexpect = ">= 1"\n'
+        '[[manual_step]]\nname = "publish-site"\ninstructions = "Publish"\nafter = ["check:users exist"]\n'
+        '[[check]]\nname = "after publishing"\nafter = ["manual_step:publish-site", "permission_set_grant:Sales_Ops"]\n'
+        'soql = "SELECT COUNT() FROM User"\nexpect = ">= 1"\n'
+    )
+    config = project(tmp_path, entries)
+    assert invoke("validate", "-c", config).exit_code == 0
+    other = (
+        '[orgs.qa]\nemulator = "orgs/dev.json"\n'
+        '[[check]]\nname = "qa only"\norgs = ["qa"]\nsoql = "SELECT COUNT() FROM User"\nexpect = ">= 1"\n'
+        '[[check]]\nname = "dev"\norgs = ["dev"]\nafter = ["check:qa only"]\n'
+        'soql = "SELECT COUNT() FROM User"\nexpect = ">= 1"\n'
+    )
+    (Path(config) / "reconcile.toml").write_text(HEAD + other, encoding="utf-8")
+    refused = invoke("validate", "-c", config)
+    assert refused.exit_code == 1, refused.output
+    assert "`after` names `check:qa only`, which is declared for none of the orgs this entry applies to (dev)" in (
+        refused.output
+    )
