@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
+from providers.emulator.embedded import start_emulator
 from reconcile.checks.entry import Expectation
 from tests.support.cli import invoke
+from tests.support.emulator import client_for
 
 SEED: dict[str, Any] = {
     "schema_version": 1,
@@ -169,3 +171,81 @@ def test_an_expectation_compares_a_count_or_a_value(text: str, value: float | bo
 @pytest.mark.parametrize("text", ["= 0", "== zero", ">= true", "0"])
 def test_an_unreadable_expectation_is_refused(text: str) -> None:
     assert Expectation.parse(text) is None
+
+
+def test_verify_and_confirm_runs_journal_who_ran_them(tmp_path: Path) -> None:
+    config = project(
+        tmp_path,
+        STEP.format(text="Do it") + '[[check]]\nname = "users"\nsoql = "SELECT COUNT() FROM User"\nexpect = ">= 1"\n',
+    )
+    assert invoke("verify", "-c", config, "--by", "Carol").exit_code == 0
+    assert invoke("confirm", "manual:publish-site", "--org", "dev", "-c", config, "--by", "Bo").exit_code == 0
+    runs = json.loads(invoke("history", "-c", config, "--format", "json").stdout)
+    runs = runs["runs"] if isinstance(runs, dict) else runs
+    by_operation = {run["operation"]: run for run in runs}
+    verify_run = invoke("history", "show", by_operation["verify"]["run_id"], "-c", config)
+    assert verify_run.exit_code == 0, verify_run.output
+    assert "who: Carol" in verify_run.output
+    confirm_run = invoke("history", "show", by_operation["confirm"]["run_id"], "-c", config)
+    assert "who: Bo" in confirm_run.output
+
+
+INACTIVE = (
+    '[[permission_set_grant]]\npermission_set = "Sales_Ops"\nusers = ["admin@acme.com"]\n'
+    '[[check]]\nname = "no inactive user holds Sales_Ops"\n'
+    "soql = \"SELECT COUNT() FROM PermissionSetAssignment WHERE PermissionSet.Name = 'Sales_Ops' "
+    'AND Assignee.IsActive = false"\nexpect = "== 0"\n'
+    '[[check]]\nname = "users exist"\nsoql = "SELECT COUNT() FROM User"\nexpect = ">= 1"\n'
+)
+
+
+def test_a_check_broken_by_hand_fails_the_orgs_outcome_in_the_apply_summary(tmp_path: Path) -> None:
+    config = project(tmp_path, INACTIVE)
+    first = invoke("apply", "-c", config, "--auto-approve")
+    assert first.exit_code == 0, first.output
+    assert "Apply complete." in first.output
+    # by hand: alice is deactivated (she still holds Sales_Ops) and admin's grant is taken away
+    with start_emulator(Path(config) / ".reconcile" / "emulator" / "dev.json") as handle:
+        sf = client_for(handle)
+        alice = sf.query("SELECT Id FROM User WHERE Username = 'alice@acme.com'")["records"][0]["Id"]
+        sf.User.update(alice, {"IsActive": False})
+        grant = sf.query(
+            "SELECT Id FROM PermissionSetAssignment WHERE PermissionSet.Name = 'Sales_Ops' "
+            "AND Assignee.Username = 'admin@acme.com'"
+        )["records"][0]["Id"]
+        sf.PermissionSetAssignment.delete(grant)
+    applied = invoke("apply", "-c", config, "--auto-approve")
+    assert applied.exit_code == 1, applied.output
+    [row] = [line for line in applied.output.splitlines() if line.lstrip().startswith("dev │")]
+    assert [cell.strip() for cell in row.split("│")][:3] == ["dev", "checks failed (1 of 2)", "1"], row
+    assert "Changes applied; checks failed in dev." in applied.output
+    assert "Apply complete." not in applied.output
+    assert "FAIL in dev: no inactive user holds Sales_Ops: count 1, expected == 0" in applied.output
+    # the grant stays applied and recorded; the run is failed in the history
+    assert invoke("plan", "-c", config, "--detailed-exitcode").exit_code == 0
+    runs = json.loads(invoke("history", "-c", config, "--format", "json").stdout)
+    runs = runs["runs"] if isinstance(runs, dict) else runs
+    assert runs[0]["operation"] == "apply" and runs[0]["status"] == "failed"
+
+
+def test_checks_and_manual_steps_may_name_each_other_in_after_but_not_a_check_of_another_org(tmp_path: Path) -> None:
+    entries = (
+        '[[check]]\nname = "users exist"\nsoql = "SELECT COUNT() FROM User"\nexpect = ">= 1"\n'
+        '[[manual_step]]\nname = "publish-site"\ninstructions = "Publish"\nafter = ["check:users exist"]\n'
+        '[[check]]\nname = "after publishing"\nafter = ["manual_step:publish-site", "permission_set_grant:Sales_Ops"]\n'
+        'soql = "SELECT COUNT() FROM User"\nexpect = ">= 1"\n'
+    )
+    config = project(tmp_path, entries)
+    assert invoke("validate", "-c", config).exit_code == 0
+    other = (
+        '[orgs.qa]\nemulator = "orgs/dev.json"\n'
+        '[[check]]\nname = "qa only"\norgs = ["qa"]\nsoql = "SELECT COUNT() FROM User"\nexpect = ">= 1"\n'
+        '[[check]]\nname = "dev"\norgs = ["dev"]\nafter = ["check:qa only"]\n'
+        'soql = "SELECT COUNT() FROM User"\nexpect = ">= 1"\n'
+    )
+    (Path(config) / "reconcile.toml").write_text(HEAD + other, encoding="utf-8")
+    refused = invoke("validate", "-c", config)
+    assert refused.exit_code == 1, refused.output
+    assert "`after` names `check:qa only`, which is declared for none of the orgs this entry applies to (dev)" in (
+        refused.output
+    )

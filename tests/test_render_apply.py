@@ -6,6 +6,7 @@ from io import StringIO
 
 from rich.console import Console
 
+from reconcile.checks.results import CheckResult, CheckStatus, OrgChecks, VerifyReport
 from reconcile.executor import ApplyReport, Event, OrgReport
 from reconcile.model import Address
 from reconcile.render.apply import ApplyProgress, event_line, render_apply_report
@@ -73,3 +74,23 @@ def test_outside_a_terminal_the_apply_summary_prints_whole_at_any_width() -> Non
         assert f" {name} " in text
     fitted = render_apply_report(report, width=80, terminal=True)
     assert all(len(line) <= 80 for line in fitted.splitlines())
+
+
+def test_an_org_whose_checks_did_not_pass_or_run_shows_checks_failed_and_a_failed_change_stays_failed() -> None:
+    report = ApplyReport(
+        orgs=(OrgReport(org="dev", applied=1), OrgReport(org="qa", failed=1), OrgReport(org="uat", applied=2)),
+        state=State(),
+    )
+    passed = CheckResult(name="a", org="dev", type="soql", status=CheckStatus.passed, summary="count 0")
+    checks = VerifyReport(
+        orgs=(
+            OrgChecks(org="dev", results=(passed, passed.model_copy(update={"status": CheckStatus.error}))),
+            OrgChecks(org="uat", error="cannot reach uat"),
+        )
+    )
+    rows = {
+        cells[0]: cells[1]
+        for line in render_apply_report(report, checks=checks).splitlines()
+        if len(cells := [cell.strip() for cell in line.split("│")]) > 1
+    }
+    assert rows == {"dev": "checks failed (1 of 2)", "qa": "FAILED", "uat": "checks failed (could not run)"}

@@ -8,7 +8,9 @@ Schema and the reference know them, and the engine in this package evaluates the
 
 ``after`` on a check names other checks (``check:NAME``, run first; a check whose prerequisite did not pass
 is skipped) or manual steps (``manual_step:NAME``: skipped while the step is pending in the org); other
-addresses are accepted and mean nothing more (checks run once the org converged).
+addresses mean nothing more (checks run once the org converged). Like every ``after``, each reference
+must name something declared for an org the entry applies to (``reconcile.config.expand``): a check or
+manual step by its name (``ResourceKind.names``), anything else by its address.
 """
 
 from __future__ import annotations
@@ -148,10 +150,6 @@ class CheckEntry(Entry):
                 hint = "name a check (`check:NAME`) or a manual step (`manual_step:NAME`)"
                 found.append((("after", number), f"{reference!r} is not an address", hint))
         return found
-
-    def references(self) -> list[tuple[str, str]]:
-        """A check's ``after`` orders checks, not resources: the loader does not resolve it."""
-        return []
 
 
 class ManualStepEntry(Entry):

@@ -191,15 +191,16 @@ def execute(
     return report, verification
 
 
-def verify_unchanged(workspace: Workspace, plan: Plan, parallelism: int) -> VerifyReport:
-    """Apply had nothing to change: run the checks of the planned orgs as a ``verify`` run of the history."""
+def verify_unchanged(workspace: Workspace, plan: Plan, parallelism: int, by: str | None = None) -> VerifyReport:
+    """Apply had nothing to change: run the checks of the planned orgs as a ``verify`` run of the history
+    (with who ran it, as an apply records it)."""
     from reconcile.checks.runner import verify_orgs
     from reconcile.history.verification import record_verify
 
     names = [o.org for o in plan.orgs if not o.errors]
     verification, steps = verify_orgs(workspace, names, parallelism)
     if verification.ran:
-        record_verify(journal_for(workspace), verification, steps)
+        record_verify(journal_for(workspace), verification, steps, run_provenance(workspace, by))
     return verification
 
 
@@ -274,7 +275,8 @@ def apply(
     report, verification, plan = outcome
     if report is not None:
         width = max(out_console().width, 80)
-        print_rendered(render_apply_report(report, width=width, terminal=out_console().is_terminal))
+        terminal = out_console().is_terminal
+        print_rendered(render_apply_report(report, checks=verification, width=width, terminal=terminal))
     print_verification(verification, plan if report is not None else None)
     if (report is not None and not report.ok) or (verification is not None and not verification.passed):
         raise typer.Exit(1)
@@ -309,7 +311,7 @@ def converge(
     if not plan.has_changes:
         if plan.has_errors:
             raise typer.Exit(1)
-        return None, verify_unchanged(workspace, plan, parallelism) if checks else None, plan
+        return None, verify_unchanged(workspace, plan, parallelism, by) if checks else None, plan
     if not auto_approve:
         confirm(plan)
     report, verification = execute(workspace, plan, parallelism, planfile, checks, by)

@@ -12,10 +12,11 @@ from reconcile.checks.manual import Confirmation, confirmation_entry, find_step
 from reconcile.checks.results import VerifyReport
 from reconcile.checks.runner import verify_orgs
 from reconcile.cli.application import app, handle_errors, out_console
-from reconcile.cli.apply import journal_for
+from reconcile.cli.apply import journal_for, run_provenance
 from reconcile.cli.options import (
     DEFAULT_CONFIG,
     DEFAULT_PARALLELISM,
+    ByOpt,
     ConfigOpt,
     Format,
     FormatOpt,
@@ -47,12 +48,14 @@ def verify(
     format: FormatOpt = Format.text,
     parallelism: ParallelismOpt = DEFAULT_PARALLELISM,
     shard: ShardOpt = None,
+    by: ByOpt = None,
 ) -> None:
-    """Run the [[check]] entries of the selected orgs; exit 1 when one fails or cannot run."""
+    """Run the [[check]] entries of the selected orgs; exit 1 when one fails or cannot run. The run is
+    journaled with who ran it (``--by``) and from which commit."""
     with Workspace.open(config) as workspace:
         orgs = workspace.select(org or [], tag or [], for_apply=False, shard=shard)
         report, steps = verify_orgs(workspace, orgs, parallelism)
-        record_verify(journal_for(workspace), report, steps)
+        record_verify(journal_for(workspace), report, steps, run_provenance(workspace, by))
     typer.echo(render_report(report, format).rstrip("\n"))
     if not report.passed:
         raise typer.Exit(1)
@@ -68,11 +71,13 @@ def confirm(
     note: Annotated[str, typer.Option("--note", help="A note kept with the confirmation.")] = "",
     lock_timeout: LockTimeoutOpt = 0.0,
 ) -> None:
-    """Record that a manual step was done in an org: who did it and when, in the state and the history."""
+    """Record that a manual step was done in an org: who did it and when, in the state and the history
+    (``--by`` is the confirmer and the run's author)."""
     with Workspace.open(config) as workspace:
         orgs = workspace.select(org, [], for_apply=False)
         found = {name: find_step(workspace.config, name, step) for name in orgs}
         who = by or getpass.getuser()
+        origin = run_provenance(workspace, who)
         now = datetime.now(UTC)
         with workspace.backend.lock("confirm", lock_timeout):
             state = workspace.backend.read()
@@ -81,5 +86,5 @@ def confirm(
             workspace.backend.write(state)
         for name, entry in found.items():
             done = Confirmation(name=entry.name, by=who, at=now.isoformat(timespec="seconds"), note=note)
-            record_confirm(journal_for(workspace), name, entry.name, entry.instructions, done)
+            record_confirm(journal_for(workspace), name, entry.name, entry.instructions, done, origin)
             out_console().print(f"Confirmed manual:{entry.name} in {name} (by {who}).", markup=False)

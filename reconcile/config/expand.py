@@ -10,7 +10,9 @@ other orgs. A pair that would order an address after itself is dropped too.
 
 ``check_expansion(config)`` expands every org and reports what only expansion can see: unknown
 variables, one address declared by two entries for the same org, references that name nothing in
-any org the entry applies to, and dependency cycles.
+any org the entry applies to, and dependency cycles. Checks and manual steps declare no resource; an
+entry of theirs is known by its name (``ResourceKind.names``: ``check:NAME``, ``manual_step:NAME``),
+which the ``after`` of another check or manual step may name (ordering nothing among resources).
 """
 
 from __future__ import annotations
@@ -161,6 +163,7 @@ class _OrgExpansion:
     clashes: list[Problem] = field(default_factory=list)
     misreferences: list[tuple[Entry, str, str, str]] = field(default_factory=list)
     edges: set[tuple[Address, Address]] = field(default_factory=set)
+    named: set[Address] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         for entry in self.entries:
@@ -190,6 +193,7 @@ class _OrgExpansion:
     def _declare(self, entry: Entry) -> None:
         substitute = _Substitution(self.org)
         resources = kinds.for_entry(entry).expand(entry, Expansion(self.org, substitute))
+        self.named.update(kinds.for_entry(entry).names(entry))
         self.unknown_variables += [(entry, text) for text in dict.fromkeys(substitute.unknown)]
         for resource in resources:
             address = resource.address
@@ -205,9 +209,11 @@ class _OrgExpansion:
         targets after; the entry's kind keeps what it needs of them (``bind_references``)."""
         substitute = _Substitution(self.org)
         kind = kinds.for_entry(declared.entry)
+        by_name = bool(kind.names(declared.entry))
         for key, reference in declared.entry.references():
             targets = self.resolve(substitute(reference))
-            self.references.append((declared.entry, key, reference, bool(targets)))
+            named = by_name and self.names(substitute(reference))
+            self.references.append((declared.entry, key, reference, bool(targets) or named))
             for problem in dict.fromkeys(kind.reference_problem(key, kinds.of(target)) for target in targets):
                 if problem:
                     self.misreferences.append((declared.entry, key, reference, problem))
@@ -229,6 +235,13 @@ class _OrgExpansion:
         if address in self.resources:
             return [address]
         return kinds.of(address).resolve_reference(address.key, self.resources, self.org)
+
+    def names(self, text: str) -> bool:
+        """Whether a reference names a check or manual step of this org (``ResourceKind.names``)."""
+        try:
+            return Address.parse(text) in self.named
+        except ValueError:
+            return False
 
     def desired(self) -> DesiredOrg:
         exclusive: set[Address] = set()
@@ -305,7 +318,7 @@ class _Report:
             _, orgs, seen = self.references.get((entry.location, key, reference), (entry, [], False))
             self.references[(entry.location, key, reference)] = (entry, [*orgs, org], seen or found)
             known = self.known.setdefault(entry.location, set())
-            known.update(str(address) for address in expansion.resources)
+            known.update(str(address) for address in [*expansion.resources, *expansion.named])
 
     def problems(self, check_references: bool) -> list[Problem]:
         found = [
@@ -324,7 +337,8 @@ class _Report:
         return sorted(found, key=lambda problem: _order_key(problem.location))
 
     def _dangling(self, entry: Entry, key: str, reference: str, orgs: list[str]) -> Problem:
-        close = did_you_mean(reference, self.known.get(entry.location, set()))
+        own = {str(address) for address in kinds.for_entry(entry).names(entry)}
+        close = did_you_mean(reference, self.known.get(entry.location, set()) - own)
         return Problem(
             f"{entry.title}: `{key}` names `{reference}`, which is declared for none of the orgs "
             f"this entry applies to ({', '.join(orgs)}){close}",

@@ -3,14 +3,15 @@
 The journal (``<state dir>/history.jsonl``, see ``state.journal``) holds one JSON object per line. Every
 record has ``run_id``, ``type`` and ``at`` (ISO-8601, UTC). The records of one run:
 
-- ``run_start``: ``operation`` ("apply" or "apex"), ``user`` and ``host`` (who ran it), ``orgs`` (names),
-  and for apply ``plan_file`` ("" for a fresh plan) and ``changes``: ``{org: [planned change]}``, for
-  apex ``script``. A planned change is ``{address, action, reason}``, plus ``script`` for an apex run,
-  and otherwise ``before``, ``after`` and ``details``: the resources and value-level details as the JSON
-  plan has them (``reconcile.render.json``). A ``script`` is ``{file, sha256, run, chars, body}``
-  (``run`` is the policy, "" for an ad-hoc script). Provenance (``reconcile.history.provenance``):
-  ``by`` (who ran it), ``ci`` (``{system, job_url, pr_url}``), ``git`` (``{commit, dirty}`` or null
-  outside a repository), and for apply ``plan_checksum`` and ``config_digest``.
+- ``run_start``: ``operation`` ("apply", "apex", "verify" or "confirm"), ``user`` and ``host`` (who ran
+  it), ``orgs`` (names), and for apply ``plan_file`` ("" for a fresh plan) and ``changes``:
+  ``{org: [planned change]}``, for apex ``script``. A planned change is ``{address, action, reason}``,
+  plus ``script`` for an apex run, and otherwise ``before``, ``after`` and ``details``: the resources and
+  value-level details as the JSON plan has them (``reconcile.render.json``). A ``script`` is
+  ``{file, sha256, run, chars, body}`` (``run`` is the policy, "" for an ad-hoc script). Provenance
+  (``reconcile.history.provenance``), on every run: ``by`` (who ran it; for ``confirm``, who confirmed),
+  ``ci`` (``{system, job_url, pr_url}``), ``git`` (``{commit, dirty}`` or null outside a repository),
+  and for apply ``plan_checksum`` and ``config_digest``.
 - ``result``: ``org``, ``address``, ``action``, ``ok``, ``message``; an apex run adds ``apex`` (see
   ``apex_fields``: the outcome and its debug log) and ``seconds``; an ad-hoc run also ``api_calls``.
 - ``skipped``: ``org``, ``address``, ``action``, ``ok`` (false) and ``message`` (why it was not attempted).

@@ -3,7 +3,8 @@
 ``check_fields`` / ``step_fields`` are the fields of a ``check`` and a ``manual_step`` record (shapes in
 ``reconcile.history``). ``record_verify`` journals a whole ``verify`` run (``run_start``, the records,
 ``run_end`` with ``ok`` and per org an ``error`` naming what did not pass); ``record_confirm`` journals a
-``confirm`` run holding one confirmed step.
+``confirm`` run holding one confirmed step. Both record on ``run_start`` who ran the run, from which commit
+and CI job (``reconcile.history.provenance``) when given it, as an apply does.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from reconcile.checks.manual import Confirmation
 from reconcile.checks.results import CheckResult, OrgChecks, VerifyReport
+from reconcile.history.provenance import Provenance
 from reconcile.history.writer import RunWriter
 from state.journal import JournalStore
 
@@ -64,20 +66,33 @@ def append_verification(append: Any, report: VerifyReport, steps: Steps) -> None
             append("manual_step", **step_fields(org_name, name, instructions, done))
 
 
-def record_verify(journal: JournalStore, report: VerifyReport, steps: Steps) -> str:
-    """Journal a ``verify`` run; returns its run id."""
+def _provenance_fields(provenance: Provenance | None) -> dict[str, Any]:
+    return provenance.as_record() if provenance is not None else {}
+
+
+def record_verify(
+    journal: JournalStore, report: VerifyReport, steps: Steps, provenance: Provenance | None = None
+) -> str:
+    """Journal a ``verify`` run, with who ran it (``provenance``); returns its run id."""
     writer = RunWriter(journal)
-    writer.start("verify", [org.org for org in report.orgs])
+    writer.start("verify", [org.org for org in report.orgs], **_provenance_fields(provenance))
     append_verification(writer.append, report, steps)
     totals = {org.org: {"applied": 0, "failed": 0, "skipped": 0, "error": org_failure(org)} for org in report.orgs}
     writer.append("run_end", ok=report.passed, orgs=totals)
     return writer.run_id
 
 
-def record_confirm(journal: JournalStore, org: str, name: str, instructions: str, done: Confirmation) -> str:
-    """Journal a ``confirm`` run; returns its run id."""
+def record_confirm(
+    journal: JournalStore,
+    org: str,
+    name: str,
+    instructions: str,
+    done: Confirmation,
+    provenance: Provenance | None = None,
+) -> str:
+    """Journal a ``confirm`` run, with who ran it (``provenance``); returns its run id."""
     writer = RunWriter(journal)
-    writer.start("confirm", [org])
+    writer.start("confirm", [org], **_provenance_fields(provenance))
     writer.append("manual_step", **step_fields(org, name, instructions, done))
     writer.append("run_end", ok=True, orgs={org: {"applied": 0, "failed": 0, "skipped": 0, "error": ""}})
     return writer.run_id

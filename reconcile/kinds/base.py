@@ -123,6 +123,11 @@ class ResourceKind(ABC, Generic[E, R]):
         and any other ``expand`` may return for it."""
         return (self.name,)
 
+    def names(self, entry: E) -> list[Address]:
+        """The addresses ``entry`` is known by in an org without declaring a resource there (a check, a
+        manual step): the ``after`` of another such entry may name them. None by default."""
+        return []
+
     def resolve_reference(self, key: str, resources: Mapping[Address, Resource], org: OrgConfig) -> list[Address]:
         """The addresses an ``after`` reference ``<name>:key`` names when no resource has that exact key
         (e.g. every grant of a permission set). None by default."""

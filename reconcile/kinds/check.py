@@ -12,7 +12,7 @@ from typing import Literal
 
 from reconcile.checks.entry import CheckEntry
 from reconcile.kinds.base import Expansion, ResourceKind
-from reconcile.model import Resource
+from reconcile.model import Address, Resource
 
 
 class Check(Resource):
@@ -36,3 +36,6 @@ class CheckKind(ResourceKind[CheckEntry, Check]):
 
     def expand(self, entry: CheckEntry, org: Expansion) -> list[Check]:
         return []
+
+    def names(self, entry: CheckEntry) -> list[Address]:
+        return [Address(self.name, entry.name)]

@@ -14,7 +14,7 @@ from typing import Literal
 
 from reconcile.checks.entry import ManualStepEntry
 from reconcile.kinds.base import Expansion, ResourceKind
-from reconcile.model import Resource
+from reconcile.model import Address, Resource
 
 
 class ManualStep(Resource):
@@ -42,3 +42,6 @@ class ManualStepKind(ResourceKind[ManualStepEntry, ManualStep]):
 
     def expand(self, entry: ManualStepEntry, org: Expansion) -> list[ManualStep]:
         return []
+
+    def names(self, entry: ManualStepEntry) -> list[Address]:
+        return [Address(self.name, entry.name)]

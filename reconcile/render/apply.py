@@ -1,5 +1,9 @@
 """Rendering of apply progress events and the per-org apply report (text only; the CLI prints).
 
+An org whose changes applied but whose checks did not all pass (``reconcile.checks``, run after the apply)
+shows as ``checks failed (N)`` with N the checks that did not pass (failed, could not run or skipped): its
+outcome is failed, though its changes stay applied.
+
 The report's table is fitted to the given width only for a terminal; otherwise it prints whole, however
 wide (``render.tables``), so a CI log never shows a cut heading or org name.
 """
@@ -13,7 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from reconcile.executor import ApplyReport, Event
+from reconcile.checks.results import VerifyReport
+from reconcile.executor import ApplyReport, Event, OrgReport
 from reconcile.plan import Plan
 from reconcile.render.tables import print_table
 
@@ -36,16 +41,38 @@ def event_line(event: Event) -> str | None:
     return None
 
 
-def render_apply_report(report: ApplyReport, *, width: int = 100, terminal: bool = False) -> str:
-    """The closing per-org table: status, applied, failed, skipped, API calls, what is left of the daily
-    API limit, time; then every error. The table is fitted to ``width`` when the text goes to a
-    ``terminal``, otherwise printed whole."""
+def checks_not_passed(checks: VerifyReport | None) -> dict[str, str]:
+    """Per org whose checks did not all pass, what to say of it: how many did not pass, or that they could
+    not run (the org could not be reached)."""
+    found: dict[str, str] = {}
+    for org in checks.orgs if checks is not None else ():
+        if org.passed:
+            continue
+        failed = sum(1 for result in org.results if not result.passed)
+        found[org.org] = f"{failed} of {len(org.results)}" if failed else "could not run"
+    return found
+
+
+def org_status(org: OrgReport, checks: dict[str, str]) -> str:
+    """``ok``, ``FAILED`` (a change or the org failed) or ``checks failed (...)``."""
+    if not org.ok:
+        return "FAILED"
+    return f"checks failed ({checks[org.org]})" if org.org in checks else "ok"
+
+
+def render_apply_report(
+    report: ApplyReport, *, checks: VerifyReport | None = None, width: int = 100, terminal: bool = False
+) -> str:
+    """The closing per-org table: status (failed by its ``checks`` too, when they ran), applied, failed,
+    skipped, API calls, what is left of the daily API limit, time; then every error. The table is fitted
+    to ``width`` when the text goes to a ``terminal``, otherwise printed whole."""
+    not_passed = checks_not_passed(checks)
     table = Table(title="Apply summary", title_justify="left", show_edge=False)
     for column in ("org", "status", "applied", "failed", "skipped", "API calls", "limit left", "time"):
         table.add_column(column, justify="right" if column not in ("org", "status") else "left")
     errors: list[str] = []
     for org in report.orgs:
-        status = "ok" if org.ok else "FAILED"
+        status = org_status(org, not_passed)
         table.add_row(
             org.org,
             status,
@@ -68,7 +95,13 @@ def render_apply_report(report: ApplyReport, *, width: int = 100, terminal: bool
     print_table(console, table, terminal=terminal)
     for line in errors:
         console.print(f"error: {line}", markup=False, highlight=False)
-    verdict = "Apply complete." if report.ok else "Apply finished with failures."
+    failed_checks = [org.org for org in report.orgs if org.ok and org.org in not_passed]
+    if not report.ok:
+        verdict = "Apply finished with failures."
+    elif failed_checks:
+        verdict = f"Changes applied; checks failed in {', '.join(failed_checks)}."
+    else:
+        verdict = "Apply complete."
     console.print(verdict)
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 
