@@ -7,6 +7,8 @@ with trailing slashes removed, every record id replaced by ``{id}`` and a query 
 ``GET /services/data`` is ``"GET versions"`` and ``GET /services/data/vXX.X/`` is ``"GET resources"``.
 SOAP calls are keyed by API and operation: ``"POST Soap/m readMetadata"``, ``"POST Soap/s executeAnonymous"``.
 Any other path is keyed as ``"<METHOD> <path>"``. ``/__emulator/...`` requests are not counted.
+``metadata_api_versions`` counts Metadata API requests by the version in their endpoint path, so a test
+can see which version a client's Metadata calls go to.
 
 API usage: every authenticated REST, Tooling or SOAP request that is not refused counts one call; the
 limit is the org's daily limit. Usage lives in memory and starts at 0 when the emulator starts.
@@ -57,11 +59,17 @@ class Meter:
         self.daily_limit = daily_limit
         self.used = 0
         self.requests: Counter[str] = Counter()
+        self.metadata_api_versions: Counter[str] = Counter()
         self._lock = threading.Lock()
 
     def count_request(self, key: str) -> None:
         with self._lock:
             self.requests[key] += 1
+
+    def count_metadata_version(self, version: str) -> None:
+        """Count one Metadata API request made at endpoint version ``version`` (``/services/Soap/m/63.0``)."""
+        with self._lock:
+            self.metadata_api_versions[version] += 1
 
     def consume(self) -> bool:
         """Count one API call; False (and nothing counted) when the daily limit is already spent."""
@@ -82,11 +90,13 @@ class Meter:
     def reset_requests(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.metadata_api_versions.clear()
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
             return {
                 "requests": dict(sorted(self.requests.items())),
+                "metadata_api_versions": dict(sorted(self.metadata_api_versions.items())),
                 "api_calls_used": self.used,
                 "api_calls_remaining": self.remaining,
                 "daily_api_limit": self.daily_limit,

@@ -16,6 +16,8 @@ that fails raises the authenticator's ``ProviderError``.
 
 from __future__ import annotations
 
+import functools
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -39,13 +41,36 @@ _wsdl_lock = threading.Lock()
 _wsdl: Document | None = None
 
 
+def _wsdl_path() -> Path:
+    return Path(simple_salesforce.metadata.__file__).parent / "metadata.wsdl"
+
+
+@functools.cache
+def metadata_wsdl_version() -> str:
+    """The API version of the bundled Metadata WSDL, read from its header comment ("Salesforce.com
+    Metadata API version 63.0"). Metadata calls go to ``/services/Soap/m/<this version>`` whatever the
+    org's REST ``api_version``: zeep serialises only the elements this WSDL knows, and an endpoint of
+    another version could drop or reject what it sends or return elements zeep cannot read."""
+    with _wsdl_path().open(encoding="utf-8") as wsdl:
+        head = wsdl.read(512)
+    found = re.search(r"Metadata API version (\d+\.\d+)", head)
+    if found is None:
+        raise RuntimeError(f"{_wsdl_path()}: no 'Metadata API version N.N' in its header comment")
+    return found.group(1)
+
+
+def metadata_url(sf: Salesforce) -> str:
+    """The Metadata SOAP endpoint of ``sf``'s instance, at the bundled WSDL's version."""
+    return f"https://{sf.sf_instance}/services/Soap/m/{metadata_wsdl_version()}/"
+
+
 def metadata_wsdl() -> Document:
     """simple-salesforce's Metadata WSDL, parsed once per process (about 0.2 s of CPU) and shared by
     every org's client: a parsed document is only read afterwards; each client keeps its own transport."""
     global _wsdl
     with _wsdl_lock:
         if _wsdl is None:
-            location = (Path(simple_salesforce.metadata.__file__).parent / "metadata.wsdl").absolute().as_uri()
+            location = _wsdl_path().absolute().as_uri()
             client = Client(location, settings=_WSDL_SETTINGS)  # type: ignore[no-untyped-call]
             _wsdl = client.wsdl
         return _wsdl
@@ -53,15 +78,16 @@ def metadata_wsdl() -> Document:
 
 class SharedWsdlMetadataApi(SfdcMetadataApi):
     """``SfdcMetadataApi`` built on the process's parsed WSDL (``metadata_wsdl``) instead of parsing it
-    again: the attributes are those ``SfdcMetadataApi.__init__`` sets."""
+    again: the attributes are those ``SfdcMetadataApi.__init__`` sets, except that the endpoint and the
+    ``asOfVersion`` of listMetadata are pinned to the WSDL's version (``metadata_wsdl_version``)."""
 
     def __init__(self, sf: Salesforce) -> None:
         self.session = sf.session
         self._session_id = sf.session_id
         self._instance = sf.sf_instance
-        self.metadata_url = sf.metadata_url
+        self.metadata_url = metadata_url(sf)
         self.headers = sf.headers
-        self._api_version = sf.sf_version
+        self._api_version = metadata_wsdl_version()
         self._deploy_zip = None
         self._client = Client(metadata_wsdl(), settings=_WSDL_SETTINGS)  # type: ignore[no-untyped-call]
         self._service = self._client.create_service(_BINDING, self.metadata_url)  # type: ignore[no-untyped-call]
@@ -153,7 +179,8 @@ class OrgSession:
             client: Any = mdapi._client
             mdapi._session_id = self.credentials.access_token
             mdapi._session_header = client.get_element("ns0:SessionHeader")(sessionId=self.credentials.access_token)
-            mdapi._service = client.create_service(_BINDING, self.sf.metadata_url)
+            mdapi.metadata_url = metadata_url(self.sf)
+            mdapi._service = client.create_service(_BINDING, mdapi.metadata_url)
             self.sf._mdapi = mdapi
 
     def close(self) -> None:

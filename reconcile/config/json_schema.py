@@ -81,7 +81,8 @@ DESCRIPTIONS: Mapping[str, Mapping[str, str]] = {
         "configuration directory. Without it, requests' defaults apply (including "
         "`REQUESTS_CA_BUNDLE`).",
         "api_version": "The Salesforce API version to call. With `sf_alias` the version the CLI reports wins; "
-        "an emulated org uses its own.",
+        "an emulated org uses its own. Metadata API calls always use the version of the bundled Metadata WSDL "
+        "(63.0), so that nothing the tool sends or reads is dropped.",
         "login_url": "Where `password`, `jwt` and `client_credentials` logins go: "
         "https://login.salesforce.com, https://test.salesforce.com (sandboxes) or the org's "
         "My Domain URL.",

@@ -88,6 +88,8 @@ def dispatch(org: OrgContext, request: Request) -> tuple[int, bytes, str]:
     if not org.meter.consume():
         message = "REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded."
         return (*fault_response("sf:REQUEST_LIMIT_EXCEEDED", message, sf_ns=sf_ns), CONTENT_TYPE)
+    if metadata:
+        org.meter.count_metadata_version(metadata.group("version"))
     handler = handle_metadata_soap if metadata else handle_apex_soap
     with org.store.lock:
         status, answer = handler(org.store, payload, match.group("version"))

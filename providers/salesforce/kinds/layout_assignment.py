@@ -1,7 +1,8 @@
 """The ``layout_assignment`` kind: ``Profile.layoutAssignments`` through the Metadata API.
 
 Read: the profiles named by the keys (one SOQL query, one ``listMetadata`` to learn their fullNames),
-then ``readMetadata(Profile)`` for at most 10 profiles a call. readMetadata returns the profile's whole
+then ``readMetadata(Profile)`` for at most 10 profiles a call (fewer with ``RECONCILE_PROFILE_READ_BATCH``,
+``providers.salesforce.profile_reads``). readMetadata returns the profile's whole
 ``layoutAssignments`` list; each ``{layout: "Account-Account Layout", recordType: "Account.Enterprise"}``
 decodes to object ``Account``, layout ``Account Layout`` and record type ``Enterprise`` (names
 percent-decoded; a managed layout keeps its ``ns__`` prefix). Tooling ``ProfileLayout`` would need the
@@ -34,6 +35,7 @@ from providers.salesforce.names import (
     parse_layout_assignment,
     record_type_full_name,
 )
+from providers.salesforce.profile_reads import profile_read_batch
 from providers.salesforce.schema import zeep_list
 from reconcile.errors import Problem
 from reconcile.kinds.layout_assignment import LayoutAssignment
@@ -130,8 +132,9 @@ class LayoutAssignmentHandler:
         by_decoded = {decode_component(full).casefold(): p for full, p in profiles.items()}
         found: dict[Address, Resource] = {}
         full_names = sorted(profiles)
-        for start in range(0, len(full_names), BATCH):
-            answer = self.transport.metadata("readMetadata", "Profile", full_names[start : start + BATCH])
+        batch = profile_read_batch()
+        for start in range(0, len(full_names), batch):
+            answer = self.transport.metadata("readMetadata", "Profile", full_names[start : start + batch])
             for record in _records(answer):
                 profile = by_decoded.get(decode_component(str(record.fullName)).casefold())
                 if profile is None:
@@ -171,8 +174,9 @@ class LayoutAssignmentHandler:
         profiles = [p for p in (self.schema.profile(n) for n in dict.fromkeys(names)) if p is not None]
         unread = [p for p in profiles if p.full_name not in self._read_profiles]
         by_full_name = {decode_component(p.full_name).casefold(): p for p in unread}
-        for start in range(0, len(unread), BATCH):
-            chunk = [p.full_name for p in unread[start : start + BATCH]]
+        batch = profile_read_batch()
+        for start in range(0, len(unread), batch):
+            chunk = [p.full_name for p in unread[start : start + batch]]
             answer = self.transport.metadata("readMetadata", "Profile", chunk)
             for record in _records(answer):
                 profile = by_full_name.get(decode_component(str(record.fullName or "")).casefold())

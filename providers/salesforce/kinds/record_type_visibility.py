@@ -2,7 +2,8 @@
 
 Read: the profiles named by the keys (``Schema.lookup_profiles``: one SOQL query, one ``listMetadata`` for
 their fullNames, shared with the layout kind), then ``readMetadata(Profile)`` for at most 10 profiles a
-call; a profile the layout kind already read in this plan is taken from ``Schema.remembered``. Each
+call (fewer with ``RECONCILE_PROFILE_READ_BATCH``, ``providers.salesforce.profile_reads``); a profile the
+layout kind already read in this plan is taken from ``Schema.remembered``. Each
 ``ProfileRecordTypeVisibility{default, recordType: "Account.Enterprise", visible}`` is one resource. Keys
 are ``Profile Name/Object.RecordType``; a pair the profile does not list is left out.
 
@@ -27,6 +28,7 @@ from typing import Any
 
 from providers.salesforce.kinds.base import KindContext, suggestion
 from providers.salesforce.names import decode_component
+from providers.salesforce.profile_reads import profile_read_batch
 from providers.salesforce.schema import ProfileRecord, zeep_list
 from reconcile.errors import Problem
 from reconcile.kinds.record_type_visibility import RecordTypeVisibility, parse_key
@@ -88,8 +90,9 @@ class RecordTypeVisibilityHandler:
             else:
                 unread.append(profile)
         by_full_name = {decode_component(p.full_name).casefold(): p for p in unread}
-        for start in range(0, len(unread), BATCH):
-            chunk = [p.full_name for p in unread[start : start + BATCH]]
+        batch = profile_read_batch()
+        for start in range(0, len(unread), batch):
+            chunk = [p.full_name for p in unread[start : start + batch]]
             for record in _records(self.transport.metadata("readMetadata", "Profile", chunk)):
                 holder = by_full_name.get(decode_component(str(record.fullName)).casefold())
                 if holder is not None:
