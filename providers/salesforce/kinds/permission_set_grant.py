@@ -35,15 +35,23 @@ Seed (snapshots): the inventory as ``permission_set_assignments``.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from providers.salesforce.collections import Item, Outcome, outcome_of, run_rounds
 from providers.salesforce.kinds.base import KindContext, suggestion
+from providers.salesforce.kinds.grant_rows import (
+    EVERY_ASSIGNMENT,
+    FIELDS,
+    Assignment,
+    expiration_datetime,
+    grant_from_row,
+    grant_of,
+    named,
+    split_key,
+)
 from providers.salesforce.kinds.grant_rules import assignment_problems, await_groups
 from providers.salesforce.lookups import GROUP, Assignable, UserRecord
-from providers.salesforce.names import join_namespace
 from providers.salesforce.soql import in_chunks
 from reconcile.errors import Problem
 from reconcile.kinds.permission_set_grant import PermissionSetGrant
@@ -51,33 +59,6 @@ from reconcile.model import Action, Address, Change, ChangeResult, Resource
 
 PSA = "PermissionSetAssignment"
 _GONE = ("ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY")
-_FIELDS = (
-    "Id, AssigneeId, Assignee.Username, PermissionSetId, PermissionSet.Name, PermissionSet.NamespacePrefix, "
-    "PermissionSetGroupId, PermissionSetGroup.DeveloperName, ExpirationDate"
-)
-_EVERY_ASSIGNMENT = (
-    "SELECT Id, AssigneeId, Assignee.Username, PermissionSetId, PermissionSet.Name, "
-    "PermissionSet.NamespacePrefix, PermissionSetGroupId, PermissionSetGroup.DeveloperName, "
-    "PermissionSetGroup.NamespacePrefix, ExpirationDate FROM PermissionSetAssignment "
-    "WHERE PermissionSet.IsOwnedByProfile = false"
-)
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """A live non-profile-owned assignment, keyed by (assignable, username) casefolded."""
-
-    record_id: str
-    user_id: str
-    username: str
-    assignable: str
-    expires: date | None
-
-
-def split_key(key: str) -> tuple[str, str]:
-    """``Sales_Ops/alice@acme.com`` -> ``("Sales_Ops", "alice@acme.com")``; wildcard username ``*``."""
-    assignable, _, username = key.rpartition("/")
-    return assignable, username
 
 
 class PermissionSetGrantHandler:
@@ -113,7 +94,7 @@ class PermissionSetGrantHandler:
         return problems
 
     def apply(self, changes: Sequence[Change]) -> list[ChangeResult]:
-        grants = [_grant_of(c) for c in changes]
+        grants = [grant_of(c) for c in changes]
         unresolved = [g for c, g in zip(changes, grants, strict=True) if not self._assignment_id(g, c)]
         self.directory.lookup_users([g.username for g in unresolved])
         self.directory.lookup_assignables([g.assignable for g in unresolved])
@@ -126,8 +107,8 @@ class PermissionSetGrantHandler:
 
     def inventory(self) -> dict[Address, Resource]:
         found: dict[Address, Resource] = {}
-        for record in self.transport.query_all(_EVERY_ASSIGNMENT):
-            grant = _grant_from_row(record)
+        for record in self.transport.query_all(EVERY_ASSIGNMENT):
+            grant = grant_from_row(record)
             if grant is not None:
                 found.setdefault(grant.address, grant)
         return dict(sorted(found.items()))
@@ -138,7 +119,7 @@ class PermissionSetGrantHandler:
         for grant in self.inventory().values():
             if isinstance(grant, PermissionSetGrant):
                 entry: dict[str, Any] = {"username": grant.username}
-                entry.update(_named(grant))
+                entry.update(named(grant))
                 if grant.expires is not None:
                     entry["expiration_date"] = grant.expires.isoformat()
                 entries.append(entry)
@@ -151,7 +132,7 @@ class PermissionSetGrantHandler:
         self.assignments = {k: v for k, v in self.assignments.items() if k[0] not in fresh}
         set_ids = sorted({t.record_id for t in targets if not t.is_group})
         group_ids = sorted({t.record_id for t in targets if t.is_group})
-        base = f"SELECT {_FIELDS} FROM {PSA} WHERE PermissionSet.IsOwnedByProfile = false AND "
+        base = f"SELECT {FIELDS} FROM {PSA} WHERE PermissionSet.IsOwnedByProfile = false AND "
         queries: list[str] = []
         if set_ids and group_ids and len(set_ids) + len(group_ids) <= 400:
             queries.append(
@@ -355,51 +336,6 @@ class PermissionSetGrantHandler:
         if target is not None:
             ids[target.id_key] = target.record_id
         return ids
-
-
-def _grant_of(change: Change) -> PermissionSetGrant:
-    resource = change.after if change.after is not None else change.before
-    if isinstance(resource, PermissionSetGrant):
-        return resource
-    assignable, username = split_key(change.address.key)
-    if assignable.startswith("group:"):
-        return PermissionSetGrant(permission_set_group=assignable[6:], username=username)
-    return PermissionSetGrant(permission_set=assignable, username=username)
-
-
-def _grant_from_row(record: dict[str, Any]) -> PermissionSetGrant | None:
-    """A grant from one PermissionSetAssignment row (None for a row without a user or a name)."""
-    username = str((record.get("Assignee") or {}).get("Username") or "")
-    group = record.get("PermissionSetGroup") or {}
-    permission_set = record.get("PermissionSet") or {}
-    expires_text = record.get("ExpirationDate")
-    expires = date.fromisoformat(str(expires_text)[:10]) if expires_text else None
-    ids = {"assignment": str(record["Id"]), "user": str(record.get("AssigneeId") or "")}
-    if not username:
-        return None
-    if record.get("PermissionSetGroupId"):
-        if not group.get("DeveloperName"):
-            return None
-        ids["permission_set_group"] = str(record["PermissionSetGroupId"])
-        name = join_namespace(group.get("NamespacePrefix"), str(group["DeveloperName"]))
-        return PermissionSetGrant(permission_set_group=name, username=username, expires=expires, ids=ids)
-    if not permission_set.get("Name"):
-        return None
-    ids["permission_set"] = str(record.get("PermissionSetId") or "")
-    name = join_namespace(permission_set.get("NamespacePrefix"), str(permission_set["Name"]))
-    return PermissionSetGrant(permission_set=name, username=username, expires=expires, ids=ids)
-
-
-def _named(grant: PermissionSetGrant) -> dict[str, str]:
-    if grant.permission_set_group:
-        return {"permission_set_group": grant.permission_set_group}
-    return {"permission_set": grant.permission_set}
-
-
-def expiration_datetime(expires: date) -> str:
-    """``ExpirationDate`` is a dateTime (API 52.0+): the grant's date at midnight UTC. Salesforce refuses
-    a bare date for a dateTime field; a read keeps the date part."""
-    return f"{expires.isoformat()}T00:00:00.000Z"
 
 
 def _what(assignable: str) -> str:
