@@ -25,6 +25,7 @@ from . import (
     endpoints,
     flows,
     groups,
+    permission_set_licenses,
     permissions,
     record_type_values,
     record_type_visibility,
@@ -80,6 +81,7 @@ def to_document(data: OrgData) -> dict[str, Any]:
         **apex_tests.to_document(t),
         **permissions.to_document(t),
         **endpoints.to_document(t),
+        **permission_set_licenses.to_document(data),
     }
     offered = record_type_values.to_document(data)
     document = {**document, record_type_values.SECTION: offered} if offered else document
@@ -172,6 +174,7 @@ def _permission_set(ps: Record, t: dict[str, dict[str, Record]]) -> Record:
         "description": ps["Description"],
         "permissions": _permission_names(ps),
         "user_license": _license_name(ps.get("LicenseId"), t),
+        "permission_set_license": permission_set_licenses.license_name(t, ps.get("LicenseId")),
     }
 
 
