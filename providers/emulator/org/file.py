@@ -34,6 +34,7 @@ from . import (
 )
 from .data import SCHEMA_VERSION, OrgData
 from .naming import join_namespace, picklist_value, seed_value
+from .pseudo_objects import real_object
 from .seed import ADMIN_PERMISSIONS
 from .seed_objects import field_metadata
 
@@ -208,6 +209,7 @@ def _object(e: Record, t: dict[str, dict[str, Record]]) -> Record:
             "label": r["Name"],
             "active": r["IsActive"],
             "description": r["Description"],
+            **({"person": True} if r.get("IsPersonType") else {}),
         }
         for r in t["RecordType"].values()
         if r["SobjectType"] == name
@@ -230,6 +232,13 @@ def _object(e: Record, t: dict[str, dict[str, Record]]) -> Record:
         "fields": fields,
         "records": records,
     }
+    pseudo = [
+        {"id": lay["Id"], "object": lay["_object"], "name": join_namespace(lay["NamespacePrefix"], lay["Name"])}
+        for lay in t["Layout"].values()
+        if lay["_object"] != name and real_object(lay["_object"]) == name
+    ]
+    if pseudo:
+        entry["pseudo_layouts"] = pseudo
     if e.get("_custom_setting"):
         entry["custom_setting"] = e["_custom_setting"]
     if e["DurableId"] != name:

@@ -81,6 +81,7 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("NamespacePrefix", _S),
         ("IsActive", _B),
         ("Description", _S),
+        ("IsPersonType", _B),
     ],
     "EntityDefinition": [
         ("DurableId", _S),
