@@ -55,11 +55,11 @@ ASSIGNMENTS_SECTION = seed.SeedSection(
 Mint = Callable[[str, str, Any], str]
 
 
-def load_licenses(data: OrgData, mint: Mint, specs: list[dict[str, Any]]) -> None:
-    """Add the PermissionSetLicense rows of the ``permission_set_licenses`` section to ``data``."""
+def load_licenses(data: OrgData, mint: Mint, document: dict[str, Any]) -> None:
+    """Add the PermissionSetLicense rows of the document's ``permission_set_licenses`` section to ``data``."""
     data.tables.setdefault(LICENSE_TABLE, {})
     data.tables.setdefault(ASSIGN_TABLE, {})
-    for spec in specs:
+    for spec in document.get(LICENSES, []):
         name = str(spec["developer_name"])
         record_id = mint(LICENSE_TABLE, name.casefold(), spec.get("id"))
         data.add(LICENSE_TABLE, {"Id": record_id, "DeveloperName": name, "MasterLabel": spec.get("label") or name})
@@ -73,10 +73,20 @@ def license_id(data: OrgData, name: str, where: str) -> str:
     raise SeedError(f"{where}: unknown permission set licence {name!r} (declare it under $.{LICENSES})")
 
 
-def load_assignments(data: OrgData, mint: Mint, specs: list[dict[str, Any]]) -> None:
+def required(data: OrgData, spec: dict[str, Any], name: str) -> str | None:
+    """The Id of the permission set licence a ``permission_sets`` entry requires (None: none); SeedError
+    when it is unknown or the entry also names a ``user_license``."""
+    if not spec.get("permission_set_license"):
+        return None
+    if spec.get("user_license"):
+        raise SeedError(f"permission set {name}: give user_license or permission_set_license, not both")
+    return license_id(data, str(spec["permission_set_license"]), f"permission set {name}")
+
+
+def load_assignments(data: OrgData, mint: Mint, document: dict[str, Any]) -> None:
     """Add the PermissionSetLicenseAssign rows of the ``permission_set_license_assignments`` section."""
     users = {str(u["Username"]).casefold(): str(u["Id"]) for u in data.tables.get("User", {}).values()}
-    for index, spec in enumerate(specs):
+    for index, spec in enumerate(document.get(ASSIGNMENTS, [])):
         where = f"$.{ASSIGNMENTS}[{index}]"
         user_id = users.get(str(spec["username"]).casefold())
         if user_id is None:

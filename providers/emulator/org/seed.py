@@ -133,15 +133,14 @@ class _Builder:
         self.organization(self.doc.get("organization") or {})
         for spec in self.doc.get("profiles", []):
             self.profile(spec)
-        permission_set_licenses.load_licenses(self.data, self.mint, self.doc.get(permission_set_licenses.LICENSES, []))
+        permission_set_licenses.load_licenses(self.data, self.mint, self.doc)
         for spec in self.doc.get("permission_sets", []):
             self.permission_set(spec)
         for spec in self.doc.get("permission_set_groups", []):
             self.group(spec)
         for index, spec in enumerate(self.doc.get("users", [])):
             self.user(spec, f"$.users[{index}]")
-        psl_assignments = self.doc.get(permission_set_licenses.ASSIGNMENTS, [])
-        permission_set_licenses.load_assignments(self.data, self.mint, psl_assignments)
+        permission_set_licenses.load_assignments(self.data, self.mint, self.doc)
         for spec in self.doc.get("global_value_sets", []):
             self.global_value_set(spec)
         for spec in self.doc.get("standard_value_sets", []):
@@ -223,11 +222,7 @@ class _Builder:
         record = _permission_set(ps_id, name, spec.get("label") or name, namespace, "Regular")
         record["Description"] = spec.get("description")
         record["LicenseId"] = self.license(spec["user_license"]) if spec.get("user_license") else None
-        if spec.get("permission_set_license"):
-            if spec.get("user_license"):
-                raise SeedError(f"permission set {full}: give user_license or permission_set_license, not both")
-            where = f"permission set {full}"
-            record["LicenseId"] = permission_set_licenses.license_id(self.data, spec["permission_set_license"], where)
+        record["LicenseId"] = permission_set_licenses.required(self.data, spec, full) or record["LicenseId"]
         record |= _permissions(spec)
         self.data.add("PermissionSet", record)
         self.permission_sets[full.lower()] = ps_id
