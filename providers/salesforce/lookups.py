@@ -7,7 +7,10 @@ Names compare case-insensitively; an assignable keeps the spelling it was first 
 queries bring a group's ``Status`` and a permission set's admin permissions (which forbid an expiry);
 a group's admin permissions, on its aggregate permission set, cost one query, asked only for groups
 granted with an expiry, and a group's status is read again only while the provider waits for it. Users
-come with their profile's user licence and permission sets with the user licence they require.
+come with their profile's user licence and permission sets with the licence they require: a user licence
+(``LicenseId`` 100…) or a permission set licence (0PL…). Which permission set licences users hold
+(PermissionSetLicenseAssign) costs one query for the users asked, which preflight asks only when a
+granted permission set requires one.
 
 "Did you mean" hints need the names the org does have: ``all_names`` fetches each list only when a
 caller asks (one query each), which preflight does only when something is unknown, and keeps it.
@@ -34,6 +37,7 @@ ADMIN_FIELDS = (
 _ADMIN = ", ".join(ADMIN_FIELDS)
 #: Key prefix of UserLicense ids; a PermissionSet's LicenseId may also be a PermissionSetLicense (0PL).
 USER_LICENSE_PREFIX = "100"
+PERMISSION_SET_LICENSE_PREFIX = "0PL"
 
 
 @dataclass(frozen=True)
@@ -57,9 +61,12 @@ class Assignable:
     status: str = "Updated"
     #: Holds a permission that forbids an expiring assignment (None: not looked up yet, for a group).
     admin: bool | None = False
-    #: The user licence a permission set requires ("" for none, or a permission set licence).
+    #: The user licence (100…) a permission set requires ("" for none, or a permission set licence).
     license_id: str = ""
     license_name: str = ""
+    #: The permission set licence (0PL…) a permission set requires ("" for none, or a user licence).
+    psl_id: str = ""
+    psl_name: str = ""
 
     @property
     def name(self) -> str:
@@ -80,6 +87,7 @@ class Directory:
         self._by_id: dict[str, Assignable] = {}
         self._missing: set[str] = set()
         self._all: dict[str, list[str]] = {}
+        self._holders: dict[str, set[str]] = {}  # user Id -> 15-character PermissionSetLicense Ids
 
     def user(self, username: str) -> UserRecord | None:
         return self._users.get(username.casefold())
@@ -162,12 +170,24 @@ class Directory:
                 if found in wanted:
                     status = str(record.get("Status") or "Updated")
                     admin = None if group else any(bool(record.get(f)) for f in ADMIN_FIELDS)
-                    license_id = str(record.get("LicenseId") or "")
-                    if not license_id.startswith(USER_LICENSE_PREFIX):
-                        license_id = ""  # none, or a permission set licence: no profile rule applies
-                    license_name = str((record.get("License") or {}).get("Name") or "") if license_id else ""
                     assignable = Assignable(wanted[found], str(record["Id"]), group, status, admin)
-                    self._remember(replace(assignable, license_id=license_id, license_name=license_name))
+                    self._remember(_with_license(assignable, record))
+
+    def lookup_license_holders(self, users: Iterable[UserRecord]) -> None:
+        """Learn which permission set licences ``users`` hold: one query (a chunk) for those not asked yet."""
+        wanted = [u.record_id for u in dict.fromkeys(users) if u.record_id not in self._holders]
+        soql = "SELECT AssigneeId, PermissionSetLicenseId FROM PermissionSetLicenseAssign WHERE AssigneeId IN "
+        for user_id in wanted:
+            self._holders[user_id] = set()
+        for query in in_chunks(wanted, lambda lst: soql + lst):
+            for record in self.transport.query_all(query):
+                held = self._holders.setdefault(str(record["AssigneeId"]), set())
+                held.add(str(record["PermissionSetLicenseId"])[:15])
+
+    def holds_license(self, user: UserRecord, psl_id: str) -> bool | None:
+        """Whether ``user`` holds the permission set licence (None: not looked up)."""
+        held = self._holders.get(user.record_id)
+        return None if held is None else psl_id[:15] in held
 
     def refresh_groups(self, groups: Iterable[Assignable]) -> None:
         """Read the ``Status`` of these groups again (one query per 200 or so)."""
@@ -192,3 +212,16 @@ class Directory:
     def _remember(self, assignable: Assignable) -> None:
         self._assignables[assignable.key.casefold()] = assignable
         self._by_id[assignable.record_id[:15]] = assignable
+
+
+def _with_license(assignable: Assignable, record: dict[str, object]) -> Assignable:
+    """``assignable`` with the licence its PermissionSet row requires: a user licence (100) or a permission
+    set licence (0PL); ``License.Name`` names a user licence (a permission set licence has no Name)."""
+    license_id = str(record.get("LicenseId") or "")
+    parent = record.get("License")
+    name = str(parent.get("Name") or parent.get("MasterLabel") or "") if isinstance(parent, dict) else ""
+    if license_id.startswith(USER_LICENSE_PREFIX):
+        return replace(assignable, license_id=license_id, license_name=name)
+    if license_id.startswith(PERMISSION_SET_LICENSE_PREFIX):
+        return replace(assignable, psl_id=license_id, psl_name=name)
+    return assignable

@@ -83,8 +83,31 @@ def parse_layout_assignment(layout: str, record_type: str | None) -> LayoutRef:
 
 
 def record_type_full_name(object_name: str, record_type: str) -> str:
-    """``("Account", "Enterprise")`` -> ``Account.Enterprise``; empty for the master record type."""
-    return f"{object_name}.{record_type}" if record_type else ""
+    """``("Account", "Enterprise")`` -> ``Account.Enterprise``; empty for the master record type. For a
+    pseudo-object, the spelling its layout assignments take: ``("CaseClose", "X")`` -> ``Case.X``."""
+    return f"{_pseudo(object_name)[1]}.{record_type}" if record_type else ""
+
+
+#: Pseudo-objects: layouts named after them show another object's records, and their profile layout
+#: assignments take that object's record types, spelled ``Case.X`` for CaseClose and ``PersonAccount.X``
+#: (Account's person record types) for PersonAccount; User (UserAlt) has none. Public profile files
+#: (Salto, sfdx-hardis, CumulusCI fixtures) show ``CaseClose-Close Case Layout`` with ``Case.Default_Case``
+#: and ``PersonAccount-Person Account Layout`` with ``PersonAccount.PersonAccount``.
+PSEUDO_OBJECTS = {
+    "caseclose": ("Case", "Case"),
+    "useralt": ("User", "User"),
+    "personaccount": ("Account", "PersonAccount"),
+}
+
+
+def _pseudo(object_name: str) -> tuple[str, str]:
+    return PSEUDO_OBJECTS.get(object_name.casefold(), (object_name, object_name))
+
+
+def real_object(object_name: str) -> str:
+    """The object whose records (and record types) a layout of ``object_name`` shows: ``Case`` for
+    ``CaseClose``, ``object_name`` itself for an ordinary object."""
+    return _pseudo(object_name)[0]
 
 
 def listed_layout_name(full_name: str, namespace: str | None) -> str:

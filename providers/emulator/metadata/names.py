@@ -5,7 +5,8 @@ Encoding rules (wire reference §4, Part 3 §9 and §10):
 - Profile: "System Administrator" -> "Admin", "Standard User" -> "Standard" and the other renamed
   standard profiles; any other name percent-encoded (``:`` -> ``%3A``, ``.`` -> ``%2E``).
 - Layout: ``{object}-{ns__}{encoded name}``; listMetadata leaves the ``ns__`` out (a real trap).
-- RecordType: ``{object}.{ns__}{DeveloperName}``; CustomField, GlobalValueSet, StandardValueSet: the
+- RecordType: ``{object}.{ns__}{DeveloperName}`` (``PersonAccount.`` for a person record type);
+  CustomField, GlobalValueSet, StandardValueSet: the
   row's ``FullName``.
 
 The encoders live in ``org.naming``. Lookups compare the decoded forms case-insensitively, so a client may
@@ -19,6 +20,7 @@ from urllib.parse import unquote
 
 from ..org.naming import PROFILE_FULL_NAMES, encode_layout_name
 from ..org.naming import profile_full_name as encoded_profile_name
+from ..org.pseudo_objects import record_type_prefix
 from ..org.store import Store
 
 Row = dict[str, Any]
@@ -65,7 +67,8 @@ def layout_full_name(layout: Row, *, with_namespace: bool = True) -> str:
 
 
 def record_type_full_name(record_type: Row) -> str:
-    return f"{record_type['SobjectType']}.{_ns(record_type)}{record_type['DeveloperName']}"
+    """``Account.Enterprise``; a person record type of Account is ``PersonAccount.X`` (org/pseudo_objects.py)."""
+    return f"{record_type_prefix(record_type)}.{_ns(record_type)}{record_type['DeveloperName']}"
 
 
 def field_object(field: Row) -> str:

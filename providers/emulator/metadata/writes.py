@@ -7,7 +7,10 @@ Contract:
   It never commits; the caller commits once per request, under ``store.lock``.
 - Profile: ``layoutAssignments`` overlay the stored ones: each given (object, recordType) pair is
   repointed or created, pairs not given are kept; ``recordTypeVisibilities`` overlay the same way
-  (``metadata/record_types.py``). Profiles are never created (upsert of an unknown
+  (``metadata/record_types.py``). A layout and a record type must belong together: a pseudo-object
+  layout takes its real object's record types, spelled as ``org/pseudo_objects.py`` says
+  (``CaseClose-Close Case Layout`` with ``Case.X``), else FIELD_INTEGRITY_EXCEPTION (invented). Profiles
+  are never created (upsert of an unknown
   profile fails too: creating profiles is outside the emulator).
 - CustomField / GlobalValueSet / StandardValueSet: values omitted from the given list are kept and
   deactivated; given values come first, in the given order, then the deactivated leftovers. Optional
@@ -20,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..org.pseudo_objects import record_type_owner, record_type_prefix
 from ..org.store import Store
 from .names import Row, find_by_full_name, find_layout, find_profile, find_record_type, layout_object
 from .record_types import save_visibilities
@@ -114,7 +118,8 @@ def _resolve_assignments(store: Store, items: list[Any]) -> tuple[list[tuple[Row
             errors.append(_not_found("recordType", "RecordType", str(type_name)))
         if layout is None or (type_name and record_type is None):
             continue
-        if record_type is not None and str(record_type["SobjectType"]).casefold() != layout_object(layout).casefold():
+        owner = record_type_owner(layout_object(layout))
+        if record_type is not None and record_type_prefix(record_type).casefold() != owner.casefold():
             errors.append(_invented(f"Layout {layout_name} and record type {type_name} belong to different objects"))
             continue
         pairs.append((layout, record_type))

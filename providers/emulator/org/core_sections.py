@@ -91,6 +91,10 @@ PERMISSION_SETS = SeedSection(
             user_license=text(
                 "The user licence it requires; only users whose profile has that licence can be assigned it."
             ),
+            permission_set_license=text(
+                "The `developer_name` of one of `$.permission_set_licenses` it requires (instead of a user "
+                "licence); only users holding that licence can be assigned it."
+            ),
             permissions=PERMISSIONS,
             id=text("", live=True),
         ),

@@ -25,6 +25,7 @@ from . import (
     endpoints,
     flows,
     groups,
+    permission_set_licenses,
     permissions,
     record_type_values,
     record_type_visibility,
@@ -33,6 +34,7 @@ from . import (
 )
 from .data import SCHEMA_VERSION, OrgData
 from .naming import join_namespace, picklist_value, seed_value
+from .pseudo_objects import real_object
 from .seed import ADMIN_PERMISSIONS
 from .seed_objects import field_metadata
 
@@ -80,6 +82,7 @@ def to_document(data: OrgData) -> dict[str, Any]:
         **apex_tests.to_document(t),
         **permissions.to_document(t),
         **endpoints.to_document(t),
+        **permission_set_licenses.to_document(data),
     }
     offered = record_type_values.to_document(data)
     document = {**document, record_type_values.SECTION: offered} if offered else document
@@ -172,6 +175,7 @@ def _permission_set(ps: Record, t: dict[str, dict[str, Record]]) -> Record:
         "description": ps["Description"],
         "permissions": _permission_names(ps),
         "user_license": _license_name(ps.get("LicenseId"), t),
+        "permission_set_license": permission_set_licenses.license_name(t, ps.get("LicenseId")),
     }
 
 
@@ -205,6 +209,7 @@ def _object(e: Record, t: dict[str, dict[str, Record]]) -> Record:
             "label": r["Name"],
             "active": r["IsActive"],
             "description": r["Description"],
+            **({"person": True} if r.get("IsPersonType") else {}),
         }
         for r in t["RecordType"].values()
         if r["SobjectType"] == name
@@ -227,6 +232,13 @@ def _object(e: Record, t: dict[str, dict[str, Record]]) -> Record:
         "fields": fields,
         "records": records,
     }
+    pseudo = [
+        {"id": lay["Id"], "object": lay["_object"], "name": join_namespace(lay["NamespacePrefix"], lay["Name"])}
+        for lay in t["Layout"].values()
+        if lay["_object"] != name and real_object(lay["_object"]) == name
+    ]
+    if pseudo:
+        entry["pseudo_layouts"] = pseudo
     if e.get("_custom_setting"):
         entry["custom_setting"] = e["_custom_setting"]
     if e["DurableId"] != name:

@@ -40,6 +40,8 @@ KEY_PREFIXES: dict[str, str] = {
     "CronTrigger": "08e",
     "CronJobDetail": "08a",
     "UserLicense": "100",
+    "PermissionSetLicense": "0PL",
+    "PermissionSetLicenseAssign": "2LA",
     "_RemoteSiteSetting": "0rp",
     "_NamedCredential": "0XA",
     "Group": "00G",

@@ -38,6 +38,7 @@ from . import (
     flows,
     groups,
     ids,
+    permission_set_licenses,
     permissions,
     record_type_values,
     record_type_visibility,
@@ -76,6 +77,8 @@ LIST_SECTIONS = (
     "record_type_picklists",
     "record_type_visibilities",
     "groups",
+    "permission_set_licenses",
+    "permission_set_license_assignments",
 )
 #: Where a seed declares what each reference names (for "declare it under ..." hints).
 DECLARED_IN = {
@@ -130,12 +133,14 @@ class _Builder:
         self.organization(self.doc.get("organization") or {})
         for spec in self.doc.get("profiles", []):
             self.profile(spec)
+        permission_set_licenses.load_licenses(self.data, self.mint, self.doc)
         for spec in self.doc.get("permission_sets", []):
             self.permission_set(spec)
         for spec in self.doc.get("permission_set_groups", []):
             self.group(spec)
         for index, spec in enumerate(self.doc.get("users", [])):
             self.user(spec, f"$.users[{index}]")
+        permission_set_licenses.load_assignments(self.data, self.mint, self.doc)
         for spec in self.doc.get("global_value_sets", []):
             self.global_value_set(spec)
         for spec in self.doc.get("standard_value_sets", []):
@@ -217,6 +222,7 @@ class _Builder:
         record = _permission_set(ps_id, name, spec.get("label") or name, namespace, "Regular")
         record["Description"] = spec.get("description")
         record["LicenseId"] = self.license(spec["user_license"]) if spec.get("user_license") else None
+        record["LicenseId"] = permission_set_licenses.required(self.data, spec, full) or record["LicenseId"]
         record |= _permissions(spec)
         self.data.add("PermissionSet", record)
         self.permission_sets[full.lower()] = ps_id

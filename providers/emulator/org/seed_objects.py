@@ -31,6 +31,7 @@ from . import ids
 from .core_sections import VALUES
 from .data import OrgData, SeedError
 from .naming import is_custom, picklist_value, seed_value, split_custom_name, split_namespace
+from .pseudo_objects import PSEUDO_LAYOUTS, pseudo_layout_object, real_object, record_type_owner, record_type_prefix
 from .sections import SeedSection, anything, either, entry, flag, listing, number, one_of_values, text
 
 Mint = Callable[[str, str, Any], str]
@@ -108,6 +109,7 @@ class ObjectLoader:
         self.record_types: dict[tuple[str, str], str] = {}
         self.layouts: dict[tuple[str, str], str] = {}
         self.tables: dict[str, str] = {}
+        self.pseudo: list[str] = []  # pseudo-objects with declared layouts
 
     def load(self, objects: list[dict[str, Any]], assignments: list[dict[str, Any]]) -> None:
         for spec in objects:
@@ -145,6 +147,11 @@ class ObjectLoader:
             self.record_type(name, item)
         for item in spec.get("layouts", []):
             self.layout(name, durable_id, item)
+        for item in spec.get("pseudo_layouts", []):
+            pseudo = pseudo_layout_object(name, item)  # its layouts' TableEnumOrId: its name (UNCONFIRMED)
+            self.tables[pseudo.lower()] = pseudo
+            self.pseudo.append(pseudo)
+            self.layout(pseudo, pseudo, item)
         for item in spec.get("fields", []):
             if is_custom(str(item["name"])):
                 self.custom_field(name, durable_id, item)
@@ -176,6 +183,7 @@ class ObjectLoader:
                 "NamespacePrefix": namespace,
                 "IsActive": bool(spec.get("active", True)),
                 "Description": spec.get("description"),
+                "IsPersonType": bool(spec.get("person", False)),
             },
         )
         self.record_types[(obj.lower(), full.lower())] = rt_id
@@ -244,9 +252,11 @@ class ObjectLoader:
         profile_id = self.profiles.get(str(spec["profile"]).lower())
         layout_id = self.layouts.get((obj.lower(), str(spec["layout"]).lower()))
         rt_name = spec.get("record_type")
-        rt_id = self.record_types.get((obj.lower(), str(rt_name).lower())) if rt_name else None
+        rt_id = self.record_types.get((real_object(obj).lower(), str(rt_name).lower())) if rt_name else None
         if profile_id is None or layout_id is None or (rt_name and rt_id is None):
             raise SeedError(f"layout assignment {spec!r}: unknown profile, layout or record type")
+        if rt_id and record_type_prefix(self.data.tables["RecordType"][rt_id]) != record_type_owner(obj):
+            raise SeedError(f"layout assignment {spec!r}: the record type does not go with {obj} layouts")
         self.add_assignment(spec.get("id"), profile_id, obj, rt_id, layout_id)
 
     def add_assignment(self, given: Any, profile_id: str, obj: str, rt_id: str | None, layout_id: str) -> None:
@@ -263,20 +273,25 @@ class ObjectLoader:
         )
 
     def default_assignments(self, objects: list[dict[str, Any]]) -> None:
-        """Every profile sees some layout for every object and record type, as in a real org."""
+        """Every profile sees some layout for every object (pseudo-objects too) and each record type that
+        goes with its layouts, as in a real org."""
         taken = {
             (r["ProfileId"], r["TableEnumOrId"], r["RecordTypeId"]) for r in self.data.tables["ProfileLayout"].values()
         }
-        for spec in objects:
-            obj = str(spec["name"])
+        for obj in [*(str(spec["name"]) for spec in objects), *self.pseudo]:
             first = next((lid for (o, _), lid in self.layouts.items() if o == obj.lower()), None)
-            if first is None:
-                continue
-            rt_ids = [None, *(rid for (o, _), rid in self.record_types.items() if o == obj.lower())]
-            for profile_id in self.profiles.values():
+            rows = self.data.tables["RecordType"].items()
+            rt_ids = [None, *(rid for rid, row in rows if _goes_with(row, obj))]
+            for profile_id in self.profiles.values() if first else ():
                 for rt_id in rt_ids:
                     if (profile_id, self.tables[obj.lower()], rt_id) not in taken:
-                        self.add_assignment(None, profile_id, obj, rt_id, first)
+                        self.add_assignment(None, profile_id, obj, rt_id, str(first))
+
+
+def _goes_with(record_type: dict[str, Any], obj: str) -> bool:
+    """Whether a RecordType row can be assigned with layouts of ``obj`` (a pseudo-object: its real one's)."""
+    same_object = str(record_type["SobjectType"]).lower() == real_object(obj).lower()
+    return same_object and record_type_prefix(record_type) == record_type_owner(obj)
 
 
 def _field_schema() -> dict[str, Any]:
@@ -328,11 +343,17 @@ OBJECTS_SECTION = SeedSection(
                         name=text("Same as `developer_name` (either key)."),
                         label=text("Its label (`Name`); the developer name when left out."),
                         active=flag("Whether it is active.", default=True),
+                        person=flag(
+                            "A person account record type of Account (`IsPersonType`): profiles name it "
+                            "`PersonAccount.X` and it goes with `PersonAccount` layouts.",
+                            default=False,
+                        ),
                         description=text("A description."),
                         id=text("", live=True),
                     ),
                 ),
             ),
+            pseudo_layouts=PSEUDO_LAYOUTS,
             layouts=listing(
                 "Its page layouts; the first one is the default for every profile.",
                 either(

@@ -21,6 +21,7 @@ from . import (
     endpoints,
     flows,
     groups,
+    permission_set_licenses,
     permissions,
     record_type_values,
     record_type_visibility,
@@ -62,6 +63,8 @@ SECTIONS: tuple[SeedSection, ...] = (
     record_type_values.SEED_SECTION,
     record_type_visibility.SEED_SECTION,
     groups.SEED_SECTION,
+    permission_set_licenses.LICENSES_SECTION,
+    permission_set_licenses.ASSIGNMENTS_SECTION,
     core_sections.DELETED,
 )
 

@@ -20,6 +20,10 @@ user's licence does not allow the permission set.
   that licence ("its UserLicenseId and the Profile UserLicenseId must match", object reference,
   PermissionSetAssignment). The errorCode FIELD_INTEGRITY_EXCEPTION is the one Salesforce uses for
   integrity refusals; the message is ours.
+- A permission set whose ``LicenseId`` is a permission set licence (0PL) is assignable only to users
+  holding that licence (a PermissionSetLicenseAssign row; object reference, PermissionSet.LicenseId:
+  "either the user license or permission set license"). UNCONFIRMED: no public source quotes the
+  refusal; FIELD_INTEGRITY_EXCEPTION and the message are ours.
 - A permission set group is assignable only while its ``Status`` is ``Updated``; ``Outdated``,
   ``Updating`` and ``Failed`` groups are being (or failed to be) recalculated. The errorCode
   (FIELD_INTEGRITY_EXCEPTION) and the message are ours; no public source quotes them.
@@ -39,6 +43,8 @@ ADMIN_PERMISSIONS = (
     "PermissionsAssignPermissionSets",
     "PermissionsManageProfilesPermissionsets",
 )
+#: Key prefix of PermissionSetLicense ids; a PermissionSet's LicenseId is one of these or a UserLicense (100).
+PERMISSION_SET_LICENSE_PREFIX = "0PL"
 _STORED = "%Y-%m-%dT%H:%M:%S.000+0000"
 
 
@@ -100,6 +106,9 @@ def check_license(store: Store, assignee_id: str, permission_set_id: str) -> Non
     license_id = permission_set.get("LicenseId")
     if not license_id:
         return
+    if str(license_id).startswith(PERMISSION_SET_LICENSE_PREFIX):
+        _check_permission_set_license(store, assignee_id, permission_set, str(license_id))
+        return
     user = store.get("User", assignee_id) or {}
     profile = store.get("Profile", str(user.get("ProfileId") or "")) or {}
     if profile.get("UserLicenseId") != license_id:
@@ -109,6 +118,23 @@ def check_license(store: Store, assignee_id: str, permission_set_id: str) -> Non
             f"The user license doesn't match the user license of the permission set ({license_name}).",
             ["PermissionSetId"],
         )
+
+
+def _check_permission_set_license(
+    store: Store, assignee_id: str, permission_set: dict[str, Any], license_id: str
+) -> None:
+    """RecordError unless the assignee holds the permission set licence (a PermissionSetLicenseAssign)."""
+    held = store.find("PermissionSetLicenseAssign", AssigneeId=assignee_id, PermissionSetLicenseId=license_id)
+    if held:
+        return
+    licence = store.get("PermissionSetLicense", license_id) or {}
+    user = store.get("User", assignee_id) or {}
+    raise RecordError(
+        "FIELD_INTEGRITY_EXCEPTION",
+        f"Can't assign permission set {permission_set.get('Name')} to user {user.get('Username')}. The user "
+        f"must first be assigned the permission set license {licence.get('MasterLabel', license_id)}.",
+        ["PermissionSetId"],
+    )
 
 
 def _parse(value: Any) -> dt.datetime:

@@ -57,6 +57,8 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("LicenseId", _R),
     ],
     "UserLicense": [("Name", _S), ("MasterLabel", _S)],
+    "PermissionSetLicense": [("DeveloperName", _S), ("MasterLabel", _S)],
+    "PermissionSetLicenseAssign": [("AssigneeId", _R), ("PermissionSetLicenseId", _R)],
     "PermissionSetGroup": [
         ("DeveloperName", _S),
         ("MasterLabel", _S),
@@ -79,6 +81,7 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("NamespacePrefix", _S),
         ("IsActive", _B),
         ("Description", _S),
+        ("IsPersonType", _B),
     ],
     "EntityDefinition": [
         ("DurableId", _S),
@@ -219,6 +222,10 @@ PARENTS: dict[str, list[ParentRel]] = {
         ParentRel("Profile", "ProfileId", "Profile"),
         ParentRel("PermissionSetGroup", "PermissionSetGroupId", "PermissionSetGroup"),
     ],
+    "PermissionSetLicenseAssign": [
+        ParentRel("Assignee", "AssigneeId", "User"),
+        ParentRel("PermissionSetLicense", "PermissionSetLicenseId", "PermissionSetLicense"),
+    ],
     "PermissionSetAssignment": [
         ParentRel("Assignee", "AssigneeId", "User"),
         ParentRel("PermissionSet", "PermissionSetId", "PermissionSet"),
@@ -274,6 +281,8 @@ REST_OBJECTS = (
     "UserLicense",
     "Group",
     "GroupMember",
+    "PermissionSetLicense",
+    "PermissionSetLicenseAssign",
 )
 TOOLING_OBJECTS = (
     "Organization",

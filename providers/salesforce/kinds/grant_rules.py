@@ -2,7 +2,8 @@
 
 - ``assignment_problems``: what preflight reports for one grant: a permission set requiring a user
   licence other than the user's profile's ("its UserLicenseId and the Profile UserLicenseId must match",
-  object reference, PermissionSetAssignment), a group whose recalculation failed
+  object reference, PermissionSetAssignment), a permission set requiring a permission set licence
+  (``LicenseId`` 0PL…) the user does not hold (no PermissionSetLicenseAssign row), a group whose recalculation failed
   (Status ``Failed``), and an expiry on a permission set or group holding Manage Users, Assign Permission
   Sets or Manage Profiles and Permission Sets (help.salesforce.com "Set Assignment Expiration Details":
   such assignments cannot expire).
@@ -26,11 +27,26 @@ _RECALCULATING = ("Outdated", "Updating")
 
 
 def assignment_problems(
-    target: Assignable | None, user: UserRecord | None, grant: PermissionSetGrant, address: str
+    target: Assignable | None,
+    user: UserRecord | None,
+    grant: PermissionSetGrant,
+    address: str,
+    holds_license: bool | None = None,
 ) -> list[Problem]:
     """Preflight problems of ``grant`` given its permission set or group and its user (None: unknown,
-    reported elsewhere)."""
+    reported elsewhere); ``holds_license``: whether the user holds the permission set licence the set
+    requires (None: not looked up, or none required)."""
     problems: list[Problem] = []
+    if target is not None and user is not None and target.psl_id and holds_license is False:
+        problems.append(
+            Problem(
+                f"{user.username} does not hold the permission set licence {target.psl_name or target.psl_id} "
+                f"required by {target.name}: Salesforce refuses the assignment",
+                hint="assign the user that permission set licence first (Setup > Users > Permission Set "
+                "License Assignments), or grant another permission set",
+                address=address,
+            )
+        )
     if target is not None and user is not None and target.license_id and target.license_id != user.license_id:
         problems.append(
             Problem(

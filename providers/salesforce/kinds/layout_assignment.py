@@ -8,6 +8,11 @@ decodes to object ``Account``, layout ``Account Layout`` and record type ``Enter
 percent-decoded; a managed layout keeps its ``ns__`` prefix). Tooling ``ProfileLayout`` would need the
 01I ids of custom objects and loses layout namespaces, so it is not used.
 
+Pseudo-objects (``CaseClose``, ``UserAlt``, ``PersonAccount``; ``providers.salesforce.names``) are keyed by
+their own name, as profiles name their layouts; their record types are their real object's, so preflight
+looks up Case (not CaseClose) in EntityDefinition and RecordType, and the write spells the record type
+``Case.X`` (``PersonAccount.X`` for PersonAccount).
+
 Keys are ``Profile Name/Object[/RecordType]`` with the profile's ``Name`` as users write it. A profile
 name may itself contain ``/``; a key is then read both ways and the reading whose profile exists wins.
 
@@ -33,6 +38,7 @@ from providers.salesforce.names import (
     decode_component,
     layout_full_name,
     parse_layout_assignment,
+    real_object,
     record_type_full_name,
 )
 from providers.salesforce.profile_reads import profile_read_batch
@@ -95,12 +101,13 @@ class LayoutAssignmentHandler:
         # are looked up, so a plan whose assignments all exist makes no lookup calls here.
         seen = [_slot(d.profile, d.object, d.record_type) in self.assigned for d in wanted]
         unseen = [d for d, was_seen in zip(wanted, seen, strict=True) if not was_seen]
-        objects = self.schema.objects_exist(d.object for d in unseen)
-        self.schema.lookup_record_types(d.object for d in unseen if d.record_type)
+        objects = self.schema.objects_exist(real_object(d.object) for d in unseen)
+        self.schema.lookup_record_types(real_object(d.object) for d in unseen if d.record_type)
         layouts = {decode_component(name).casefold(): name for _, name in self.schema.listed("Layout")}
         problems: list[Problem] = []
         for item, was_seen in zip(wanted, seen, strict=True):
-            problems.extend(self._problems(item, None if was_seen else objects[item.object], layouts))
+            exists = None if was_seen else objects[real_object(item.object)]
+            problems.extend(self._problems(item, exists, layouts))
         return problems
 
     def apply(self, changes: Sequence[Change]) -> list[ChangeResult]:
@@ -236,12 +243,13 @@ class LayoutAssignmentHandler:
             objects = {name.partition("-")[0] for name in layouts.values()}
             return [Problem(f"unknown object {item.object}", hint=suggestion(item.object, objects), address=address)]
         problems = []
+        record_types = self.schema.record_types(real_object(item.object))
         if (
             object_exists is not None
             and item.record_type
-            and item.record_type.casefold() not in {r.casefold() for r in self.schema.record_types(item.object)}
+            and item.record_type.casefold() not in {r.casefold() for r in record_types}
         ):
-            hint = suggestion(item.record_type, self.schema.record_types(item.object))
+            hint = suggestion(item.record_type, record_types)
             problems.append(
                 Problem(f"unknown record type {item.object}.{item.record_type}", hint=hint, address=address)
             )

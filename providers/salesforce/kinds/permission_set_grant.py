@@ -88,6 +88,7 @@ class PermissionSetGrantHandler:
         self.directory.lookup_assignables([g.assignable for g in grants])
         expiring = [self.directory.assignable(g.assignable) for g in grants if g.expires is not None]
         self.directory.lookup_group_permissions(a for a in expiring if a is not None)
+        self._lookup_license_holders(grants)
         problems: list[Problem] = []
         for grant in grants:
             problems.extend(self._problems(grant))
@@ -194,8 +195,19 @@ class PermissionSetGrantHandler:
             hint = suggestion(name, self.directory.all_names("groups" if group else "sets"))
             problems.append(Problem(f"unknown {_what(grant.assignable)} {name}", hint=hint, address=address))
         target, user = self.directory.assignable(grant.assignable), self.directory.user(grant.username)
-        problems.extend(assignment_problems(target, user, grant, address))
+        holds = self.directory.holds_license(user, target.psl_id) if user and target and target.psl_id else None
+        problems.extend(assignment_problems(target, user, grant, address, holds))
         return problems
+
+    def _lookup_license_holders(self, grants: list[PermissionSetGrant]) -> None:
+        """One query for the permission set licences of the users granted a set that requires one."""
+        users = []
+        for grant in grants:
+            target, user = self.directory.assignable(grant.assignable), self.directory.user(grant.username)
+            if target is not None and target.psl_id and user is not None:
+                users.append(user)
+        if users:
+            self.directory.lookup_license_holders(users)
 
     def _missing_for(self, grant: PermissionSetGrant) -> str:
         """Why ``grant`` cannot be created ("" when user and assignable are known)."""
