@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .sections import Schema, SeedSection, anything, either, entry, flag, listing, number, one_of_values, text
 
-#: What a permission set or group may carry that forbids an expiring assignment (``seed.ADMIN_PERMISSIONS``).
+#: What a permission set or group may carry that forbids an expiring assignment (``access_rows.ADMIN_PERMISSIONS``).
 PERMISSIONS = listing(
     "Admin permissions it holds; a set or group holding one cannot be assigned with an expiry.",
     one_of_values("A permission.", ("ManageUsers", "AssignPermissionSets", "ManageProfilesPermissionsets")),

@@ -32,10 +32,10 @@ from . import (
     scheduled_jobs,
     validation_rules,
 )
+from .access_rows import ADMIN_PERMISSIONS
 from .data import SCHEMA_VERSION, OrgData
 from .naming import join_namespace, picklist_value, seed_value
 from .pseudo_objects import real_object
-from .seed import ADMIN_PERMISSIONS
 from .seed_objects import field_metadata
 
 Record = dict[str, Any]

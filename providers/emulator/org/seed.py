@@ -46,7 +46,8 @@ from . import (
     seed_schema,
     validation_rules,
 )
-from .data import SCHEMA_VERSION, OrgData, Record, SeedError
+from .access_rows import admin_permissions, assignment_record, permission_set_record
+from .data import SCHEMA_VERSION, OrgData, SeedError
 from .naming import picklist_value, profile_full_name, split_namespace
 from .seed_check import did_you_mean
 from .seed_objects import ObjectLoader
@@ -198,7 +199,7 @@ class _Builder:
         owned_id = self.mint("PermissionSet", f"profile:{name}", spec.get("permission_set_id"))
         self.data.add(
             "PermissionSet",
-            _permission_set(owned_id, f"X{profile_id}", name, None, "Profile")
+            permission_set_record(owned_id, f"X{profile_id}", name, None, "Profile")
             | {
                 "IsOwnedByProfile": True,
                 "ProfileId": profile_id,
@@ -219,11 +220,11 @@ class _Builder:
         full = _required(spec, "name", "permission set")
         namespace, name = split_namespace(full)
         ps_id = self.mint("PermissionSet", full, spec.get("id"))
-        record = _permission_set(ps_id, name, spec.get("label") or name, namespace, "Regular")
+        record = permission_set_record(ps_id, name, spec.get("label") or name, namespace, "Regular")
         record["Description"] = spec.get("description")
         record["LicenseId"] = self.license(spec["user_license"]) if spec.get("user_license") else None
         record["LicenseId"] = permission_set_licenses.required(self.data, spec, full) or record["LicenseId"]
-        record |= _permissions(spec)
+        record |= admin_permissions(spec)
         self.data.add("PermissionSet", record)
         self.permission_sets[full.lower()] = ps_id
         self.spelled[full.lower()] = full
@@ -247,11 +248,11 @@ class _Builder:
         aggregate_id = self.mint("PermissionSet", f"group:{full}", spec.get("permission_set_id"))
         self.data.add(
             "PermissionSet",
-            _permission_set(aggregate_id, f"X{group_id}", label, None, "Group")
+            permission_set_record(aggregate_id, f"X{group_id}", label, None, "Group")
             | {
                 "PermissionSetGroupId": group_id,
             }
-            | _permissions(spec),
+            | admin_permissions(spec),
         )
         self.groups[full.lower()] = (group_id, aggregate_id)
         self.spelled[full.lower()] = full
@@ -278,7 +279,9 @@ class _Builder:
             },
         )
         psa_id = self.mint("PermissionSetAssignment", f"{username.lower()}|profile", spec.get("profile_assignment_id"))
-        self.data.add("PermissionSetAssignment", _assignment(psa_id, user_id, self.owned_sets[profile_id], None, None))
+        self.data.add(
+            "PermissionSetAssignment", assignment_record(psa_id, user_id, self.owned_sets[profile_id], None, None)
+        )
         self.users[username.lower()] = user_id
         self.spelled[username.lower()] = username
 
@@ -293,7 +296,7 @@ class _Builder:
             group_id, ps_id = None, self._resolve(self.permission_sets, key, "permission set", f"{path}.permission_set")
         psa_id = self.mint("PermissionSetAssignment", f"{username.lower()}|{key.lower()}", spec.get("id"))
         self.data.add(
-            "PermissionSetAssignment", _assignment(psa_id, user_id, ps_id, group_id, spec.get("expiration_date"))
+            "PermissionSetAssignment", assignment_record(psa_id, user_id, ps_id, group_id, spec.get("expiration_date"))
         )
 
     def global_value_set(self, spec: dict[str, Any]) -> None:
@@ -349,51 +352,6 @@ def _required(spec: dict[str, Any], key: str, what: str) -> str:
     if not value:
         raise SeedError(f"a {what} entry has no {key!r}: {spec!r}")
     return str(value)
-
-
-def _permission_set(ps_id: str, name: str, label: str, namespace: str | None, kind: str) -> Record:
-    return {
-        "Id": ps_id,
-        "Name": name,
-        "Label": label,
-        "NamespacePrefix": namespace,
-        "IsOwnedByProfile": False,
-        "ProfileId": None,
-        "Type": kind,
-        "PermissionSetGroupId": None,
-        "Description": None,
-    }
-
-
-#: Seed names of the permissions an expiring assignment may not carry, and their PermissionSet fields.
-ADMIN_PERMISSIONS = {
-    "ManageUsers": "PermissionsManageUsers",
-    "AssignPermissionSets": "PermissionsAssignPermissionSets",
-    "ManageProfilesPermissionsets": "PermissionsManageProfilesPermissionsets",
-}
-
-
-def _permissions(spec: dict[str, Any]) -> Record:
-    """A permission set's (or group's aggregate set's) admin permission fields from ``permissions``."""
-    granted = set(spec.get("permissions") or ())
-    unknown = granted - set(ADMIN_PERMISSIONS)
-    if unknown:
-        raise SeedError(f"unknown permissions {sorted(unknown)}; the emulator knows {sorted(ADMIN_PERMISSIONS)}")
-    return {field: name in granted for name, field in ADMIN_PERMISSIONS.items()}
-
-
-def _assignment(psa_id: str, user_id: str, ps_id: str, group_id: str | None, expiration: Any) -> Record:
-    return {
-        "Id": psa_id,
-        "AssigneeId": user_id,
-        "PermissionSetId": ps_id,
-        "PermissionSetGroupId": group_id,
-        "ExpirationDate": f"{expiration}T00:00:00.000+0000"
-        if expiration and "T" not in str(expiration)
-        else expiration,
-        "IsActive": True,
-        "SystemModstamp": "2024-01-01T00:00:00.000+0000",
-    }
 
 
 def build_tables(document: Any, instance: str = "") -> OrgData:
