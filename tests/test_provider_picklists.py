@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from reconcile.kinds.picklist_values import Picklist, PicklistValue
 from reconcile.model import Action, Address, Change
@@ -151,3 +152,49 @@ def test_a_missing_field_fails_alone(emulated: Callable[..., EmulatedOrg]) -> No
     results = org.provider.apply(PICK, changes)
     assert [r.ok for r in results] == [False, True]
     assert results[0].code == "NOT_FOUND" and "Account.Nope__c" in results[0].message
+
+
+def _stage(name: str, probability: int, forecast: str, *, closed: bool = False, won: bool = False) -> dict[str, Any]:
+    return {
+        "valueName": name,
+        "label": name,
+        "default": False,
+        "isActive": True,
+        "color": None,
+        "description": None,
+        "urls": None,
+        "probability": probability,
+        "forecastCategory": forecast,
+        "closed": closed,
+        "won": won,
+    }
+
+
+def test_a_standard_value_set_update_keeps_each_values_own_attributes(
+    emulated: Callable[..., EmulatedOrg],
+) -> None:
+    """OpportunityStage values carry probability, forecast category, closed and won: adding a stage or
+    relabelling one must send them back as read, or Salesforce would reset them."""
+    seed = provider_seed()
+    stages = [_stage("Prospecting", 10, "Pipeline"), _stage("Closed Won", 100, "Closed", closed=True, won=True)]
+    seed["standard_value_sets"].append(
+        {"name": "OpportunityStage", "metadata": {"standardValue": stages, "sorted": False, "groupingStringEnum": None}}
+    )
+    org = emulated(seed)
+    (stage,) = org.provider.read(PICK, ["svs:OpportunityStage"]).values()
+    assert isinstance(stage, Picklist)
+    after = Picklist(
+        target="svs:OpportunityStage",
+        values=(value("Prospecting", "Prospecting (new)"), value("Closed Won"), value("Negotiation")),
+    )
+    (result,) = org.provider.apply(
+        PICK, [Change(address=stage.address, action=Action.UPDATE, before=stage, after=after)]
+    )
+    assert result.ok, result
+    (row,) = org.handle.store.find("StandardValueSet", FullName="OpportunityStage")
+    kept = {v["valueName"]: v for v in row["Metadata"]["standardValue"]}
+    assert kept["Prospecting"]["label"] == "Prospecting (new)"
+    assert (kept["Prospecting"]["probability"], kept["Prospecting"]["forecastCategory"]) == (10, "Pipeline")
+    won = kept["Closed Won"]
+    assert (won["probability"], won["forecastCategory"], won["closed"], won["won"]) == (100, "Closed", True, True)
+    assert "probability" not in kept["Negotiation"]  # a new stage gets Salesforce's defaults, not a copy
