@@ -14,6 +14,7 @@ from reconcile.model import Action, Address, Change
 from tests.support.emulator import EmulatedOrg, live, narrow, provider_seed
 
 FIELDS = 3000
+CLASSES = 300
 PROFILE = "Sales User"
 
 
@@ -26,14 +27,19 @@ def _large_profile_seed() -> dict[str, object]:
     seed["object_permissions"] = [
         {"profile": PROFILE, "object": f"Object_{n:02d}__c", "read": True, "edit": n % 2 == 0} for n in range(40)
     ]
+    seed["class_accesses"] = [{"profile": PROFILE, "class": f"Service_{n:03d}"} for n in range(CLASSES)]
     return seed
 
 
-def _body(org: EmulatedOrg) -> tuple[list[tuple[str, bool, bool]], list[tuple[str, bool, bool]]]:
+Body = tuple[list[tuple[str, bool, bool]], list[tuple[str, bool, bool]], list[tuple[str, bool]]]
+
+
+def _body(org: EmulatedOrg) -> Body:
     (record,) = org.provider.transport.metadata("readMetadata", "Profile", [PROFILE])  # a custom profile's fullName
     fields = [(str(f.field), bool(f.readable), bool(f.editable)) for f in record.fieldPermissions]
     objects = [(str(o.object), bool(o.allowRead), bool(o.allowEdit)) for o in record.objectPermissions]
-    return fields, objects
+    classes = [(str(c.apexClass), bool(c.enabled)) for c in record.classAccesses]
+    return fields, objects, classes
 
 
 def test_a_large_profile_is_read_whole_and_written_back_without_losing_what_is_not_managed(
@@ -45,7 +51,8 @@ def test_a_large_profile_is_read_whole_and_written_back_without_losing_what_is_n
     layouts = org.provider.read("layout_assignment", [layout_key])
     visibilities = org.provider.read("record_type_visibility", [visibility_key])
     before = _body(org)
-    assert len(before[0]) == FIELDS and len(before[1]) == 40
+    assert len(before[0]) == FIELDS and len(before[1]) == 40 and len(before[2]) == CLASSES
+    assert before[2][0] == ("Service_000", True)
     assert before[0][3] == ("Account.Field_0003__c", True, True)
 
     layout = LayoutAssignment(
@@ -65,7 +72,7 @@ def test_a_large_profile_is_read_whole_and_written_back_without_losing_what_is_n
     assert all(r.ok for r in org.provider.apply("layout_assignment", [layout_change]))
     assert all(r.ok for r in org.provider.apply("record_type_visibility", [visibility_change]))
 
-    assert _body(org) == before, "field and object permissions are untouched by the overlay writes"
+    assert _body(org) == before, "field, object and class permissions are untouched by the overlay writes"
     again = org.provider.read("layout_assignment", [layout_key])
     assert narrow(again[Address("layout_assignment", layout_key)], LayoutAssignment).layout == layout.layout
     rows = org.provider.transport.query_all(f"SELECT Id FROM FieldPermissions WHERE Parent.Profile.Name = '{PROFILE}'")

@@ -1,4 +1,8 @@
-"""The permission sections of a Profile's readMetadata body: ``fieldPermissions`` and ``objectPermissions``.
+"""The permission sections of a Profile's readMetadata body: ``classAccesses``, ``fieldPermissions`` and
+``objectPermissions``.
+
+Class access lives as ``SetupEntityAccess`` rows of type ApexClass on the profile-owned set and reads as
+``ProfileApexClassAccess{apexClass, enabled}``, sorted by class.
 
 A profile's permissions live on its profile-owned PermissionSet, as ``FieldPermissions`` and
 ``ObjectPermissions`` rows (``org/permissions.py``); readMetadata of the Profile returns them as
@@ -55,4 +59,17 @@ def object_permissions_xml(store: Store, profile: Row) -> str:
         + text_el("viewAllRecords", bool(row.get("PermissionsViewAllRecords")))
         + "</objectPermissions>"
         for row in rows
+    )
+
+
+def class_accesses_xml(store: Store, profile: Row) -> str:
+    """The profile's ``classAccesses`` elements, sorted by class name."""
+    parent = _owned_set_id(store, profile)
+    if parent is None or "SetupEntityAccess" not in store.data.tables:
+        return ""
+    rows = sorted(store.find("SetupEntityAccess", ParentId=parent), key=lambda row: str(row["_class"]))
+    return "".join(
+        "<classAccesses>" + text_el("apexClass", row["_class"]) + text_el("enabled", True) + "</classAccesses>"
+        for row in rows
+        if row.get("SetupEntityType") == "ApexClass"
     )

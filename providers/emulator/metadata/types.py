@@ -30,7 +30,7 @@ from .names import (
     profile_full_name,
     record_type_full_name,
 )
-from .profile_body import field_permissions_xml, object_permissions_xml
+from .profile_body import class_accesses_xml, field_permissions_xml, object_permissions_xml
 from .record_types import picklist_values_xml as record_type_values_xml
 from .record_types import visibilities_xml as record_type_visibilities_xml
 
@@ -160,6 +160,7 @@ def profile_xml(store: Store, profile: Row) -> str:
     )
     return (
         text_el("fullName", profile_full_name(profile))
+        + class_accesses_xml(store, profile)
         + text_el("custom", name not in STANDARD_PROFILE_NAMES)
         + text_el("description", profile.get("Description"))
         + field_permissions_xml(store, profile)

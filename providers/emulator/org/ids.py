@@ -53,6 +53,7 @@ KEY_PREFIXES: dict[str, str] = {
     "Case": "500",
     "ObjectPermissions": "110",
     "FieldPermissions": "01k",
+    "SetupEntityAccess": "0J0",
     "ApexClass": "01p",
     "AsyncApexJob": "707",
     "ApexTestQueueItem": "709",

@@ -1,5 +1,5 @@
-"""Object and field permissions of permission sets, profiles and permission set groups: the
-``object_permissions`` and ``field_permissions`` sections of an org document.
+"""Object and field permissions and Apex class access of permission sets, profiles and permission set
+groups: the ``object_permissions``, ``field_permissions`` and ``class_accesses`` sections of an org document.
 
 Seed sections (each entry names exactly one holder: ``permission_set``, ``profile`` or
 ``permission_set_group``; a permission left out is false)::
@@ -27,6 +27,8 @@ from .data import OrgData, Record, SeedError
 from .naming import join_namespace, split_namespace
 from .sections import SeedSection, entry, flag, listing, text
 
+CLASS_SECTION = "class_accesses"
+CLASS_TABLE = "SetupEntityAccess"
 OBJECT_SECTION = "object_permissions"
 FIELD_SECTION = "field_permissions"
 OBJECT_TABLE = "ObjectPermissions"
@@ -64,6 +66,24 @@ OBJECT_SEED_SECTION = SeedSection(
         ),
     ),
 )
+CLASS_SEED_SECTION = SeedSection(
+    CLASS_SECTION,
+    "Apex class access (`SetupEntityAccess` rows of type `ApexClass`) of permission sets, profiles and "
+    "permission set groups; a profile's come back as `classAccesses` when the profile is read. Each entry "
+    "names exactly one holder.",
+    listing(
+        "The class accesses.",
+        entry(
+            "One holder's access to one Apex class.",
+            ("class",),
+            permission_set=_SET,
+            profile=_PROFILE,
+            permission_set_group=_GROUP,
+            class_=text("The Apex class name."),
+            id=text("", live=True),
+        ),
+    ),
+)
 FIELD_SEED_SECTION = SeedSection(
     FIELD_SECTION,
     "Field permissions (`FieldPermissions`) of permission sets, profiles and permission set groups, "
@@ -86,9 +106,19 @@ FIELD_SEED_SECTION = SeedSection(
 
 
 def load(data: OrgData, document: Mapping[str, Any], mint: Callable[[str, str, Any], str]) -> None:
-    """Add an ObjectPermissions / FieldPermissions record for each entry of the two sections."""
+    """Add an ObjectPermissions / FieldPermissions / SetupEntityAccess record for each entry of the three
+    sections."""
     data.tables.setdefault(OBJECT_TABLE, {})
     data.tables.setdefault(FIELD_TABLE, {})
+    data.tables.setdefault(CLASS_TABLE, {})
+    for spec in document.get(CLASS_SECTION, []):
+        parent = _holder(data, spec)
+        name = str(spec["class"])
+        classes = data.tables.get("ApexClass", {}).values()
+        known = next((c["Id"] for c in classes if str(c["Name"]).lower() == name.lower()), None)
+        access: Record = {"Id": mint(CLASS_TABLE, f"{parent}/{name}", spec.get("id")), "ParentId": parent}
+        entity = known or mint("ApexClass", name, None)
+        data.add(CLASS_TABLE, access | {"SetupEntityId": entity, "SetupEntityType": "ApexClass", "_class": name})
     for spec in document.get(OBJECT_SECTION, []):
         parent = _holder(data, spec)
         sobject = str(spec["object"])
@@ -160,7 +190,14 @@ def to_document(tables: Mapping[str, Mapping[str, Record]]) -> dict[str, Any]:
         for row in tables.get(FIELD_TABLE, {}).values()
         if row["ParentId"] in tables["PermissionSet"]
     ]
+    classes = [
+        {"id": row["Id"], **_holder_spec(tables, row["ParentId"]), "class": row["_class"]}
+        for row in tables.get(CLASS_TABLE, {}).values()
+        if row["ParentId"] in tables["PermissionSet"]
+    ]
     document: dict[str, Any] = {}
+    if classes:
+        document[CLASS_SECTION] = classes
     if objects:
         document[OBJECT_SECTION] = objects
     if fields:

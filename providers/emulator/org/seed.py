@@ -73,6 +73,7 @@ LIST_SECTIONS = (
     "apex_test_classes",
     "object_permissions",
     "field_permissions",
+    "class_accesses",
     "remote_sites",
     "named_credentials",
     "record_type_picklists",

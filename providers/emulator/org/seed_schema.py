@@ -58,6 +58,7 @@ SECTIONS: tuple[SeedSection, ...] = (
     apex_tests.SEED_SECTION,
     permissions.OBJECT_SEED_SECTION,
     permissions.FIELD_SEED_SECTION,
+    permissions.CLASS_SEED_SECTION,
     endpoints.REMOTE_SITES_SECTION,
     endpoints.NAMED_CREDENTIALS_SECTION,
     record_type_values.SEED_SECTION,
