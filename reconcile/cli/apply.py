@@ -180,6 +180,7 @@ def execute(
             parallelism=parallelism,
             on_event=on_event,
             stop=stop,
+            on_org_done=None if checks else workspace.release,  # the checks run on the same connections
         )
     if not checks:
         journal.finish(report)

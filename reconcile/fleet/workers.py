@@ -77,7 +77,11 @@ class _PlanTask:
 
     def __call__(self, workspace: Workspace, chunk: list[str]) -> Plan:
         return workspace.plan(
-            chunk, targets=self.targets, parallelism=self.parallelism, allow_org_change=self.allow_org_change
+            chunk,
+            targets=self.targets,
+            parallelism=self.parallelism,
+            allow_org_change=self.allow_org_change,
+            release=True,
         )
 
 
@@ -115,11 +119,17 @@ def plan_selected(
 ) -> Plan:
     """``workspace.plan`` of ``orgs``, in this process or spread over worker processes (``use_workers``;
     ``targets`` and ``replace`` are resolved against every selected org at once, so a plan with either
-    stays here). The total number of orgs worked on at once stays ``parallelism``."""
+    stays here). The total number of orgs worked on at once stays ``parallelism``. Each org's connection
+    is released once it is planned (``Workspace.plan(release=True)``): these commands need none after."""
     count = use_workers(len(orgs), workers) if not targets and not replace else 1
     if count <= 1:
         return workspace.plan(
-            orgs, targets=targets, parallelism=parallelism, allow_org_change=allow_org_change, replace=replace
+            orgs,
+            targets=targets,
+            parallelism=parallelism,
+            allow_org_change=allow_org_change,
+            replace=replace,
+            release=True,
         )
     per_worker = max(1, -(-parallelism // count))
     return plan_in_workers(config, orgs, workers=count, parallelism=per_worker, allow_org_change=allow_org_change)
