@@ -189,8 +189,10 @@ class Workspace:
     on_release: Callable[[str, Provider], None] | None = None  # sees a provider just before it is closed
 
     @classmethod
-    def open(cls, path: Path) -> Workspace:
-        config = load_config(path)
+    def open(cls, path: Path, *, orgs: Collection[str] | None = None) -> Workspace:
+        """The workspace of the configuration at ``path``; with ``orgs``, one that expands (and so can
+        check and plan) only those orgs (``load_config``)."""
+        config = load_config(path, orgs=orgs)
         return cls(config=config, backend=backend_for(config.state, config.root))
 
     def select(

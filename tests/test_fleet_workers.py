@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from reconcile.config.loader import load_config
+from reconcile.errors import ConfigError
 from reconcile.fleet.workers import chunks, use_workers
 from tests.test_multi_org import make_fleet
 
@@ -63,3 +67,13 @@ def test_workers_are_used_only_when_asked_for() -> None:
     assert use_workers(3, 8) == 3, "at most one process per org"
     assert use_workers(1000, 2) == 2
     assert use_workers(1000, 1) == 1
+
+
+def test_a_worker_expands_only_the_orgs_it_plans(tmp_path: Path) -> None:
+    source = Path(__file__).parent / "bad_inputs" / "config" / "unknown-variable" / "reconcile.toml"
+    (tmp_path / "reconcile.toml").write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"unknown variable .* for org uat"):
+        load_config(tmp_path)  # the whole configuration: uat's expansion fails
+    assert load_config(tmp_path, orgs=["dev"]).orgs.keys() == {"dev", "uat"}  # uat is never expanded
+    with pytest.raises(ConfigError, match="for org uat"):
+        load_config(tmp_path, orgs=["uat"])
