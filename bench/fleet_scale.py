@@ -47,7 +47,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-baseline", action="store_true", help="do not run the per-record script")
     parser.add_argument("--json", type=Path, default=Path("bench/results/fleet.json"), help="where to write results")
     parser.add_argument(
-        "--workers", type=int, default=0, help="also plan in sync with this many worker processes (0: not)"
+        "--workers", type=int, default=0, help="also plan in sync in this many worker processes (0: not)"
     )
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)  # the child: one fleet size
     return parser.parse_args(argv)
@@ -61,16 +61,18 @@ def _size(args: argparse.Namespace) -> Size:
 
 
 def plan_in_workers_step(fleet: Any, config: Path, workers: int, parallelism: int) -> dict[str, Any]:
-    """``plan in sync`` as ``reconcile plan --workers N`` runs it: the tool's CPU is this process's and
-    its workers' (reaped when the pool closes); calls per org as each org's emulator counted them."""
-    from reconcile.fleet.workers import plan_selected
+    """``plan in sync`` as ``reconcile plan --workers N`` runs it (with N = 1 too: one worker process):
+    the tool's CPU is this process's and its workers' (reaped when the pool closes); calls per org as
+    each org's emulator counted them; peak RSS the largest of a worker's (no other child has exited)."""
+    from reconcile.fleet.workers import plan_in_workers
     from reconcile.workspace import Workspace
 
     fleet.reset()
     cpu = time.process_time() + _children_cpu()
     started = time.perf_counter()
-    with Workspace.open(config) as workspace:
-        plan = plan_selected(workspace, config, fleet.names, workers=workers, parallelism=parallelism)
+    with Workspace.open(config):  # as the command does before it spreads the orgs
+        per_worker = max(1, -(-parallelism // workers))
+        plan = plan_in_workers(config, fleet.names, workers=workers, parallelism=per_worker)
     wall = time.perf_counter() - started
     spent = time.process_time() + _children_cpu() - cpu
     counted = list(fleet.requests().values())
@@ -87,6 +89,7 @@ def plan_in_workers_step(fleet: Any, config: Path, workers: int, parallelism: in
         "state_backend_seconds": 0.0,
         "state_writes": 0,
         "errors": [f"{org.org}: {error}" for org in plan.orgs for error in org.errors],
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),  # a worker's
     }
 
 
@@ -114,7 +117,7 @@ def run_one(count: int, size: Size, latency_ms: int, parallelism: int, steps: st
             _reset_peak_rss()
             done.append(run_step(fleet, config, IN_SYNC, apply=False, parallelism=parallelism))
             peaks.append(_peak_rss_mib())
-            if workers > 1:
+            if workers >= 1:
                 spread.append(plan_in_workers_step(fleet, config, workers, parallelism))
             if steps == "all":
                 fleet.drift()
