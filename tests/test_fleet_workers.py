@@ -77,3 +77,27 @@ def test_a_worker_expands_only_the_orgs_it_plans(tmp_path: Path) -> None:
     assert load_config(tmp_path, orgs=["dev"]).orgs.keys() == {"dev", "uat"}  # uat is never expanded
     with pytest.raises(ConfigError, match="for org uat"):
         load_config(tmp_path, orgs=["uat"])
+
+
+def test_apply_lets_each_org_go_once_applied_unless_its_checks_run_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reconcile.workspace import Workspace
+    from tests.test_multi_org import FLEET_ENTRIES
+
+    check = '\n[[check]]\nname = "users"\norgs = ["alpha"]\nsoql = "SELECT COUNT() FROM User"\nexpect = ">= 1"\n'
+    fleet = make_fleet(tmp_path, ("alpha", "beta", "gamma"), entries=FLEET_ENTRIES + check)
+    released: list[tuple[str, bool]] = []
+    release = Workspace.release
+
+    def recording(self: Workspace, name: str) -> None:
+        released.append((name, name in self.providers))
+        release(self, name)
+
+    monkeypatch.setattr(Workspace, "release", recording)
+    result = fleet.invoke("apply", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert "Verified: 1 check results passed" in result.output  # alpha's check ran, on its connection kept for it
+    # beta and gamma were let go as soon as they were applied, alpha only when the command ended
+    assert sorted(name for name, held in released[:2]) == ["beta", "gamma"] and all(h for _, h in released[:2])
+    assert ("alpha", True) in released[2:]

@@ -180,7 +180,7 @@ def execute(
             parallelism=parallelism,
             on_event=on_event,
             stop=stop,
-            on_org_done=None if checks else workspace.release,  # the checks run on the same connections
+            on_org_done=lambda org: release_unless_checked(workspace, org, checks),
         )
     if not checks:
         journal.finish(report)
@@ -190,6 +190,14 @@ def execute(
     append_verification(journal.append, verification, steps)
     journal.finish(report, {o.org: org_failure(o) for o in verification.orgs if not o.passed})
     return report, verification
+
+
+def release_unless_checked(workspace: Workspace, org: str, checks: bool) -> None:
+    """Let an applied org's connection go, unless its checks run next (on the same connection)."""
+    from reconcile.checks.runner import checks_for
+
+    if not checks or not checks_for(workspace.config, org):
+        workspace.release(org)
 
 
 def verify_unchanged(workspace: Workspace, plan: Plan, parallelism: int, by: str | None = None) -> VerifyReport:
