@@ -63,8 +63,8 @@ def _size(args: argparse.Namespace) -> Size:
 def plan_in_workers_step(fleet: Any, config: Path, workers: int, parallelism: int) -> dict[str, Any]:
     """``plan in sync`` as ``reconcile plan --workers N`` runs it (with N = 1 too: one worker process):
     the tool's CPU is this process's and its workers' (reaped when the pool closes); calls per org as
-    each org's emulator counted them; peak RSS the largest of a worker's (no other child has exited)."""
-    from reconcile.fleet.workers import plan_in_workers
+    each org's emulator counted them; peak RSS the largest of a worker's."""
+    from reconcile.fleet.workers import run_in_workers
     from reconcile.workspace import Workspace
 
     fleet.reset()
@@ -72,8 +72,9 @@ def plan_in_workers_step(fleet: Any, config: Path, workers: int, parallelism: in
     started = time.perf_counter()
     with Workspace.open(config):  # as the command does before it spreads the orgs
         per_worker = max(1, -(-parallelism // workers))
-        plan = plan_in_workers(config, fleet.names, workers=workers, parallelism=per_worker)
+        done = run_in_workers(config, fleet.names, MeasuredPlan(per_worker), workers=workers)
     wall = time.perf_counter() - started
+    plan = done[0][0].model_copy(update={"orgs": tuple(org for part, _ in done for org in part.orgs)})
     spent = time.process_time() + _children_cpu() - cpu
     counted = list(fleet.requests().values())
     return {
@@ -89,8 +90,21 @@ def plan_in_workers_step(fleet: Any, config: Path, workers: int, parallelism: in
         "state_backend_seconds": 0.0,
         "state_writes": 0,
         "errors": [f"{org.org}: {error}" for org in plan.orgs for error in org.errors],
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),  # a worker's
+        "peak_rss_mib": max(peak for _, peak in done),
     }
+
+
+class MeasuredPlan:
+    """In a worker: the chunk's plan as ``plan --workers`` makes it, and the worker's peak RSS (its own
+    high-water mark: a spawned process's rusage would count the parent it was forked from)."""
+
+    def __init__(self, parallelism: int) -> None:
+        self.parallelism = parallelism
+
+    def __call__(self, workspace: Any, chunk: list[str]) -> tuple[Any, float]:
+        from reconcile.fleet.workers import _PlanTask
+
+        return _PlanTask([], self.parallelism, False)(workspace, chunk), _peak_rss_mib()
 
 
 def _children_cpu() -> float:
