@@ -151,14 +151,15 @@ def run_step(fleet: Fleet, config: Path, name: str, *, apply: bool, parallelism:
         if apply and plan.has_changes:
             applied_at = time.perf_counter()
             backend = TimedBackend(workspace.backend)
-            report = apply_plan(
-                plan,
-                providers=providers,
-                backend=backend,
-                state=backend.read(),
-                parallelism=parallelism,
-                on_org_done=workspace.release,  # as `reconcile apply` does
-            )
+            with workspace.releasing() as release:  # as `reconcile apply` does, on each org's org_done
+                report = apply_plan(
+                    plan,
+                    providers=providers,
+                    backend=backend,
+                    state=backend.read(),
+                    parallelism=parallelism,
+                    on_event=lambda event: release(event.org) if event.type == "org_done" else None,
+                )
             step.apply_seconds = time.perf_counter() - applied_at
             step.state_seconds, step.state_writes = backend.seconds, backend.writes
             after = {org: released[org] - planned[org] for org in fleet.names}

@@ -376,15 +376,12 @@ def apply_plan(
     parallelism: int = 8,
     on_event: Callable[[Event], None] | None = None,
     stop: threading.Event | None = None,
-    on_org_done: Callable[[str], None] | None = None,
 ) -> ApplyReport:
     """Apply ``plan`` to its orgs (in parallel, at most ``parallelism`` at once) and persist state after
     every batch through ``backend``, starting from ``state`` (which is not modified: a copy is).
 
     Orgs whose plan has errors are not applied and reported with that error. Exceptions other than
     ``ProviderError``/``StateError`` are bugs and propagate (state already written stays written).
-    ``on_org_done(name)`` is called as soon as an org is done (applied, failed or not applied), so its
-    provider can be let go then.
     """
     writer = _StateWriter(backend, state.model_copy(deep=True))
     event_lock = threading.Lock()
@@ -396,11 +393,7 @@ def apply_plan(
                 on_event(event)
 
     def apply_one(org_plan: OrgPlan) -> OrgReport:
-        try:
-            return _apply_org(org_plan, providers.get(org_plan.org), writer, emit, stop_event)
-        finally:
-            if on_org_done is not None:
-                on_org_done(org_plan.org)
+        return _apply_org(org_plan, providers.get(org_plan.org), writer, emit, stop_event)
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         reports = list(pool.map(apply_one, sorted(plan.orgs, key=lambda o: o.org)))

@@ -17,6 +17,7 @@ import re
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -248,6 +249,19 @@ class Workspace:
                 self.on_release(name, provider)
         finally:
             provider.close()
+
+    @contextmanager
+    def releasing(self, keep: Callable[[str], bool] = lambda org: False) -> Iterator[Callable[[str], None]]:
+        """A callback that releases an org (``release``) unless ``keep(org)``, on a thread of its own (an
+        apply's ``org_done`` event is handled under its event lock, and closing an emulated org stops a
+        server); every release asked for is done when the block ends."""
+        with ThreadPoolExecutor(max_workers=4) as pool:
+
+            def release_later(org: str) -> None:
+                if not keep(org):
+                    pool.submit(self.release, org)
+
+            yield release_later
 
     def plan(
         self,
