@@ -6,7 +6,8 @@ each request delayed by ``--latency-ms``) and runs the steps of scenario (a) thr
 provider as one command each: apply from nothing, plan in sync, apply after 5% drift. For every step it
 records wall time, the tool's CPU time (the child's process CPU: the orgs are served elsewhere), CPU per
 org, the emulators' CPU, API calls per org (and whether every org made the same), state backend time and
-writes. Per N: peak RSS of the tool's process and its RSS once every step is done. Next to them, in the
+writes, and the peak RSS during the step (Linux: the high-water mark is reset before each step). Per N:
+peak RSS of the tool's process and its RSS once every step is done. Next to them, in the
 same run, the per-record script baseline on one org of the same size (``bench.baseline``, 100% of it).
 
 ``--quick`` is a smoke run (N = 1, 5, 10 on small orgs, under a minute). Results go to ``--json``.
@@ -15,6 +16,7 @@ same run, the per-record script baseline on one org of the same size (``bench.ba
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import platform
 import resource
@@ -45,7 +47,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-baseline", action="store_true", help="do not run the per-record script")
     parser.add_argument("--json", type=Path, default=Path("bench/results/fleet.json"), help="where to write results")
     parser.add_argument(
-        "--workers", type=int, default=0, help="also plan in sync with this many worker processes (0: not)"
+        "--workers", type=int, default=0, help="also plan in sync in this many worker processes (0: not)"
     )
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)  # the child: one fleet size
     return parser.parse_args(argv)
@@ -59,17 +61,20 @@ def _size(args: argparse.Namespace) -> Size:
 
 
 def plan_in_workers_step(fleet: Any, config: Path, workers: int, parallelism: int) -> dict[str, Any]:
-    """``plan in sync`` as ``reconcile plan --workers N`` runs it: the tool's CPU is this process's and
-    its workers' (reaped when the pool closes); calls per org as each org's emulator counted them."""
-    from reconcile.fleet.workers import plan_selected
+    """``plan in sync`` as ``reconcile plan --workers N`` runs it (with N = 1 too: one worker process):
+    the tool's CPU is this process's and its workers' (reaped when the pool closes); calls per org as
+    each org's emulator counted them; peak RSS the largest of a worker's."""
+    from reconcile.fleet.workers import run_in_workers
     from reconcile.workspace import Workspace
 
     fleet.reset()
     cpu = time.process_time() + _children_cpu()
     started = time.perf_counter()
-    with Workspace.open(config) as workspace:
-        plan = plan_selected(workspace, config, fleet.names, workers=workers, parallelism=parallelism)
+    with Workspace.open(config):  # as the command does before it spreads the orgs
+        per_worker = max(1, -(-parallelism // workers))
+        done = run_in_workers(config, fleet.names, MeasuredPlan(per_worker), workers=workers)
     wall = time.perf_counter() - started
+    plan = done[0][0].model_copy(update={"orgs": tuple(org for part, _ in done for org in part.orgs)})
     spent = time.process_time() + _children_cpu() - cpu
     counted = list(fleet.requests().values())
     return {
@@ -85,7 +90,21 @@ def plan_in_workers_step(fleet: Any, config: Path, workers: int, parallelism: in
         "state_backend_seconds": 0.0,
         "state_writes": 0,
         "errors": [f"{org.org}: {error}" for org in plan.orgs for error in org.errors],
+        "peak_rss_mib": max(peak for _, peak in done),
     }
+
+
+class MeasuredPlan:
+    """In a worker: the chunk's plan as ``plan --workers`` makes it, and the worker's peak RSS (its own
+    high-water mark: a spawned process's rusage would count the parent it was forked from)."""
+
+    def __init__(self, parallelism: int) -> None:
+        self.parallelism = parallelism
+
+    def __call__(self, workspace: Any, chunk: list[str]) -> tuple[Any, float]:
+        from reconcile.fleet.workers import _PlanTask
+
+        return _PlanTask([], self.parallelism, False)(workspace, chunk), _peak_rss_mib()
 
 
 def _children_cpu() -> float:
@@ -104,26 +123,49 @@ def run_one(count: int, size: Size, latency_ms: int, parallelism: int, steps: st
         started = time.perf_counter()
         config = fleet.start()
         start_seconds = time.perf_counter() - started
+        peaks: list[float] = []
         try:
+            _reset_peak_rss()
             done = [run_step(fleet, config, FROM_NOTHING, apply=True, parallelism=parallelism)]
+            peaks.append(_peak_rss_mib())
+            _reset_peak_rss()
             done.append(run_step(fleet, config, IN_SYNC, apply=False, parallelism=parallelism))
-            if workers > 1:
+            peaks.append(_peak_rss_mib())
+            if workers >= 1:
                 spread.append(plan_in_workers_step(fleet, config, workers, parallelism))
             if steps == "all":
                 fleet.drift()
+                _reset_peak_rss()
                 done.append(run_step(fleet, config, DRIFTED, apply=True, parallelism=parallelism))
+                peaks.append(_peak_rss_mib())
         finally:
             fleet.stop()
     return {
         "orgs": count,
         "fleet_start_seconds": round(start_seconds, 2),
         "steps": [
-            *({**step.as_json(), "cpu_per_org_seconds": round(step.process_cpu / count, 4)} for step in done),
+            *(
+                {**step.as_json(), "cpu_per_org_seconds": round(step.process_cpu / count, 4), "peak_rss_mib": peak}
+                for step, peak in zip(done, peaks, strict=True)
+            ),
             *spread,
         ],
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "rss_after_mib": _rss_now_mib(),
     }
+
+
+def _reset_peak_rss() -> None:
+    """Reset this process's RSS high-water mark (Linux), so ``_peak_rss_mib`` is one step's peak."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _peak_rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
 
 
 def _rss_now_mib() -> float:
@@ -149,7 +191,7 @@ def _child(args: argparse.Namespace, count: int) -> dict[str, Any]:
 def _lines(results: list[dict[str, Any]], baseline: Any) -> list[str]:
     lines = [
         f"{'orgs':>5} {'step':<20} {'wall s':>8} {'tool cpu s':>10} {'cpu/org':>8} {'emu cpu s':>9} "
-        f"{'calls/org':>9} {'same':>5} {'state s':>8} {'writes':>6}"
+        f"{'calls/org':>9} {'same':>5} {'state s':>8} {'writes':>6} {'peak MiB':>8}"
     ]
     for result in results:
         for step in result["steps"]:
@@ -158,7 +200,8 @@ def _lines(results: list[dict[str, Any]], baseline: Any) -> list[str]:
                 f"{result['orgs']:>5} {step['name']:<20} {wall:>8.2f} {step['process_cpu_seconds']:>10.2f} "
                 f"{step['cpu_per_org_seconds']:>8.3f} {step['emulator_cpu_seconds']:>9.2f} "
                 f"{step['calls_per_org']['total']:>9} {'yes' if step['same_calls_in_every_org'] else 'NO':>5} "
-                f"{step['state_backend_seconds']:>8.2f} {step['state_writes']:>6}"
+                f"{step['state_backend_seconds']:>8.2f} {step['state_writes']:>6} "
+                f"{step.get('peak_rss_mib', 0.0):>8.1f}"
             )
         rss = f"peak RSS {result['peak_rss_mib']} MiB, RSS after the steps {result['rss_after_mib']} MiB"
         lines.append(f"{'':>5} {rss}")

@@ -135,23 +135,34 @@ def run_step(fleet: Fleet, config: Path, name: str, *, apply: bool, parallelism:
     fleet.reset()
     cpu_started, emulator_started = time.process_time(), fleet.emulator_cpu.seconds
     started = time.perf_counter()
+    released: dict[str, Counter[str]] = {}  # each org's calls, seen as its provider is released
     with Workspace.open(config) as workspace:
-        plan = workspace.plan(fleet.names, parallelism=parallelism)
+        workspace.on_release = lambda org, provider: released.__setitem__(org, Counter(provider.usage.by_endpoint))
+        plan = workspace.plan(fleet.names, parallelism=parallelism, release=not apply)
         step.plan_seconds = time.perf_counter() - started
-        providers = workspace.connect(fleet.names, parallelism)
-        planned = {org: Counter(providers[org].usage.by_endpoint) for org in fleet.names}
+        if apply:
+            providers = workspace.connect(fleet.names, parallelism)
+            planned = {org: Counter(providers[org].usage.by_endpoint) for org in fleet.names}
+        else:
+            planned = dict(released)
         step.plan_calls = _per_org(planned, step)
         step.changes = len(plan.orgs[0].changes)
         step.errors = [f"{o.org}: {e}" for o in plan.orgs for e in o.errors]
         if apply and plan.has_changes:
             applied_at = time.perf_counter()
             backend = TimedBackend(workspace.backend)
-            report = apply_plan(
-                plan, providers=providers, backend=backend, state=backend.read(), parallelism=parallelism
-            )
+            with workspace.releasing() as release:  # as `reconcile apply` does, on each org's org_done
+                report = apply_plan(
+                    plan,
+                    providers=providers,
+                    backend=backend,
+                    state=backend.read(),
+                    parallelism=parallelism,
+                    on_event=lambda event: release(event.org) if event.type == "org_done" else None,
+                )
             step.apply_seconds = time.perf_counter() - applied_at
             step.state_seconds, step.state_writes = backend.seconds, backend.writes
-            after = {org: Counter(providers[org].usage.by_endpoint) - planned[org] for org in fleet.names}
+            after = {org: released[org] - planned[org] for org in fleet.names}
             step.apply_calls = _per_org(after, step)
             step.applied = report.orgs[0].applied
             step.failed = report.orgs[0].failed

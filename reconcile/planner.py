@@ -15,7 +15,7 @@ dependency order. Granting new access before revoking old means nobody is locked
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -294,18 +294,24 @@ def build_plan(
     targets: Mapping[str, Collection[Address]] | None = None,
     parallelism: int = 8,
     allow_org_change: bool = False,
+    on_org_done: Callable[[str], None] | None = None,
 ) -> Plan:
     """Plan every org in ``desired`` in parallel; orgs in the result are sorted by name.
 
     A ``ReconcileError`` (``ProviderError`` included) in one org becomes that org's errors and never stops
     the others; preflight problems become errors too. Any other exception propagates. ``state`` is only
-    read; its lineage and serial are recorded in the plan.
+    read; its lineage and serial are recorded in the plan. ``on_org_done(name)`` is called as soon as an
+    org's plan is made (or failed), so its provider can be let go then.
     """
 
     def plan_one(name: str) -> OrgPlan:
         prior = state.orgs.get(name) or OrgState()
         chosen = None if targets is None else targets.get(name, frozenset())
-        return _plan_one_org(desired[name], prior, providers.get(name), chosen, allow_org_change)
+        try:
+            return _plan_one_org(desired[name], prior, providers.get(name), chosen, allow_org_change)
+        finally:
+            if on_org_done is not None:
+                on_org_done(name)
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         orgs = one_org_once(tuple(pool.map(plan_one, sorted(desired))))

@@ -2,7 +2,9 @@
 
 This is the wiring every command shares (load config → select orgs → expand → connect → plan). It
 does no printing. Connections are opened lazily and closed by ``close()`` (an emulated org's server
-stops with it).
+stops with it), or one org at a time by ``release(org)``: a plan made with ``release=True`` opens each
+org's connection when that org's turn comes and releases it as soon as that org is planned, so nothing
+is held per org once it is done (a fleet's memory does not grow with the number of orgs).
 
 It is the composition root: the one place that knows both the real provider and the emulator. An org
 configured with ``emulator = "seed.json"`` gets the embedded emulator started here, on its live file
@@ -13,8 +15,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -157,6 +160,26 @@ def connect_emulated(
     return provider
 
 
+class OnDemand(Mapping[str, Provider]):
+    """The providers of ``orgs`` in ``workspace``, each connected when it is first looked up (from the
+    thread that plans that org), not all up front."""
+
+    def __init__(self, workspace: Workspace, orgs: Sequence[str]) -> None:
+        self.workspace = workspace
+        self.orgs = frozenset(orgs)
+
+    def __getitem__(self, name: str) -> Provider:
+        if name not in self.orgs:
+            raise KeyError(name)
+        return self.workspace.provider(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self.orgs))
+
+    def __len__(self) -> int:
+        return len(self.orgs)
+
+
 @dataclass
 class Workspace:
     """A loaded configuration with its state backend and (lazily) its org connections."""
@@ -164,10 +187,13 @@ class Workspace:
     config: Config
     backend: StateBackend
     providers: dict[str, Provider] = field(default_factory=dict)
+    on_release: Callable[[str, Provider], None] | None = None  # sees a provider just before it is closed
 
     @classmethod
-    def open(cls, path: Path) -> Workspace:
-        config = load_config(path)
+    def open(cls, path: Path, *, orgs: Collection[str] | None = None) -> Workspace:
+        """The workspace of the configuration at ``path``; with ``orgs``, one that expands (and so can
+        check and plan) only those orgs (``load_config``)."""
+        config = load_config(path, orgs=orgs)
         return cls(config=config, backend=backend_for(config.state, config.root))
 
     def select(
@@ -190,21 +216,52 @@ class Workspace:
         record the error as that org's and go on with the others. Anything else raised while connecting
         is a bug and propagates, after every org that did connect is kept for ``close()``."""
         missing = [name for name in orgs if name not in self.providers]
-
-        def open_one(name: str) -> Provider:
-            try:
-                return connect_org(self.config, self.config.orgs[name])
-            except ProviderError as exc:
-                return UnavailableProvider(exc)
-
         if missing:
             with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(missing)))) as pool:
-                futures = {name: pool.submit(open_one, name) for name in missing}
+                futures = {name: pool.submit(self._open_one, name) for name in missing}
             self.providers.update({name: f.result() for name, f in futures.items() if f.exception() is None})
             for future in futures.values():
                 if future.exception() is not None:
                     future.result()  # raises it
         return {name: self.providers[name] for name in orgs}
+
+    def _open_one(self, name: str) -> Provider:
+        try:
+            return connect_org(self.config, self.config.orgs[name])
+        except ProviderError as exc:
+            return UnavailableProvider(exc)
+
+    def provider(self, name: str) -> Provider:
+        """The provider of org ``name``, connected now if it is not yet (failures as in ``connect``)."""
+        found = self.providers.get(name)
+        if found is None:
+            found = self.providers[name] = self._open_one(name)
+        return found
+
+    def release(self, name: str) -> None:
+        """Close org ``name``'s provider and forget it (its session, client and caches go with it); a
+        later ``connect`` opens a new one. Nothing happens for an org not connected."""
+        provider = self.providers.pop(name, None)
+        if provider is None:
+            return
+        try:
+            if self.on_release is not None:
+                self.on_release(name, provider)
+        finally:
+            provider.close()
+
+    @contextmanager
+    def releasing(self, keep: Callable[[str], bool] = lambda org: False) -> Iterator[Callable[[str], None]]:
+        """A callback that releases an org (``release``) unless ``keep(org)``, on a thread of its own (an
+        apply's ``org_done`` event is handled under its event lock, and closing an emulated org stops a
+        server); every release asked for is done when the block ends."""
+        with ThreadPoolExecutor(max_workers=4) as pool:
+
+            def release_later(org: str) -> None:
+                if not keep(org):
+                    pool.submit(self.release, org)
+
+            yield release_later
 
     def plan(
         self,
@@ -214,17 +271,20 @@ class Workspace:
         parallelism: int = 8,
         allow_org_change: bool = False,
         replace: Sequence[str] = (),
+        release: bool = False,
     ) -> Plan:
         """Plan ``orgs``; ``targets`` (``--target``) are read like ``after`` references and one that names
         nothing in these orgs is a ``ConfigError`` before any org is contacted; so is a ``replace``
-        (``--replace``) address that is not a replaceable resource declared for one of them."""
+        (``--replace``) address that is not a replaceable resource declared for one of them. With
+        ``release``, each org is connected when its turn comes and released once it is planned (for a
+        command that needs no org after its plan); without, the connections stay for what follows."""
         desired = mark_replacements(self.desired(orgs), replace)
         state = self.backend.read()
         chosen = None
         if targets:
             managed = {org: prior_entries(state.orgs[org]).keys() for org in orgs if org in state.orgs}
             chosen = resolve_targets(self.config, desired, managed, [str(target) for target in targets])
-        providers = self.connect(orgs, parallelism)
+        providers: Mapping[str, Provider] = OnDemand(self, orgs) if release else self.connect(orgs, parallelism)
         plan = build_plan(
             config_digest=self.config.digest,
             desired=desired,
@@ -233,6 +293,7 @@ class Workspace:
             targets=chosen,
             parallelism=parallelism,
             allow_org_change=allow_org_change,
+            on_org_done=self.release if release else None,
         )
         marked = tuple(
             org.model_copy(
@@ -246,9 +307,8 @@ class Workspace:
         return plan.model_copy(update={"orgs": marked})
 
     def close(self) -> None:
-        for provider in self.providers.values():
-            provider.close()
-        self.providers.clear()
+        for name in list(self.providers):
+            self.release(name)
 
     def __enter__(self) -> Workspace:
         return self

@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from reconcile.config.loader import load_config
+from reconcile.errors import ConfigError
 from reconcile.fleet.workers import chunks, use_workers
 from tests.test_multi_org import make_fleet
 
@@ -63,3 +67,37 @@ def test_workers_are_used_only_when_asked_for() -> None:
     assert use_workers(3, 8) == 3, "at most one process per org"
     assert use_workers(1000, 2) == 2
     assert use_workers(1000, 1) == 1
+
+
+def test_a_worker_expands_only_the_orgs_it_plans(tmp_path: Path) -> None:
+    source = Path(__file__).parent / "bad_inputs" / "config" / "unknown-variable" / "reconcile.toml"
+    (tmp_path / "reconcile.toml").write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"unknown variable .* for org uat"):
+        load_config(tmp_path)  # the whole configuration: uat's expansion fails
+    assert load_config(tmp_path, orgs=["dev"]).orgs.keys() == {"dev", "uat"}  # uat is never expanded
+    with pytest.raises(ConfigError, match="for org uat"):
+        load_config(tmp_path, orgs=["uat"])
+
+
+def test_apply_lets_each_org_go_once_applied_unless_its_checks_run_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reconcile.workspace import Workspace
+    from tests.test_multi_org import FLEET_ENTRIES
+
+    check = '\n[[check]]\nname = "users"\norgs = ["alpha"]\nsoql = "SELECT COUNT() FROM User"\nexpect = ">= 1"\n'
+    fleet = make_fleet(tmp_path, ("alpha", "beta", "gamma"), entries=FLEET_ENTRIES + check)
+    released: list[tuple[str, bool]] = []
+    release = Workspace.release
+
+    def recording(self: Workspace, name: str) -> None:
+        released.append((name, name in self.providers))
+        release(self, name)
+
+    monkeypatch.setattr(Workspace, "release", recording)
+    result = fleet.invoke("apply", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert "Verified: 1 check results passed" in result.output  # alpha's check ran, on its connection kept for it
+    # beta and gamma were let go as soon as they were applied, alpha only when the command ended
+    assert sorted(name for name, held in released[:2]) == ["beta", "gamma"] and all(h for _, h in released[:2])
+    assert ("alpha", True) in released[2:]

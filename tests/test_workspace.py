@@ -92,3 +92,20 @@ def test_a_bug_while_connecting_one_org_still_keeps_the_others_for_close(
         workspace.connect(["dev", "prod", "uat"])
     workspace.close()
     assert sorted(closed) == ["prod", "uat"]
+
+
+def test_a_released_plan_lets_each_org_go_once_planned_and_plans_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SF_CLIENT_ID", "3MVG9-client")
+    with two_orgs_and_a_broken_login(tmp_path) as workspace:
+        kept = workspace.plan(["dev", "prod", "uat"])
+        calls = {name: provider.usage.calls for name, provider in workspace.providers.items()}
+    seen: dict[str, int] = {}
+    with two_orgs_and_a_broken_login(tmp_path) as workspace:
+        workspace.on_release = lambda name, provider: seen.__setitem__(name, provider.usage.calls)
+        released = workspace.plan(["dev", "prod", "uat"], release=True)
+        assert workspace.providers == {}  # every org was closed as soon as it was planned
+    assert seen == calls and seen["dev"] > 0
+    assert [(o.org, o.errors, o.changes) for o in released.orgs] == [(o.org, o.errors, o.changes) for o in kept.orgs]
+    assert released.orgs[1].errors[0].startswith("org prod: auth.key_file: ")  # still that org's error only

@@ -85,6 +85,8 @@ def run_checks(
     """Every org's checks, the orgs in parallel; orgs in the report sorted by name."""
 
     def one(name: str) -> OrgChecks:
+        if not checks_for(config, name):
+            return OrgChecks(org=name)  # no provider needed: an org without checks need not be connected
         return verify_org(config, name, providers[name], state)
 
     with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(orgs) or 1))) as pool:
@@ -95,8 +97,11 @@ def run_checks(
 def verify_orgs(
     workspace: Workspace, orgs: Sequence[str], parallelism: int
 ) -> tuple[VerifyReport, dict[str, list[tuple[str, str, Confirmation | None]]]]:
-    """Run the checks of ``orgs`` in a workspace and collect their manual steps (nothing is journaled)."""
+    """Run the checks of ``orgs`` in a workspace and collect their manual steps (nothing is journaled); only
+    the orgs that declare checks are connected (an apply has let the others go)."""
     state = workspace.backend.read()
-    report = run_checks(workspace.config, orgs, workspace.connect(orgs, parallelism), state, parallelism=parallelism)
+    checked = [org for org in orgs if checks_for(workspace.config, org)]
+    providers = workspace.connect(checked, parallelism)
+    report = run_checks(workspace.config, orgs, providers, state, parallelism=parallelism)
     steps = {org: org_steps(workspace.config, org, state.orgs.get(org)) for org in orgs}
     return report, steps

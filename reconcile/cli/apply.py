@@ -157,7 +157,7 @@ def execute(
     which commit) and showing progress (failures as they happen); with ``checks``, then run the checks of
     every org applied without an org error, journaled in the same run (a failed check fails that org's
     outcome)."""
-    from reconcile.checks.runner import verify_orgs
+    from reconcile.checks.runner import checks_for, verify_orgs
     from reconcile.executor import apply_plan
     from reconcile.history import ApplyJournal
     from reconcile.history.verification import append_verification, org_failure
@@ -167,11 +167,17 @@ def execute(
     console = out_console()
     progress = ApplyProgress(plan, console, live=console.is_terminal)
 
-    def on_event(event: Event) -> None:
-        journal.record(event)
-        progress.handle(event)
+    def keep(org: str) -> bool:  # the checks run next on the same connection
+        return checks and bool(checks_for(workspace.config, org))
 
-    with stop_on_signals() as stop, progress:
+    with stop_on_signals() as stop, progress, workspace.releasing(keep) as release:
+
+        def on_event(event: Event) -> None:
+            journal.record(event)
+            progress.handle(event)
+            if event.type == "org_done":  # its provider is no longer used
+                release(event.org)
+
         report = apply_plan(
             plan,
             providers=workspace.connect([o.org for o in plan.orgs], parallelism),

@@ -50,12 +50,15 @@ def expand(config: Config, org: str) -> DesiredOrg:
     return expansion.desired()
 
 
-def check_expansion(config: Config, *, check_references: bool = True) -> list[Problem]:
-    """Every problem expansion finds across all orgs, each reported once; dependency cycles included,
-    so a configuration that loads can be planned (no command meets a cycle after taking the state lock)."""
+def check_expansion(
+    config: Config, *, check_references: bool = True, orgs: Collection[str] | None = None
+) -> list[Problem]:
+    """Every problem expansion finds across all orgs (or only ``orgs``), each reported once; dependency
+    cycles included, so a configuration that loads can be planned (no command meets a cycle after taking
+    the state lock)."""
     report = _Report()
     cycles: dict[str, Problem] = {}
-    for name in sorted(config.orgs):
+    for name in sorted(config.orgs if orgs is None else set(orgs) & config.orgs.keys()):
         expansion = _OrgExpansion(config.orgs[name], config.entries)
         report.add(expansion)
         if not expansion.problems:

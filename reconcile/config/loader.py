@@ -53,8 +53,12 @@ M = TypeVar("M", bound=SchemaModel | StateSettings)
 Locator = Callable[[KeyPath], Location]
 
 
-def load_config(path: str | Path) -> Config:
-    """Load and validate the configuration at ``path``; raise ``ConfigError`` with every problem."""
+def load_config(path: str | Path, *, orgs: Collection[str] | None = None) -> Config:
+    """Load and validate the configuration at ``path``; raise ``ConfigError`` with every problem.
+
+    With ``orgs``, only those orgs are expanded to check them (a worker process planning a share of a
+    fleet whose whole configuration its parent has already loaded): what expansion finds in the other
+    orgs is not looked for, nor ``after`` references that no org satisfies (those need every org)."""
     root, files = discover(Path(path))
     loader = _Loader(root.resolve())
     for file in files:
@@ -64,7 +68,7 @@ def load_config(path: str | Path) -> Config:
             loader.unreadable += 1
         else:
             loader.collect(source)
-    config = loader.build()
+    config = loader.build(orgs)
     if loader.problems:
         raise ConfigError(sorted(loader.problems, key=_position))
     return config
@@ -196,7 +200,7 @@ class _Loader:
             source.problem((key,), f"unknown section {shown}{close}", "sections: " + ", ".join(sections.values()))
         )
 
-    def build(self) -> Config:
+    def build(self, only: Collection[str] | None = None) -> Config:
         state = self._build_state()
         orgs = {
             name: org
@@ -218,7 +222,10 @@ class _Loader:
             entries=entries,
             connection_problems=tuple(self.connection_problems),
         )
-        self.problems += check_expansion(config, check_references=complete)
+        if only is None:
+            self.problems += check_expansion(config, check_references=complete)
+        else:
+            self.problems += check_expansion(config, check_references=False, orgs=only)
         return config
 
     def _build_entries(self) -> tuple[Entry, ...]:

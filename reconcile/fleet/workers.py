@@ -1,7 +1,8 @@
 """Per-org work spread over worker processes: orgs are independent, and one Python process uses one core.
 
 ``run_in_workers(config, orgs, task, workers=N)`` splits ``orgs`` (in their order) into at most ``N``
-chunks of consecutive orgs, opens the workspace of ``config`` in each of ``N`` spawned processes and
+chunks of consecutive orgs, opens the workspace of ``config`` in each of ``N`` spawned processes (one that
+expands only the orgs of its chunk: the caller has already loaded and checked the whole configuration) and
 calls ``task(workspace, chunk)`` there, each process working on its chunk with its own threads
 (``parallelism`` of them, as one process would). It returns the chunks' results in chunk order. ``task``
 must be a module-level function (it is sent to the workers by name) and its result picklable. An
@@ -10,9 +11,10 @@ the task's business, as they are in one process (a plan records an org's errors 
 
 ``plan_in_workers`` is ``Workspace.plan`` spread that way: the orgs' plans are joined into one ``Plan``
 exactly as one process would have built it (orgs sorted, one Organization Id planned once, the state's
-lineage and serial as read). Workers are used only when asked for (``use_workers``): each spawned
-process starts an interpreter, imports the engine and loads the whole configuration (expanding every
-org), which in the measured fleets (docs/benchmarks.md) cost more than the second core gave back.
+lineage and serial as read); a worker that read another configuration than its caller (the files changed
+meanwhile) makes it a ``ConfigError``. Workers are used only when asked for (``use_workers``): each
+spawned process starts an interpreter and imports the engine, which in the measured fleets
+(docs/benchmarks.md) costs more than the second core gives back.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from reconcile.errors import StateError
+from reconcile.errors import ConfigError, StateError
 
 if TYPE_CHECKING:
     from reconcile.plan import Plan
@@ -52,7 +54,7 @@ def chunks(orgs: Sequence[str], count: int) -> list[list[str]]:
 def _run_chunk(config: Path, task: Callable[[Workspace, list[str]], R], chunk: list[str]) -> R:
     from reconcile.workspace import Workspace
 
-    with Workspace.open(config) as workspace:
+    with Workspace.open(config, orgs=chunk) as workspace:
         return task(workspace, chunk)
 
 
@@ -77,7 +79,11 @@ class _PlanTask:
 
     def __call__(self, workspace: Workspace, chunk: list[str]) -> Plan:
         return workspace.plan(
-            chunk, targets=self.targets, parallelism=self.parallelism, allow_org_change=self.allow_org_change
+            chunk,
+            targets=self.targets,
+            parallelism=self.parallelism,
+            allow_org_change=self.allow_org_change,
+            release=True,
         )
 
 
@@ -95,6 +101,8 @@ def plan_in_workers(
 
     task = _PlanTask(targets, parallelism, allow_org_change)
     plans = run_in_workers(config, orgs, task, workers=workers)
+    if len({plan.config_digest for plan in plans}) > 1:
+        raise ConfigError("the configuration changed while the orgs were planned: run again")
     heads = {(plan.state_lineage, plan.state_serial) for plan in plans}
     if len(heads) > 1:
         raise StateError("the state was written by someone else while the orgs were planned: run again")
@@ -115,11 +123,20 @@ def plan_selected(
 ) -> Plan:
     """``workspace.plan`` of ``orgs``, in this process or spread over worker processes (``use_workers``;
     ``targets`` and ``replace`` are resolved against every selected org at once, so a plan with either
-    stays here). The total number of orgs worked on at once stays ``parallelism``."""
+    stays here). The total number of orgs worked on at once stays ``parallelism``. Each org's connection
+    is released once it is planned (``Workspace.plan(release=True)``): these commands need none after."""
     count = use_workers(len(orgs), workers) if not targets and not replace else 1
     if count <= 1:
         return workspace.plan(
-            orgs, targets=targets, parallelism=parallelism, allow_org_change=allow_org_change, replace=replace
+            orgs,
+            targets=targets,
+            parallelism=parallelism,
+            allow_org_change=allow_org_change,
+            replace=replace,
+            release=True,
         )
     per_worker = max(1, -(-parallelism // count))
-    return plan_in_workers(config, orgs, workers=count, parallelism=per_worker, allow_org_change=allow_org_change)
+    plan = plan_in_workers(config, orgs, workers=count, parallelism=per_worker, allow_org_change=allow_org_change)
+    if plan.config_digest != workspace.config.digest:
+        raise ConfigError("the configuration changed while the orgs were planned: run again")
+    return plan
