@@ -112,13 +112,16 @@ def test_version() -> None:
     assert result.output == f"reconcile {__version__}\n"
 
 
-def test_show_completion_prints_a_script() -> None:
+def test_show_completion_prints_a_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The shell is named, so the test does not depend on the shell this suite happens to run under.
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     result = invoke("--show-completion", "bash")
     assert result.exit_code == 0, result.output
     assert "_RECONCILE_COMPLETE=complete_bash" in result.output
 
 
-def test_install_completion_writes_into_home(tmp_path: Path) -> None:
+def test_install_completion_writes_into_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     result = invoke("--install-completion", "bash", env={"HOME": str(tmp_path)})
     assert result.exit_code == 0, result.output
     assert "_RECONCILE_COMPLETE" in (tmp_path / ".bash_completions" / "reconcile.sh").read_text(encoding="utf-8")
