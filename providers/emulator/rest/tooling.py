@@ -27,9 +27,10 @@ from ..org.picklists import merge_values
 from ..org.store import Store
 from ..wire import TEXT_TYPE, ApiRequest, ApiResponse, error, not_found
 from . import apex_tests, records
+from .object_tables import TOOLING_OBJECTS
 from .queries import next_batch, run_query
 from .records import RecordError
-from .schema import TOOLING_OBJECTS, OrgDatabase
+from .schema import OrgDatabase
 
 PATCHABLE = ("CustomField", "GlobalValueSet", "ValidationRule", "FlowDefinition")
 

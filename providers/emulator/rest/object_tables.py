@@ -1,0 +1,322 @@
+"""The static shape of every object the emulator serves: its fields and types (``FIELDS``), its parent and
+child relationships, which objects the REST and the Tooling views offer, and how a declared field's type
+reads in describe. ``rest/schema.py`` builds the SOQL view of an org from these tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..soql import ChildRel, ParentRel
+
+Row = Mapping[str, Any]
+
+_S, _B, _R, _P, _TA = "string", "boolean", "reference", "picklist", "textarea"
+
+FIELDS: dict[str, list[tuple[str, str]]] = {
+    "Organization": [
+        ("Name", _S),
+        ("IsSandbox", _B),
+        ("OrganizationType", _P),
+        ("InstanceName", _S),
+        ("NamespacePrefix", _S),
+        ("LanguageLocaleKey", _P),
+        ("TrialExpirationDate", "datetime"),
+    ],
+    "Profile": [("Name", _S), ("UserType", _P), ("UserLicenseId", _R), ("Description", _TA)],
+    "User": [
+        ("Username", _S),
+        ("Name", _S),
+        ("FirstName", _S),
+        ("LastName", _S),
+        ("Email", "email"),
+        ("Alias", _S),
+        ("IsActive", _B),
+        ("ProfileId", _R),
+        ("UserType", _P),
+    ],
+    "PermissionSet": [
+        ("Name", _S),
+        ("Label", _S),
+        ("NamespacePrefix", _S),
+        ("IsOwnedByProfile", _B),
+        ("ProfileId", _R),
+        ("Type", _P),
+        ("PermissionSetGroupId", _R),
+        ("Description", _TA),
+        ("PermissionsManageUsers", _B),
+        ("PermissionsAssignPermissionSets", _B),
+        ("PermissionsManageProfilesPermissionsets", _B),
+        ("LicenseId", _R),
+    ],
+    "UserLicense": [("Name", _S), ("MasterLabel", _S)],
+    "PermissionSetLicense": [("DeveloperName", _S), ("MasterLabel", _S)],
+    "PermissionSetLicenseAssign": [("AssigneeId", _R), ("PermissionSetLicenseId", _R)],
+    "PermissionSetGroup": [
+        ("DeveloperName", _S),
+        ("MasterLabel", _S),
+        ("NamespacePrefix", _S),
+        ("Status", _P),
+        ("Description", _TA),
+    ],
+    "PermissionSetAssignment": [
+        ("AssigneeId", _R),
+        ("PermissionSetId", _R),
+        ("PermissionSetGroupId", _R),
+        ("ExpirationDate", "datetime"),
+        ("IsActive", _B),
+        ("SystemModstamp", "datetime"),
+    ],
+    "RecordType": [
+        ("Name", _S),
+        ("DeveloperName", _S),
+        ("SobjectType", _P),
+        ("NamespacePrefix", _S),
+        ("IsActive", _B),
+        ("Description", _S),
+        ("IsPersonType", _B),
+    ],
+    "EntityDefinition": [
+        ("DurableId", _S),
+        ("QualifiedApiName", _S),
+        ("DeveloperName", _S),
+        ("NamespacePrefix", _S),
+        ("Label", _S),
+        ("MasterLabel", _S),
+        ("PluralLabel", _S),
+    ],
+    "Layout": [("Name", _S), ("TableEnumOrId", _S), ("NamespacePrefix", _S), ("LayoutType", _P)],
+    "ProfileLayout": [("ProfileId", _R), ("LayoutId", _R), ("RecordTypeId", _R), ("TableEnumOrId", _S)],
+    "CustomField": [
+        ("DeveloperName", _S),
+        ("NamespacePrefix", _S),
+        ("TableEnumOrId", _S),
+        ("FullName", _S),
+        ("ManageableState", _P),
+        ("Metadata", "anyType"),
+    ],
+    "GlobalValueSet": [
+        ("DeveloperName", _S),
+        ("MasterLabel", _S),
+        ("NamespacePrefix", _S),
+        ("FullName", _S),
+        ("Description", _S),
+        ("Metadata", "anyType"),
+    ],
+    "ValidationRule": [
+        ("ValidationName", _S),
+        ("NamespacePrefix", _S),
+        ("Active", _B),
+        ("Description", _S),
+        ("EntityDefinitionId", _S),
+        ("ErrorDisplayField", _S),
+        ("ErrorMessage", _S),
+        ("FullName", _S),
+        ("ManageableState", _P),
+        ("Metadata", "anyType"),
+    ],
+    "FlowDefinition": [
+        ("DeveloperName", _S),
+        ("NamespacePrefix", _S),
+        ("MasterLabel", _S),
+        ("Description", _TA),
+        ("ActiveVersionId", _R),
+        ("LatestVersionId", _R),
+        ("ManageableState", _P),
+        ("FullName", _S),
+        ("Metadata", "anyType"),
+    ],
+    "Flow": [
+        ("DefinitionId", _R),
+        ("VersionNumber", "int"),
+        ("Status", _P),
+        ("MasterLabel", _S),
+        ("ProcessType", _P),
+    ],
+    "DuplicateRule": [
+        ("DeveloperName", _S),
+        ("NamespacePrefix", _S),
+        ("MasterLabel", _S),
+        ("SobjectType", _P),
+        ("SobjectSubtype", _P),
+        ("IsActive", _B),
+        ("Language", _P),
+    ],
+    "CronJobDetail": [("Name", _S), ("JobType", _P)],
+    "CronTrigger": [
+        ("CronExpression", _S),
+        ("CronJobDetailId", _R),
+        ("State", _S),
+        ("TimesTriggered", "int"),
+        ("NextFireTime", "datetime"),
+    ],
+    "ApexLog": [
+        ("LogUserId", _R),
+        ("LogLength", "int"),
+        ("Operation", _S),
+        ("Application", _S),
+        ("Status", _S),
+        ("StartTime", "datetime"),
+        ("DurationMilliseconds", "int"),
+        ("Request", _S),
+        ("Location", _P),
+    ],
+    "ObjectPermissions": [
+        ("ParentId", _R),
+        ("SobjectType", _P),
+        ("PermissionsRead", _B),
+        ("PermissionsCreate", _B),
+        ("PermissionsEdit", _B),
+        ("PermissionsDelete", _B),
+        ("PermissionsViewAllRecords", _B),
+        ("PermissionsModifyAllRecords", _B),
+    ],
+    "FieldPermissions": [
+        ("ParentId", _R),
+        ("SobjectType", _P),
+        ("Field", _S),
+        ("PermissionsRead", _B),
+        ("PermissionsEdit", _B),
+    ],
+    "ApexClass": [("Name", _S), ("NamespacePrefix", _S), ("Status", _P), ("IsValid", _B)],
+    "AsyncApexJob": [
+        ("JobType", _P),
+        ("Status", _P),
+        ("ExtendedStatus", _S),
+        ("ApexClassId", _R),
+        ("JobItemsProcessed", "int"),
+        ("TotalJobItems", "int"),
+        ("NumberOfErrors", "int"),
+        ("CreatedDate", "datetime"),
+        ("CompletedDate", "datetime"),
+    ],
+    "ApexTestQueueItem": [("ApexClassId", _R), ("ParentJobId", _R), ("Status", _P), ("ExtendedStatus", _S)],
+    "ApexTestResult": [
+        ("ApexClassId", _R),
+        ("MethodName", _S),
+        ("Outcome", _P),
+        ("Message", _S),
+        ("StackTrace", _S),
+        ("AsyncApexJobId", _R),
+        ("QueueItemId", _R),
+        ("RunTime", "int"),
+        ("TestTimestamp", "datetime"),
+    ],
+    "Group": [("Name", _S), ("DeveloperName", _S), ("Type", _P)],
+    "GroupMember": [("GroupId", _R), ("UserOrGroupId", _R)],
+}
+
+PARENTS: dict[str, list[ParentRel]] = {
+    "User": [ParentRel("Profile", "ProfileId", "Profile")],
+    "Profile": [ParentRel("UserLicense", "UserLicenseId", "UserLicense")],
+    "PermissionSet": [
+        # License is polymorphic in Salesforce (UserLicense or PermissionSetLicense); only the former here.
+        ParentRel("License", "LicenseId", "UserLicense"),
+        ParentRel("Profile", "ProfileId", "Profile"),
+        ParentRel("PermissionSetGroup", "PermissionSetGroupId", "PermissionSetGroup"),
+    ],
+    "PermissionSetLicenseAssign": [
+        ParentRel("Assignee", "AssigneeId", "User"),
+        ParentRel("PermissionSetLicense", "PermissionSetLicenseId", "PermissionSetLicense"),
+    ],
+    "PermissionSetAssignment": [
+        ParentRel("Assignee", "AssigneeId", "User"),
+        ParentRel("PermissionSet", "PermissionSetId", "PermissionSet"),
+        ParentRel("PermissionSetGroup", "PermissionSetGroupId", "PermissionSetGroup"),
+    ],
+    "ProfileLayout": [
+        ParentRel("Profile", "ProfileId", "Profile"),
+        ParentRel("Layout", "LayoutId", "Layout"),
+        ParentRel("RecordType", "RecordTypeId", "RecordType"),
+    ],
+    "ApexLog": [ParentRel("LogUser", "LogUserId", "User")],
+    "ValidationRule": [ParentRel("EntityDefinition", "EntityDefinitionId", "EntityDefinition")],
+    "FlowDefinition": [
+        ParentRel("ActiveVersion", "ActiveVersionId", "Flow"),
+        ParentRel("LatestVersion", "LatestVersionId", "Flow"),
+    ],
+    "Flow": [ParentRel("Definition", "DefinitionId", "FlowDefinition")],
+    "CronTrigger": [ParentRel("CronJobDetail", "CronJobDetailId", "CronJobDetail")],
+    "ObjectPermissions": [ParentRel("Parent", "ParentId", "PermissionSet")],
+    "FieldPermissions": [ParentRel("Parent", "ParentId", "PermissionSet")],
+    "ApexTestQueueItem": [ParentRel("ApexClass", "ApexClassId", "ApexClass")],
+    "ApexTestResult": [
+        ParentRel("ApexClass", "ApexClassId", "ApexClass"),
+        ParentRel("AsyncApexJob", "AsyncApexJobId", "AsyncApexJob"),
+    ],
+    "GroupMember": [ParentRel("Group", "GroupId", "Group")],
+}
+
+CHILDREN: dict[str, list[ChildRel]] = {
+    "User": [ChildRel("PermissionSetAssignments", "PermissionSetAssignment", "AssigneeId")],
+    "Profile": [ChildRel("Users", "User", "ProfileId")],
+    "PermissionSet": [ChildRel("Assignments", "PermissionSetAssignment", "PermissionSetId")],
+}
+
+REST_OBJECTS = (
+    "Organization",
+    "Profile",
+    "User",
+    "PermissionSet",
+    "PermissionSetGroup",
+    "PermissionSetAssignment",
+    "RecordType",
+    "EntityDefinition",
+    "DuplicateRule",
+    "CronTrigger",
+    "CronJobDetail",
+    "ObjectPermissions",
+    "FieldPermissions",
+    "ApexClass",
+    "AsyncApexJob",
+    "ApexTestQueueItem",
+    "ApexTestResult",
+    "UserLicense",
+    "Group",
+    "GroupMember",
+    "PermissionSetLicense",
+    "PermissionSetLicenseAssign",
+)
+TOOLING_OBJECTS = (
+    "Organization",
+    "Profile",
+    "User",
+    "PermissionSet",
+    "RecordType",
+    "EntityDefinition",
+    "Layout",
+    "ProfileLayout",
+    "CustomField",
+    "GlobalValueSet",
+    "ValidationRule",
+    "ApexLog",
+    "FlowDefinition",
+    "Flow",
+    "ApexClass",
+    "AsyncApexJob",
+    "ApexTestQueueItem",
+    "ApexTestResult",
+)
+TOOLING_ONLY_FIELDS = {"RecordType": [("FullName", _S), ("Metadata", "anyType")]}
+
+DESCRIBE_TYPES = {
+    "Picklist": "picklist",
+    "MultiselectPicklist": "multipicklist",
+    "Text": "string",
+    "TextArea": "textarea",
+    "LongTextArea": "textarea",
+    "Checkbox": "boolean",
+    "Number": "double",
+    "Currency": "currency",
+    "Percent": "percent",
+    "Date": "date",
+    "DateTime": "datetime",
+    "Email": "email",
+    "Phone": "phone",
+    "Url": "url",
+}
+
+
+#: The standard fields of a custom metadata type's records (``Type__mdt``) that SOQL offers.
+MDT_FIELDS = ("DeveloperName", "MasterLabel", "Label", "QualifiedApiName", "NamespacePrefix")
