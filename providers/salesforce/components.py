@@ -6,6 +6,9 @@ For kinds whose resource is one small component (``RemoteSiteSetting``, ``NamedC
   component for the names the org has (an unknown name comes back nil and is left out).
 - ``list_all(transport, type, known)``: ``listMetadata`` once, then ``read`` of every listed name not in
   ``known`` (components read before).
+- ``read_resources(transport, type, kind, keys, live, make)`` / ``inventory(transport, type, kind, make)``:
+  the same reads as resources of ``kind``, keyed as asked (``make(key, component)`` builds one); the
+  first also keeps what it read in ``live``.
 - ``save(transport, operation, components)`` / ``delete(transport, type, names)``: ``upsertMetadata``,
   ``updateMetadata`` or ``deleteMetadata``, 10 a call; one ``Outcome`` per component, in order, mapped
   back by fullName (by position when the org leaves it out). A failed component is an outcome, never an
@@ -14,12 +17,16 @@ For kinds whose resource is one small component (``RemoteSiteSetting``, ``NamedC
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from providers.salesforce.schema import zeep_list
 from providers.salesforce.transport import Transport
+from reconcile.model import Address, Resource
+
+#: Builds a kind's resource from its key and its live component.
+Make = Callable[[str, Any], Resource]
 
 BATCH = 10
 
@@ -57,6 +64,21 @@ def list_all(transport: Transport, type_name: str, known: Mapping[str, Any] | No
     found = {name.casefold(): known[name.casefold()] for name in names if name.casefold() in known}
     unread = [name for name in names if name.casefold() not in known]
     return found | (read(transport, type_name, unread) if unread else {})
+
+
+def read_resources(
+    transport: Transport, type_name: str, kind: str, keys: Collection[str], live: MutableMapping[str, Any], make: Make
+) -> dict[Address, Resource]:
+    """The resources of ``kind`` the org has among ``keys`` (keyed as asked); what was read goes to ``live``."""
+    live.update(read(transport, type_name, keys))
+    return {Address(kind, key): make(key, live[key.casefold()]) for key in keys if key.casefold() in live}
+
+
+def inventory(transport: Transport, type_name: str, kind: str, make: Make) -> dict[Address, Resource]:
+    """Every component of the type as a resource of ``kind``, sorted by address."""
+    listed = list_all(transport, type_name)
+    found = {Address(kind, str(c.fullName)): make(str(c.fullName), c) for c in listed.values()}
+    return dict(sorted(found.items()))
 
 
 def save(transport: Transport, operation: str, components: Sequence[Any]) -> list[Outcome]:

@@ -65,13 +65,7 @@ class NamedCredentialHandler:
         self.live: dict[str, Any] = {}
 
     def read(self, keys: Collection[str]) -> dict[Address, Resource]:
-        self.live.update(components.read(self.transport, METADATA_TYPE, keys))
-        found: dict[Address, Resource] = {}
-        for key in keys:
-            component = self.live.get(key.casefold())
-            if component is not None:
-                found[Address("named_credential", key)] = _resource(key, component)
-        return found
+        return components.read_resources(self.transport, METADATA_TYPE, "named_credential", keys, self.live, _resource)
 
     def preflight(self, desired: Sequence[Resource]) -> list[Problem]:
         wanted = [d for d in desired if isinstance(d, NamedCredential)]
@@ -132,9 +126,7 @@ class NamedCredentialHandler:
         return [results[i] for i in range(len(changes))]
 
     def inventory(self) -> dict[Address, Resource]:
-        listed = components.list_all(self.transport, METADATA_TYPE)
-        found = {Address("named_credential", str(c.fullName)): _resource(str(c.fullName), c) for c in listed.values()}
-        return dict(sorted(found.items()))
+        return components.inventory(self.transport, METADATA_TYPE, "named_credential", _resource)
 
     def seed(self) -> dict[str, Any]:
         """The ``named_credentials`` section: every credential the org lists, without its login."""

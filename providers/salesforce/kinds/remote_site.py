@@ -49,13 +49,7 @@ class RemoteSiteHandler:
         self.live: dict[str, Any] = {}
 
     def read(self, keys: Collection[str]) -> dict[Address, Resource]:
-        self.live.update(components.read(self.transport, METADATA_TYPE, keys))
-        found: dict[Address, Resource] = {}
-        for key in keys:
-            component = self.live.get(key.casefold())
-            if component is not None:
-                found[Address("remote_site", key)] = _resource(key, component)
-        return found
+        return components.read_resources(self.transport, METADATA_TYPE, "remote_site", keys, self.live, _resource)
 
     def preflight(self, desired: Sequence[Resource]) -> list[Problem]:
         return [
@@ -89,9 +83,7 @@ class RemoteSiteHandler:
         return [results[i] for i in range(len(changes))]
 
     def inventory(self) -> dict[Address, Resource]:
-        listed = components.list_all(self.transport, METADATA_TYPE)
-        found = {Address("remote_site", str(c.fullName)): _resource(str(c.fullName), c) for c in listed.values()}
-        return dict(sorted(found.items()))
+        return components.inventory(self.transport, METADATA_TYPE, "remote_site", _resource)
 
     def seed(self) -> dict[str, Any]:
         """The ``remote_sites`` section: every site the org lists."""
