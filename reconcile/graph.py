@@ -35,6 +35,8 @@ def check_cycles(desired: DesiredOrg) -> None:
 
     The message prints the cycle as ``a -> b -> c -> a`` and where each address was declared.
     """
+    if not desired.edges:
+        return
     graph = build_graph(desired)
     try:
         cycle_edges = nx.find_cycle(graph)
@@ -61,6 +63,11 @@ def order(graph: nx.DiGraph, addresses: Collection[Address]) -> list[Address]:
     sorted by kind and text.
     """
     wanted = set(addresses)
+    if not wanted:
+        return []
+    if not graph.number_of_edges():  # no edge: the tie-break order is the whole order
+        inside = sorted((address for address in wanted if address in graph), key=_sort_key)
+        return inside + sorted((address for address in wanted if address not in graph), key=_sort_key)
     ordered = [address for address in nx.lexicographical_topological_sort(graph, key=_sort_key) if address in wanted]
     missing = sorted(wanted.difference(ordered), key=_sort_key)
     return ordered + missing

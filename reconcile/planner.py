@@ -152,6 +152,8 @@ def plan_org(
         changes.setdefault(change.address, change)
     for change in restore_changes(prior, current):
         changes.setdefault(change.address, change)  # a declared resource is converged by its own change
+    if not changes:
+        return [], unchanged
     graph = _change_graph(desired, entries, changes)
     ordered = _ordered(graph, changes)
     return (_select_targets(graph, ordered, targets) if targets else ordered), unchanged

@@ -7,8 +7,11 @@ The CA PEM lives in a private temp directory removed by ``stop``; the token is n
 
 from __future__ import annotations
 
+import contextlib
+import io
 import secrets
 import shutil
+import socket
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -27,11 +30,76 @@ from .tls import make_tls
 API_VERSION = "62.0"
 
 
+#: How long a kept-alive connection may stay idle before the emulator closes it.
+IDLE_CONNECTION_SECONDS = 120
+_OPEN: dict[int, set[socket.socket]] = {}  # id(server) -> the connections its handlers hold open
+_OPEN_LOCK = threading.Lock()
+
+
+def stop_serving(server: BaseWSGIServer, thread: threading.Thread) -> None:
+    """Stop accepting, wait for the serving thread, and close every connection still open (a kept-alive
+    connection would otherwise go on being answered by its handler thread); idempotent."""
+    if thread.is_alive():
+        server.shutdown()
+        thread.join()
+    server.server_close()
+    with _OPEN_LOCK:
+        connections = _OPEN.pop(id(server), set())
+    for connection in connections:
+        with contextlib.suppress(OSError):
+            connection.shutdown(socket.SHUT_RDWR)
+
+
 class _QuietHandler(WSGIRequestHandler):
-    """Request handler that does not log every request to stderr."""
+    """Request handler that does not log every request to stderr, and keeps HTTP/1.1 connections open
+    between requests, as Salesforce's servers do (clients reuse one TLS connection for many calls).
+
+    werkzeug's handler closes every connection (``Connection: close``) because an application that
+    does not read a request body would leave it in the stream; this one reads the whole body (by its
+    ``Content-Length``) before the application runs, so the next request starts where it should. A
+    request with a chunked body, or a client that asks for ``Connection: close``, still closes."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = IDLE_CONNECTION_SECONDS
+    _keep_alive = False
+
+    def setup(self) -> None:
+        super().setup()
+        with _OPEN_LOCK:
+            _OPEN.setdefault(id(self.server), set()).add(self.connection)
+
+    def finish(self) -> None:
+        with _OPEN_LOCK:
+            _OPEN.get(id(self.server), set()).discard(self.connection)
+        super().finish()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
+
+    def log_error(self, format: str, *args: Any) -> None:
+        if format == "Request timed out: %r":  # an idle kept-alive connection closed: not an error
+            return
+        super().log_error(format, *args)
+
+    def run_wsgi(self) -> None:
+        length = self.headers.get("Content-Length")
+        chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+        self._keep_alive = not chunked and (length is None or length.isdigit())
+        if not self._keep_alive:
+            super().run_wsgi()
+            return
+        stream = self.rfile
+        self.rfile = io.BytesIO(stream.read(int(length)) if length else b"")
+        try:
+            super().run_wsgi()
+        finally:
+            self.rfile = stream
+
+    def send_header(self, keyword: str, value: str) -> None:
+        closing = keyword.lower() == "connection" and value.lower() == "close"
+        if closing and self._keep_alive and not self.close_connection:
+            return  # werkzeug's unconditional close: the body was read, the connection stays usable
+        super().send_header(keyword, value)
 
 
 @dataclass
@@ -51,10 +119,7 @@ class EmulatorHandle:
 
     def stop(self) -> None:
         """Stop serving, wait for the server thread and remove the CA file; idempotent."""
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join()
-        self._server.server_close()
+        stop_serving(self._server, self._thread)
         shutil.rmtree(self._workdir, ignore_errors=True)
 
     @property

@@ -30,7 +30,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request
 
 from .context import OrgContext
-from .embedded import API_VERSION, _QuietHandler, open_store
+from .embedded import API_VERSION, _QuietHandler, open_store, stop_serving
 from .faults import FaultBook
 from .meter import Meter
 from .server import EmulatorApp
@@ -91,10 +91,7 @@ class FleetHandle:
 
     def stop(self) -> None:
         """Stop serving, wait for the server thread and remove the CA file; idempotent."""
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join()
-        self._server.server_close()
+        stop_serving(self._server, self._thread)
         shutil.rmtree(self._workdir, ignore_errors=True)
 
     def stats(self) -> dict[str, dict[str, Any]]:

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import simple_salesforce.metadata
@@ -30,6 +31,7 @@ from simple_salesforce.metadata import SfdcMetadataApi
 from zeep import Client, Settings
 from zeep.wsdl import Document
 
+from providers.salesforce import metadata_reader
 from providers.salesforce.connection import Authenticator, Credentials, OrgConnection
 
 ResponseHook = Callable[..., Any]
@@ -66,13 +68,15 @@ def metadata_url(sf: Salesforce) -> str:
 
 def metadata_wsdl() -> Document:
     """simple-salesforce's Metadata WSDL, parsed once per process (about 0.2 s of CPU) and shared by
-    every org's client: a parsed document is only read afterwards; each client keeps its own transport."""
+    every org's client: a parsed document is only read afterwards; each client keeps its own transport.
+    Its read answers are parsed by ``providers.salesforce.metadata_reader``."""
     global _wsdl
     with _wsdl_lock:
         if _wsdl is None:
             location = _wsdl_path().absolute().as_uri()
             client = Client(location, settings=_WSDL_SETTINGS)  # type: ignore[no-untyped-call]
             _wsdl = client.wsdl
+            metadata_reader.install(_wsdl)
         return _wsdl
 
 
@@ -112,10 +116,21 @@ class PinnedSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
     def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
-        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
-        if verify is None and isinstance(self.verify, str):
-            settings["verify"] = self.verify
-        return settings
+        """requests' merge, read from the environment once per origin and arguments for the session's
+        life (requests scans every proxy variable on each call: a noticeable share of a plan's CPU)."""
+        parts = urlsplit(str(url))
+        key = (parts.scheme, parts.netloc, tuple(sorted((proxies or {}).items())), stream, verify, cert)
+        cached = self._environment.get(key)
+        if cached is None:
+            merged = dict(super().merge_environment_settings(url, proxies, stream, verify, cert))
+            if verify is None and isinstance(self.verify, str):
+                merged["verify"] = self.verify
+            self._environment[key] = cached = merged
+        return dict(cached)
+
+    @functools.cached_property
+    def _environment(self) -> dict[tuple[Any, ...], dict[str, Any]]:
+        return {}
 
 
 class OrgSession:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from reconcile import kinds
 from reconcile.config.desired import DesiredOrg
@@ -44,6 +45,9 @@ def expand(config: Config, org: str) -> DesiredOrg:
                 f"unknown org '{org}'" + did_you_mean(org, config.orgs), hint="orgs: " + ", ".join(sorted(config.orgs))
             )
         )
+    kept = config._expanded.pop(org, None)
+    if kept is not None and kept[0] is config.orgs[org] and kept[1] is config.entries:
+        return cast(DesiredOrg, kept[2])
     expansion = _OrgExpansion(config.orgs[org], config.entries)
     if expansion.problems:
         raise ConfigError(expansion.problems)
@@ -55,17 +59,21 @@ def check_expansion(
 ) -> list[Problem]:
     """Every problem expansion finds across all orgs (or only ``orgs``), each reported once; dependency
     cycles included, so a configuration that loads can be planned (no command meets a cycle after taking
-    the state lock)."""
+    the state lock). The expansion of each org without problems is kept in the configuration for the
+    first ``expand`` of that org."""
     report = _Report()
     cycles: dict[str, Problem] = {}
     for name in sorted(config.orgs if orgs is None else set(orgs) & config.orgs.keys()):
         expansion = _OrgExpansion(config.orgs[name], config.entries)
         report.add(expansion)
         if not expansion.problems:
+            desired = expansion.desired()
             try:
-                check_cycles(expansion.desired())
+                check_cycles(desired)
             except CycleError as error:
                 cycles.update((problem.message, problem) for problem in error.problems)
+            else:
+                config._expanded[name] = (config.orgs[name], config.entries, desired)
     found = report.problems(check_references) + list(cycles.values())
     return sorted(found, key=lambda problem: _order_key(problem.location))
 
@@ -185,8 +193,11 @@ class _OrgExpansion:
     def _clashes(self) -> list[Problem]:
         """What each kind says cannot hold together among its resources (``ResourceKind.clashes``)."""
         found: list[Problem] = []
+        by_kind: dict[str, list[Resource]] = {}
+        for address, resource in self.resources.items():
+            by_kind.setdefault(address.kind, []).append(resource)
         for kind in kinds.all_kinds():
-            own = [r for r in self.resources.values() if r.address.kind == kind.name]
+            own = by_kind.get(kind.name)
             for first, second, why in kind.clashes(own) if own else []:
                 where = (self.locations[first.address], self.locations[second.address])
                 message = f"`{first.address}` and `{second.address}`: {why} (declared at {where[0]} and at {where[1]})"

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Protocol
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, Strict
 
 from reconcile.config.source import KeyPath
 from reconcile.errors import Location, Problem, did_you_mean
@@ -365,6 +365,9 @@ class Config(BaseModel):
     entries: tuple[Entry, ...] = ()
     #: Problems that stop only one org from connecting (a missing JWT key file): ``validate`` reports them.
     connection_problems: tuple[Problem, ...] = ()
+    #: Expansions made while the configuration was checked, each handed out once by ``expand`` (a plan
+    #: would otherwise expand every org twice: once to check it, once to plan it).
+    _expanded: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @property
     def state_path(self) -> Path:

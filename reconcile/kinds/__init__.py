@@ -35,17 +35,20 @@ from reconcile.model import Address, register_resource, unregister_kind
 AnyKind = ResourceKind[Any, Any]
 
 _REGISTRY: dict[str, AnyKind] = {}
+_ORDER: dict[str, int] = {}  # name -> position in _REGISTRY, rebuilt when the registry changes
 
 
 def register(kind: AnyKind) -> None:
     """Add ``kind`` (after the kinds already registered); a second kind of the same name replaces it."""
     _REGISTRY[kind.name] = kind
     register_resource(kind.name, kind.resource)
+    _ORDER.clear()
 
 
 def unregister(name: str) -> None:
     _REGISTRY.pop(name, None)
     unregister_kind(name)
+    _ORDER.clear()
 
 
 def get(name: str) -> AnyKind:
@@ -85,8 +88,13 @@ def readable() -> tuple[AnyKind, ...]:
 
 
 def order(name: str) -> int:
-    """A kind's position in the registry (kinds sort by it)."""
-    return list(_REGISTRY).index(name)
+    """A kind's position in the registry (kinds sort by it); ``ValueError`` for an unknown kind."""
+    if not _ORDER:
+        _ORDER.update((kind, position) for position, kind in enumerate(_REGISTRY))
+    try:
+        return _ORDER[name]
+    except KeyError:
+        raise ValueError(f"{name!r} is not a registered kind") from None
 
 
 for _kind in (
