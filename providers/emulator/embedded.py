@@ -12,6 +12,7 @@ import io
 import secrets
 import shutil
 import socket
+import ssl
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -34,6 +35,21 @@ API_VERSION = "62.0"
 IDLE_CONNECTION_SECONDS = 120
 _OPEN: dict[int, set[socket.socket]] = {}  # id(server) -> the connections its handlers hold open
 _OPEN_LOCK = threading.Lock()
+
+
+def serve(app: Any, port: int, ca_path: Path, name: str) -> tuple[BaseWSGIServer, threading.Thread]:
+    """An HTTPS server for ``app`` on 127.0.0.1 (``port`` 0: any free port) answering from its own
+    thread; each connection is served (TLS handshake included) by a thread of its own."""
+    server = make_server(
+        "127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler, ssl_context=make_tls(ca_path)
+    )
+    listening = server.socket
+    if isinstance(listening, ssl.SSLSocket):
+        setattr(listening, "do_handshake_on_connect", False)  # noqa: B010 (not in typeshed); see _QuietHandler.handle
+    listening.listen(1024)  # a long backlog: a fleet's clients connect at once
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True)
+    thread.start()
+    return server, thread
 
 
 def stop_serving(server: BaseWSGIServer, thread: threading.Thread) -> None:
@@ -72,6 +88,16 @@ class _QuietHandler(WSGIRequestHandler):
         with _OPEN_LOCK:
             _OPEN.get(id(self.server), set()).discard(self.connection)
         super().finish()
+
+    def handle(self) -> None:
+        """The TLS handshake happens here, in the connection's own thread (``serve`` turns it off in
+        ``accept``): a client that stalls mid-handshake holds up its own connection, not every other."""
+        if isinstance(self.connection, ssl.SSLSocket):
+            try:
+                self.connection.do_handshake()
+            except OSError:  # the client went away or spoke no TLS: nothing to answer
+                return
+        super().handle()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
@@ -186,13 +212,7 @@ def start_emulator(
     app = EmulatorApp(org, book, latency_ms=latency_ms)
     workdir = Path(tempfile.mkdtemp(prefix="sf-emulator-"))
     ca_path = workdir / "ca.pem"
-    server = make_server(
-        "127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler, ssl_context=make_tls(ca_path)
-    )
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sf-emulator", daemon=True
-    )
-    thread.start()
+    server, thread = serve(app, port, ca_path, "sf-emulator")
     return EmulatorHandle(
         instance_url=f"https://127.0.0.1:{server.server_port}",
         access_token=token,

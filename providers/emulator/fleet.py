@@ -26,15 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer
 from werkzeug.wrappers import Request
 
 from .context import OrgContext
-from .embedded import API_VERSION, _QuietHandler, open_store, stop_serving
+from .embedded import API_VERSION, open_store, serve, stop_serving
 from .faults import FaultBook
 from .meter import Meter
 from .server import EmulatorApp
-from .tls import make_tls
 
 _SESSION_ID = re.compile(rb"<(?:[A-Za-z0-9_]+:)?sessionId>([^<]+)</(?:[A-Za-z0-9_]+:)?sessionId>")
 
@@ -145,14 +144,7 @@ def start_fleet(orgs: Mapping[str, tuple[Path, Path | None]], *, latency_ms: int
     workdir = Path(tempfile.mkdtemp(prefix="sf-emulator-fleet-"))
     ca_path = workdir / "ca.pem"
     app = FleetApp({name: member.app for name, member in members.items()})
-    server = make_server(
-        "127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler, ssl_context=make_tls(ca_path)
-    )
-    server.socket.listen(1024)  # a longer backlog: a thousand orgs' clients connect at once
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sf-emulator-fleet", daemon=True
-    )
-    thread.start()
+    server, thread = serve(app, port, ca_path, "sf-emulator-fleet")
     return FleetHandle(
         instance_url=f"https://127.0.0.1:{server.server_port}",
         ca_cert=ca_path,

@@ -262,9 +262,8 @@ class PicklistHandler:
 def _over_cap(item: Picklist, type_name: str, record: Any) -> Problem | None:
     """A problem when the values to send (the declared ones, then every live one they omit, which stays
     as inactive: Salesforce never deletes a value) exceed Salesforce's 1,000 values per picklist."""
-    live = _picklist(item.target, type_name, record).values
     declared = {value.name.casefold() for value in item.values}
-    kept = [value for value in live if value.name.casefold() not in declared]
+    kept = [v for v in _value_records(type_name, record) if str(v.fullName).casefold() not in declared]
     total = len(item.values) + len(kept)
     if total <= MAX_VALUES:
         return None
@@ -280,13 +279,17 @@ def _norm(type_name: str, name: str) -> tuple[str, str]:
     return type_name, name.casefold()
 
 
-def _picklist(key: str, type_name: str, record: Any) -> Picklist:
+def _value_records(type_name: str, record: Any) -> list[Any]:
+    """The value components of a field or value set as read."""
     if type_name == "CustomField":
-        definition = record.valueSet.valueSetDefinition
-        raw, sorted_flag = zeep_list(getattr(definition, "value", None)), getattr(definition, "sorted", None)
-    else:
-        field_name = "customValue" if type_name == "GlobalValueSet" else "standardValue"
-        raw, sorted_flag = zeep_list(getattr(record, field_name, None)), getattr(record, "sorted", None)
+        return zeep_list(getattr(record.valueSet.valueSetDefinition, "value", None))
+    return zeep_list(getattr(record, "customValue" if type_name == "GlobalValueSet" else "standardValue", None))
+
+
+def _picklist(key: str, type_name: str, record: Any) -> Picklist:
+    raw = _value_records(type_name, record)
+    owner = record.valueSet.valueSetDefinition if type_name == "CustomField" else record
+    sorted_flag = getattr(owner, "sorted", None)
     values = tuple(
         PicklistValue(
             name=str(v.fullName),
