@@ -112,6 +112,12 @@ CORNERS = {
         "Case.Support</recordType></layoutAssignments><custom>false</custom><description></description>"
         "</records>"
     ),
+    "required fields missing before and after the children": (
+        '<records xsi:type="RemoteSiteSetting"><url>https://a.example.com</url></records>'
+        '<records xsi:type="DuplicateRule"><sortOrder>1</sortOrder><fullName>Rule</fullName></records>'
+        '<records xsi:type="RecordType"><picklistValues><picklist>Tier__c</picklist><values><fullName>Gold'
+        "</fullName><default>false</default></values></picklistValues></records>"
+    ),
     "a prefixed type and a comment": (
         '<records xmlns:m="http://soap.sforce.com/2006/04/metadata" xsi:type="m:RemoteSiteSetting">'
         "<!-- a comment --><fullName>Site</fullName></records>"

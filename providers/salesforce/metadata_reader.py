@@ -62,8 +62,10 @@ class _Field:
 class _Layout:
     """What reading one complex type needs, decided once per type."""
 
-    fields: tuple[_Field, ...]
-    defaults: tuple[tuple[str, bool], ...]  # (key, whether its default is a fresh empty list)
+    by_name: dict[str, tuple[int, _Field]]  # local name -> (position in the sequence, field)
+    required: tuple[tuple[int, str, str], ...]  # (position, key, local name) of the fields not optional
+    template: OrderedDict[str, Any]  # every key at None
+    list_keys: tuple[str, ...]  # the keys whose default is a fresh empty list
 
 
 class Reader:
@@ -75,38 +77,44 @@ class Reader:
         self._lock = threading.Lock()
 
     def complex_value(self, xsd_type: ComplexType, node: etree._Element, allow_none: bool = True) -> Any:
+        """zeep's ``ComplexType.parse_xmlelement``, worked out per child rather than per field: zeep visits
+        the fields in sequence order and stops once every child is taken, so a required field without a
+        child is None exactly when a later field took one, or some child is left over."""
         layout = self._layout(xsd_type)
         if layout is None:
             return xsd_type.parse_xmlelement(node, self.schema, allow_none=allow_none)
-        children = [child for child in node if isinstance(child.tag, str)]
+        children = list(node.iterchildren(etree.Element))
         if allow_none and not children and not node.attrib:
             return None
-        values: OrderedDict[str, Any] = OrderedDict((k, [] if fresh else None) for k, fresh in layout.defaults)
-        by_name: dict[str, list[etree._Element]] = {}
+        values = layout.template.copy()
+        for key in layout.list_keys:
+            values[key] = []
+        groups: dict[str, list[etree._Element]] = {}
         for child in children:
-            by_name.setdefault(child.tag.rpartition("}")[2], []).append(child)
-        left = len(children)
-        taken: list[list[etree._Element]] = []
-        for field in layout.fields:  # names are unique in a layout: each list is one field's
-            if not left:
-                break
-            found = by_name.get(field.name)
-            if not found:
-                if not field.optional:
-                    values[field.key] = None
+            groups.setdefault(child.tag.rpartition("}")[2], []).append(child)
+        last, complete, used, taken = -1, True, 0, []
+        for name, found in groups.items():
+            hit = layout.by_name.get(name)
+            if hit is None:
+                complete = False
                 continue
+            position, field = hit
             if field.limit is not None and len(found) > field.limit:
                 found = found[: field.limit]
+                complete = False
             taken.append(found)
-            left -= len(found)
-            element = field.element
+            used += len(found)
+            last = max(last, position)
             if field.multiple:
-                values[field.key] = [self.element_value(element, node) for node in found]
+                values[field.key] = [self.element_value(field.element, item) for item in found]
             else:
-                values[field.key] = self.element_value(element, found[0])
-        if left:
-            used = {id(node) for found in taken for node in found}
-            values["_raw_elements"] = deque(child for child in children if id(child) not in used)
+                values[field.key] = self.element_value(field.element, found[0])
+        for position, key, name in layout.required:
+            if (position < last or not complete) and name not in groups:
+                values[key] = None
+        if used < len(children):
+            kept = {id(item) for found in taken for item in found}
+            values["_raw_elements"] = deque(child for child in children if id(child) not in kept)
         value_class = xsd_type._value_class
         value = value_class.__new__(value_class)
         value.__values__ = values
@@ -160,8 +168,10 @@ def _layout_of(xsd_type: ComplexType) -> _Layout | None:
     ):
         return None
     return _Layout(
-        fields=tuple(fields),
-        defaults=tuple((field.key, field.multiple) for field in fields),
+        by_name={field.name: (position, field) for position, field in enumerate(fields)},
+        required=tuple((n, f.key, f.name) for n, f in enumerate(fields) if not f.optional),
+        template=OrderedDict((field.key, None) for field in fields),
+        list_keys=tuple(field.key for field in fields if field.multiple),
     )
 
 

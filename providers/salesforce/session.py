@@ -19,12 +19,15 @@ from __future__ import annotations
 import functools
 import re
 import threading
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import requests.adapters
+import requests.auth
 import simple_salesforce.metadata
 from simple_salesforce.api import Salesforce
 from simple_salesforce.metadata import SfdcMetadataApi
@@ -98,6 +101,37 @@ class SharedWsdlMetadataApi(SfdcMetadataApi):
         self._session_header = self._client.get_element("ns0:SessionHeader")(sessionId=self._session_id)  # type: ignore[no-untyped-call]
 
 
+class _NoNetrc(requests.auth.AuthBase):
+    """The session's ``auth``: requests then skips ``~/.netrc`` (it looks the file up on every request,
+    and an entry for the org's host would replace the session's bearer token with basic auth)."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+_NO_NETRC = _NoNetrc()
+
+
+class _CheckedAdapter(requests.adapters.HTTPAdapter):
+    """requests' adapter, checking the CA bundle and client certificate paths once per (scheme, verify,
+    cert) rather than on every request (two ``stat`` calls each time): the settings those checks give a
+    connection pool are kept and set again."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._checked: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        key = (url[:5].lower() == "https", verify, tuple(cert) if isinstance(cert, list) else cert)
+        settings = self._checked.get(key)
+        if settings is None:
+            probe = types.SimpleNamespace()
+            super().cert_verify(probe, url, verify, cert)  # type: ignore[no-untyped-call]
+            settings = self._checked[key] = vars(probe)
+        for name, value in settings.items():
+            setattr(conn, name, value)
+
+
 class PinnedSession(requests.Session):
     """A ``requests.Session`` whose own ``verify`` wins over ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``,
     and whose ``timeouts`` (connect, read) apply to every request that does not set its own.
@@ -109,6 +143,12 @@ class PinnedSession(requests.Session):
     """
 
     timeouts: tuple[float, float] | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.auth = _NO_NETRC
+        for prefix in ("https://", "http://"):
+            self.mount(prefix, _CheckedAdapter())
 
     def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
         if kwargs.get("timeout") is None and len(args) < 7:  # timeout is the 7th after url
