@@ -64,21 +64,22 @@ def plan_in_workers_step(fleet: Any, config: Path, workers: int, parallelism: in
     """``plan in sync`` as ``reconcile plan --workers N`` runs it (with N = 1 too: one worker process):
     the tool's CPU is this process's and its workers' (reaped when the pool closes); calls per org as
     each org's emulator counted them; peak RSS the largest of a worker's."""
-    from reconcile.fleet.workers import run_in_workers
+    from reconcile.fleet.workers import can_fork, run_in_workers
     from reconcile.workspace import Workspace
 
     fleet.reset()
     cpu = time.process_time() + _children_cpu()
     started = time.perf_counter()
-    with Workspace.open(config):  # as the command does before it spreads the orgs
+    forked = can_fork()
+    with Workspace.open(config) as workspace:  # as the command does before it spreads the orgs
         per_worker = max(1, -(-parallelism // workers))
-        done = run_in_workers(config, fleet.names, MeasuredPlan(per_worker), workers=workers)
+        done = run_in_workers(config, fleet.names, MeasuredPlan(per_worker), workers=workers, workspace=workspace)
     wall = time.perf_counter() - started
     plan = done[0][0].model_copy(update={"orgs": tuple(org for part, _ in done for org in part.orgs)})
     spent = time.process_time() + _children_cpu() - cpu
     counted = list(fleet.requests().values())
     return {
-        "name": f"plan in sync, {workers} workers",
+        "name": f"plan in sync, {workers} workers" + (" (forked)" if forked else " (spawned)"),
         "orgs": fleet.count,
         "changes_per_org": max(len(org.changes) for org in plan.orgs),
         "calls_per_org": {"total": sum(counted[0].values()), "emulator_counted": dict(sorted(counted[0].items()))},

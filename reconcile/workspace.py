@@ -231,6 +231,15 @@ class Workspace:
         except ProviderError as exc:
             return UnavailableProvider(exc)
 
+    def prepare_connections(self, orgs: Collection[str]) -> None:
+        """Import and set up, once in this process, what connecting ``orgs`` will need (the provider, the
+        parsed Metadata WSDL, the emulator for emulated orgs), so processes forked from it start with it."""
+        from providers.salesforce import prepare
+
+        prepare()
+        if any(self.config.orgs[name].emulator for name in orgs if name in self.config.orgs):
+            import providers.emulator.embedded  # noqa: F401
+
     def provider(self, name: str) -> Provider:
         """The provider of org ``name``, connected now if it is not yet (failures as in ``connect``)."""
         found = self.providers.get(name)

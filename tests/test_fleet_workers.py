@@ -4,13 +4,18 @@ process, with an org that cannot be planned failing alone."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from reconcile.config.loader import load_config
-from reconcile.errors import ConfigError
-from reconcile.fleet.workers import chunks, use_workers
+from reconcile.errors import ConfigError, ReconcileError
+from reconcile.fleet.workers import chunks, cpu_count, run_in_workers, use_workers
+from reconcile.workspace import Workspace
+from tests.support.cli import CLI, cli_env
 from tests.test_multi_org import make_fleet
 
 ORGS = ("alpha", "beta", "gamma", "broken")
@@ -62,11 +67,48 @@ def test_orgs_are_split_in_runs_of_consecutive_orgs() -> None:
     assert [org for chunk in chunks(orgs, 5) for org in chunk] == orgs
 
 
-def test_workers_are_used_only_when_asked_for() -> None:
-    assert use_workers(1000, None) == 1
+def test_how_many_workers() -> None:
+    assert use_workers(1000, None, forking=False) == 1, "spawned workers only when asked for"
+    assert use_workers(1000, None, forking=True) == cpu_count()
+    assert use_workers(8, None, forking=True) == 1, "a small fleet stays in one process"
+    assert use_workers(12, None, forking=True) == min(2, cpu_count())
     assert use_workers(3, 8) == 3, "at most one process per org"
     assert use_workers(1000, 2) == 2
     assert use_workers(1000, 1) == 1
+
+
+def test_a_command_forks_its_workers(tmp_path: Path) -> None:
+    """``reconcile plan --workers 2`` as a command (one thread when it spreads the orgs: forked workers)
+    gives the plan of one process; a fresh interpreter can fork."""
+    fleet = make_fleet(tmp_path, ("alpha", "beta", "gamma"))
+    probe = subprocess.run(
+        [sys.executable, "-c", "from reconcile.fleet.workers import can_fork; print(can_fork())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert probe.stdout.strip() == str(sys.platform == "linux")
+    alone = fleet.invoke("plan", "--workers", "1", "--format", "json")
+    command = [*CLI, "plan", "--workers", "2", "--format", "json", "-c", str(fleet.root)]
+    forked = subprocess.run(command, capture_output=True, text=True, env=cli_env(), timeout=300)
+    assert forked.returncode == alone.exit_code == 0, forked.stderr
+    documents = [json.loads(alone.stdout), json.loads(forked.stdout)]
+    for document in documents:
+        document.pop("created_at"), document.pop("checksum")
+    assert documents[0] == documents[1]
+
+
+def test_a_worker_that_dies_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    fleet = make_fleet(tmp_path, ("alpha", "beta"))
+    with (
+        Workspace.open(fleet.root) as workspace,
+        pytest.raises(ReconcileError, match="a worker process ended before its orgs were done"),
+    ):
+        run_in_workers(fleet.root, ["alpha", "beta"], _die, workers=2, workspace=workspace)
+
+
+def _die(workspace: Workspace, chunk: list[str]) -> None:
+    os._exit(9)
 
 
 def test_a_worker_expands_only_the_orgs_it_plans(tmp_path: Path) -> None:

@@ -8,5 +8,12 @@ from __future__ import annotations
 
 from providers.salesforce.connection import Credentials, OrgConnection
 from providers.salesforce.provider import SalesforceProvider, connect
+from providers.salesforce.session import metadata_wsdl
 
-__all__ = ["Credentials", "OrgConnection", "SalesforceProvider", "connect"]
+
+def prepare() -> None:
+    """Do once now what every connection of this process needs (parse the Metadata WSDL)."""
+    metadata_wsdl()
+
+
+__all__ = ["Credentials", "OrgConnection", "SalesforceProvider", "connect", "prepare"]

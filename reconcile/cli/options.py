@@ -23,7 +23,7 @@ WorkersOpt = Annotated[
         "--workers",
         min=1,
         max=256,
-        help="Processes to spread the orgs over (default 1: threads in this process).",
+        help="Processes to spread the orgs over (default: one per 8 orgs, up to the CPUs, on Linux; else 1).",
         show_default=False,
     ),
 ]
