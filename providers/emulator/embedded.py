@@ -81,6 +81,10 @@ class _QuietHandler(WSGIRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        # Answers go out as several writes (head, body, chunks): without this, Nagle's algorithm holds
+        # each one back until the client acknowledges the previous (tens of ms on a kept-alive connection).
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with _OPEN_LOCK:
             _OPEN.setdefault(id(self.server), set()).add(self.connection)
 
