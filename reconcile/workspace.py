@@ -33,7 +33,7 @@ from reconcile.fleet.sharding import shard_orgs
 from reconcile.model import Address, Change, ChangeResult, Kind, Resource
 from reconcile.plan import Plan
 from reconcile.planner import build_plan, prior_entries
-from state.base import StateBackend
+from state.base import StateBackend, read_orgs
 from state.factory import backend_for
 
 if TYPE_CHECKING:
@@ -288,7 +288,7 @@ class Workspace:
         ``release``, each org is connected when its turn comes and released once it is planned (for a
         command that needs no org after its plan); without, the connections stay for what follows."""
         desired = mark_replacements(self.desired(orgs), replace)
-        state = self.backend.read()
+        state = read_orgs(self.backend, orgs)  # a plan reads the state of its own orgs, never writes it
         chosen = None
         if targets:
             managed = {org: prior_entries(state.orgs[org]).keys() for org in orgs if org in state.orgs}

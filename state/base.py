@@ -35,7 +35,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 STATE_VERSION = 1
 
@@ -80,10 +80,29 @@ class State(BaseModel):
     lineage: str = Field(default_factory=lambda: str(uuid.uuid4()))
     serial: int = 0
     orgs: dict[str, OrgState] = Field(default_factory=dict)
+    #: The orgs a state read for some orgs only holds (``read_orgs``): such a state is never written.
+    _only: frozenset[str] | None = PrivateAttr(default=None)
 
     def org(self, name: str) -> OrgState:
         """The org's state, created empty if absent (mutates self)."""
         return self.orgs.setdefault(name, OrgState())
+
+    @property
+    def partial(self) -> bool:
+        """Whether this state was read for some orgs only (``read_orgs``)."""
+        return self._only is not None
+
+
+def read_orgs(backend: StateBackend, orgs: Collection[str]) -> State:
+    """The stored state with the entries of ``orgs`` only (lineage and serial as stored), for reading:
+    a backend that can read part of its state (``read_orgs``) reads no more; otherwise all is read and
+    the rest left out. The result is ``partial``, and writing it is refused."""
+    own = getattr(backend, "read_orgs", None)
+    state: State = own(orgs) if own is not None else backend.read()
+    wanted = frozenset(orgs)
+    state.orgs = {name: org for name, org in state.orgs.items() if name in wanted}
+    state._only = wanted
+    return state
 
 
 class LockInfo(BaseModel):

@@ -85,13 +85,19 @@ class LocalStateBackend:
         stored = self._read_stored()
         return stored if stored is not None else State()
 
-    def _read_stored(self) -> State | None:
+    def read_orgs(self, orgs: Collection[str]) -> State:
+        """The stored state with the entries of ``orgs`` only: a version 2 head names one file per org,
+        and the other orgs' files are not read (see ``state.base.read_orgs``)."""
+        stored = self._read_stored(frozenset(orgs))
+        return stored if stored is not None else State()
+
+    def _read_stored(self, only: frozenset[str] | None = None) -> State | None:
         for _ in range(_READ_ATTEMPTS):
             raw = self._read_head_bytes()
             if raw is None:
                 return None
             try:
-                return self._parse(raw)
+                return self._parse(raw, only)
             except MissingOrgFile as missing:
                 if self._read_head_bytes() == raw:  # not a writer replacing it under us: really missing
                     raise self._corrupt(f"the org file {missing} it names is missing") from None
@@ -118,12 +124,14 @@ class LocalStateBackend:
         self._check_version(data["version"])
         return data
 
-    def _parse(self, raw: bytes) -> State:
+    def _parse(self, raw: bytes, only: frozenset[str] | None = None) -> State:
         data = self._load(raw)
         if data["version"] >= FILE_VERSION:
             references = self._references(data)
             orgs: dict[str, Any] = {}
             for org, reference in references.items():
+                if only is not None and org not in only:
+                    continue
                 try:
                     orgs[org] = read_org_file(self.path, reference)
                 except (ValueError, UnicodeDecodeError, OSError) as exc:
@@ -230,6 +238,8 @@ class LocalStateBackend:
         return data["lineage"], data["serial"], self._references(data)
 
     def _check_writable(self, state: State, stored: tuple[str, int] | None) -> None:
+        if state.partial:
+            raise StateError("refusing to write a state read for some orgs only: it would drop the others")
         if stored is None:
             if state.serial != 0:
                 raise StateError(

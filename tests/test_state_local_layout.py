@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from reconcile.errors import StateError
-from state.base import State, StateEntry
+from state.base import State, StateEntry, read_orgs
 from state.local import LocalStateBackend
 from state.local_files import FILE_VERSION, render_state
+from state.memory import MemoryStateBackend
 
 ORGS = [f"org{i:02d}" for i in range(12)]
 
@@ -133,3 +134,35 @@ def test_a_head_naming_a_file_outside_its_directory_is_refused(tmp_path: Path) -
     path.write_text(json.dumps({"version": FILE_VERSION, "lineage": "x", "serial": 1, "orgs": {"p": "../etc"}}))
     with pytest.raises(StateError, match=r"orgs must map each org to a file under state\.json\.d/"):
         LocalStateBackend(path).read()
+
+
+def test_a_read_for_some_orgs_opens_only_their_files(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    backend = LocalStateBackend(path)
+    written = backend.write(fleet_state())
+    other = path.parent / json.loads(path.read_text(encoding="utf-8"))["orgs"]["org05"]
+    other.write_text("{ torn", encoding="utf-8")  # another org's file: a full read refuses it
+    with pytest.raises(StateError, match="org05"):
+        backend.read()
+    some = read_orgs(backend, ["org01", "org02", "org99"])
+    assert sorted(some.orgs) == ["org01", "org02"]
+    assert (some.lineage, some.serial) == (written.lineage, written.serial)
+    assert some.orgs["org01"] == written.orgs["org01"]
+    assert some.partial and not written.partial
+
+
+def test_a_state_read_for_some_orgs_is_never_written(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    backend = LocalStateBackend(path)
+    backend.write(fleet_state())
+    some = read_orgs(backend, ["org01"])
+    with pytest.raises(StateError, match="read for some orgs only"):
+        backend.write(some)
+    assert sorted(backend.read().orgs) == ORGS, "every org is still there"
+
+
+def test_a_backend_without_partial_reads_leaves_the_other_orgs_out() -> None:
+    backend = MemoryStateBackend()
+    backend.write(fleet_state(ORGS[:3]))
+    some = read_orgs(backend, ["org00", "org02"])
+    assert sorted(some.orgs) == ["org00", "org02"] and some.partial
