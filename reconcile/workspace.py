@@ -160,6 +160,26 @@ def connect_emulated(
     return provider
 
 
+class Expanding(Mapping[str, DesiredOrg]):
+    """The desired state of ``orgs``, each expanded when it is looked up (``expand``) and not kept here,
+    so a plan holds the expansion of the orgs it is planning, not of the whole fleet."""
+
+    def __init__(self, config: Config, orgs: Sequence[str]) -> None:
+        self.config = config
+        self.orgs = tuple(dict.fromkeys(orgs))
+
+    def __getitem__(self, name: str) -> DesiredOrg:
+        if name not in self.orgs:
+            raise KeyError(name)
+        return expand(self.config, name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.orgs)
+
+    def __len__(self) -> int:
+        return len(self.orgs)
+
+
 class OnDemand(Mapping[str, Provider]):
     """The providers of ``orgs`` in ``workspace``, each connected when it is first looked up (from the
     thread that plans that org), not all up front."""
@@ -287,7 +307,12 @@ class Workspace:
         (``--replace``) address that is not a replaceable resource declared for one of them. With
         ``release``, each org is connected when its turn comes and released once it is planned (for a
         command that needs no org after its plan); without, the connections stay for what follows."""
-        desired = mark_replacements(self.desired(orgs), replace)
+        # --target and --replace are read against every org's resources at once; otherwise each org is
+        # expanded when its turn comes and let go once planned
+        eager = bool(targets or replace)
+        desired: Mapping[str, DesiredOrg] = (
+            mark_replacements(self.desired(orgs), replace) if eager else Expanding(self.config, orgs)
+        )
         state = read_orgs(self.backend, orgs)  # a plan reads the state of its own orgs, never writes it
         chosen = None
         if targets:

@@ -332,3 +332,36 @@ def test_a_target_managed_only_in_state_and_an_exclusive_member_are_accepted() -
 def test_a_malformed_target_is_an_error() -> None:
     with pytest.raises(ConfigError, match="--target nonsense: not an address"):
         _quickstart_targets("nonsense")
+
+
+def test_the_checked_expansions_are_kept_up_to_a_bound_and_handed_out_once(
+    every_key: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = load_config(CONFIGS / "every-key")
+    names = sorted(fresh.orgs)
+    kept = dict(fresh._expanded)
+    assert sorted(kept) == names, "a small configuration keeps every org's expansion"
+    first = expand(fresh, names[0])
+    assert first is kept[names[0]][2], "the first expand hands out the checked expansion"
+    again = expand(fresh, names[0])
+    assert again is not first and again == first, "later ones expand again, to the same resources"
+
+    sizes = [len(expand(every_key, name).resources) for name in names]
+    monkeypatch.setattr("reconcile.config.expand.KEEP_RESOURCES", sizes[0])
+    bounded = load_config(CONFIGS / "every-key")
+    assert sorted(bounded._expanded) == names[:1], "beyond the bound, orgs are expanded when planned"
+    assert all(expand(bounded, name) == expand(every_key, name) for name in names)
+
+
+def test_a_plan_expands_each_org_when_its_turn_comes() -> None:
+    from reconcile.workspace import Expanding
+
+    config = load_config(CONFIGS / "every-key")
+    first, second = sorted(config.orgs)[:2]
+    lazy = Expanding(config, [second, first])
+    assert list(lazy) == [second, first] and len(lazy) == 2
+    assert lazy[first] == expand(load_config(CONFIGS / "every-key"), first)
+    assert first not in config._expanded, "nothing is kept once handed out"
+    assert lazy[first] == lazy[first] and lazy[first] is not lazy[first], "each look-up expands again"
+    with pytest.raises(KeyError):
+        lazy["no-such-org"]

@@ -32,6 +32,9 @@ from reconcile.model import Address, Resource
 
 __all__ = ["check_expansion", "expand", "resolve_targets"]
 
+#: How many resources, all orgs together, the expansions kept from the check may hold (``check_expansion``).
+KEEP_RESOURCES = 100_000
+
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _VARIABLE = re.compile(r"^var\.([A-Za-z0-9_-]+)$")
 
@@ -60,9 +63,11 @@ def check_expansion(
     """Every problem expansion finds across all orgs (or only ``orgs``), each reported once; dependency
     cycles included, so a configuration that loads can be planned (no command meets a cycle after taking
     the state lock). The expansion of each org without problems is kept in the configuration for the
-    first ``expand`` of that org."""
+    first ``expand`` of that org, as long as those kept hold at most ``KEEP_RESOURCES`` resources in all
+    (beyond, an org is expanded again when it is planned: memory then follows the orgs in flight)."""
     report = _Report()
     cycles: dict[str, Problem] = {}
+    kept = 0
     for name in sorted(config.orgs if orgs is None else set(orgs) & config.orgs.keys()):
         expansion = _OrgExpansion(config.orgs[name], config.entries)
         report.add(expansion)
@@ -73,7 +78,9 @@ def check_expansion(
             except CycleError as error:
                 cycles.update((problem.message, problem) for problem in error.problems)
             else:
-                config._expanded[name] = (config.orgs[name], config.entries, desired)
+                kept += len(desired.resources)
+                if kept <= KEEP_RESOURCES:
+                    config._expanded[name] = (config.orgs[name], config.entries, desired)
     found = report.problems(check_references) + list(cycles.values())
     return sorted(found, key=lambda problem: _order_key(problem.location))
 
