@@ -19,7 +19,6 @@ from reconcile.cli.application import handle_errors, out_console
 from reconcile.cli.emulator import emulator_app
 from reconcile.cli.options import DEFAULT_CONFIG, ConfigOpt
 from reconcile.errors import ConfigError, ProviderError
-from reconcile.workspace import Workspace
 
 COUNTED = ("profiles", "users", "permission_sets", "permission_set_groups", "objects")
 
@@ -40,6 +39,7 @@ def snapshot(
     from providers.emulator.org.seed import build_tables
     from providers.salesforce.provider import SalesforceProvider
     from providers.salesforce.snapshot import take_snapshot
+    from reconcile.workspace import Workspace
 
     with Workspace.open(config) as workspace:
         if org not in workspace.config.orgs:

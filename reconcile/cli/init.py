@@ -4,15 +4,15 @@ with ``--github``, the GitHub Actions workflow (``reconcile.scaffold`` says what
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from providers.salesforce.sf_orgs import SfOrg, list_sf_orgs
 from reconcile.cli.application import app, handle_errors, out_console
-from reconcile.config.json_schema import schema_json
 from reconcile.errors import ReconcileError
-from reconcile.scaffold import CONFIG, scaffold, write_scaffold
+
+if TYPE_CHECKING:
+    from providers.salesforce.sf_orgs import SfOrg
 
 
 @app.command()
@@ -28,6 +28,10 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Replace files that already exist.")] = False,
 ) -> None:
     """Create reconcile.toml (orgs from `sf org list`, or an emulated example org) and what goes with it."""
+    from providers.salesforce.sf_orgs import list_sf_orgs
+    from reconcile.config.json_schema import schema_json
+    from reconcile.scaffold import CONFIG, scaffold, write_scaffold
+
     if directory.exists() and not directory.is_dir():
         raise ReconcileError(f"{directory} is a file: give the project directory")
     sf_orgs = None if example else list_sf_orgs()

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import getpass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from reconcile.checks.manual import Confirmation, confirmation_entry, find_step
-from reconcile.checks.results import VerifyReport
-from reconcile.checks.runner import verify_orgs
 from reconcile.cli.application import app, handle_errors, out_console
 from reconcile.cli.apply import journal_for, run_provenance
 from reconcile.cli.options import (
@@ -26,12 +23,14 @@ from reconcile.cli.options import (
     ShardOpt,
     TagOpt,
 )
-from reconcile.history.verification import record_confirm, record_verify
-from reconcile.render.verify import render_verify_json, render_verify_markdown, render_verify_text
-from reconcile.workspace import Workspace
+
+if TYPE_CHECKING:
+    from reconcile.checks.results import VerifyReport
 
 
 def render_report(report: VerifyReport, fmt: Format) -> str:
+    from reconcile.render.verify import render_verify_json, render_verify_markdown, render_verify_text
+
     if fmt is Format.json:
         return render_verify_json(report)
     if fmt is Format.markdown:
@@ -52,6 +51,10 @@ def verify(
 ) -> None:
     """Run the [[check]] entries of the selected orgs; exit 1 when one fails or cannot run. The run is
     journaled with who ran it (``--by``) and from which commit."""
+    from reconcile.checks.runner import verify_orgs
+    from reconcile.history.verification import record_verify
+    from reconcile.workspace import Workspace
+
     with Workspace.open(config) as workspace:
         orgs = workspace.select(org or [], tag or [], for_apply=False, shard=shard)
         report, steps = verify_orgs(workspace, orgs, parallelism)
@@ -73,6 +76,10 @@ def confirm(
 ) -> None:
     """Record that a manual step was done in an org: who did it and when, in the state and the history
     (``--by`` is the confirmer and the run's author)."""
+    from reconcile.checks.manual import Confirmation, confirmation_entry, find_step
+    from reconcile.history.verification import record_confirm
+    from reconcile.workspace import Workspace
+
     with Workspace.open(config) as workspace:
         orgs = workspace.select(org, [], for_apply=False)
         found = {name: find_step(workspace.config, name, step) for name in orgs}
