@@ -37,6 +37,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from reconcile.errors import StateError
+
 STATE_VERSION = 1
 
 
@@ -91,6 +93,13 @@ class State(BaseModel):
     def partial(self) -> bool:
         """Whether this state was read for some orgs only (``read_orgs``)."""
         return self._only is not None
+
+
+def refuse_partial(state: State) -> None:
+    """Every backend's ``write`` calls this first: a state read for some orgs only (``read_orgs``) would
+    drop the others."""
+    if state.partial:
+        raise StateError("refusing to write a state read for some orgs only: it would drop the others")
 
 
 def read_orgs(backend: StateBackend, orgs: Collection[str]) -> State:

@@ -32,7 +32,7 @@ from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
 from reconcile.errors import StateError, StateLockError, plain_validation_problem
-from state.base import STATE_VERSION, HeldLock, LockInfo, State, describe_holder, new_lock_info
+from state.base import STATE_VERSION, HeldLock, LockInfo, State, describe_holder, new_lock_info, refuse_partial
 from state.local_files import (
     FILE_VERSION,
     MissingOrgFile,
@@ -238,8 +238,7 @@ class LocalStateBackend:
         return data["lineage"], data["serial"], self._references(data)
 
     def _check_writable(self, state: State, stored: tuple[str, int] | None) -> None:
-        if state.partial:
-            raise StateError("refusing to write a state read for some orgs only: it would drop the others")
+        refuse_partial(state)
         if stored is None:
             if state.serial != 0:
                 raise StateError(

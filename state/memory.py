@@ -27,7 +27,7 @@ import threading
 from collections.abc import Collection, Iterator
 
 from reconcile.errors import StateError, StateLockError
-from state.base import HeldLock, LockInfo, State, describe_holder, new_lock_info
+from state.base import HeldLock, LockInfo, State, describe_holder, new_lock_info, refuse_partial
 
 WHERE = "state in memory"
 
@@ -63,6 +63,7 @@ class MemoryStateBackend:
 
     def write(self, state: State, changed: Collection[str] | None = None) -> State:
         """Store ``state`` and return it with the serial bumped by one."""
+        refuse_partial(state)
         with self._write_guard:
             if self.fail_after is not None and len(self.writes) >= self.fail_after:
                 raise StateError("disk full")

@@ -26,7 +26,7 @@ from typing import Protocol
 import pytest
 
 from reconcile.errors import StateError, StateLockError
-from state.base import STATE_VERSION, ApexRun, HeldLock, LockInfo, State, StateEntry
+from state.base import STATE_VERSION, ApexRun, HeldLock, LockInfo, State, StateEntry, read_orgs
 from state.local import LocalStateBackend
 from state.memory import MemoryStateBackend
 from state.postgres.backend import PostgresStateBackend
@@ -195,6 +195,18 @@ def test_every_write_bumps_the_serial_even_from_several_threads(backend: Backend
     stored = store.backend().read()
     assert stored.serial == 20
     assert len(stored.orgs["prod"].resources) == 20
+
+
+def test_a_state_read_for_some_orgs_is_read_as_stored_and_never_written(backend: Backend, store: Store) -> None:
+    state = populated(backend.read())
+    state.org("uat").resources["Account.Uat__c"] = StateEntry(kind="CustomField")
+    stored = backend.write(state)
+    some = read_orgs(backend, ["uat", "nowhere"])
+    assert sorted(some.orgs) == ["uat"] and some.orgs["uat"] == stored.orgs["uat"]
+    assert (some.lineage, some.serial) == (stored.lineage, stored.serial)
+    with pytest.raises(StateError, match="read for some orgs only"):
+        backend.write(some)
+    assert store.backend().read() == stored, "every org is still there"
 
 
 def test_a_state_of_another_lineage_is_refused(backend: Backend, store: Store) -> None:

@@ -166,3 +166,5 @@ def test_a_backend_without_partial_reads_leaves_the_other_orgs_out() -> None:
     backend.write(fleet_state(ORGS[:3]))
     some = read_orgs(backend, ["org00", "org02"])
     assert sorted(some.orgs) == ["org00", "org02"] and some.partial
+    with pytest.raises(StateError, match="read for some orgs only"):
+        backend.write(some)

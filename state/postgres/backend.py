@@ -42,7 +42,7 @@ from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
 from reconcile.errors import StateError
-from state.base import STATE_VERSION, HeldLock, LockInfo, OrgState, State
+from state.base import STATE_VERSION, HeldLock, LockInfo, OrgState, State, refuse_partial
 from state.local import _summarise
 from state.postgres.locks import PgLocks
 from state.postgres.schema import Connection, connect, database_error, redact_dsn
@@ -156,6 +156,7 @@ class PostgresStateBackend:
     def write(self, state: State, changed: Collection[str] | None = None) -> State:
         """Persist the orgs ``state`` changed, in one transaction; return the state at the new serial.
         ``changed`` is not needed: the backend compares each org with the document it handed out."""
+        refuse_partial(state)
         mine = {org: value.model_dump(mode="json") for org, value in state.orgs.items()}
         with self._guard:
             base = self._snapshots.get((state.lineage, state.serial))
