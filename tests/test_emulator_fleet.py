@@ -8,88 +8,23 @@ org's server refuses it; a broken fleet file is an error naming the file.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
 
 from providers.emulator.org.store import Store
-from tests.support.cli import CLI, CLI_ENV, run_cli
-from tests.support.scenario import OrgSpec, scenario_seed, token_env_for, write_config
+from tests.support.cli import run_cli
+from tests.support.fleet import Fleet, serve_fleet, served_fleet
+from tests.support.scenario import OrgSpec, token_env_for, write_config
 
 ORGS = ("east", "west", "north")
 
 
-@dataclass
-class Member:
-    instance_url: str
-    ca_cert: Path
-    access_token: str
-    org_id: str
-
-
-@dataclass
-class Fleet:
-    process: subprocess.Popen[str]
-    members: dict[str, Member]
-    spec: Path
-
-    def get(self, path: str, token: str) -> requests.Response:
-        member = next(iter(self.members.values()))
-        return requests.get(
-            member.instance_url + path,
-            headers={"Authorization": f"Bearer {token}"},
-            verify=str(member.ca_cert),
-            timeout=30,
-        )
-
-    def stats(self, name: str) -> dict[str, Any]:
-        answer = self.get("/__emulator/stats", self.members[name].access_token)
-        answer.raise_for_status()
-        stats: dict[str, Any] = answer.json()
-        return stats
-
-
-def serve_fleet(spec: Path, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [*CLI, "emulator", "serve", "--fleet", str(spec), *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **CLI_ENV},
-    )
-
-
 @pytest.fixture
 def fleet(tmp_path: Path) -> Iterator[Fleet]:
-    orgs = tmp_path / "orgs"
-    orgs.mkdir()
-    entries = {}
-    for name in ORGS:
-        seed = scenario_seed()
-        seed["organization"]["name"] = f"Fleet {name}"
-        (orgs / f"{name}.seed.json").write_text(json.dumps(seed), encoding="utf-8")
-        entries[name] = {"data": f"{name}.json", "seed": f"{name}.seed.json"}
-    spec = orgs / "fleet.json"
-    spec.write_text(json.dumps({"orgs": entries}), encoding="utf-8")
-    process = serve_fleet(spec)
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    assert line, process.stderr.read() if process.stderr else ""
-    ready = json.loads(line)
-    members = {
-        name: Member(ready["instance_url"], Path(ready["ca_cert"]), org["access_token"], org["org_id"])
-        for name, org in ready["orgs"].items()
-    }
-    yield Fleet(process, members, spec)
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=30) == 0
+    with served_fleet(tmp_path / "orgs", ORGS) as started:
+        yield started
 
 
 def test_each_org_of_a_fleet_is_its_own_org(fleet: Fleet, tmp_path: Path) -> None:

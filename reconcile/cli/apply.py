@@ -16,6 +16,7 @@ from reconcile.cli.application import app, err_console, handle_errors, out_conso
 from reconcile.cli.options import (
     DEFAULT_CONFIG,
     DEFAULT_PARALLELISM,
+    ApplyWorkersOpt,
     ByOpt,
     ConfigOpt,
     Format,
@@ -152,13 +153,17 @@ def execute(
     planfile: Path | None,
     checks: bool = False,
     by: str | None = None,
+    workers: int | None = None,
 ) -> tuple[ApplyReport, VerifyReport | None]:
     """Apply ``plan``, journalling the run (``reconcile.history.ApplyJournal``, with who ran it and from
     which commit) and showing progress (failures as they happen); with ``checks``, then run the checks of
     every org applied without an org error, journaled in the same run (a failed check fails that org's
-    outcome)."""
+    outcome). With ``workers`` above 1, the orgs are applied in forked worker processes
+    (``reconcile.fleet.apply_workers``) when this process can fork, else here with a note."""
     from reconcile.checks.runner import checks_for, verify_orgs
     from reconcile.executor import apply_plan
+    from reconcile.fleet.apply_workers import apply_in_workers
+    from reconcile.fleet.workers import can_fork
     from reconcile.history import ApplyJournal
     from reconcile.history.verification import append_verification, org_failure
     from reconcile.render.apply import ApplyProgress
@@ -170,23 +175,53 @@ def execute(
     def keep(org: str) -> bool:  # the checks run next on the same connection
         return checks and bool(checks_for(workspace.config, org))
 
-    with stop_on_signals() as stop, progress, workspace.releasing(keep) as release:
-
-        def on_event(event: Event) -> None:
-            journal.record(event)
-            progress.handle(event)
-            if event.type == "org_done":  # its provider is no longer used
-                release(event.org)
-
-        report = apply_plan(
-            plan,
-            providers=workspace.connect([o.org for o in plan.orgs], parallelism),
-            backend=workspace.backend,
-            state=workspace.backend.read(),
-            parallelism=parallelism,
-            on_event=on_event,
-            stop=stop,
+    names = [o.org for o in plan.orgs]
+    count = min(workers or 1, len(names))
+    if count > 1 and not can_fork():
+        err_console().print(
+            "Note: --workers needs Linux and no emulated org served by this command; applying in one process.",
+            markup=False,
+            highlight=False,
         )
+        count = 1
+    if count > 1:
+        with stop_on_signals() as stop:
+
+            def relayed(event: Event) -> None:
+                journal.record(event)
+                progress.handle(event)
+
+            report = apply_in_workers(
+                plan,
+                providers=workspace.connect(names, parallelism),
+                backend=workspace.backend,
+                state=workspace.backend.read(),
+                workers=count,
+                parallelism=parallelism,
+                on_event=relayed,
+                stop=stop,
+                start_display=lambda: progress,
+            )
+        for name in names:  # the workers used these connections: the checks open their own
+            workspace.release(name)
+    else:
+        with stop_on_signals() as stop, progress, workspace.releasing(keep) as release:
+
+            def on_event(event: Event) -> None:
+                journal.record(event)
+                progress.handle(event)
+                if event.type == "org_done":  # its provider is no longer used
+                    release(event.org)
+
+            report = apply_plan(
+                plan,
+                providers=workspace.connect(names, parallelism),
+                backend=workspace.backend,
+                state=workspace.backend.read(),
+                parallelism=parallelism,
+                on_event=on_event,
+                stop=stop,
+            )
     if not checks:
         journal.finish(report)
         return report, None
@@ -245,6 +280,7 @@ def apply(
     ] = False,
     by: ByOpt = None,
     replace: ReplaceOpt = None,
+    workers: ApplyWorkersOpt = None,
 ) -> None:
     """Converge the orgs to the configuration (or apply a saved plan), recording what was done, then run the
     checks of the orgs applied."""
@@ -277,6 +313,7 @@ def apply(
                 checks=not skip_checks,
                 by=by,
                 replace=replace or [],
+                workers=workers,
             )
     report, verification, plan = outcome
     if report is not None:
@@ -303,6 +340,7 @@ def converge(
     checks: bool = False,
     by: str | None = None,
     replace: list[str] | None = None,
+    workers: int | None = None,
 ) -> tuple[ApplyReport | None, VerifyReport | None, Plan]:
     """Plan (or verify the saved plan), check safety, confirm, apply, run the checks (with ``checks``); the
     apply report is None when there was nothing to change."""
@@ -320,5 +358,5 @@ def converge(
         return None, verify_unchanged(workspace, plan, parallelism, by) if checks else None, plan
     if not auto_approve:
         confirm(plan)
-    report, verification = execute(workspace, plan, parallelism, planfile, checks, by)
+    report, verification = execute(workspace, plan, parallelism, planfile, checks, by, workers)
     return report, verification, plan

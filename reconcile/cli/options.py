@@ -27,6 +27,16 @@ WorkersOpt = Annotated[
         show_default=False,
     ),
 ]
+ApplyWorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        max=256,
+        help="Processes to apply the orgs in, forked after planning (Linux; default 1: threads in this process).",
+        show_default=False,
+    ),
+]
 LockTimeoutOpt = Annotated[
     float,
     typer.Option("--lock-timeout", min=0, help="Seconds to wait for the state lock before giving up."),
