@@ -63,9 +63,12 @@ class RelayBackend:
     def write(self, state: State, changed: Collection[str] | None = None) -> State:
         orgs = list(state.orgs) if changed is None else list(changed)
         payload = {org: state.orgs[org].model_dump(mode="json") for org in orgs if org in state.orgs}
-        with self.guard:
-            self.channel.send(("write", payload))
-            answer, detail = self.channel.recv()
+        try:
+            with self.guard:
+                self.channel.send(("write", payload))
+                answer, detail = self.channel.recv()
+        except (EOFError, OSError):
+            raise StateError("the command that writes the state is gone: this batch is not recorded") from None
         if answer != "written":
             raise StateError(detail)
         return state.model_copy(update={"serial": int(detail)})
@@ -106,7 +109,8 @@ def apply_in_workers(
     for part in parts:
         ours, theirs = context.Pipe()
         control_ours, control_theirs = context.Pipe()
-        chunk_plan = plan.model_copy(update={"orgs": tuple(o for o in plan.orgs if o.org in set(part))})
+        members = set(part)
+        chunk_plan = plan.model_copy(update={"orgs": tuple(o for o in plan.orgs if o.org in members)})
         process = context.Process(
             target=_work,
             args=(chunk_plan, providers, state, per_worker, theirs, control_theirs),
@@ -125,7 +129,9 @@ def apply_in_workers(
     finally:
         if display is not None:
             display.__exit__(None, None, None)
-        for worker in started:
+        for worker in started:  # after an error here, a worker waiting on the command sees it gone
+            worker.channel.close()
+            worker.control.close()
             worker.process.join()
     reports = [report for worker in started for report in worker.reports]
     return ApplyReport(orgs=tuple(sorted(reports, key=lambda r: r.org)), state=writer.state)
