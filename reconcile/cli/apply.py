@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -184,44 +185,33 @@ def execute(
             highlight=False,
         )
         count = 1
-    if count > 1:
-        with stop_on_signals() as stop:
+    providers = workspace.connect(names, parallelism)  # the connections the plan opened
+    state = workspace.backend.read()
 
-            def relayed(event: Event) -> None:
-                journal.record(event)
-                progress.handle(event)
+    spread = count > 1
+    # workers are forked inside apply_in_workers, before the live display starts its thread
+    display: AbstractContextManager[object] = nullcontext() if spread else progress
+    run = functools.partial(apply_in_workers, workers=count, start_display=lambda: progress) if spread else apply_plan
+    with stop_on_signals() as stop, display, workspace.releasing(keep) as release:
 
-            report = apply_in_workers(
-                plan,
-                providers=workspace.connect(names, parallelism),
-                backend=workspace.backend,
-                state=workspace.backend.read(),
-                workers=count,
-                parallelism=parallelism,
-                on_event=relayed,
-                stop=stop,
-                start_display=lambda: progress,
-            )
+        def on_event(event: Event) -> None:
+            journal.record(event)
+            progress.handle(event)
+            if event.type == "org_done" and not spread:  # its provider is no longer used
+                release(event.org)
+
+        report = run(
+            plan,
+            providers=providers,
+            backend=workspace.backend,
+            state=state,
+            parallelism=parallelism,
+            on_event=on_event,
+            stop=stop,
+        )
+    if spread:
         for name in names:  # the workers used these connections: the checks open their own
             workspace.release(name)
-    else:
-        with stop_on_signals() as stop, progress, workspace.releasing(keep) as release:
-
-            def on_event(event: Event) -> None:
-                journal.record(event)
-                progress.handle(event)
-                if event.type == "org_done":  # its provider is no longer used
-                    release(event.org)
-
-            report = apply_plan(
-                plan,
-                providers=workspace.connect(names, parallelism),
-                backend=workspace.backend,
-                state=workspace.backend.read(),
-                parallelism=parallelism,
-                on_event=on_event,
-                stop=stop,
-            )
     if not checks:
         journal.finish(report)
         return report, None
