@@ -14,7 +14,6 @@ no changes.
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import tempfile
@@ -24,15 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.remote import RemoteFleet  # noqa: E402
+from bench.remote import RemoteFleet, children_cpu  # noqa: E402
 from bench.seeding import Size  # noqa: E402
 
 CLI = [sys.executable, "-c", "from reconcile.cli import main; main()"]
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def run(count: int, workers: int, size: Size, latency_ms: int, parallelism: int) -> dict[str, object]:
@@ -42,12 +36,12 @@ def run(count: int, workers: int, size: Size, latency_ms: int, parallelism: int)
         try:
             fleet.reset()
             emulator_before = fleet.emulator_cpu.seconds
-            cpu_before = _children_cpu()
+            cpu_before = children_cpu()
             started = time.perf_counter()
             args = ["apply", "--auto-approve", "--workers", str(workers), "--parallelism", str(parallelism)]
             done = subprocess.run([*CLI, *args, "-c", str(config)], capture_output=True, text=True, check=False)
             wall = time.perf_counter() - started
-            cpu = _children_cpu() - cpu_before
+            cpu = children_cpu() - cpu_before
             emulator = fleet.emulator_cpu.seconds - emulator_before
             calls = [sum(counted.values()) for counted in fleet.requests().values()]
             check = subprocess.run([*CLI, "plan", "--detailed-exitcode", "-c", str(config)], capture_output=True)

@@ -64,19 +64,20 @@ def plan_in_workers_step(fleet: Any, config: Path, workers: int, parallelism: in
     """``plan in sync`` as ``reconcile plan --workers N`` runs it (with N = 1 too: one worker process):
     the tool's CPU is this process's and its workers' (reaped when the pool closes); calls per org as
     each org's emulator counted them; peak RSS the largest of a worker's."""
-    from reconcile.fleet.workers import can_fork, run_in_workers
+    from bench.remote import children_cpu
+    from reconcile.fleet.workers import can_fork, run_in_workers, share
     from reconcile.workspace import Workspace
 
     fleet.reset()
-    cpu = time.process_time() + _children_cpu()
+    cpu = time.process_time() + children_cpu()
     started = time.perf_counter()
     forked = can_fork()
     with Workspace.open(config) as workspace:  # as the command does before it spreads the orgs
-        per_worker = max(1, -(-parallelism // workers))
+        per_worker = share(parallelism, workers)
         done = run_in_workers(config, fleet.names, MeasuredPlan(per_worker), workers=workers, workspace=workspace)
     wall = time.perf_counter() - started
     plan = done[0][0].model_copy(update={"orgs": tuple(org for part, _ in done for org in part.orgs)})
-    spent = time.process_time() + _children_cpu() - cpu
+    spent = time.process_time() + children_cpu() - cpu
     counted = list(fleet.requests().values())
     return {
         "name": f"plan in sync, {workers} workers" + (" (forked)" if forked else " (spawned)"),
@@ -106,11 +107,6 @@ class MeasuredPlan:
         from reconcile.fleet.workers import _PlanTask
 
         return _PlanTask([], self.parallelism, False)(workspace, chunk), _peak_rss_mib()
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def run_one(count: int, size: Size, latency_ms: int, parallelism: int, steps: str, workers: int = 0) -> dict[str, Any]:

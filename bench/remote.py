@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -38,6 +39,12 @@ class ChildCpu:
     @property
     def seconds(self) -> float:
         return self.spent_before + (_proc_cpu(self.pid) if self.pid is not None else 0.0)
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's children that have ended and been waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _proc_cpu(pid: int) -> float:

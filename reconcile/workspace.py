@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from providers.base import ApexResult, ApiUsage, OrgIdentity, Provider
 from reconcile import kinds
@@ -160,18 +160,20 @@ def connect_emulated(
     return provider
 
 
-class Expanding(Mapping[str, DesiredOrg]):
-    """The desired state of ``orgs``, each expanded when it is looked up (``expand``) and not kept here,
-    so a plan holds the expansion of the orgs it is planning, not of the whole fleet."""
+V = TypeVar("V")
 
-    def __init__(self, config: Config, orgs: Sequence[str]) -> None:
-        self.config = config
+
+class OnLookup(Mapping[str, V]):
+    """``orgs`` (in their order) mapped to ``look_up(org)``, computed at each look-up, nothing kept here."""
+
+    def __init__(self, orgs: Iterable[str], look_up: Callable[[str], V]) -> None:
         self.orgs = tuple(dict.fromkeys(orgs))
+        self.look_up = look_up
 
-    def __getitem__(self, name: str) -> DesiredOrg:
+    def __getitem__(self, name: str) -> V:
         if name not in self.orgs:
             raise KeyError(name)
-        return expand(self.config, name)
+        return self.look_up(name)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.orgs)
@@ -180,24 +182,20 @@ class Expanding(Mapping[str, DesiredOrg]):
         return len(self.orgs)
 
 
-class OnDemand(Mapping[str, Provider]):
-    """The providers of ``orgs`` in ``workspace``, each connected when it is first looked up (from the
-    thread that plans that org), not all up front."""
+class Expanding(OnLookup[DesiredOrg]):
+    """The desired state of ``orgs``, each expanded when it is looked up (``expand``) and not kept here,
+    so a plan holds the expansion of the orgs it is planning, not of the whole fleet."""
+
+    def __init__(self, config: Config, orgs: Sequence[str]) -> None:
+        super().__init__(orgs, lambda name: expand(config, name))
+
+
+class OnDemand(OnLookup[Provider]):
+    """The providers of ``orgs`` in ``workspace`` (sorted), each connected when it is first looked up (from
+    the thread that plans that org), not all up front."""
 
     def __init__(self, workspace: Workspace, orgs: Sequence[str]) -> None:
-        self.workspace = workspace
-        self.orgs = frozenset(orgs)
-
-    def __getitem__(self, name: str) -> Provider:
-        if name not in self.orgs:
-            raise KeyError(name)
-        return self.workspace.provider(name)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(sorted(self.orgs))
-
-    def __len__(self) -> int:
-        return len(self.orgs)
+        super().__init__(sorted(orgs), workspace.provider)
 
 
 @dataclass

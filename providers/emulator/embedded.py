@@ -33,8 +33,7 @@ API_VERSION = "62.0"
 
 #: How long a kept-alive connection may stay idle before the emulator closes it.
 IDLE_CONNECTION_SECONDS = 120
-_OPEN: dict[int, set[socket.socket]] = {}  # id(server) -> the connections its handlers hold open
-_OPEN_LOCK = threading.Lock()
+_OPEN_LOCK = threading.Lock()  # guards every server's ``open_connections``
 
 
 def serve(app: Any, port: int, ca_path: Path, name: str) -> tuple[BaseWSGIServer, threading.Thread]:
@@ -43,6 +42,7 @@ def serve(app: Any, port: int, ca_path: Path, name: str) -> tuple[BaseWSGIServer
     server = make_server(
         "127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler, ssl_context=make_tls(ca_path)
     )
+    server.open_connections = set()  # type: ignore[attr-defined]  # the connections its handlers hold
     listening = server.socket
     if isinstance(listening, ssl.SSLSocket):
         setattr(listening, "do_handshake_on_connect", False)  # noqa: B010 (not in typeshed); see _QuietHandler.handle
@@ -60,7 +60,7 @@ def stop_serving(server: BaseWSGIServer, thread: threading.Thread) -> None:
         thread.join()
     server.server_close()
     with _OPEN_LOCK:
-        connections = _OPEN.pop(id(server), set())
+        connections = set(getattr(server, "open_connections", ()))
     for connection in connections:
         with contextlib.suppress(OSError):
             connection.shutdown(socket.SHUT_RDWR)
@@ -86,11 +86,11 @@ class _QuietHandler(WSGIRequestHandler):
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with _OPEN_LOCK:
-            _OPEN.setdefault(id(self.server), set()).add(self.connection)
+            self.server.open_connections.add(self.connection)  # type: ignore[attr-defined]
 
     def finish(self) -> None:
         with _OPEN_LOCK:
-            _OPEN.get(id(self.server), set()).discard(self.connection)
+            self.server.open_connections.discard(self.connection)  # type: ignore[attr-defined]
         super().finish()
 
     def handle(self) -> None:

@@ -164,7 +164,7 @@ def execute(
     from reconcile.checks.runner import checks_for, verify_orgs
     from reconcile.executor import apply_plan
     from reconcile.fleet.apply_workers import apply_in_workers
-    from reconcile.fleet.workers import can_fork
+    from reconcile.fleet.workers import can_fork, use_workers
     from reconcile.history import ApplyJournal
     from reconcile.history.verification import append_verification, org_failure
     from reconcile.render.apply import ApplyProgress
@@ -177,7 +177,7 @@ def execute(
         return checks and bool(checks_for(workspace.config, org))
 
     names = [o.org for o in plan.orgs]
-    count = min(workers or 1, len(names))
+    count = use_workers(len(names), workers or 1)  # apply spreads only when asked
     if count > 1 and not can_fork():
         err_console().print(
             "Note: --workers needs Linux and no emulated org served by this command; applying in one process.",

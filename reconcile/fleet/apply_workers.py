@@ -29,7 +29,7 @@ from typing import Any
 from providers.base import Provider
 from reconcile.errors import StateError
 from reconcile.executor import ApplyReport, Event, OrgReport, apply_plan
-from reconcile.fleet.workers import chunks
+from reconcile.fleet.workers import chunks, share
 from reconcile.plan import Plan
 from state.base import LockInfo, OrgState, State, StateBackend
 
@@ -103,7 +103,7 @@ def apply_in_workers(
     entered once the workers are forked (a live display runs a thread of its own)."""
     names = sorted(org.org for org in plan.orgs)
     parts = chunks(names, max(1, min(workers, len(names))))
-    per_worker = max(1, -(-parallelism // len(parts)))
+    per_worker = share(parallelism, len(parts))
     context = multiprocessing.get_context("fork")
     started: list[_Worker] = []
     for part in parts:

@@ -65,6 +65,11 @@ def use_workers(orgs: int, workers: int | None, *, forking: bool | None = None) 
     return max(1, min(workers, orgs))
 
 
+def share(parallelism: int, workers: int) -> int:
+    """Each of ``workers`` processes' share of ``parallelism`` orgs at once (at least 1)."""
+    return max(1, -(-parallelism // workers))
+
+
 def chunks(orgs: Sequence[str], count: int) -> list[list[str]]:
     """``orgs`` in ``count`` runs of consecutive orgs whose sizes differ by at most one."""
     size, extra = divmod(len(orgs), count)
@@ -216,7 +221,7 @@ def plan_selected(
             replace=replace,
             release=True,
         )
-    per_worker = max(1, -(-parallelism // count))
+    per_worker = share(parallelism, count)
     plan = plan_in_workers(
         config, orgs, workers=count, parallelism=per_worker, allow_org_change=allow_org_change, workspace=workspace
     )
