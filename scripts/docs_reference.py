@@ -12,7 +12,6 @@ they are current and exits 1 when not).
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
@@ -20,11 +19,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the project root
+
 from reconcile import kinds
 from reconcile.config.json_schema import Schema, config_schema, schema_json, top_level
+from scripts.docs_files import BEGIN as BEGIN
+from scripts.docs_files import END as END
+from scripts.docs_files import refresh, splice, stale
 
-BEGIN = "<!-- BEGIN GENERATED -->"
-END = "<!-- END GENERATED -->"
 REFRESH = "python scripts/docs_reference.py"
 DOCS_DIR = Path(__file__).resolve().parents[1] / "docs"
 REFERENCE_FILE = "configuration.md"
@@ -195,14 +197,6 @@ def _auth_sections(schema: Schema, org: Schema) -> list[str]:
     return lines
 
 
-def splice(document: str, generated: str) -> str:
-    """``document`` with the text between its markers replaced by ``generated``; ValueError without them."""
-    start, end = document.find(BEGIN), document.find(END)
-    if start < 0 or end < start:
-        raise ValueError(f"the document has no {BEGIN} ... {END} markers")
-    return document[: start + len(BEGIN)] + "\n" + generated + document[end:]
-
-
 def expected_files(docs: Path) -> dict[Path, str]:
     """Every generated file under ``docs`` and the content it must have."""
     reference = docs / REFERENCE_FILE
@@ -212,28 +206,14 @@ def expected_files(docs: Path) -> dict[Path, str]:
 
 def stale_files(docs: Path) -> list[Path]:
     """The generated files under ``docs`` whose content is not what the code generates now."""
-    return [
-        path
-        for path, text in expected_files(docs).items()
-        if not path.is_file() or path.read_text(encoding="utf-8") != text
-    ]
+    return stale(expected_files(docs))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Refresh (or with ``--check`` verify) the generated files; the exit status says whether all is well."""
-    parser = argparse.ArgumentParser(prog=REFRESH, description="Refresh the generated files of docs/.")
-    parser.add_argument("--docs", type=Path, default=DOCS_DIR, help="the docs directory (default: %(default)s)")
-    parser.add_argument("--check", action="store_true", help="only report files that are out of date")
-    args = parser.parse_args(argv)
-    if args.check:
-        stale = stale_files(args.docs)
-        for path in stale:
-            print(f"out of date: {path} (run {REFRESH})", file=sys.stderr)
-        return 1 if stale else 0
-    for path, text in expected_files(args.docs).items():
-        path.write_text(text, encoding="utf-8")
-        print(f"wrote {path}")
-    return 0
+    return refresh(
+        expected_files, prog=REFRESH, description="Refresh the generated files of docs/.", docs=DOCS_DIR, argv=argv
+    )
 
 
 if __name__ == "__main__":

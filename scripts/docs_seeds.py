@@ -12,18 +12,18 @@ current and exits 1 when not).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the project root
+
 from providers.emulator.org.sections import LIVE
 from providers.emulator.org.seed_schema import SECTIONS, seed_schema
+from scripts.docs_files import refresh, splice, stale
 
-BEGIN = "<!-- BEGIN GENERATED -->"
-END = "<!-- END GENERATED -->"
 REFRESH = "python scripts/docs_seeds.py"
 DOCS_DIR = Path(__file__).resolve().parents[1] / "docs"
 REFERENCE_FILE = "emulator-seeds.md"
@@ -92,14 +92,6 @@ def schema_json() -> str:
     return json.dumps(seed_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
-def splice(document: str, generated: str) -> str:
-    """``document`` with the text between its markers replaced by ``generated``."""
-    start, end = document.find(BEGIN), document.find(END)
-    if start < 0 or end < start:
-        raise ValueError(f"the document has no {BEGIN} ... {END} markers")
-    return document[: start + len(BEGIN)] + "\n" + generated + document[end:]
-
-
 def expected_files(docs: Path) -> dict[Path, str]:
     reference = docs / REFERENCE_FILE
     return {
@@ -109,24 +101,19 @@ def expected_files(docs: Path) -> dict[Path, str]:
 
 
 def stale_files(docs: Path) -> list[Path]:
-    return [p for p, text in expected_files(docs).items() if not p.is_file() or p.read_text(encoding="utf-8") != text]
+    """The generated files under ``docs`` whose content is not what the code generates now."""
+    return stale(expected_files(docs))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Refresh (or with ``--check`` verify) the generated files; the exit status says whether all is well."""
-    parser = argparse.ArgumentParser(prog=REFRESH, description="Refresh the generated seed reference in docs/.")
-    parser.add_argument("--docs", type=Path, default=DOCS_DIR, help="the docs directory (default: %(default)s)")
-    parser.add_argument("--check", action="store_true", help="only report files that are out of date")
-    args = parser.parse_args(argv)
-    if args.check:
-        stale = stale_files(args.docs)
-        for path in stale:
-            print(f"out of date: {path} (run {REFRESH})", file=sys.stderr)
-        return 1 if stale else 0
-    for path, text in expected_files(args.docs).items():
-        path.write_text(text, encoding="utf-8")
-        print(f"wrote {path}")
-    return 0
+    return refresh(
+        expected_files,
+        prog=REFRESH,
+        description="Refresh the generated seed reference in docs/.",
+        docs=DOCS_DIR,
+        argv=argv,
+    )
 
 
 if __name__ == "__main__":
