@@ -21,7 +21,7 @@ import multiprocessing
 import signal
 import threading
 from collections.abc import Callable, Collection, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -62,7 +62,7 @@ class RelayBackend:
 
     def write(self, state: State, changed: Collection[str] | None = None) -> State:
         orgs = list(state.orgs) if changed is None else list(changed)
-        payload = {org: state.orgs[org].model_dump(mode="json") for org in orgs if org in state.orgs}
+        payload = {org: state.orgs[org] for org in orgs if org in state.orgs}
         try:
             with self.guard:
                 self.channel.send(("write", payload))
@@ -121,14 +121,10 @@ def apply_in_workers(
         control_theirs.close()
         started.append(_Worker(process, ours, control_ours, part))
     writer = _Writer(backend, state.model_copy(deep=True))
-    display = start_display() if start_display is not None else None
     try:
-        if display is not None:
-            display.__enter__()
-        _serve(started, writer, on_event, stop)
+        with start_display() if start_display is not None else nullcontext():
+            _serve(started, writer, on_event, stop)
     finally:
-        if display is not None:
-            display.__exit__(None, None, None)
         for worker in started:  # after an error here, a worker waiting on the command sees it gone
             worker.channel.close()
             worker.control.close()
@@ -144,9 +140,8 @@ class _Writer:
         self.backend = backend
         self.state = state
 
-    def write(self, orgs: dict[str, Any]) -> tuple[str, str]:
-        for org, document in orgs.items():
-            self.state.orgs[org] = OrgState.model_validate(document)
+    def write(self, orgs: dict[str, OrgState]) -> tuple[str, str]:
+        self.state.orgs.update(orgs)
         try:
             self.state = self.backend.write(self.state, changed=list(orgs))
         except StateError as exc:
