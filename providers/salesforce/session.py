@@ -146,6 +146,7 @@ class PinnedSession(requests.Session):
 
     def __init__(self) -> None:
         super().__init__()
+        self._environment: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.auth = _NO_NETRC
         for prefix in ("https://", "http://"):
             self.mount(prefix, _CheckedAdapter())
@@ -156,10 +157,11 @@ class PinnedSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
     def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
-        """requests' merge, read from the environment once per origin and arguments for the session's
-        life (requests scans every proxy variable on each call: a noticeable share of a plan's CPU)."""
+        """requests' merge, read from the environment once per origin, arguments and session settings
+        (requests scans every proxy variable on each call: a noticeable share of a plan's CPU)."""
         parts = urlsplit(str(url))
-        key = (parts.scheme, parts.netloc, tuple(sorted((proxies or {}).items())), stream, verify, cert)
+        own = (str(self.verify), self.cert, self.stream, self.trust_env, tuple(sorted(self.proxies.items())))
+        key = (parts.scheme, parts.netloc, tuple(sorted((proxies or {}).items())), stream, verify, cert, own)
         cached = self._environment.get(key)
         if cached is None:
             merged = dict(super().merge_environment_settings(url, proxies, stream, verify, cert))
@@ -167,10 +169,6 @@ class PinnedSession(requests.Session):
                 merged["verify"] = self.verify
             self._environment[key] = cached = merged
         return dict(cached)
-
-    @functools.cached_property
-    def _environment(self) -> dict[tuple[Any, ...], dict[str, Any]]:
-        return {}
 
 
 class OrgSession:
